@@ -1,0 +1,54 @@
+using System.Collections.Immutable;
+
+namespace L2OEvolve.Engine.Expressions;
+
+/// <summary>An immutable update-rule expression tree: a closed union whose subtrees are shared freely.</summary>
+/// <remarks>
+/// Nodes carry no parent pointers and no cached sizes or hashes (a <c>with</c> copy would carry a stale cache),
+/// so any subtree can sit in many trees at once. Edits rebuild only the path from the root to the edited node.
+/// Record equality is structural; <see cref="StructuralHash"/> gives a stable 64-bit hash for deduplication.
+/// </remarks>
+public abstract record Expr
+{
+    private Expr() { }
+
+    /// <summary>A real constant; tunable by constant optimisation and meta-tuning.</summary>
+    public sealed record Const(double Value) : Expr;
+
+    /// <summary>A named input feature (a dataset column such as <c>g0</c>, or a runtime feature such as <c>m</c>).</summary>
+    public sealed record Var(string Name) : Expr;
+
+    /// <summary>A pure unary operator applied to one argument.</summary>
+    public sealed record Unary(Op Op, Expr Arg) : Expr;
+
+    /// <summary>A pure binary operator applied to two arguments.</summary>
+    public sealed record Binary(Op Op, Expr Left, Expr Right) : Expr;
+
+    /// <summary>
+    /// A per-coordinate exponential moving average over time: <c>s_t = Beta*s_{t-1} + (1-Beta)*Arg_t</c>, <c>s_0 = 0</c>;
+    /// with bias correction the value is <c>s_t / (1 - Beta^t)</c>. <c>Beta</c> is a tunable constant in (0, 1).
+    /// </summary>
+    public sealed record Ema(double Beta, bool BiasCorrected, Expr Arg) : Expr;
+
+    /// <summary>The value <c>Arg</c> had <c>Steps</c> time steps ago, per coordinate (zero before the history starts).</summary>
+    public sealed record Lag(int Steps, Expr Arg) : Expr;
+
+    /// <summary>The node's children in evaluation order.</summary>
+    public ImmutableArray<Expr> Children => this switch
+    {
+        Unary u => [u.Arg],
+        Binary b => [b.Left, b.Right],
+        Ema e => [e.Arg],
+        Lag l => [l.Arg],
+        _ => [],
+    };
+
+    /// <summary>True when this tree contains a stateful operator (ema or lag) and so must be evaluated along time.</summary>
+    public bool IsStateful => this switch
+    {
+        Ema or Lag => true,
+        Unary u => u.Arg.IsStateful,
+        Binary b => b.Left.IsStateful || b.Right.IsStateful,
+        _ => false,
+    };
+}

@@ -1,0 +1,31 @@
+using System.CommandLine;
+
+namespace L2OEvolve.Cli;
+
+/// <summary>The command-line entry point: one verb per file under <c>Commands/</c>, assembled here.</summary>
+public static class CliApp
+{
+    /// <summary>Parses <paramref name="args"/> and runs the chosen verb; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("L2OEvolve: discover interpretable optimizer update rules.");
+        foreach (var command in Commands()) root.Subcommands.Add(command);
+        var parse = root.Parse(args);
+        return await parse.InvokeAsync();
+    }
+
+    private static IEnumerable<Command> Commands()
+    {
+        yield return Commands_.Version();
+    }
+
+    private static class Commands_
+    {
+        public static Command Version()
+        {
+            var cmd = new Command("version", "Print the version.");
+            cmd.SetAction(_ => Console.WriteLine(typeof(CliApp).Assembly.GetName().Version));
+            return cmd;
+        }
+    }
+}

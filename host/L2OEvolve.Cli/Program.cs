@@ -1,0 +1,3 @@
+using L2OEvolve.Cli;
+
+return await CliApp.RunAsync(args);

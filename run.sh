@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# L2OEvolve's one entry point.
+#   ./run.sh                 the main job on its default, embedded configuration
+#   ./run.sh test            the whole test suite
+#   ./run.sh bench [ARGS]    BenchmarkDotNet suites (e.g. --filter '*Evaluator*')
+#   ./run.sh VERB [ARGS]     any CLI verb (sr, score, eval, teacher, tune, export, daemon, submit, ...); ./run.sh --help
+# Every install step (system packages, data, the TorchSharp native fix) happens here or in the build it runs.
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+config=Release
+
+apt_install() { # Installs Debian packages when missing and we are root; never fatal by itself.
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "run.sh: installing ${missing[*]}" >&2
+    apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; } \
+      || echo "run.sh: could not install ${missing[*]}" >&2
+  else
+    echo "run.sh: please install ${missing[*]} (apt-get install ${missing[*]})" >&2
+  fi
+}
+
+# The TorchSharp native fix (build/torchsharp-fix.sh, run by the build) needs these on Debian 12.
+prepare_native() { command -v dpkg >/dev/null 2>&1 && apt_install patchelf g++ || true; }
+
+build() {
+  prepare_native
+  dotnet build L2OEvolve.sln -c "$config" -v quiet -nologo -clp:NoSummary "$@"
+}
+
+cli() {
+  dotnet "host/L2OEvolve.Cli/bin/$config/net10.0/l2oevolve.dll" "$@"
+}
+
+case "${1:-}" in
+  test)
+    shift
+    build
+    # Fashion-MNIST is not needed by the tests: they write tiny IDX files of their own.
+    dotnet test L2OEvolve.sln -c "$config" --no-build -nologo -v quiet "$@"
+    ;;
+  bench)
+    shift
+    build
+    dotnet "experiments/L2OEvolve.Benchmarks/bin/$config/net10.0/L2OEvolve.Benchmarks.dll" "$@"
+    ;;
+  "")
+    command -v dpkg >/dev/null 2>&1 && apt_install dataset-fashion-mnist
+    build
+    cli run
+    ;;
+  *)
+    case "$1" in run|eval|teacher|evolve|tune) command -v dpkg >/dev/null 2>&1 && apt_install dataset-fashion-mnist ;; esac
+    build
+    cli "$@"
+    ;;
+esac
