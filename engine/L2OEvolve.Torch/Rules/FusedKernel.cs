@@ -53,6 +53,9 @@ public static unsafe class FusedKernel
                     case RuleCode.LoadGrad:
                         new ReadOnlySpan<float>(grad + start, n).CopyTo(dst);
                         break;
+                    case RuleCode.LoadParam:
+                        new ReadOnlySpan<float>(param + start, n).CopyTo(dst);
+                        break;
                     case RuleCode.Unary:
                         Unary(ins.Op, Reg(ins.A.Index), dst);
                         break;

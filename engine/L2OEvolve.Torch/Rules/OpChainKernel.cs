@@ -16,9 +16,10 @@ public static class OpChainKernel
     /// <summary>
     /// Evaluates the rule for one step. <paramref name="state"/> has <see cref="RuleProgram.StateSlots"/> tensors
     /// shaped like <paramref name="grad"/>. Returns the update (to be added to the parameters) and the next state;
-    /// slots the step does not change are returned as the same tensor objects.
+    /// slots the step does not change are returned as the same tensor objects. <paramref name="param"/> is needed
+    /// only by rules that read the feature <c>p</c>.
     /// </summary>
-    public static (Tensor Update, Tensor[] State) Evaluate(RuleProgram program, StepPlan plan, Tensor grad, IReadOnlyList<Tensor> state)
+    public static (Tensor Update, Tensor[] State) Evaluate(RuleProgram program, StepPlan plan, Tensor grad, IReadOnlyList<Tensor> state, Tensor? param = null)
     {
         if (state.Count != program.StateSlots)
             throw new ArgumentException($"expected {program.StateSlots} state tensors, got {state.Count}", nameof(state));
@@ -30,6 +31,7 @@ public static class OpChainKernel
             regs[ins.Dest] = ins.Code switch
             {
                 RuleCode.LoadGrad => grad,
+                RuleCode.LoadParam => param ?? throw new ArgumentException("this rule reads the parameter (p); pass it", nameof(param)),
                 RuleCode.Unary => Unary(ins.Op, regs[ins.A.Index]),
                 RuleCode.Binary => Binary(ins.Op, ins.A, ins.B, regs, u, grad),
                 RuleCode.EmaUpdate => next[ins.Index] = ins.A.IsUniform

@@ -19,8 +19,8 @@ public sealed record FeatureSettings(double Beta1 = 0.95, double Beta2 = 0.95, d
 }
 
 /// <summary>
-/// The runtime feature names a rule may use and their meaning as expression trees over the two primitive
-/// inputs: the gradient <c>g</c> and the scaled step <c>t</c>. Expanding a rule this way lets one compiler handle
+/// The runtime feature names a rule may use and their meaning as expression trees over the primitive
+/// inputs: the gradient <c>g</c>, the parameter <c>p</c> and the scaled step <c>t</c>. Expanding a rule this way lets one compiler handle
 /// features and the tree's own <c>ema</c>/<c>lag</c> nodes alike, and makes features share state with equal
 /// subtrees (the feature <c>m</c> and a written <c>ema(0.95, g)</c> keep one moving average between them).
 /// </summary>
@@ -34,6 +34,9 @@ public static class RuleFeatures
     /// <summary>The primitive gradient input.</summary>
     public const string Gradient = "g";
 
+    /// <summary>The primitive parameter input: the coordinate's current value θ, before the update (weight decay).</summary>
+    public const string Parameter = "p";
+
     /// <summary>The primitive step input (scaled by <see cref="FeatureSettings.TScale"/>).</summary>
     public const string Step = "t";
 
@@ -41,6 +44,7 @@ public static class RuleFeatures
     public static ImmutableArray<(string Name, string Meaning)> Catalogue { get; } =
     [
         ("g", "the gradient"),
+        ("p", "the parameter's current value θ, before the update (for weight decay)"),
         ("t", "the step (from 1) times TScale (default 1e-3: the paper's step/1000)"),
         ("m", "ema(Beta1, g), not bias-corrected (the paper's AdamUp_unNorm)"),
         ("v", "ema(Beta2, g*g), not bias-corrected"),
@@ -105,6 +109,7 @@ public static class RuleFeatures
         {
             "g" => g,
             "t" => new Expr.Var(Step),
+            "p" => new Expr.Var(Parameter),
             "m" => new Expr.Ema(s.Beta1, false, g),
             "v" => new Expr.Ema(s.Beta2, false, g2),
             "mhat" => new Expr.Ema(s.Beta1, true, g),

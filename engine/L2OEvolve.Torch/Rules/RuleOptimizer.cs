@@ -120,7 +120,7 @@ public sealed class RuleOptimizer : IParameterOptimizer
         for (int k = 0; k < parameters.Count; k++)
         {
             var old = _tensorState[k];
-            var (update, next) = OpChainKernel.Evaluate(Program, _plan, gradients[k], old);
+            var (update, next) = OpChainKernel.Evaluate(Program, _plan, gradients[k], old, parameters[k]);
             parameters[k].add_(update);
             var ok = isfinite(parameters[k]).all();
             allFinite = allFinite is null ? ok : allFinite.logical_and(ok);

@@ -8,6 +8,8 @@ public enum RuleCode : byte
 {
     /// <summary>dest = g.</summary>
     LoadGrad,
+    /// <summary>dest = θ (the parameter before this step's update).</summary>
+    LoadParam,
     /// <summary>dest = Op(A).</summary>
     Unary,
     /// <summary>dest = Op(A, B).</summary>
@@ -101,7 +103,7 @@ public sealed class StepPlan
 /// e ← expand features of rule into trees over g and t (RuleFeatures.Expand)
 /// visit e bottom-up, sharing equal subtrees (common-subexpression elimination):
 ///   Const, t, or an operator over uniforms → a uniform node
-///   g → LoadGrad;  op(x[, y]) → Unary/Binary
+///   g → LoadGrad;  p → LoadParam;  op(x[, y]) → Unary/Binary
 ///   ema(β, x), ema_bc(β, x) → one EmaUpdate per distinct (β, x); ema_bc multiplies by the uniform 1/(1-β^t)
 ///   lag(k, x) → LagRead from the ring of x (ring length = largest k used on x); ring written after all reads
 /// update = value of the root;  θ ← θ + update
@@ -226,6 +228,7 @@ public sealed class RuleProgram
                 Expr.Const c => Operand.Uni(Uniform(new UniformNode.Constant(c.Value))),
                 Expr.Var { Name: RuleFeatures.Step } => Operand.Uni(Uniform(new UniformNode.ScaledStep(settings.TScale))),
                 Expr.Var { Name: RuleFeatures.Gradient } => Emit(RuleCode.LoadGrad, default, default, default, 0, 0),
+                Expr.Var { Name: RuleFeatures.Parameter } => Emit(RuleCode.LoadParam, default, default, default, 0, 0),
                 Expr.Var v => throw new ArgumentException($"unknown feature '{v.Name}'"),
                 Expr.Unary u => UnaryOf(u.Op, Visit(u.Arg)),
                 Expr.Binary bin => BinaryOf(bin.Op, Visit(bin.Left), Visit(bin.Right)),
