@@ -1,10 +1,16 @@
 using BenchmarkDotNet.Running;
+using L2OEvolve.Benchmarks;
 
-// Run one suite: ./run.sh bench --filter '*Evaluator*'
-// Stopwatch scripts (whole rollouts, printed side by side): ./run.sh bench rules [--quick]
+// Run one suite: ./run.sh bench --filter '*Evaluator*'; quick evaluator figures without BenchmarkDotNet: ./run.sh bench --quick
+// Rule executor and population rollouts (stopwatch script, printed side by side): ./run.sh bench rules [--quick]
 if (args is ["rules", ..])
 {
-    L2OEvolve.Benchmarks.RulesTiming.Run(args[1..]);
+    RulesTiming.Run(args[1..]);
+    return;
+}
+if (args.Contains("--quick"))
+{
+    EvaluatorQuick.Run();
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
