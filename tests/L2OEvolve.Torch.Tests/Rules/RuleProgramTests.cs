@@ -70,4 +70,16 @@ public class RuleProgramTests
         Assert.That(RuleFeatures.Expand(new Expr.Var("mom99"), FeatureSettings.Default), Is.EqualTo(new Expr.Ema(0.99, false, new Expr.Var("g"))));
         Assert.That(RuleFeatures.Expand(new Expr.Var("mom9_9"), FeatureSettings.Default), Is.EqualTo(new Expr.Lag(9, new Expr.Ema(0.9, false, new Expr.Var("g")))));
     }
+
+    [TestCase("-0.001 * ema_bc(0.9, g) / (sqrt(ema_bc(0.999, g * g)) + 1E-08)", true)]
+    [TestCase("-0.01 * m / (1 - 0.8 + 0.8 * vs)", true)]
+    [TestCase("g / (abs(g) + 0)", false)]
+    [TestCase("g / (g + 1)", false)]
+    [TestCase("g / exp(g)", false)]
+    [TestCase("g / (exp(g) + 0.5)", true)]
+    public void Compile_Division_SkipsProtectionOnlyForProvablyPositiveDivisors(string rule, bool unprotected)
+    {
+        var div = Compile(rule).Code.Single(i => i is { Code: RuleCode.Binary, Op: Op.Div });
+        Assert.That(div.DivisorPositive, Is.EqualTo(unprotected));
+    }
 }
