@@ -63,7 +63,7 @@ public static unsafe class FusedKernel
                     case RuleCode.Unary:
                         Unary(ins.Op, new ReadOnlySpan<float>(regs[ins.A.Index], n), new Span<float>(regs[ins.Dest], n));
                         break;
-                    case RuleCode.Binary when ins.DivisorPositive && !ins.A.IsUniform && !ins.B.IsUniform:
+                    case RuleCode.Binary when ins.Unguarded && ins.Op == Op.Div && !ins.A.IsUniform && !ins.B.IsUniform:
                         TensorPrimitives.Divide(new ReadOnlySpan<float>(regs[ins.A.Index], n), new ReadOnlySpan<float>(regs[ins.B.Index], n), new Span<float>(regs[ins.Dest], n));
                         break;
                     case RuleCode.Binary:

@@ -32,9 +32,10 @@ public readonly record struct Operand(bool IsUniform, int Index)
 
 /// <summary>One per-element instruction of a <see cref="RuleProgram"/>.</summary>
 /// <param name="Index">For <see cref="RuleCode.EmaUpdate"/> the state slot; for <see cref="RuleCode.LagRead"/> the index of its read in <see cref="StepPlan.LagReadSlots"/>.</param>
-/// <param name="DivisorPositive">For a division: the divisor is provably positive (such as <c>sqrt(v) + 1e-8</c>), so
-/// the x/0 = 1 protection can be skipped (it costs five extra operators in the TorchSharp chain).</param>
-public sealed record RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, double Beta, bool DivisorPositive = false);
+/// <param name="Unguarded">The operator's guard is provably unnecessary, so executors may skip it: a division whose
+/// divisor is positive (such as <c>sqrt(v) + 1e-8</c>; x/0 = 1 costs five extra operators in the TorchSharp chain),
+/// or a sqrt or log of a non-negative argument (no |x| needed).</param>
+public sealed record RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, double Beta, bool Unguarded = false);
 
 /// <summary>A uniform value: computed once per step in double precision, shared by all coordinates.</summary>
 public abstract record UniformNode
@@ -247,7 +248,7 @@ public sealed class RuleProgram
         {
             var result = a.IsUniform
                 ? Operand.Uni(Uniform(new UniformNode.Unary(op, a.Index)))
-                : Emit(RuleCode.Unary, op, a, default, 0, 0);
+                : Emit(RuleCode.Unary, op, a, default, 0, 0, unguarded: op is Op.Sqrt or Op.Log && SignOf(a) >= Sign.NonNeg);
             if (_constants.TryGetValue(a, out var ca)) return Constant(result, Ops.Apply(op, ca));
             Note(result, UnarySign(op, SignOf(a)));
             return result;
@@ -257,7 +258,7 @@ public sealed class RuleProgram
         {
             var result = a.IsUniform && b.IsUniform
                 ? Operand.Uni(Uniform(new UniformNode.Binary(op, a.Index, b.Index)))
-                : Emit(RuleCode.Binary, op, a, b, 0, 0, divisorPositive: op == Op.Div && SignOf(b) == Sign.Positive);
+                : Emit(RuleCode.Binary, op, a, b, 0, 0, unguarded: op == Op.Div && SignOf(b) == Sign.Positive);
             if (_constants.TryGetValue(a, out var ca) && _constants.TryGetValue(b, out var cb))
                 return Constant(result, Ops.Apply(op, ca, cb));
             Note(result, op switch
@@ -265,6 +266,7 @@ public sealed class RuleProgram
                 Op.Add when SignOf(a) >= Sign.NonNeg && SignOf(b) >= Sign.NonNeg => (Sign)Math.Max((int)SignOf(a), (int)SignOf(b)),
                 // Products and quotients of non-negatives may underflow to zero: non-negative, not positive.
                 Op.Mul or Op.Div when SignOf(a) >= Sign.NonNeg && SignOf(b) >= Sign.NonNeg => Sign.NonNeg,
+                Op.Mul when a == b => Sign.NonNeg,
                 Op.Max when SignOf(a) == Sign.Positive || SignOf(b) == Sign.Positive => Sign.Positive,
                 Op.Max when SignOf(a) >= Sign.NonNeg || SignOf(b) >= Sign.NonNeg => Sign.NonNeg,
                 Op.Min => (Sign)Math.Min((int)SignOf(a), (int)SignOf(b)),
@@ -347,10 +349,10 @@ public sealed class RuleProgram
             return _uniformIndex[node] = Uniforms.Count - 1;
         }
 
-        private Operand Emit(RuleCode code, Op op, Operand a, Operand b, int index, double beta, bool divisorPositive = false)
+        private Operand Emit(RuleCode code, Op op, Operand a, Operand b, int index, double beta, bool unguarded = false)
         {
             int dest = RegisterCount++;
-            Code.Add(new RuleInstruction(code, dest, op, a, b, index, beta, divisorPositive));
+            Code.Add(new RuleInstruction(code, dest, op, a, b, index, beta, unguarded));
             return Operand.Reg(dest);
         }
 

@@ -80,6 +80,15 @@ public class RuleProgramTests
     public void Compile_Division_SkipsProtectionOnlyForProvablyPositiveDivisors(string rule, bool unprotected)
     {
         var div = Compile(rule).Code.Single(i => i is { Code: RuleCode.Binary, Op: Op.Div });
-        Assert.That(div.DivisorPositive, Is.EqualTo(unprotected));
+        Assert.That(div.Unguarded, Is.EqualTo(unprotected));
+    }
+
+    [TestCase("sqrt(ema(0.9, g * g))", true)]
+    [TestCase("sqrt(g)", false)]
+    [TestCase("log(abs(g))", true)]
+    public void Compile_SqrtAndLog_SkipAbsOnlyForNonNegativeArguments(string rule, bool unguarded)
+    {
+        var ins = Compile(rule).Code.Single(i => i is { Code: RuleCode.Unary, Op: Op.Sqrt or Op.Log });
+        Assert.That(ins.Unguarded, Is.EqualTo(unguarded));
     }
 }
