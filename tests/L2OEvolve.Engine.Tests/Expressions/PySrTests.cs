@@ -65,6 +65,14 @@ public class PySrTests
     }
 
     [Test]
+    public void ParseHallOfFame_ExtraColumns_EquationIsLast()
+    {
+        var rows = PySr.ParseHallOfFame(["Complexity|Loss|R2|Equation", "3|0.25|0.9|x * 2"]);
+        Assert.That(rows.Single().Equation, Is.EqualTo("x * 2"));
+        Assert.That(rows.Single().Loss, Is.EqualTo(0.25));
+    }
+
+    [Test]
     public void ParseHallOfFame_BadHeader_Throws()
     {
         var ex = Assert.Throws<InputException>(() => PySr.ParseHallOfFame(["a,b,c", "1|2|x"], "h.csv"))!;
