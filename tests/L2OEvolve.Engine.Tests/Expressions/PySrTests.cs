@@ -33,6 +33,7 @@ public class PySrTests
         Assert.That(PySr.ParseEquation("(0.49058884 * tanh(g_2 + g_0))").ToString(), Is.EqualTo("0.49058884 * tanh(g_2 + g_0)"));
         Assert.That(PySr.ParseEquation("x ^ 2 * y"), Is.EqualTo(new Binary(Op.Mul, new Binary(Op.Pow, new Var("x"), new Const(2)), new Var("y"))));
         Assert.That(PySr.ParseEquation("1.5f-3"), Is.EqualTo(new Const(1.5e-3)));
+        Assert.That(PySr.ParseEquation("-2.0 ^ x"), Is.EqualTo(new Binary(Op.Pow, new Const(-2), new Var("x"))));
     }
 
     [Test]
