@@ -162,6 +162,13 @@ public class OptimizeeFamilyTests
     }
 
     [Test]
+    public void Family_DimensionOnANetwork_IsRejected()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => OptimizeeRegistry.Family("mlp-mnist-rp:dim=5"));
+        Assert.That(ex!.Message, Does.Contain("dim=5").And.Contain("does not apply"));
+    }
+
+    [Test]
     public void Family_UnknownSetting_NamesIt()
     {
         var ex = Assert.Throws<ArgumentException>(() => OptimizeeRegistry.Family("quadratic:depth=3"));
