@@ -39,17 +39,24 @@ public sealed class EvaluatorCases
     /// <summary>SymbolicRegression.jl's candidate-throughput example.</summary>
     public static readonly Expr Candidate = B(Op.Add, B(Op.Mul, X(1), X(2)), U(Op.Cos, X(3)));
 
+    /// <summary>Adam's direction: ema(0.9, g) / (sqrt(ema(0.999, g*g)) + 1e-8), bias corrected (8 nodes), over a trajectory.</summary>
+    public static readonly Expr Adam =
+        B(Op.Div, new Ema(0.9, true, X(0)), B(Op.Add, U(Op.Sqrt, new Ema(0.999, true, U(Op.Square, X(0)))), C(1e-8)));
+
+    public readonly CompiledRule AdamRule = Compiler.Compile(Adam, Names);
+
     public readonly float[][] Columns;
     public readonly float[] Target;
     public readonly float[] Output = new float[Rows];
-    public readonly EvalWorkspace Workspace = new();
+    public readonly EvalWorkspace Workspace;
     public readonly CompiledRule ArithmeticRule = Compiler.Compile(Arithmetic, Names);
     public readonly CompiledRule TranscendentalRule = Compiler.Compile(Transcendental, Names);
     public readonly CompiledRule CandidateRule = Compiler.Compile(Candidate, Names);
     public readonly CompiledRule[] RandomArithmetic;
 
-    public EvaluatorCases()
+    public EvaluatorCases(int blockSize = EvalWorkspace.DefaultBlockSize)
     {
+        Workspace = new EvalWorkspace(blockSize);
         var rng = new Rng(2022);
         Columns = Names.Select(_ => Enumerable.Range(0, Rows).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray()).ToArray();
         Target = Enumerable.Range(0, Rows).Select(_ => (float)rng.NextGaussian()).ToArray();
@@ -108,6 +115,12 @@ public sealed class EvaluatorCases
     }
 
     /// <summary><see cref="Candidate"/> as a plain C# loop on 200 rows.</summary>
+    /// <summary><see cref="Adam"/> over one coordinate × 10,000 steps (the whole table read as one time series).</summary>
+    public bool EvalAdamOneCoordinate() => Evaluator.EvaluateTrajectory(AdamRule, Columns, 1, Rows, Output, Workspace);
+
+    /// <summary><see cref="Adam"/> over 100 coordinates × 100 steps.</summary>
+    public bool EvalAdam100Coordinates() => Evaluator.EvaluateTrajectory(AdamRule, Columns, 100, Rows / 100, Output, Workspace);
+
     public float HandCandidate()
     {
         float[] x1 = Columns[1], x2 = Columns[2], x3 = Columns[3], o = Output;
@@ -122,6 +135,7 @@ public sealed class EvaluatorCases
         nameof(EvalTranscendental) or nameof(HandTranscendental) => (long)TranscendentalRule.NodeCount * Rows,
         nameof(EvalRandomArithmetic) => RandomArithmetic.Sum(r => (long)r.NodeCount) * Rows,
         nameof(EvalCandidate) or nameof(MseCandidate) or nameof(HandCandidate) => (long)CandidateRule.NodeCount * CandidateRows,
+        nameof(EvalAdamOneCoordinate) or nameof(EvalAdam100Coordinates) => (long)AdamRule.NodeCount * Rows,
         _ => 0,
     };
 
@@ -158,6 +172,8 @@ public class EvaluatorBenchmarks
     [Benchmark(Baseline = true), BenchmarkCategory("candidate-200")] public float HandCandidate() => _c.HandCandidate();
     [Benchmark, BenchmarkCategory("candidate-200")] public bool EvalCandidate() => _c.EvalCandidate();
     [Benchmark, BenchmarkCategory("candidate-200")] public double MseCandidate() => _c.MseCandidate();
+    [Benchmark, BenchmarkCategory("adam-trajectory-10k")] public bool EvalAdamOneCoordinate() => _c.EvalAdamOneCoordinate();
+    [Benchmark, BenchmarkCategory("adam-trajectory-10k")] public bool EvalAdam100Coordinates() => _c.EvalAdam100Coordinates();
 
     /// <summary>A derived column: work per call (from <see cref="EvaluatorCases"/>) divided by the mean time.</summary>
     private sealed class ThroughputColumn(string name, Func<EvaluatorCases, string, long> work) : IColumn
@@ -187,14 +203,14 @@ public class EvaluatorBenchmarks
 /// <summary>The same figures without BenchmarkDotNet: a few hundred milliseconds per case, printed in under a minute.</summary>
 public static class EvaluatorQuick
 {
-    public static void Run()
+    public static void Run(int blockSize = EvalWorkspace.DefaultBlockSize)
     {
-        var c = new EvaluatorCases();
+        var c = new EvaluatorCases(blockSize);
         // Let tiered compilation promote the hot paths (it waits ~100 ms after the first calls) before timing.
         var warm = System.Diagnostics.Stopwatch.StartNew();
         while (warm.ElapsedMilliseconds < 1500)
         {
-            c.EvalArithmetic(); c.EvalTranscendental(); c.EvalCandidate(); c.MseCandidate();
+            c.EvalArithmetic(); c.EvalTranscendental(); c.EvalCandidate(); c.MseCandidate(); c.EvalAdamOneCoordinate();
             c.HandArithmetic(); c.HandTranscendental(); c.HandCandidate();
         }
         Console.WriteLine($"Evaluator quick timing (1 thread; Vector512 accelerated: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, block {c.Workspace.BlockSize})");
@@ -207,6 +223,8 @@ public static class EvaluatorQuick
         double handC = Row(c, "x1*x2+cos(x3), 200 rows: hand", nameof(c.HandCandidate), () => c.HandCandidate(), 0);
         Row(c, "x1*x2+cos(x3), 200 rows: eval", nameof(c.EvalCandidate), () => c.EvalCandidate(), handC);
         Row(c, "x1*x2+cos(x3), 200 rows: mse", nameof(c.MseCandidate), () => c.MseCandidate(), handC);
+        Row(c, "adam (ema), 1 coord x 10k steps", nameof(c.EvalAdamOneCoordinate), () => c.EvalAdamOneCoordinate(), 0);
+        Row(c, "adam (ema), 100 coords x 100 steps", nameof(c.EvalAdam100Coordinates), () => c.EvalAdam100Coordinates(), 0);
     }
 
     /// <summary>Times <paramref name="body"/> (best of 5 rounds of ~100 ms) and prints its throughput; returns ns/call.</summary>
