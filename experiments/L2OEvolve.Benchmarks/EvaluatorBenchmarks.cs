@@ -225,6 +225,30 @@ public static class EvaluatorQuick
         Row(c, "x1*x2+cos(x3), 200 rows: mse", nameof(c.MseCandidate), () => c.MseCandidate(), handC);
         Row(c, "adam (ema), 1 coord x 10k steps", nameof(c.EvalAdamOneCoordinate), () => c.EvalAdamOneCoordinate(), 0);
         Row(c, "adam (ema), 100 coords x 100 steps", nameof(c.EvalAdam100Coordinates), () => c.EvalAdam100Coordinates(), 0);
+        ConstantFit(c);
+    }
+
+    /// <summary>Times Levenberg–Marquardt on 2.5*x0 + sin(0.3*x1) from (1, 0.5), 1000 rows: fits per second.</summary>
+    private static void ConstantFit(EvaluatorCases c)
+    {
+        const int rows = 1000;
+        var y = new float[rows];
+        for (int i = 0; i < rows; i++) y[i] = (float)(2.5 * c.Columns[0][i] + Math.Sin(0.3 * c.Columns[1][i]));
+        var start = Compiler.Compile(new Binary(Op.Add, new Binary(Op.Mul, new Const(1), new Var("x0")),
+            new Unary(Op.Sin, new Binary(Op.Mul, new Const(0.5), new Var("x1")))), EvaluatorCases.Names);
+        var fit = L2OEvolve.Engine.Constants.ConstantOptimizer.Fit(start, c.Columns, rows, y, c.Workspace);
+        int n = 0;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (sw.ElapsedMilliseconds < 1000) L2OEvolve.Engine.Constants.ConstantOptimizer.Fit(start, c.Columns, rows, y, c.Workspace);
+        sw.Restart();
+        while (sw.ElapsedMilliseconds < 1000)
+        {
+            L2OEvolve.Engine.Constants.ConstantOptimizer.Fit(start, c.Columns, rows, y, c.Workspace);
+            n++;
+        }
+        double us = sw.Elapsed.TotalMicroseconds / n;
+        Console.WriteLine($"constant fit (LM), 2 constants, 1000 rows: {us:0} us/fit, {fit.Iterations} iterations, " +
+            $"constants {string.Join(", ", fit.Rule.Constants.Select(v => v.ToString("0.######")))}, loss {fit.Loss:0.0e0}");
     }
 
     /// <summary>Times <paramref name="body"/> (best of 5 rounds of ~100 ms) and prints its throughput; returns ns/call.</summary>
