@@ -89,6 +89,13 @@ public sealed class EvaluatorCases
 
     public double MseCandidate() => Evaluator.Mse(CandidateRule, Columns, CandidateRows, Target, Workspace);
 
+    /// <summary>What a search pays per new candidate: compile the tree, then its loss on 200 rows.</summary>
+    public double CompileAndMseCandidate() =>
+        Evaluator.Mse(Compiler.Compile(Candidate, Names), Columns, CandidateRows, Target, Workspace);
+
+    /// <summary>Compiling the size-20 arithmetic tree alone.</summary>
+    public int CompileArithmetic() => Compiler.Compile(Arithmetic, Names).NodeCount;
+
     /// <summary><see cref="Arithmetic"/> as a plain C# loop (protected division included).</summary>
     public float HandArithmetic()
     {
@@ -134,7 +141,8 @@ public sealed class EvaluatorCases
         nameof(EvalArithmetic) or nameof(HandArithmetic) => (long)ArithmeticRule.NodeCount * Rows,
         nameof(EvalTranscendental) or nameof(HandTranscendental) => (long)TranscendentalRule.NodeCount * Rows,
         nameof(EvalRandomArithmetic) => RandomArithmetic.Sum(r => (long)r.NodeCount) * Rows,
-        nameof(EvalCandidate) or nameof(MseCandidate) or nameof(HandCandidate) => (long)CandidateRule.NodeCount * CandidateRows,
+        nameof(EvalCandidate) or nameof(MseCandidate) or nameof(HandCandidate) or nameof(CompileAndMseCandidate) =>
+            (long)CandidateRule.NodeCount * CandidateRows,
         nameof(EvalAdamOneCoordinate) or nameof(EvalAdam100Coordinates) => (long)AdamRule.NodeCount * Rows,
         _ => 0,
     };
@@ -172,6 +180,7 @@ public class EvaluatorBenchmarks
     [Benchmark(Baseline = true), BenchmarkCategory("candidate-200")] public float HandCandidate() => _c.HandCandidate();
     [Benchmark, BenchmarkCategory("candidate-200")] public bool EvalCandidate() => _c.EvalCandidate();
     [Benchmark, BenchmarkCategory("candidate-200")] public double MseCandidate() => _c.MseCandidate();
+    [Benchmark, BenchmarkCategory("candidate-200")] public double CompileAndMseCandidate() => _c.CompileAndMseCandidate();
     [Benchmark, BenchmarkCategory("adam-trajectory-10k")] public bool EvalAdamOneCoordinate() => _c.EvalAdamOneCoordinate();
     [Benchmark, BenchmarkCategory("adam-trajectory-10k")] public bool EvalAdam100Coordinates() => _c.EvalAdam100Coordinates();
 
@@ -223,6 +232,8 @@ public static class EvaluatorQuick
         double handC = Row(c, "x1*x2+cos(x3), 200 rows: hand", nameof(c.HandCandidate), () => c.HandCandidate(), 0);
         Row(c, "x1*x2+cos(x3), 200 rows: eval", nameof(c.EvalCandidate), () => c.EvalCandidate(), handC);
         Row(c, "x1*x2+cos(x3), 200 rows: mse", nameof(c.MseCandidate), () => c.MseCandidate(), handC);
+        Row(c, "x1*x2+cos(x3), 200: compile+mse", nameof(c.CompileAndMseCandidate), () => c.CompileAndMseCandidate(), handC);
+        Row(c, "compile size-20 arithmetic tree", nameof(c.CompileArithmetic), () => c.CompileArithmetic(), 0);
         Row(c, "adam (ema), 1 coord x 10k steps", nameof(c.EvalAdamOneCoordinate), () => c.EvalAdamOneCoordinate(), 0);
         Row(c, "adam (ema), 100 coords x 100 steps", nameof(c.EvalAdam100Coordinates), () => c.EvalAdam100Coordinates(), 0);
         ConstantFit(c);
