@@ -151,7 +151,8 @@ public static class PopulationRollout
                 using var scope = NewDisposeScope();
                 var loss = problem.PopulationLoss(stacked, step);
                 loss.sum().backward();
-                loss.detach().cpu().data<float>().CopyTo(losses, 0);
+                // Straight from the tensor's memory: TensorAccessor copies element by element.
+                MemoryMarshal.Cast<byte, float>(loss.detach().contiguous().bytes).CopyTo(losses);
                 for (int c = 0; c < pop; c++)
                 {
                     if (divergedAt[c] is not null) continue;

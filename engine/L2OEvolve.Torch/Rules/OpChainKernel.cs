@@ -32,11 +32,14 @@ public static class OpChainKernel
             {
                 RuleCode.LoadGrad => grad,
                 RuleCode.LoadParam => param ?? throw new ArgumentException("this rule reads the parameter (p); pass it", nameof(param)),
+                RuleCode.Unary when ins.Unguarded && ins.Op == Op.Sqrt => regs[ins.A.Index].sqrt(),
+                RuleCode.Unary when ins.Unguarded && ins.Op == Op.Log => regs[ins.A.Index].add(Ops.LogEpsilon).log(),
                 RuleCode.Unary => Unary(ins.Op, regs[ins.A.Index]),
+                RuleCode.Binary when ins.Unguarded && ins.Op == Op.Div && !ins.B.IsUniform => (ins.A.IsUniform ? full_like(grad, u[ins.A.Index]) : regs[ins.A.Index]).div(regs[ins.B.Index]),
                 RuleCode.Binary => Binary(ins.Op, ins.A, ins.B, regs, u, grad),
                 RuleCode.EmaUpdate => next[ins.Index] = ins.A.IsUniform
                     ? state[ins.Index].mul(ins.Beta).add(u[ins.A.Index] * (1.0 - ins.Beta))
-                    : state[ins.Index].mul(ins.Beta).add(regs[ins.A.Index].mul(1.0 - ins.Beta)),
+                    : state[ins.Index].mul(ins.Beta).add(regs[ins.A.Index], alpha: 1.0 - ins.Beta),
                 RuleCode.LagRead => state[plan.LagReadSlots[ins.Index]],
                 _ => throw new InvalidOperationException($"unknown instruction {ins.Code}"),
             };

@@ -32,7 +32,10 @@ public readonly record struct Operand(bool IsUniform, int Index)
 
 /// <summary>One per-element instruction of a <see cref="RuleProgram"/>.</summary>
 /// <param name="Index">For <see cref="RuleCode.EmaUpdate"/> the state slot; for <see cref="RuleCode.LagRead"/> the index of its read in <see cref="StepPlan.LagReadSlots"/>.</param>
-public sealed record RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, double Beta);
+/// <param name="Unguarded">The operator's guard is provably unnecessary, so executors may skip it: a division whose
+/// divisor is positive (such as <c>sqrt(v) + 1e-8</c>; x/0 = 1 costs five extra operators in the TorchSharp chain),
+/// or a sqrt or log of a non-negative argument (no |x| needed).</param>
+public sealed record RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, double Beta, bool Unguarded = false);
 
 /// <summary>A uniform value: computed once per step in double precision, shared by all coordinates.</summary>
 public abstract record UniformNode
@@ -225,8 +228,9 @@ public sealed class RuleProgram
             if (_seen.TryGetValue(e, out var known)) return known;
             var result = e switch
             {
-                Expr.Const c => Operand.Uni(Uniform(new UniformNode.Constant(c.Value))),
-                Expr.Var { Name: RuleFeatures.Step } => Operand.Uni(Uniform(new UniformNode.ScaledStep(settings.TScale))),
+                Expr.Const c => Constant(Operand.Uni(Uniform(new UniformNode.Constant(c.Value))), c.Value),
+                Expr.Var { Name: RuleFeatures.Step } => Signed(Operand.Uni(Uniform(new UniformNode.ScaledStep(settings.TScale))),
+                    settings.TScale > 0 ? Sign.Positive : Sign.Unknown),
                 Expr.Var { Name: RuleFeatures.Gradient } => Emit(RuleCode.LoadGrad, default, default, default, 0, 0),
                 Expr.Var { Name: RuleFeatures.Parameter } => Emit(RuleCode.LoadParam, default, default, default, 0, 0),
                 Expr.Var v => throw new ArgumentException($"unknown feature '{v.Name}'"),
@@ -240,13 +244,66 @@ public sealed class RuleProgram
             return result;
         }
 
-        private Operand UnaryOf(Op op, Operand a) => a.IsUniform
-            ? Operand.Uni(Uniform(new UniformNode.Unary(op, a.Index)))
-            : Emit(RuleCode.Unary, op, a, default, 0, 0);
+        private Operand UnaryOf(Op op, Operand a)
+        {
+            var result = a.IsUniform
+                ? Operand.Uni(Uniform(new UniformNode.Unary(op, a.Index)))
+                : Emit(RuleCode.Unary, op, a, default, 0, 0, unguarded: op is Op.Sqrt or Op.Log && SignOf(a) >= Sign.NonNeg);
+            if (_constants.TryGetValue(a, out var ca)) return Constant(result, Ops.Apply(op, ca));
+            Note(result, UnarySign(op, SignOf(a)));
+            return result;
+        }
 
-        private Operand BinaryOf(Op op, Operand a, Operand b) => a.IsUniform && b.IsUniform
-            ? Operand.Uni(Uniform(new UniformNode.Binary(op, a.Index, b.Index)))
-            : Emit(RuleCode.Binary, op, a, b, 0, 0);
+        private Operand BinaryOf(Op op, Operand a, Operand b)
+        {
+            var result = a.IsUniform && b.IsUniform
+                ? Operand.Uni(Uniform(new UniformNode.Binary(op, a.Index, b.Index)))
+                : Emit(RuleCode.Binary, op, a, b, 0, 0, unguarded: op == Op.Div && SignOf(b) == Sign.Positive);
+            if (_constants.TryGetValue(a, out var ca) && _constants.TryGetValue(b, out var cb))
+                return Constant(result, Ops.Apply(op, ca, cb));
+            Note(result, op switch
+            {
+                Op.Add when SignOf(a) >= Sign.NonNeg && SignOf(b) >= Sign.NonNeg => (Sign)Math.Max((int)SignOf(a), (int)SignOf(b)),
+                // Products and quotients of non-negatives may underflow to zero: non-negative, not positive.
+                Op.Mul or Op.Div when SignOf(a) >= Sign.NonNeg && SignOf(b) >= Sign.NonNeg => Sign.NonNeg,
+                Op.Mul when a == b => Sign.NonNeg,
+                Op.Max when SignOf(a) == Sign.Positive || SignOf(b) == Sign.Positive => Sign.Positive,
+                Op.Max when SignOf(a) >= Sign.NonNeg || SignOf(b) >= Sign.NonNeg => Sign.NonNeg,
+                Op.Min => (Sign)Math.Min((int)SignOf(a), (int)SignOf(b)),
+                Op.Greater => Sign.NonNeg,
+                _ => Sign.Unknown,
+            });
+            return result;
+        }
+
+        // What is known about an operand's sign at compile time (NaN never counts as zero, so it is harmless).
+        private enum Sign { Unknown, NonNeg, Positive }
+
+        private readonly Dictionary<Operand, Sign> _signs = [];
+
+        // Uniforms whose value is known at compile time (constants and operators over them), for their sign.
+        private readonly Dictionary<Operand, double> _constants = [];
+
+        private Operand Constant(Operand o, double value)
+        {
+            _constants[o] = value;
+            Note(o, value > 0 ? Sign.Positive : value == 0 ? Sign.NonNeg : Sign.Unknown);
+            return o;
+        }
+
+        private Sign SignOf(Operand o) => _signs.TryGetValue(o, out var s) ? s : Sign.Unknown;
+
+        private void Note(Operand o, Sign s)
+        {
+            if (s != Sign.Unknown) _signs[o] = s;
+        }
+
+        private static Sign UnarySign(Op op, Sign arg) => op switch
+        {
+            Op.Abs or Op.Sqrt or Op.Square or Op.Relu or Op.Exp or Op.Erfc => Sign.NonNeg,
+            Op.Cube or Op.Tanh or Op.Sinh or Op.Asinh when arg >= Sign.NonNeg => Sign.NonNeg,
+            _ => Sign.Unknown,
+        };
 
         private Operand EmaOf(Expr.Ema em)
         {
@@ -256,10 +313,13 @@ public sealed class RuleProgram
             {
                 raw = Emit(RuleCode.EmaUpdate, default, arg, default, EmaCount++, em.Beta);
                 _emas[(em.Beta, em.Arg)] = raw;
+                // A convex combination of non-negatives, from zero, stays non-negative.
+                if (em.Beta is >= 0 and <= 1 && SignOf(arg) >= Sign.NonNeg) Note(raw, Sign.NonNeg);
             }
-            return em.BiasCorrected
-                ? BinaryOf(Op.Mul, raw, Operand.Uni(Uniform(new UniformNode.BiasCorrection(em.Beta))))
-                : raw;
+            if (!em.BiasCorrected) return raw;
+            var correction = Operand.Uni(Uniform(new UniformNode.BiasCorrection(em.Beta)));
+            if (em.Beta is >= 0 and < 1) Note(correction, Sign.Positive);
+            return BinaryOf(Op.Mul, raw, correction);
         }
 
         private Operand LagOf(Expr.Lag l)
@@ -289,11 +349,17 @@ public sealed class RuleProgram
             return _uniformIndex[node] = Uniforms.Count - 1;
         }
 
-        private Operand Emit(RuleCode code, Op op, Operand a, Operand b, int index, double beta)
+        private Operand Emit(RuleCode code, Op op, Operand a, Operand b, int index, double beta, bool unguarded = false)
         {
             int dest = RegisterCount++;
-            Code.Add(new RuleInstruction(code, dest, op, a, b, index, beta));
+            Code.Add(new RuleInstruction(code, dest, op, a, b, index, beta, unguarded));
             return Operand.Reg(dest);
+        }
+
+        private Operand Signed(Operand o, Sign s)
+        {
+            Note(o, s);
+            return o;
         }
     }
 }
