@@ -23,6 +23,12 @@ public sealed class MseFitness : IFitness, IConstantTuner
     private readonly int _steps;
     private readonly bool _trajectory;
 
+    // The tuner fits on a fixed, evenly strided subsample (rows, or whole coordinates of trajectories): fitting is
+    // ~k+1 evaluations per iteration, and the fitted rule is rescored on all the data by the search anyway.
+    private readonly float[][] _tuneColumns;
+    private readonly float[] _tuneTarget;
+    private readonly int _tuneCoordinates;
+
     private MseFitness(ImmutableArray<string> names, float[][] columns, float[] target, int rows, int coordinates, int steps, bool trajectory)
     {
         if (names.Length != columns.Length) throw new ArgumentException($"{names.Length} names for {columns.Length} columns");
@@ -33,6 +39,28 @@ public sealed class MseFitness : IFitness, IConstantTuner
         double sum = 0;
         for (int i = 0; i < rows; i++) sum += (target[i] - mean) * (target[i] - mean);
         BaselineLoss = sum / Math.Max(1, rows);
+        (_tuneColumns, _tuneTarget, _tuneCoordinates) = Subsample(columns, target, coordinates, steps, trajectory);
+    }
+
+    /// <summary>Largest number of rows (or coordinates × steps) the constant tuner fits on.</summary>
+    public const int TuningRows = 512;
+
+    private static (float[][] Columns, float[] Target, int Coordinates) Subsample(float[][] columns, float[] target, int coordinates, int steps, bool trajectory)
+    {
+        int units = trajectory ? coordinates : target.Length;
+        int per = trajectory ? steps : 1;
+        int stride = Math.Max(1, (int)Math.Ceiling(units * (double)per / TuningRows));
+        if (stride == 1) return (columns, target, coordinates);
+        var keep = Enumerable.Range(0, units).Where(u => u % stride == 0).ToArray();
+        float[] Pick(float[] source)
+        {
+            if (!trajectory) return keep.Select(r => source[r]).ToArray();
+            var picked = new float[keep.Length * steps];
+            for (int t = 0; t < steps; t++)
+                for (int k = 0; k < keep.Length; k++) picked[t * keep.Length + k] = source[t * coordinates + keep[k]];
+            return picked;
+        }
+        return (columns.Select(Pick).ToArray(), Pick(target), trajectory ? keep.Length : keep.Length);
     }
 
     /// <summary>MSE over <paramref name="rows"/> rows of column-major features (stateless rules only; ema/lag score +inf).</summary>
@@ -89,7 +117,10 @@ public sealed class MseFitness : IFitness, IConstantTuner
         return double.IsFinite(mse) ? mse : double.PositiveInfinity;
     }
 
-    /// <summary>The rule with constants (and ema betas) fitted by Levenberg–Marquardt, or itself when that did not help.</summary>
+    /// <summary>
+    /// The rule with constants (and ema betas) fitted by Levenberg–Marquardt on a strided subsample of at most
+    /// <see cref="TuningRows"/> values, or the rule itself when that did not help there.
+    /// </summary>
     public Expr Tune(Expr tree, CancellationToken ct)
     {
         CompiledRule rule;
@@ -97,10 +128,18 @@ public sealed class MseFitness : IFitness, IConstantTuner
         catch (ArgumentException) { return tree; }
         if (rule.Constants.Length == 0 || (rule.IsStateful && !_trajectory)) return tree;
         var ws = new EvalWorkspace();
-        var fit = _trajectory
-            ? ConstantOptimizer.FitTrajectory(rule, _columns, _coordinates, _steps, _target, ws, TuningOptions)
-            : ConstantOptimizer.Fit(rule, _columns, _rows, _target, ws, TuningOptions);
-        return fit.Improved ? fit.Expr : tree;
+        try
+        {
+            var fit = _trajectory
+                ? ConstantOptimizer.FitTrajectory(rule, _tuneColumns, _tuneCoordinates, _steps, _tuneTarget, ws, TuningOptions)
+                : ConstantOptimizer.Fit(rule, _tuneColumns, _tuneTarget.Length, _tuneTarget, ws, TuningOptions);
+            return fit.Improved ? fit.Expr : tree;
+        }
+        catch (ArithmeticException)
+        {
+            // A numerically hopeless candidate (e.g. Math.Sign of a NaN inside a derivative) keeps its constants.
+            return tree;
+        }
     }
 
     /// <summary>The coefficient of determination 1 − MSE/variance for a loss this fitness produced.</summary>

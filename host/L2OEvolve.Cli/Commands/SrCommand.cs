@@ -23,6 +23,7 @@ internal static class SrCommand
         var generations = new Option<int?>("--generations") { Description = "Stop after this many generations" };
         var evaluations = new Option<long?>("--evaluations") { Description = "Stop after this many candidate evaluations" };
         var targetLoss = new Option<double?>("--target-loss") { Description = "Stop once the best loss is at or below this" };
+        var targetR2 = new Option<double?>("--target-r2") { Description = "Stop once the best R2 is at or above this" };
         var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed, same result for any --threads)", DefaultValueFactory = _ => 0UL };
         var threads = new Option<int>("--threads") { Description = "Worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var islands = new Option<int?>("--islands") { Description = "Island populations (default 8)" };
@@ -34,26 +35,26 @@ internal static class SrCommand
 
         var cmd = new Command("sr", "Symbolic regression: evolve formulas for a target under a grammar.")
         {
-            data, target, features, grammar, time, generations, evaluations, targetLoss, seed, threads, islands, population, warm, dropNonFinite, quiet, @out,
+            data, target, features, grammar, time, generations, evaluations, targetLoss, targetR2, seed, threads, islands, population, warm, dropNonFinite, quiet, @out,
         };
         cmd.SetAction((parse, ct) => CommandErrors.Guard(() => Task.FromResult(Run(new Args(
             parse.GetValue(data)!, parse.GetValue(target), RegressionData.ParseList(parse.GetValue(features)), parse.GetValue(grammar)!,
-            parse.GetValue(time), parse.GetValue(generations), parse.GetValue(evaluations), parse.GetValue(targetLoss),
+            parse.GetValue(time), parse.GetValue(generations), parse.GetValue(evaluations), parse.GetValue(targetLoss), parse.GetValue(targetR2),
             parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(islands), parse.GetValue(population),
             parse.GetValue(warm) ?? [], parse.GetValue(dropNonFinite), parse.GetValue(quiet), parse.GetValue(@out)!), ct))));
         return cmd;
     }
 
     private sealed record Args(string Data, string? Target, IReadOnlyList<string>? Features, string Grammar, string? Time, int? Generations,
-        long? Evaluations, double? TargetLoss, ulong Seed, int Threads, int? Islands, int? Population, string[] WarmStart, bool DropNonFinite,
+        long? Evaluations, double? TargetLoss, double? TargetR2, ulong Seed, int Threads, int? Islands, int? Population, string[] WarmStart, bool DropNonFinite,
         bool Quiet, string Out);
 
     private static int Run(Args a, CancellationToken ct)
     {
         if (a.Threads < 1) throw new InputException($"--threads must be at least 1, got {a.Threads}");
-        var termination = Termination(a);
         var grammar = GrammarJson.Load(a.Grammar);
         var problem = RegressionData.Load(a.Data, a.Target, a.Features, a.DropNonFinite);
+        var termination = Termination(a, problem.Fitness.BaselineLoss);
         grammar = grammar.BindFeatures(problem.Features);
         var warm = a.WarmStart.Select(text => ParseEquation(text, "--warm-start")).ToList();
         foreach (var w in warm)
@@ -143,7 +144,7 @@ internal static class SrCommand
         return sb.ToString();
     }
 
-    private static ITermination Termination(Args a)
+    private static ITermination Termination(Args a, double baseline)
     {
         var parts = new List<ITermination>();
         if (a.Time is not null) parts.Add(new TimeTermination(ParseDuration(a.Time)));
@@ -151,6 +152,7 @@ internal static class SrCommand
         if (a.Evaluations is { } e) parts.Add(new EvaluationTermination(e));
         if (parts.Count == 0) parts.Add(new TimeTermination(TimeSpan.FromSeconds(60)));
         if (a.TargetLoss is { } l) parts.Add(new TargetLossTermination(l));
+        if (a.TargetR2 is { } r2) parts.Add(new TargetLossTermination((1 - r2) * baseline));
         return parts.Count == 1 ? parts[0] : new OrTermination([.. parts]);
     }
 
