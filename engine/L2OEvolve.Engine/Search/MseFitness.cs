@@ -45,11 +45,29 @@ public sealed class MseFitness : IFitness, IConstantTuner
     /// <summary>Largest number of rows (or coordinates × steps) the constant tuner fits on.</summary>
     public const int TuningRows = 512;
 
-    private static (float[][] Columns, float[] Target, int Coordinates) Subsample(float[][] columns, float[] target, int coordinates, int steps, bool trajectory)
+    /// <summary>Total values (rows, or coordinates × steps) scored per candidate.</summary>
+    public int Size => _rows;
+
+    /// <summary>
+    /// The same problem on an evenly strided subset of at most <paramref name="maxValues"/> rows (whole coordinates for
+    /// trajectories), or this fitness when it is already that small. A fixed subset keeps scores deterministic and
+    /// memoisable; a search can select on it and rescore its hall of fame on all the data (PySR's batching, without resampling).
+    /// </summary>
+    public MseFitness Subsample(int maxValues)
+    {
+        if (maxValues <= 0 || _rows <= maxValues) return this;
+        var (columns, target, coordinates) = Subsample(_columns, _target, _coordinates, _steps, _trajectory, maxValues);
+        return _trajectory
+            ? Trajectories(_names, columns, target, coordinates, _steps)
+            : Rows(_names, columns, target);
+    }
+
+    private static (float[][] Columns, float[] Target, int Coordinates) Subsample(float[][] columns, float[] target, int coordinates, int steps, bool trajectory,
+        int maxValues = TuningRows)
     {
         int units = trajectory ? coordinates : target.Length;
         int per = trajectory ? steps : 1;
-        int stride = Math.Max(1, (int)Math.Ceiling(units * (double)per / TuningRows));
+        int stride = Math.Max(1, (int)Math.Ceiling(units * (double)per / maxValues));
         if (stride == 1) return (columns, target, coordinates);
         var keep = Enumerable.Range(0, units).Where(u => u % stride == 0).ToArray();
         float[] Pick(float[] source)
@@ -60,7 +78,7 @@ public sealed class MseFitness : IFitness, IConstantTuner
                 for (int k = 0; k < keep.Length; k++) picked[t * keep.Length + k] = source[t * coordinates + keep[k]];
             return picked;
         }
-        return (columns.Select(Pick).ToArray(), Pick(target), trajectory ? keep.Length : keep.Length);
+        return (columns.Select(Pick).ToArray(), Pick(target), keep.Length);
     }
 
     /// <summary>MSE over <paramref name="rows"/> rows of column-major features (stateless rules only; ema/lag score +inf).</summary>

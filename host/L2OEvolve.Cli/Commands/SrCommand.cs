@@ -29,24 +29,25 @@ internal static class SrCommand
         var islands = new Option<int?>("--islands") { Description = "Island populations (default 8)" };
         var population = new Option<int?>("--population") { Description = "Members per island (default 64)" };
         var warm = new Option<string[]>("--warm-start") { Description = "An equation to seed the populations with (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var batchRows = new Option<int>("--batch-rows") { Description = "Select on a fixed strided subset of this many rows (0 = all); the hall of fame is rescored on all rows", DefaultValueFactory = _ => 2000 };
         var dropNonFinite = new Option<bool>("--drop-nonfinite") { Description = "Drop rows with NaN/Inf instead of failing" };
         var quiet = new Option<bool>("--quiet") { Description = "No live progress lines" };
         var @out = new Option<string>("--out") { Description = "Output directory (hall_of_fame.csv, hall_of_fame.tex, state.msgpack)", Required = true };
 
         var cmd = new Command("sr", "Symbolic regression: evolve formulas for a target under a grammar.")
         {
-            data, target, features, grammar, time, generations, evaluations, targetLoss, targetR2, seed, threads, islands, population, warm, dropNonFinite, quiet, @out,
+            data, target, features, grammar, time, generations, evaluations, targetLoss, targetR2, seed, threads, islands, population, warm, batchRows, dropNonFinite, quiet, @out,
         };
         cmd.SetAction((parse, ct) => CommandErrors.Guard(() => Task.FromResult(Run(new Args(
             parse.GetValue(data)!, parse.GetValue(target), RegressionData.ParseList(parse.GetValue(features)), parse.GetValue(grammar)!,
             parse.GetValue(time), parse.GetValue(generations), parse.GetValue(evaluations), parse.GetValue(targetLoss), parse.GetValue(targetR2),
             parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(islands), parse.GetValue(population),
-            parse.GetValue(warm) ?? [], parse.GetValue(dropNonFinite), parse.GetValue(quiet), parse.GetValue(@out)!), ct))));
+            parse.GetValue(warm) ?? [], parse.GetValue(batchRows), parse.GetValue(dropNonFinite), parse.GetValue(quiet), parse.GetValue(@out)!), ct))));
         return cmd;
     }
 
     private sealed record Args(string Data, string? Target, IReadOnlyList<string>? Features, string Grammar, string? Time, int? Generations,
-        long? Evaluations, double? TargetLoss, double? TargetR2, ulong Seed, int Threads, int? Islands, int? Population, string[] WarmStart, bool DropNonFinite,
+        long? Evaluations, double? TargetLoss, double? TargetR2, ulong Seed, int Threads, int? Islands, int? Population, string[] WarmStart, int BatchRows, bool DropNonFinite,
         bool Quiet, string Out);
 
     private static int Run(Args a, CancellationToken ct)
@@ -73,9 +74,13 @@ internal static class SrCommand
                 OffspringPerGeneration = Math.Max(1, (a.Population ?? defaults.Population.Size) / 4),
             },
         };
-        var ctx = SearchContext.Create(settings, grammar, problem.Fitness, problem.Fitness, Simplify.Apply, a.Threads);
+        if (a.BatchRows < 0) throw new InputException($"--batch-rows must be ≥ 0, got {a.BatchRows}");
+        var full = problem.Fitness;
+        var selecting = full.Subsample(a.BatchRows);
+        var ctx = SearchContext.Create(settings, grammar, selecting, selecting, Simplify.Apply, a.Threads);
 
         Console.WriteLine($"data     {problem.Description}");
+        if (!ReferenceEquals(selecting, full)) Console.WriteLine($"batch    selecting on {selecting.Size} of {full.Size} values; the hall of fame is rescored on all");
         Console.WriteLine($"grammar  {grammar.Name} ({grammar.Ops.Length} operators, maxsize {grammar.MaxSize}), seed {a.Seed}, threads {a.Threads}, stop: {Describe(termination)}");
         var clock = Stopwatch.StartNew();
         var state = Evolution.Initialize(ctx, warm, ct);
@@ -89,15 +94,16 @@ internal static class SrCommand
         double seconds = clock.Elapsed.TotalSeconds;
 
         Directory.CreateDirectory(a.Out);
-        var front = state.HallOfFame.ParetoFront();
+        var hallOfFame = Report(state.HallOfFame, full, grammar);
+        var front = hallOfFame.ParetoFront();
         File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.csv"), HallOfFameCsv(front, problem.Fitness));
         File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.tex"), HallOfFameTex(front, problem.Fitness, problem.TargetName));
         File.WriteAllBytes(Path.Combine(a.Out, "state.msgpack"), SearchStateCodec.Serialize(state));
 
         Console.WriteLine(Progress(state, ctx, clock.Elapsed));
-        Console.WriteLine($"done     {state.Generation} generations, {state.Evaluations} evaluations in {seconds.ToString("F1", CultureInfo.InvariantCulture)} s; wrote {Path.Combine(a.Out, "hall_of_fame.csv")}");
-        var chosen = state.HallOfFame.Chosen();
-        var best = state.HallOfFame.MostAccurate();
+        Console.WriteLine($"done     {state.Generation} generations, {state.Evaluations} evaluations ({ctx.Cache?.Misses ?? state.Evaluations} computed) in {seconds.ToString("F1", CultureInfo.InvariantCulture)} s; wrote {Path.Combine(a.Out, "hall_of_fame.csv")}");
+        var chosen = hallOfFame.Chosen();
+        var best = hallOfFame.MostAccurate();
         if (chosen is null || best is null)
         {
             Console.WriteLine("no finite candidate was found");
@@ -106,6 +112,22 @@ internal static class SrCommand
         Console.WriteLine($"chosen   {Line(chosen, problem.Fitness)}");
         Console.WriteLine($"accurate {Line(best, problem.Fitness)}");
         return 0;
+    }
+
+    // For the report, members are simplified (constant folding; the value is unchanged on finite inputs, so -(0.01) * g0
+    // reads as -0.01 * g0 at its true complexity) and scored on every row, since selection may have used a subset.
+    private static HallOfFame Report(HallOfFame h, MseFitness full, Grammar grammar)
+    {
+        var ws = new L2OEvolve.Engine.Evaluation.EvalWorkspace();
+        return HallOfFame.Empty.Update(h.Members.SelectMany(m =>
+        {
+            var simple = Simplify.Apply(m.Tree);
+            return new[] { m.Tree, simple }.Distinct().Select(tree =>
+            {
+                double loss = full.Loss(tree, ws);
+                return m with { Tree = tree, Loss = loss, Complexity = tree.Complexity(grammar), Objectives = [loss] };
+            });
+        }));
     }
 
     private static string Line(Individual m, MseFitness f) =>
