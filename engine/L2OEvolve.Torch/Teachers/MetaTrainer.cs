@@ -90,6 +90,12 @@ public sealed class MetaTrainer : IDisposable
         var clock = Stopwatch.StartNew();
         int ran = 0;
         int startEpoch = _progress.Epoch;
+        if (Options.UsesCurriculum && _progress.Epoch == 0 && double.IsPositiveInfinity(_progress.Curriculum.Best))
+        {
+            // Baseline of the first stage before any training (TF/train_dm.py evaluates before its first epoch).
+            var (baseline, _) = _progress.Curriculum.After(EvaluationCost(0), Options.CurriculumPatience, Options.Curriculum.Length);
+            _progress = _progress with { Curriculum = baseline, BestWeights = TeacherStore.Snapshot(Net) };
+        }
         while (_progress.Epoch < Options.Epochs && !_progress.Curriculum.Stopped && (maxEpochs is null || ran < maxEpochs) && !ct.IsCancellationRequested)
         {
             int epoch = _progress.Epoch;

@@ -114,13 +114,15 @@ public sealed record CurriculumState(int Stage, double Best, int EvalsSinceBest,
     public enum Decision { Continue, SavedBest, Advance, Stop }
 
     /// <summary>
-    /// The curriculum rule: a better cost is kept as the stage's best; after <paramref name="patience"/> evaluations
+    /// The curriculum rule: a stage's first cost is its baseline; a better cost is kept as the stage's best; after <paramref name="patience"/> evaluations
     /// without improvement, advance to the next stage if this one improved at all (and one exists), else stop.
     /// Pure: returns the next state and the decision.
     /// </summary>
     public (CurriculumState Next, Decision Decision) After(double cost, int patience, int stages)
     {
         if (Stopped) return (this, Decision.Stop);
+        // The first evaluation of a stage is its baseline: kept as the best, but not an improvement.
+        if (double.IsPositiveInfinity(Best) && double.IsFinite(cost)) return (this with { Best = cost, EvalsSinceBest = 0 }, Decision.SavedBest);
         if (double.IsFinite(cost) && cost < Best) return (this with { Best = cost, EvalsSinceBest = 0, Improved = true }, Decision.SavedBest);
         int since = EvalsSinceBest + 1;
         if (since < patience) return (this with { EvalsSinceBest = since }, Decision.Continue);
