@@ -17,6 +17,7 @@ public static class CliApp
     private static IEnumerable<Command> Commands()
     {
         yield return Commands_.Version();
+        yield return L2OEvolve.Cli.Commands.EvalCommand.Create();
     }
 
     private static class Commands_

@@ -38,10 +38,10 @@ public static class OptimizeeRegistry
     public static IOptimizeeFamily Family(string spec, OptimizeeOptions? options = null)
     {
         var parsed = NamedSpec.Parse(spec);
-        var entry = Families.FirstOrDefault(f => f.Name == parsed.Name);
+        var entry = Families.FirstOrDefault(f => f.Name == parsed.Key);
         if (entry.Make is null)
             throw new ArgumentException($"unknown optimizee '{parsed.Name}' (known: {string.Join(", ", Names)})");
-        return entry.Make(parsed.Name, (options ?? OptimizeeOptions.Default).With(parsed.Settings, spec));
+        return entry.Make(parsed.Key, (options ?? OptimizeeOptions.Default).With(parsed.Settings, spec));
     }
 
     /// <summary>One problem instance: <c>Family(spec, options).Create(seed, device)</c>.</summary>
