@@ -100,6 +100,9 @@ public static class Recorder
         int tSample = T / M - 2;
         if (tSample < 1) throw new ArgumentException($"rollouts of {T} steps hold no window of memlen {M} (need at least {3 * M} steps)");
         int interval = T - tSample * M - 2;
+        // The in-window index whose gradient must be non-zero (sr_prep2's M//4*3 − 1; negative wraps as in numpy).
+        int check = M / 4 * 3 - 1;
+        if (check < 0) check += M;
         var master = new Rng(options.Seed);
         var rows = new List<float[]>();
         var traj = new List<float[]>();
@@ -132,7 +135,7 @@ public static class Recorder
                 {
                     offset += (int)(gaps[i] / gs * interval);
                     int start = offset + M * i, end = start + M - 1;
-                    if (run.G[(start + M / 4 * 3 - 1) * C + c] == 0f) continue;
+                    if (run.G[(start + check) * C + c] == 0f) continue;
                     var row = new float[width];
                     for (int j = 0; j < spec.Lagged.Length; j++)
                         row[j] = run.F[((end - spec.Lagged[j].Lag) * C + c) * F + baseIndex[j]];
