@@ -6,6 +6,18 @@ using static TorchSharp.torch;
 
 namespace L2OEvolve.Torch.Teachers;
 
+/// <summary>Where meta-training time went, in seconds: optimizee loss and gradient, teacher forward, meta-backward, meta-optimizer.</summary>
+public readonly record struct MetaTimings(double Optimizee, double Teacher, double MetaBackward, double MetaOptimizer, int Unrolls)
+{
+    /// <summary>A one-line breakdown per unroll.</summary>
+    public override string ToString()
+    {
+        double total = Optimizee + Teacher + MetaBackward + MetaOptimizer, n = Math.Max(1, Unrolls);
+        string P(double x) => total > 0 ? $"{x / n:F4} s ({100 * x / total:F0}%)" : "0";
+        return $"per unroll {total / n:F4} s = optimizee fwd+grad {P(Optimizee)} + teacher fwd {P(Teacher)} + meta-backward {P(MetaBackward)} + meta-Adam {P(MetaOptimizer)} over {Unrolls} meta-training unrolls";
+    }
+}
+
 /// <summary>What one epoch did: its kind, mean loss per meta-update window and wall time per unroll.</summary>
 public readonly record struct EpochRecord(int Epoch, string Kind, int Steps, double MetaLoss, double SecondsPerUnroll, double? EvalCost);
 
@@ -45,6 +57,9 @@ public sealed class MetaTrainer : IDisposable
 
     /// <summary>Where checkpoints go (null: no checkpoints).</summary>
     public string? Directory { get; }
+
+    /// <summary>Time split of the meta-training (not imitation) unrolls run by this instance.</summary>
+    public MetaTimings Timings { get; private set; }
 
     /// <summary>Progress so far (epochs done, curriculum state, history).</summary>
     public TrainingProgress Progress => _progress;
@@ -158,22 +173,33 @@ public sealed class MetaTrainer : IDisposable
                 using var window = NewDisposeScope();
                 Tensor th = theta, gk = g; var st = state;
                 Tensor metaLoss = zeros(1, device: _device);
+                double tTeacher = 0, tOptimizee = 0;
                 for (int j = 0; j < Options.Unroll; j++)
                 {
                     int k = w * Options.Unroll + j + 1;
+                    long a = Stopwatch.GetTimestamp();
                     var (u, next) = Net.Step(gk, st, k);
                     th = th + u * Net.Config.OutputScale;
+                    long b = Stopwatch.GetTimestamp();
                     var loss = optimizee.Loss(layout.Views(scale is null ? th : th * scale), k + 1);
                     metaLoss = metaLoss + loss;
                     gk = autograd.grad([loss], [th], retain_graph: true)[0].detach();
                     st = next;
+                    tTeacher += Stopwatch.GetElapsedTime(a, b).TotalSeconds;
+                    tOptimizee += Stopwatch.GetElapsedTime(b).TotalSeconds;
                 }
                 double value = metaLoss.item<float>();
                 if (!double.IsFinite(value)) return double.NaN;
                 _meta.ZeroGrad();
+                long c = Stopwatch.GetTimestamp();
                 metaLoss.backward();
+                double tBackward = Stopwatch.GetElapsedTime(c).TotalSeconds;
+                c = Stopwatch.GetTimestamp();
                 if (!_meta.GradientsFinite()) return double.NaN;
                 _meta.Step();
+                var tm = Timings;
+                Timings = new MetaTimings(tm.Optimizee + tOptimizee, tm.Teacher + tTeacher, tm.MetaBackward + tBackward,
+                    tm.MetaOptimizer + Stopwatch.GetElapsedTime(c).TotalSeconds, tm.Unrolls + 1);
                 total += value; windows++;
                 theta.Dispose(); g.Dispose(); state.Dispose();
                 theta = th.detach().DetachFromDisposeScope();

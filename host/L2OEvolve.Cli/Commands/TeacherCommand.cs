@@ -103,6 +103,7 @@ public static class TeacherCommand
             {
                 var progress = trainer.Run(err, p.GetValue(maxEpochs), ct);
                 var last = progress.History.LastOrDefault();
+                if (trainer.Timings.Unrolls > 0) err.WriteLine($"teacher: time {trainer.Timings}");
                 var stdout = p.InvocationConfiguration.Output;
                 stdout.WriteLine($"teacher: {dir}: {progress.Epoch}/{trainer.Options.Epochs} epochs done{(progress.Curriculum.Stopped ? " (curriculum stopped)" : "")}" +
                     (progress.History.Count > 0 ? $", last meta-loss {last.MetaLoss:G5}, {progress.History.Average(h => h.SecondsPerUnroll):F3} s/unroll on average" : ""));
