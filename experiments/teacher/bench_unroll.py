@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """PyTorch twin of `l2oevolve teacher train` for the time-per-unroll comparison (experiments/teacher/bench_unroll.sh).
 
 Same workload as the C# run: RNNprop (m~, g~ with beta 0.95/0.95 -> Linear(2,20)+ELU -> LSTMCell 20 -> LSTMCell 20

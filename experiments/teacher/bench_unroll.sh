@@ -22,6 +22,6 @@ for r in $(seq 1 "$rounds"); do
   cli teacher train --model rnnprop --optimizee mlp-mnist-dm --epochs 3 --steps 100 --unroll 20 --threads "$threads" \
     --out "$tmp/run$r" 2>&1 | grep -E "epoch|time"
   echo "== round $r: pytorch (OpenBLAS OpenMP)"
-  LD_LIBRARY_PATH=$blas OMP_NUM_THREADS=$threads python3 experiments/teacher/bench_unroll.py --epochs 3 --steps 100 --unroll 20 --threads "$threads"
+  LD_LIBRARY_PATH=$blas OMP_NUM_THREADS=$threads /usr/bin/python3 experiments/teacher/bench_unroll.py --epochs 3 --steps 100 --unroll 20 --threads "$threads"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
