@@ -9,12 +9,15 @@ public abstract partial record Expr
 {
     /// <summary>Node count, as PySR counts complexity with unit weights: every constant, variable and operator is 1,
     /// and an <c>ema</c> or <c>lag</c> is one node (its beta or step count is part of the node, not a leaf).</summary>
-    public int Size()
+    public int Size() => this switch
     {
-        int n = 1;
-        foreach (var c in Children) n += c.Size();
-        return n;
-    }
+        // A switch rather than Children: the search calls this constantly and Children allocates.
+        Unary u => 1 + u.Arg.Size(),
+        Binary b => 1 + b.Left.Size() + b.Right.Size(),
+        Ema e => 1 + e.Arg.Size(),
+        Lag l => 1 + l.Arg.Size(),
+        _ => 1,
+    };
 
     /// <summary>Complexity under a grammar's weights: each operator's weight, the constant weight for constants,
     /// 1 per variable and the stateful weight per <c>ema</c>/<c>lag</c>.</summary>
@@ -30,12 +33,14 @@ public abstract partial record Expr
     };
 
     /// <summary>Levels on the longest root-to-leaf path; a single leaf has depth 1 (as PySR's maxdepth).</summary>
-    public int Depth()
+    public int Depth() => this switch
     {
-        int d = 0;
-        foreach (var c in Children) d = Math.Max(d, c.Depth());
-        return d + 1;
-    }
+        Unary u => 1 + u.Arg.Depth(),
+        Binary b => 1 + Math.Max(b.Left.Depth(), b.Right.Depth()),
+        Ema e => 1 + e.Arg.Depth(),
+        Lag l => 1 + l.Arg.Depth(),
+        _ => 1,
+    };
 
     /// <summary>This node with its children replaced, or this very instance when every child is unchanged.</summary>
     public Expr WithChildren(ReadOnlySpan<Expr> children) => this switch
@@ -139,44 +144,55 @@ public abstract partial record Expr
         return names.ToImmutable();
     }
 
-    /// <summary>The values of the constant leaves in preorder (ema betas and lag steps are not included).</summary>
-    public ImmutableArray<double> Constants()
+    /// <summary>The values of the constant leaves in preorder; with <paramref name="includeBetas"/>, each ema's beta
+    /// too, at the ema's preorder position (meta-tuning adjusts both). Lag steps are never included.</summary>
+    public ImmutableArray<double> Constants(bool includeBetas = false)
     {
         var values = ImmutableArray.CreateBuilder<double>();
         foreach (var node in Preorder())
+        {
             if (node is Const c) values.Add(c.Value);
+            else if (includeBetas && node is Ema e) values.Add(e.Beta);
+        }
         return values.ToImmutable();
     }
 
-    /// <summary>This tree with its constant leaves set, in preorder, to <paramref name="values"/>; subtrees without
-    /// constants are shared, and a constant whose value is bit-identical keeps its node.</summary>
-    public Expr WithConstants(ReadOnlySpan<double> values)
+    /// <summary>This tree with its constants set, in the order of <see cref="Constants"/>, to <paramref name="values"/>.
+    /// Subtrees without constants are shared, and a node whose value is bit-identical is kept.</summary>
+    public Expr WithConstants(ReadOnlySpan<double> values, bool includeBetas = false)
     {
         int next = 0;
-        var result = SetConstants(values, ref next);
+        var result = SetConstants(values, includeBetas, ref next);
         if (next != values.Length)
             throw new ArgumentException($"tree has {next} constants but {values.Length} values were given", nameof(values));
         return result;
     }
 
-    private Expr SetConstants(ReadOnlySpan<double> values, ref int next)
+    private Expr SetConstants(ReadOnlySpan<double> values, bool includeBetas, ref int next)
     {
         switch (this)
         {
             case Const c:
-                if (next >= values.Length)
-                    throw new ArgumentException($"too few constant values ({values.Length})", nameof(values));
-                double v = values[next++];
-                return BitConverter.DoubleToInt64Bits(v) == BitConverter.DoubleToInt64Bits(c.Value) ? c : new Const(v);
+                double v = Take(values, ref next);
+                return SameBits(v, c.Value) ? c : new Const(v);
             case Var:
                 return this;
+            case Ema e when includeBetas:
+                double beta = Take(values, ref next);
+                var arg = e.Arg.SetConstants(values, includeBetas, ref next);
+                return SameBits(beta, e.Beta) && ReferenceEquals(arg, e.Arg) ? e : e with { Beta = beta, Arg = arg };
             default:
                 var children = Children;
                 Span<Expr> updated = new Expr[children.Length];
-                for (int i = 0; i < children.Length; i++) updated[i] = children[i].SetConstants(values, ref next);
+                for (int i = 0; i < children.Length; i++) updated[i] = children[i].SetConstants(values, includeBetas, ref next);
                 return WithChildren(updated);
         }
     }
+
+    private static double Take(ReadOnlySpan<double> values, ref int next) =>
+        next < values.Length ? values[next++] : throw new ArgumentException($"too few constant values ({values.Length})", nameof(values));
+
+    private static bool SameBits(double a, double b) => BitConverter.DoubleToInt64Bits(a) == BitConverter.DoubleToInt64Bits(b);
 
     /// <summary>The infix form (see <see cref="Infix"/>), which <see cref="Infix.Parse"/> reads back exactly.</summary>
     public sealed override string ToString() => Infix.Print(this);

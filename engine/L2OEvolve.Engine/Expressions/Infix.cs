@@ -112,7 +112,9 @@ public static class Infix
 
     private sealed class Parser(string text, bool lenient)
     {
+        private const int MaxNesting = 2000; // deeper input would overflow the stack of this recursive parser
         private int _pos;
+        private int _depth;
 
         public Expr ParseAll()
         {
@@ -154,12 +156,26 @@ public static class Infix
 
         private Expr ParseUnary()
         {
+            if (++_depth > MaxNesting) throw Error($"at most {MaxNesting} nested operators; the equation nests too deeply");
+            try
+            {
+                return ParseUnaryCore();
+            }
+            finally
+            {
+                _depth--;
+            }
+        }
+
+        private Expr ParseUnaryCore()
+        {
             SkipSpace();
             if (Peek() == '-')
             {
                 _pos++;
                 SkipSpace();
-                if (IsNumberStart()) return new Expr.Const(-ParseNumber());
+                // A printed tree's negative constant keeps its meaning under ^ too: PySR's "-2.0 ^ x" is pow(-2.0, x).
+                if (IsNumberStart()) return PowerTail(new Expr.Const(-ParseNumber()));
                 if (TryKeyword("inf") || TryKeyword("Inf")) return new Expr.Const(double.NegativeInfinity);
                 return new Expr.Unary(Op.Neg, ParseUnary());
             }
@@ -171,9 +187,10 @@ public static class Infix
             return ParsePower();
         }
 
-        private Expr ParsePower()
+        private Expr ParsePower() => PowerTail(ParsePrimary());
+
+        private Expr PowerTail(Expr base_)
         {
-            var base_ = ParsePrimary();
             SkipSpace();
             if (lenient && Peek() == '^')
             {
@@ -335,7 +352,7 @@ public static class Infix
         {
             int p = at ?? _pos;
             string found = p < text.Length ? $"'{text[p]}'" : "the end of the equation";
-            string fault = expected.StartsWith("unknown", StringComparison.Ordinal) || expected.Contains("must")
+            string fault = expected.StartsWith("unknown", StringComparison.Ordinal) || expected.Contains("must") || expected.StartsWith("at most", StringComparison.Ordinal)
                 ? expected
                 : $"expected {expected} but found {found}";
             return new InputException($"{fault} in \"{text}\"", location: $"column {p + 1}");

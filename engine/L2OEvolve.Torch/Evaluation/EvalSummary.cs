@@ -47,7 +47,7 @@ public static class EvalSummary
                 Stat.Of(ok.Select(r => r.Evaluation.Loss)),
                 Stat.Of(ok.Select(r => r.Evaluation.Accuracy)),
                 all.Average(r => r.WallSeconds),
-                steps == 0 ? double.NaN : 1000 * all.Sum(r => r.WallSeconds) / steps,
+                steps == 0 ? double.NaN : 1000 * all.Sum(r => r.TrainSeconds) / steps,
                 steps == 0 ? double.NaN : 1000 * all.Sum(r => r.OptimizerSeconds) / steps,
                 all[0].StateFloatsPerParameter);
         }).ToArray();

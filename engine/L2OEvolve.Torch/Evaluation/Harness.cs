@@ -18,11 +18,12 @@ public sealed record EvalSettings(int Steps, IReadOnlyList<long> Seeds)
 
 /// <summary>
 /// One optimizer on one seed. <see cref="TrainLoss"/>[t−1] is the minibatch loss at step t, measured before update t;
-/// after a divergence the remaining entries are NaN.
+/// after a divergence the remaining entries are NaN. <see cref="WallSeconds"/> covers the whole run including the
+/// held-out evaluation, <see cref="TrainSeconds"/> only the training steps, <see cref="OptimizerSeconds"/> only the updates.
 /// </summary>
 public sealed record RunResult(
     string Optimizer, long Seed, float[] TrainLoss, int? DivergedAtStep, OptimizeeEvaluation Evaluation,
-    double WallSeconds, double OptimizerSeconds, int StepsRun, double StateFloatsPerParameter)
+    double WallSeconds, double TrainSeconds, double OptimizerSeconds, int StepsRun, double StateFloatsPerParameter)
 {
     /// <summary>True when the run hit a NaN/Inf loss or ended with non-finite parameters.</summary>
     public bool Diverged => DivergedAtStep is not null;
@@ -119,6 +120,7 @@ public static class Harness
                 optimizerTime.Stop();
                 onStep?.Invoke(t);
             }
+            double trainSeconds = wall.Elapsed.TotalSeconds;
             var evaluation = new OptimizeeEvaluation(double.NaN, double.NaN);
             if (divergedAt is null)
             {
@@ -128,7 +130,7 @@ public static class Harness
                 if (!double.IsFinite(evaluation.Loss)) divergedAt = steps;
             }
             wall.Stop();
-            return new RunResult(entry.Label, seed, losses, divergedAt, evaluation, wall.Elapsed.TotalSeconds,
+            return new RunResult(entry.Label, seed, losses, divergedAt, evaluation, wall.Elapsed.TotalSeconds, trainSeconds,
                 optimizerTime.Elapsed.TotalSeconds, stepsRun, optimizer.StateFloatsPerParameter);
         }
         finally

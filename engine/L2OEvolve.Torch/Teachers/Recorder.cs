@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using L2OEvolve.Engine.Data;
 using L2OEvolve.Engine.Random;
 using L2OEvolve.Torch.Optimizees;
 using static TorchSharp.torch;
@@ -59,14 +60,20 @@ public sealed record RecordedData(
     ImmutableArray<string> RowColumns, float[] Rows, int RowCount,
     ImmutableArray<string> TrajectoryColumns, float[] Trajectories, int Coordinates, int Steps, int Runs)
 {
-    /// <summary>Writes <paramref name="path"/> (lag rows) and <c>PATH.traj.npy</c> (trajectories), each with its sidecar.</summary>
+    /// <summary>
+    /// Writes <paramref name="path"/> (lag rows, [N, columns]) and <c>X.traj.npy</c> (trajectories, [coordinates, steps,
+    /// features+1]) as float32 .npy, each with its sidecar (<see cref="DataSidecar"/>), in the layout RowDataset and
+    /// TrajectoryDataset read.
+    /// </summary>
     public (string Rows, string Trajectories) Save(string path)
     {
-        NpyWriter.Write(path, Rows, [RowCount, RowColumns.Length]);
-        NpyWriter.WriteSidecar(path, RowColumns, trajectory: false);
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        Npy.WriteFloat32(path, [RowCount, RowColumns.Length], Rows);
+        new DataSidecar(DataSidecar.RowsKind, RowColumns).Save(path);
         var traj = TrajectoryPath(path);
-        NpyWriter.Write(traj, Trajectories, [Coordinates, Steps, TrajectoryColumns.Length]);
-        NpyWriter.WriteSidecar(traj, TrajectoryColumns, trajectory: true);
+        Npy.WriteFloat32(traj, [Coordinates, Steps, TrajectoryColumns.Length], Trajectories);
+        new DataSidecar(DataSidecar.TrajectoryKind, TrajectoryColumns).Save(traj);
         return (path, traj);
     }
 

@@ -181,7 +181,7 @@ public static class TeacherCommand
         var steps = new Option<int>("--steps") { Description = "Rollout length T per run (SPEC -l).", DefaultValueFactory = _ => 300 };
         var coords = new Option<int>("--coords") { Description = "Coordinates sampled per parameter tensor and run.", DefaultValueFactory = _ => 10 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of optimizee seeds, coordinates, windows and shuffle.", DefaultValueFactory = _ => 1UL };
-        var output = new Option<string>("--out") { Description = "Lag-row .npy file (trajectories go beside it as X.traj.npy; sidecars X.json).", Required = true };
+        var output = new Option<string>("--out") { Description = "Lag-row .npy file (trajectories go beside it as X.traj.npy; sidecars X.npy.json).", Required = true };
         var cmd = new Command("record", "Roll a teacher out and record distillation data: lag rows (SPEC §3.1) and trajectories, with sidecars.");
         foreach (var o in new Option[] { teacher, optimizee, samples, memlen, grammar, features, steps, coords, seed, output }) cmd.Options.Add(o);
         common.AddTo(cmd);

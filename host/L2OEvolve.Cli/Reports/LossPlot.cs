@@ -14,6 +14,14 @@ public static class LossPlot
     /// </summary>
     public static void Save(string path, string title, IReadOnlyList<LossCurve> curves, int width = 900, int height = 560)
     {
+        // Minibatch losses are noisy: long runs are drawn as a centred moving average (a window of 1% of the steps).
+        int steps = curves.Count == 0 ? 0 : curves.Max(c => c.Mean.Length);
+        int window = steps >= 200 ? steps / 100 : 1;
+        if (window > 1)
+        {
+            curves = curves.Select(c => new LossCurve(c.Optimizer, Smooth(c.Mean, window), Smooth(c.Std, window))).ToArray();
+            title += $" (moving average over {window} steps)";
+        }
         var plot = new Plot();
         bool log = curves.All(c => c.Mean.Where(double.IsFinite).All(m => m > 0));
         Func<double, double> y = log ? v => Math.Log10(v) : v => v;
@@ -48,12 +56,7 @@ public static class LossPlot
         }
         if (log)
         {
-            plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
-            {
-                MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-                IntegerTicksOnly = true,
-                LabelFormatter = v => Math.Pow(10, v).ToString("G3", System.Globalization.CultureInfo.InvariantCulture),
-            };
+            plot.Axes.Left.TickGenerator = LogTicks(plot.Axes.GetLimits().Bottom, plot.Axes.GetLimits().Top);
             plot.Axes.Left.Label.Text = "training loss (log scale)";
         }
         else plot.Axes.Left.Label.Text = "training loss";
@@ -61,5 +64,39 @@ public static class LossPlot
         plot.Title(title);
         plot.ShowLegend(Alignment.UpperRight);
         plot.SavePng(path, width, height);
+    }
+
+    /// <summary>Centred moving average over the finite values within the window (NaN stays NaN).</summary>
+    private static double[] Smooth(double[] v, int window)
+    {
+        var result = new double[v.Length];
+        int half = window / 2;
+        for (int i = 0; i < v.Length; i++)
+        {
+            if (!double.IsFinite(v[i])) { result[i] = v[i]; continue; }
+            double sum = 0;
+            int n = 0;
+            for (int j = Math.Max(0, i - half); j <= Math.Min(v.Length - 1, i + half); j++)
+                if (double.IsFinite(v[j])) { sum += v[j]; n++; }
+            result[i] = sum / n;
+        }
+        return result;
+    }
+
+    /// <summary>Ticks for a log10 axis: powers of ten, plus 2× and 5× labels when the range spans under two decades.</summary>
+    private static ScottPlot.TickGenerators.NumericManual LogTicks(double bottom, double top)
+    {
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        bool fine = top - bottom < 2;
+        for (int e = (int)Math.Floor(bottom) - 1; e <= (int)Math.Ceiling(top); e++)
+            for (int m = 1; m <= 9; m++)
+            {
+                double pos = e + Math.Log10(m);
+                if (pos < bottom || pos > top) continue;
+                if (m == 1 || (fine && m is 2 or 5))
+                    ticks.AddMajor(pos, (m * Math.Pow(10, e)).ToString("G3", System.Globalization.CultureInfo.InvariantCulture));
+                else ticks.AddMinor(pos);
+            }
+        return ticks;
     }
 }

@@ -6,7 +6,7 @@ namespace L2OEvolve.Torch.Tests.Evaluation;
 public class EvalSummaryTests
 {
     private static RunResult Run(string opt, float[] losses, int? diverged = null, double evalLoss = 1, double acc = double.NaN) =>
-        new(opt, 0, losses, diverged, new OptimizeeEvaluation(evalLoss, acc), 2.0, 0.5, losses.Length, 2);
+        new(opt, 0, losses, diverged, new OptimizeeEvaluation(evalLoss, acc), 2.0, 1.5, 0.5, losses.Length, 2);
 
     [Test]
     public void Stat_Of_GivesMeanAndSampleStdIgnoringNonFinite()
@@ -29,7 +29,7 @@ public class EvalSummaryTests
         Assert.That(s.FinalTrainLoss.Mean, Is.EqualTo(4.0));   // last-10 window = whole run: means 3 and 5
         Assert.That(s.EvalLoss.Mean, Is.EqualTo(2.0));
         Assert.That(s.EvalAccuracy.N, Is.EqualTo(0));
-        Assert.That(s.MillisecondsPerStep, Is.EqualTo(1000.0 * 6 / 6));
+        Assert.That(s.MillisecondsPerStep, Is.EqualTo(1000.0 * 4.5 / 6));
     }
 
     [Test]

@@ -1,5 +1,4 @@
-using System.Text;
-using System.Text.Json.Nodes;
+using L2OEvolve.Engine.Data;
 using L2OEvolve.Engine.Random;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Teachers;
@@ -89,22 +88,20 @@ public class RecorderTests
     }
 
     [Test]
-    public void Save_WritesNpyWithShapeHeaderAndSidecars()
+    public void Save_RoundTripsThroughTheDatasetReaders()
     {
-        var data = new RecordedData(["g0", "g1", "y"], [1, 2, 3, 4, 5, 6], 2, ["g", "y"], new float[2 * 4 * 2], 2, 4, 1);
+        var data = new RecordedData(["g0", "g1", "y"], [1, 2, 3, 4, 5, 6], 2, ["g", "y"], [.. Enumerable.Range(0, 16).Select(i => (float)i)], 2, 4, 1);
         var (rows, traj) = data.Save(Path.Combine(_dir, "d.npy"));
-        var bytes = File.ReadAllBytes(rows);
-        Assert.That(bytes[..6], Is.EqualTo(new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y' }));
-        int headerLength = BitConverter.ToUInt16(bytes, 8);
-        var header = Encoding.ASCII.GetString(bytes, 10, headerLength);
-        Assert.That((10 + headerLength) % 64, Is.EqualTo(0));
-        Assert.That(header, Does.Contain("'descr': '<f4'").And.Contain("'shape': (2, 3)"));
-        Assert.That(BitConverter.ToSingle(bytes, 10 + headerLength + 5 * 4), Is.EqualTo(6f));
-        var sidecar = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "d.json")))!;
-        Assert.That(sidecar["columns"]!.AsArray().Select(c => c!.GetValue<string>()), Is.EqualTo(new[] { "g0", "g1", "y" }));
+        var r = RowDataset.Load(rows);
+        Assert.That(r.ColumnNames, Is.EqualTo(new[] { "g0", "g1", "y" }));
+        Assert.That(r.DefaultTarget, Is.EqualTo("y"));
+        Assert.That(r.Column("g1"), Is.EqualTo(new[] { 2f, 5f }));
         Assert.That(traj, Does.EndWith("d.traj.npy"));
-        var trajSidecar = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "d.traj.json")))!;
-        Assert.That(trajSidecar["kind"]!.GetValue<string>(), Is.EqualTo("trajectory"));
-        Assert.That(Encoding.ASCII.GetString(File.ReadAllBytes(traj)), Does.Contain("'shape': (2, 4, 2)"));
+        var t = TrajectoryDataset.Load(traj);
+        Assert.That((t.Coordinates, t.Steps), Is.EqualTo((2, 4)));
+        Assert.That(t.FeatureNames, Is.EqualTo(new[] { "g" }));
+        // Stored [coordinate, step, column]; read time-major: feature g of coordinate 1 at step 2 is value (1·4+2)·2.
+        Assert.That(t.Features[0][2 * 2 + 1], Is.EqualTo(12f));
+        Assert.That(t.Target[2 * 2 + 1], Is.EqualTo(13f));
     }
 }

@@ -28,7 +28,7 @@ public class TeacherCommandTests
         var data = Path.Combine(_dir, "rec.npy");
         Assert.That(await CliApp.RunAsync(["teacher", "record", "--teacher", teacher, "--samples", "30", "--steps", "30",
             "--features", "mt_0,gt_0,mt_1,gt_1", "--out", data]), Is.EqualTo(0));
-        Assert.That(File.Exists(data) && File.Exists(Path.Combine(_dir, "rec.json")) && File.Exists(Path.Combine(_dir, "rec.traj.npy")), Is.True);
+        Assert.That(File.Exists(data) && File.Exists(Path.Combine(_dir, "rec.npy.json")) && File.Exists(Path.Combine(_dir, "rec.traj.npy")), Is.True);
     }
 
     [Test]
