@@ -5,7 +5,7 @@ using L2OEvolve.Benchmarks;
 // (--block N sets the evaluator's rows per block).
 if (args.Contains("--quick"))
 {
-    int block = Array.IndexOf(args, "--block") is int i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : 512;
+    int block = Array.IndexOf(args, "--block") is int i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : L2OEvolve.Engine.Evaluation.EvalWorkspace.DefaultBlockSize;
     EvaluatorQuick.Run(block);
     return;
 }
