@@ -3,6 +3,12 @@ using L2OEvolve.Benchmarks;
 
 // Run one suite: ./run.sh bench --filter '*Evaluator*'; quick evaluator figures without BenchmarkDotNet: ./run.sh bench --quick
 // (--block N sets the evaluator's rows per block).
+// Rule executor and population rollouts (stopwatch script, printed side by side): ./run.sh bench rules [--quick]
+if (args is ["rules", ..])
+{
+    RulesTiming.Run(args[1..]);
+    return;
+}
 if (args.Contains("--quick"))
 {
     int block = Array.IndexOf(args, "--block") is int i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : L2OEvolve.Engine.Evaluation.EvalWorkspace.DefaultBlockSize;
