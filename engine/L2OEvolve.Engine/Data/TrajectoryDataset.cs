@@ -67,18 +67,10 @@ public sealed record TrajectoryDataset
             throw new InputException($"expected a 3-D array [coordinates, steps, features + 1], got shape ({string.Join(", ", array.Shape)})", path);
         int c = array.Shape[0], s = array.Shape[1], width = array.Shape[2];
         if (width < 2) throw new InputException($"the last axis has {width} slice(s); it needs at least one feature and the target", path);
-        var sidecar = DataSidecar.TryLoad(path);
-        ImmutableArray<string> names;
-        if (sidecar is null)
-            names = Enumerable.Range(0, width - 1).Select(f => "x" + f.ToString(CultureInfo.InvariantCulture)).Append("y").ToImmutableArray();
-        else
-        {
-            if (sidecar.Kind != DataSidecar.TrajectoryKind)
-                throw new InputException($"the sidecar says kind '{sidecar.Kind}' but the array is 3-D; expected \"kind\": \"trajectory\"", path);
-            if (sidecar.Columns.Length != width)
-                throw new InputException($"the sidecar names {sidecar.Columns.Length} columns but the last axis has {width} (features + target)", path);
-            names = sidecar.Columns;
-        }
+        var names = DataSidecar.ColumnsFor(path, DataSidecar.TrajectoryKind, width,
+            () => Enumerable.Range(0, width - 1).Select(f => "x" + f.ToString(CultureInfo.InvariantCulture)).Append("y").ToImmutableArray(),
+            kind => $"the sidecar says kind '{kind}' but the array is 3-D; expected \"kind\": \"trajectory\"",
+            count => $"the sidecar names {count} columns but the last axis has {width} (features + target)");
 
         var data = array.Data;
         var keep = new List<int>(c);

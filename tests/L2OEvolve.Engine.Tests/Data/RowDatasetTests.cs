@@ -119,6 +119,16 @@ public class RowDatasetTests : DataFixture
     }
 
     [Test]
+    public void Load_SidecarWrongCount_MessageNamesDataFileAndSidecar()
+    {
+        string path = PathOf("s.npy");
+        File.WriteAllBytes(path, NpyBytes("<f8", "(1, 2)", Float64(1, 2)));
+        File.WriteAllText(PathOf("s.json"), """{"columns": ["only"]}""");
+        var ex = Assert.Throws<InputException>(() => RowDataset.Load(path))!;
+        Assert.That((ex.File, ex.Location), Is.EqualTo((path, "sidecar s.json")));
+    }
+
+    [Test]
     public void Load_ThreeDimensionalNpy_PointsToTrajectories()
     {
         string path = PathOf("traj.npy");

@@ -125,7 +125,7 @@ public class RuleFileTests
         Assert.That(rule.Name, Is.EqualTo("mine"));
     }
 
-    [TestCase("""{"rule": "-0.01 * g" """, "not valid JSON")]
+    [TestCase("""{"rule": "-0.01 * g" """, "malformed JSON")]
     [TestCase("""{"rule": "-0.01 * gg"}""", "unknown feature 'gg'")]
     [TestCase("""{"rule": "-0.01 * (g"}""", "$.rule")]
     [TestCase("""{"name": "x"}""", "missing \"rule\"")]
