@@ -141,9 +141,8 @@ public static class PopulationRollout
         var plans = programs.Select(p => p.NewPlan()).ToArray();
         var state = programs.Select(p => numel.Select(n => new float[checked((int)(n * p.StateSlots))]).ToArray()).ToArray();
         var workspace = new float[programs.Max(FusedKernel.WorkspaceFloats)];
-        var sums = new double[pop];
-        var lasts = new double[pop];
-        var divergedAt = new int?[pop];
+        var tally = new LossTally(pop);
+        var divergedAt = tally.DivergedAt;
         var losses = new float[pop];
         try
         {
@@ -155,13 +154,7 @@ public static class PopulationRollout
                 loss.sum().backward();
                 // Straight from the tensor's memory: TensorAccessor copies element by element.
                 MemoryMarshal.Cast<byte, float>(loss.detach().contiguous().bytes).CopyTo(losses);
-                for (int c = 0; c < pop; c++)
-                {
-                    if (divergedAt[c] is not null) continue;
-                    lasts[c] = losses[c];
-                    sums[c] += losses[c];
-                    if (!float.IsFinite(losses[c])) divergedAt[c] = step;
-                }
+                tally.Record(losses, step);
                 for (int k = 0; k < nt; k++)
                 {
                     var grad = stacked[k].grad!;
@@ -191,7 +184,7 @@ public static class PopulationRollout
         {
             foreach (var t in stacked) t.Dispose();
         }
-        return Outcomes(sums, lasts, divergedAt, steps);
+        return tally.Outcomes(steps);
     }
 
     private static SeedOutcome[] RunSeedOpChain(IReadOnlyList<RuleProgram> programs, IOptimizee problem, int steps, CancellationToken ct)
@@ -203,9 +196,8 @@ public static class PopulationRollout
         var plans = programs.Select(p => p.NewPlan()).ToArray();
         var state = programs.Select(p => stacked.Select(t => Enumerable.Range(0, p.StateSlots)
             .Select(_ => zeros_like(t[0]).DetachFromDisposeScope()).ToArray()).ToArray()).ToArray();
-        var sums = new double[pop];
-        var lasts = new double[pop];
-        var divergedAt = new int?[pop];
+        var tally = new LossTally(pop);
+        var divergedAt = tally.DivergedAt;
         try
         {
             for (int step = 1; step <= steps; step++)
@@ -217,13 +209,11 @@ public static class PopulationRollout
                 var losses = loss.detach().cpu().data<float>().ToArray();
                 using (no_grad())
                 {
+                    tally.Record(losses, step);
                     var finite = new List<Tensor>();
                     for (int c = 0; c < pop; c++)
                     {
                         if (divergedAt[c] is not null) continue;
-                        lasts[c] = losses[c];
-                        sums[c] += losses[c];
-                        if (!float.IsFinite(losses[c])) { divergedAt[c] = step; continue; }
                         programs[c].Fill(plans[c], step);
                         var checks = new List<Tensor>();
                         for (int k = 0; k < nt; k++)
@@ -262,7 +252,7 @@ public static class PopulationRollout
             foreach (var t in stacked) t.Dispose();
             foreach (var s in state.SelectMany(x => x).SelectMany(x => x)) s.Dispose();
         }
-        return Outcomes(sums, lasts, divergedAt, steps);
+        return tally.Outcomes(steps);
     }
 
     private static Tensor Stack(Tensor t, int pop) =>
@@ -276,10 +266,32 @@ public static class PopulationRollout
         for (int k = 0; k < stacked.Count; k++) stacked[k][c].copy_(init[k]);
     }
 
-    private static SeedOutcome[] Outcomes(double[] sums, double[] lasts, int?[] divergedAt, int steps) =>
-        sums.Select((s, c) => divergedAt[c] is int d
-            ? new SeedOutcome(double.PositiveInfinity, double.PositiveInfinity, d)
-            : new SeedOutcome(lasts[c], s / steps, null)).ToArray();
+    /// <summary>Per-candidate loss sums, last losses and divergence steps of one seed's batched rollout.</summary>
+    private sealed class LossTally(int pop)
+    {
+        private readonly double[] _sums = new double[pop];
+        private readonly double[] _lasts = new double[pop];
+
+        /// <summary>The step at which each candidate diverged (by its loss or its update), or null while it runs.</summary>
+        public int?[] DivergedAt { get; } = new int?[pop];
+
+        /// <summary>Adds this step's losses of the running candidates; a non-finite loss marks its candidate diverged.</summary>
+        public void Record(ReadOnlySpan<float> losses, int step)
+        {
+            for (int c = 0; c < _sums.Length; c++)
+            {
+                if (DivergedAt[c] is not null) continue;
+                _lasts[c] = losses[c];
+                _sums[c] += losses[c];
+                if (!float.IsFinite(losses[c])) DivergedAt[c] = step;
+            }
+        }
+
+        public SeedOutcome[] Outcomes(int steps) =>
+            _sums.Select((s, c) => DivergedAt[c] is int d
+                ? new SeedOutcome(double.PositiveInfinity, double.PositiveInfinity, d)
+                : new SeedOutcome(_lasts[c], s / steps, null)).ToArray();
+    }
 
     private static RolloutResult[] Combine(List<SeedOutcome[]> perSeed, int pop)
     {
