@@ -28,6 +28,9 @@ public static class BuiltInOptimizers
         ("torch-adam", new Dictionary<string, double> { ["lr"] = 0.001, ["beta1"] = 0.9, ["beta2"] = 0.999, ["eps"] = 1e-8 }),
     ];
 
+    private static bool IsBuiltInName(string name) =>
+        Catalogue.Any(c => c.Name.Equals(name.Trim(), StringComparison.OrdinalIgnoreCase));
+
     /// <summary>
     /// The factory for a built-in spec, or null when the name is not built in. A bad setting (unknown key, not a
     /// positive number) fails naming it and listing the valid keys.
@@ -36,7 +39,9 @@ public static class BuiltInOptimizers
     {
         NamedSpec parsed;
         try { parsed = NamedSpec.Parse(spec); }
-        catch (ArgumentException) { return null; }
+        // Malformed settings after a built-in name are this resolver's fault to report; after anything else (a path
+        // with a colon in it) they are another resolver's business.
+        catch (ArgumentException) when (!IsBuiltInName(spec.Split(':', 2)[0])) { return null; }
         var entry = Catalogue.FirstOrDefault(c => c.Name == parsed.Key);
         if (entry.Name is null) return null;
         var h = new Dictionary<string, double>(entry.Defaults);
