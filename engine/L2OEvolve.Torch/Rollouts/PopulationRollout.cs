@@ -105,7 +105,9 @@ public static class PopulationRollout
 
     private static SeedOutcome RunOne(RuleProgram program, IOptimizee problem, int steps, Device device)
     {
-        var ps = problem.InitialParameters().Select(p => p.detach().clone().requires_grad_(true).DetachFromDisposeScope()).ToList();
+        List<Tensor> ps;
+        using (NewDisposeScope())
+            ps = problem.InitialParameters().Select(p => p.detach().clone().requires_grad_(true).DetachFromDisposeScope()).ToList();
         using var opt = new RuleOptimizer("candidate", program, problem.ParameterShapes, device);
         double sum = 0, last = 0;
         int? divergedAt = null;
@@ -135,9 +137,7 @@ public static class PopulationRollout
     {
         int pop = programs.Count, nt = problem.ParameterShapes.Count;
         var numel = problem.ParameterShapes.Select(s => s.Aggregate(1L, (a, b) => a * b)).ToArray();
-        var init = problem.InitialParameters();
-        var stacked = init.Select(t => Stack(t, pop)).ToList();
-        foreach (var t in init) t.Dispose();
+        var stacked = StackInitial(problem, pop);
         var plans = programs.Select(p => p.NewPlan()).ToArray();
         var state = programs.Select(p => numel.Select(n => new float[checked((int)(n * p.StateSlots))]).ToArray()).ToArray();
         var workspace = new float[programs.Max(FusedKernel.WorkspaceFloats)];
@@ -190,12 +190,12 @@ public static class PopulationRollout
     private static SeedOutcome[] RunSeedOpChain(IReadOnlyList<RuleProgram> programs, IOptimizee problem, int steps, CancellationToken ct)
     {
         int pop = programs.Count, nt = problem.ParameterShapes.Count;
-        var init = problem.InitialParameters();
-        var stacked = init.Select(t => Stack(t, pop)).ToList();
-        foreach (var t in init) t.Dispose();
+        var stacked = StackInitial(problem, pop);
         var plans = programs.Select(p => p.NewPlan()).ToArray();
-        var state = programs.Select(p => stacked.Select(t => Enumerable.Range(0, p.StateSlots)
-            .Select(_ => zeros_like(t[0]).DetachFromDisposeScope()).ToArray()).ToArray()).ToArray();
+        Tensor[][][] state;
+        using (NewDisposeScope())
+            state = programs.Select(p => stacked.Select(t => Enumerable.Range(0, p.StateSlots)
+                .Select(_ => zeros_like(t[0]).DetachFromDisposeScope()).ToArray()).ToArray()).ToArray();
         var tally = new LossTally(pop);
         var divergedAt = tally.DivergedAt;
         try
@@ -255,8 +255,14 @@ public static class PopulationRollout
         return tally.Outcomes(steps);
     }
 
-    private static Tensor Stack(Tensor t, int pop) =>
-        t.detach().unsqueeze(0).expand([pop, .. t.shape]).contiguous().requires_grad_(true).DetachFromDisposeScope();
+    /// <summary>P copies of the initial parameters, stacked along a new first axis; the temporaries die with the scope.</summary>
+    private static List<Tensor> StackInitial(IOptimizee problem, int pop)
+    {
+        using var scope = NewDisposeScope();
+        return problem.InitialParameters()
+            .Select(t => t.detach().unsqueeze(0).expand([pop, .. t.shape]).contiguous().requires_grad_(true).DetachFromDisposeScope())
+            .ToList();
+    }
 
     private static void ResetSlice(List<Tensor> stacked, IOptimizee problem, int c)
     {
