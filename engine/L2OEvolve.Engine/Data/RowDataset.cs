@@ -122,6 +122,9 @@ public sealed record RowDataset
                 $"{bad} of {Rows} rows have NaN or Inf in the selected columns (first: row {first + 1}); " +
                 "use --drop-nonfinite to drop them");
         }
+        // An empty selection would score every equation as a perfect fit (MSE 0 over no rows).
+        if (kept == 0)
+            throw new InputException(Rows == 0 ? "the dataset has no rows" : $"all {Rows} rows have NaN or Inf in the selected columns; no rows are left");
         float[] Pick(float[] column) => bad == 0 ? column : column.Where((_, i) => keep[i]).ToArray();
         return new RowSelection(indices.Select(j => Pick(Columns[j])).ToArray(), Pick(Columns[t]), names, target, bad);
     }

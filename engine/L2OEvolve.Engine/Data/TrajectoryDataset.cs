@@ -85,6 +85,8 @@ public sealed record TrajectoryDataset
         if (bad > 0 && !dropNonFinite)
             throw new InputException($"{bad} of {c} coordinates contain NaN or Inf (first: coordinate {Enumerable.Range(0, c).Except(keep).First()}); " +
                 "use --drop-nonfinite to drop them", path);
+        if (keep.Count == 0 || s == 0)
+            throw new InputException(c == 0 || s == 0 ? $"the array ({string.Join(", ", array.Shape)}) is empty" : $"all {c} coordinates contain NaN or Inf; none are left", path);
 
         int kc = keep.Count;
         var columns = new float[width][];

@@ -81,6 +81,21 @@ public class RowDatasetTests : DataFixture
     }
 
     [Test]
+    public void Select_HeaderOnlyCsv_IsAnErrorNotAPerfectFit()
+    {
+        var d = RowDataset.Load(WriteCsv("a,b\n"));
+        Assert.That(Assert.Throws<InputException>(() => d.Select(["a"], "b"))!.Fault, Is.EqualTo("the dataset has no rows"));
+    }
+
+    [Test]
+    public void Select_EveryRowNonFiniteAndDropped_IsAnError()
+    {
+        var d = RowDataset.Load(WriteCsv("a,b\nnan,1\n2,inf\n"));
+        Assert.That(Assert.Throws<InputException>(() => d.Select(["a"], "b", dropNonFinite: true))!.Fault,
+            Does.StartWith("all 2 rows have NaN or Inf"));
+    }
+
+    [Test]
     public void Load_NpyWithSidecar_NamesColumns()
     {
         string path = PathOf("SR_Xy.npy");
