@@ -157,8 +157,9 @@ public static partial class GrammarJson
         var m = FeatureRange().Match(text);
         if (m.Success)
         {
-            int lo = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
-            int hi = int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture);
+            if (!int.TryParse(m.Groups[2].Value, CultureInfo.InvariantCulture, out int lo)
+                || !int.TryParse(m.Groups[3].Value, CultureInfo.InvariantCulture, out int hi))
+                throw new GrammarFault(path, $"range in '{text}' is too long");
             if (lo > hi) throw new GrammarFault(path, $"bad range in '{text}': {lo} > {hi}");
             if (hi - lo >= 10_000) throw new GrammarFault(path, $"range in '{text}' is too long");
             return Enumerable.Range(lo, hi - lo + 1).Select(k => m.Groups[1].Value + k.ToString(CultureInfo.InvariantCulture)).ToArray();

@@ -98,6 +98,7 @@ public class GrammarJsonTests
     [TestCase("""{"features": ["x"], "operators": {"+": 0}}""", "$.operators.+", "too small")]
     [TestCase("""{"features": ["x"], "operators": ["+", "plus"]}""", "$.operators[1]", "listed twice")]
     [TestCase("""{"features": ["g[5..2]"], "operators": ["+"]}""", "$.features[0]", "bad range")]
+    [TestCase("""{"features": ["g[0..99999999999]"], "operators": ["+"]}""", "$.features[0]", "too long")]
     [TestCase("""{"features": ["x", "x"], "operators": ["+"]}""", "$.features[1]", "duplicate feature 'x'")]
     [TestCase("""{"features": ["1x"], "operators": ["+"]}""", "$.features[0]", "bad feature '1x'")]
     [TestCase("""{"features": "all", "operators": ["+"]}""", "$.features", "from-data")]
