@@ -30,6 +30,13 @@ public class RowDatasetTests : DataFixture
     }
 
     [Test]
+    public void Load_SemicolonSeparatedCsv_SaysOnlyCommasSeparate()
+    {
+        var ex = Assert.Throws<InputException>(() => RowDataset.Load(WriteCsv("a;b\n1;2\n")))!;
+        Assert.That(ex.Fault, Is.EqualTo("'1;2' in column 'a;b' is not a number (fields are separated by commas only)"));
+    }
+
+    [Test]
     public void Load_CsvWrongFieldCount_NamesLine()
     {
         var path = WriteCsv("a,b\n1,2\n3\n");
