@@ -75,6 +75,7 @@ public static class BuiltInOptimizers
     }
 }
 
+/// <summary>Plain SGD: θ ← θ − lr·g, no state.</summary>
 internal sealed class Sgd(string name, double lr) : IParameterOptimizer
 {
     public string Name => name;
@@ -91,6 +92,7 @@ internal sealed class Sgd(string name, double lr) : IParameterOptimizer
     public void Dispose() { }
 }
 
+/// <summary>torch.optim.SGD with momentum (b ← μb + g), optionally Nesterov's look-ahead; one buffer per parameter.</summary>
 internal sealed class Momentum(string name, double lr, double mu, bool nesterov, IReadOnlyList<long[]> shapes, Device device) : IParameterOptimizer
 {
     private readonly Tensor[] _buffer = BuiltInOptimizers.ZeroState(shapes, device);
@@ -119,6 +121,7 @@ internal sealed class Momentum(string name, double lr, double mu, bool nesterov,
     }
 }
 
+/// <summary>Adam written out with TorchSharp operators, matching torch.optim.Adam; two moments per parameter.</summary>
 internal sealed class Adam(string name, double lr, double beta1, double beta2, double eps, IReadOnlyList<long[]> shapes, Device device) : IParameterOptimizer
 {
     private readonly Tensor[] _m = BuiltInOptimizers.ZeroState(shapes, device);
