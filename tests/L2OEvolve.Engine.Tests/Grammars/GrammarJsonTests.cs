@@ -173,6 +173,14 @@ public class GrammarJsonTests
     }
 
     [Test]
+    public void BindFeatures_ManyMissing_ListsTheFirstTenAndTheCount()
+    {
+        var g = GrammarJson.Parse("""{"features": ["g_[0..79]"], "operators": ["+"]}""");
+        var ex = Assert.Throws<InputException>(() => g.BindFeatures(["x0", "x1"]))!;
+        Assert.That(ex.Fault, Does.Contain("g_0, g_1, g_2, g_3, g_4, g_5, g_6, g_7, g_8, g_9, ... (80 in all)").And.Contain("(it has x0, x1)"));
+    }
+
+    [Test]
     public void Violations_ReportsEachBrokenLimit()
     {
         var g = GrammarJson.Parse("""
