@@ -1,0 +1,55 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace L2OEvolve.Cli.Jobs;
+
+/// <summary>Where a job is in its life.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<JobState>))]
+public enum JobState
+{
+    /// <summary>Submitted or interrupted; the daemon will (re)start it.</summary>
+    Queued,
+    /// <summary>A daemon is running it.</summary>
+    Running,
+    /// <summary>Stopped on request; its checkpoint is kept.</summary>
+    Stopped,
+    /// <summary>Reached its budget or converged.</summary>
+    Finished,
+    /// <summary>Cannot run; <see cref="JobStatus.Message"/> says why.</summary>
+    Failed,
+}
+
+/// <summary>A job's progress as last reported by the daemon (<c>HOME/jobs/NAME/status.json</c>).</summary>
+public sealed record JobStatus(
+    JobState State,
+    long Generation,
+    long Evaluations,
+    double ElapsedSeconds,
+    ImmutableArray<FrontPoint> Front,
+    long? CheckpointGeneration,
+    string? Message,
+    DateTimeOffset Updated)
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>A job nobody has started yet.</summary>
+    public static JobStatus Initial { get; } = new(JobState.Queued, 0, 0, 0, [], null, null, DateTimeOffset.UnixEpoch);
+
+    /// <summary>True for states the daemon will not run again.</summary>
+    public bool IsTerminal => State is JobState.Stopped or JobState.Finished or JobState.Failed;
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
+
+    /// <summary>Reads a status file; a damaged one (e.g. from an older build) reads as <see cref="Initial"/>.</summary>
+    public static JobStatus FromJson(string json)
+    {
+        try { return JsonSerializer.Deserialize<JobStatus>(json, Json) ?? Initial; }
+        catch (JsonException) { return Initial; }
+    }
+}
