@@ -57,10 +57,7 @@ public sealed class JobHome(string root, IFileSystem fileSystem, ResiliencePipel
         {
             return (null, [new(path, "(document)", $"cannot be read: {e.Message}")]);
         }
-        var (spec, faults) = JobSpec.Parse(json, path);
-        if (spec is not null && spec.Name != name)
-            return (null, [.. faults, new(path, "name", $"'{spec.Name}' differs from the job's directory name '{name}'")]);
-        return (spec, faults);
+        return JobSpec.Parse(json, path, expectedName: name);
     }
 
     /// <summary>The job's last reported status (<see cref="JobStatus.Initial"/> before the daemon has seen it).</summary>

@@ -97,7 +97,10 @@ public sealed record JobSpec(
     /// Parses a job file. On failure returns every fault found (file, field, fault) rather than the first, so one
     /// edit fixes them all.
     /// </summary>
-    public static (JobSpec? Spec, IReadOnlyList<JobFault> Faults) Parse(string json, string file)
+    /// <param name="json">The file's text.</param>
+    /// <param name="file">The file's path, for messages.</param>
+    /// <param name="expectedName">The job's directory name, which the <c>name</c> field must equal.</param>
+    public static (JobSpec? Spec, IReadOnlyList<JobFault> Faults) Parse(string json, string file, string? expectedName = null)
     {
         JsonDocument doc;
         try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
@@ -119,6 +122,8 @@ public sealed record JobSpec(
             long? schema = r.Long("schema", required: true);
             if (schema is { } sv && sv != FileSchema) faults.Add(new(file, "schema", $"version {sv} is not supported (this build reads {FileSchema})"));
             string? name = r.String("name", required: true);
+            if (name is not null && expectedName is not null && name != expectedName)
+                faults.Add(new(file, "name", $"'{name}' differs from the job's directory name '{expectedName}'"));
             string kind = r.String("kind", required: false) ?? "sr";
             var submitted = r.Time("submitted") ?? DateTimeOffset.UnixEpoch;
             string? data = r.String("data", required: true);
@@ -133,10 +138,12 @@ public sealed record JobSpec(
             var settings = r.StringMap("settings");
             if (threads is > int.MaxValue or < int.MinValue) { faults.Add(new(file, "threads", "out of range")); threads = 1; }
 
-            if (faults.Count > 0 || name is null || data is null || grammar is null) return (null, faults);
-            var spec = new JobSpec(name, kind, submitted, data, target, features, grammar,
+            var spec = new JobSpec(name ?? "", kind, submitted, data ?? "", target, features, grammar ?? "",
                 new JobBudget(generations, seconds, evaluations), seed, (int)threads, settings);
-            return (spec, spec.Validate(file));
+            // Value checks too, except on fields already reported, so one pass names every fault.
+            var reported = faults.Select(f => f.Field).ToHashSet(StringComparer.Ordinal);
+            faults.AddRange(spec.Validate(file).Where(f => !reported.Contains(f.Field)));
+            return (faults.Count == 0 ? spec : null, faults);
         }
     }
 
