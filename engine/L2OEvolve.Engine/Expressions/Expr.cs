@@ -8,7 +8,7 @@ namespace L2OEvolve.Engine.Expressions;
 /// so any subtree can sit in many trees at once. Edits rebuild only the path from the root to the edited node.
 /// Record equality is structural; <see cref="StructuralHash"/> gives a stable 64-bit hash for deduplication.
 /// </remarks>
-public abstract record Expr
+public abstract partial record Expr
 {
     private Expr() { }
 

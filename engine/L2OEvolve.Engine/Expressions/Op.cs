@@ -107,7 +107,7 @@ public static class Ops
         Op.Sub => x - y,
         Op.Mul => x * y,
         Op.Div => y == 0.0 ? 1.0 : x / y,
-        Op.Pow => Math.Sign(x) * Math.Pow(Math.Abs(x), y),
+        Op.Pow => double.IsNaN(x) ? double.NaN : Math.Sign(x) * Math.Pow(Math.Abs(x), y), // Math.Sign throws on NaN
         Op.Greater => x > y ? 1.0 : 0.0,
         Op.Min => Math.Min(x, y),
         Op.Max => Math.Max(x, y),

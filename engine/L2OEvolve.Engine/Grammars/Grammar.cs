@@ -29,6 +29,108 @@ public sealed record Grammar(
         foreach (var o in Ops) if (o.Op == op) return o.Complexity;
         return 1;
     }
+
+    /// <summary>
+    /// True when the grammar file said <c>"features": "from-data"</c>: <see cref="Features"/> is empty until
+    /// <see cref="BindFeatures"/> fills it with the dataset's selected columns.
+    /// </summary>
+    public bool FeaturesFromData { get; init; }
+
+    /// <summary>True when <paramref name="op"/> is one of the grammar's operators.</summary>
+    public bool Allows(Op op)
+    {
+        foreach (var o in Ops) if (o.Op == op) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Binds the grammar to a dataset's feature columns. A <c>from-data</c> grammar takes them all as its features
+    /// (and gets a new <see cref="ContentHash"/>); a grammar with listed features checks that each one is present.
+    /// </summary>
+    /// <exception cref="InputException">A listed feature is not among <paramref name="columns"/>.</exception>
+    public Grammar BindFeatures(IReadOnlyList<string> columns)
+    {
+        if (FeaturesFromData)
+        {
+            var bound = this with { Features = [.. columns], FeaturesFromData = false };
+            return bound with { ContentHash = GrammarJson.ComputeHash(bound) };
+        }
+        var available = new HashSet<string>(columns, StringComparer.Ordinal);
+        var missing = Features.Where(f => !available.Contains(f)).ToList();
+        if (missing.Count > 0)
+            throw new InputException(
+                $"grammar '{Name}' needs feature(s) {string.Join(", ", missing)} which the data lacks (it has {string.Join(", ", columns)})");
+        return this;
+    }
+
+    /// <summary>
+    /// The ways <paramref name="expr"/> breaks this grammar (empty when it conforms): operators or features the
+    /// grammar lacks, disabled or out-of-range stateful operators, complexity above <see cref="MaxSize"/>, depth
+    /// above <see cref="MaxDepth"/>, and nesting rules.
+    /// </summary>
+    public IReadOnlyList<string> Violations(Expr expr)
+    {
+        var faults = new List<string>();
+        var features = new HashSet<string>(Features, StringComparer.Ordinal);
+        foreach (var node in expr.Preorder())
+        {
+            switch (node)
+            {
+                case Expr.Var v when !FeaturesFromData && !features.Contains(v.Name):
+                    faults.Add($"unknown feature '{v.Name}'");
+                    break;
+                case Expr.Unary u when !Allows(u.Op):
+                    faults.Add($"operator '{u.Op.Info().Symbol}' is not in the grammar");
+                    break;
+                case Expr.Binary b when !Allows(b.Op):
+                    faults.Add($"operator '{b.Op.Info().Symbol}' is not in the grammar");
+                    break;
+                case Expr.Ema when !Stateful.Ema:
+                    faults.Add("ema is not enabled");
+                    break;
+                case Expr.Lag l when !Stateful.Lag || l.Steps > Stateful.MaxLag:
+                    faults.Add(Stateful.Lag ? $"lag {l.Steps} exceeds the maximum {Stateful.MaxLag}" : "lag is not enabled");
+                    break;
+            }
+        }
+        int complexity = expr.Complexity(this);
+        if (complexity > MaxSize) faults.Add($"complexity {complexity} exceeds maxsize {MaxSize}");
+        int depth = expr.Depth();
+        if (depth > MaxDepth) faults.Add($"depth {depth} exceeds maxdepth {MaxDepth}");
+        foreach (var rule in Nesting)
+        {
+            int worst = MaxNesting(expr, rule);
+            if (worst > rule.MaxCount) faults.Add($"'{rule.Inner}' nested {worst} times inside '{rule.Outer}' (at most {rule.MaxCount})");
+        }
+        return faults;
+    }
+
+    /// <summary>The name nesting rules use for a node: operator symbol, <c>ema</c>, <c>lag</c>, or null for leaves.</summary>
+    public static string? NestingName(Expr node) => node switch
+    {
+        Expr.Unary u => u.Op.Info().Symbol,
+        Expr.Binary b => b.Op.Info().Symbol,
+        Expr.Ema => "ema",
+        Expr.Lag => "lag",
+        _ => null,
+    };
+
+    // The largest number of Inner nodes on one path strictly below any Outer node (PySR's nested_constraints).
+    private static int MaxNesting(Expr expr, NestingRule rule)
+    {
+        int worst = 0;
+        foreach (var node in expr.Preorder())
+            if (NestingName(node) == rule.Outer)
+                foreach (var child in node.Children) worst = Math.Max(worst, CountOnPath(child, rule.Inner));
+        return worst;
+    }
+
+    private static int CountOnPath(Expr e, string inner)
+    {
+        int below = 0;
+        foreach (var child in e.Children) below = Math.Max(below, CountOnPath(child, inner));
+        return below + (NestingName(e) == inner ? 1 : 0);
+    }
 }
 
 /// <summary>An operator the grammar allows, with the complexity it adds and its relative sampling weight.</summary>

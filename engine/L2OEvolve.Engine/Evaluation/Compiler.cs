@@ -1,0 +1,156 @@
+using System.Collections.Immutable;
+using L2OEvolve.Engine.Expressions;
+
+namespace L2OEvolve.Engine.Evaluation;
+
+/// <summary>Compiles expression trees to flat postfix programs and rebuilds trees from them.</summary>
+/// <remarks>
+/// Emission is post-order, except that a binary node with a leaf child evaluates its other child first and then
+/// applies a fused instruction reading the leaf in place (<see cref="OpCode.BinaryLeftF"/> and friends): leaves
+/// never occupy a stack slot unless they stand alone. Constants (and ema betas) go to a side array in emission order.
+/// </remarks>
+public static class Compiler
+{
+    /// <summary>Compiles <paramref name="expr"/>; variable names are resolved against <paramref name="featureNames"/>.</summary>
+    /// <exception cref="ArgumentException">A variable is not among the features, or a lag is negative.</exception>
+    public static CompiledRule Compile(Expr expr, IReadOnlyList<string> featureNames)
+    {
+        ArgumentNullException.ThrowIfNull(expr);
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < featureNames.Count; i++) index.TryAdd(featureNames[i], i);
+        var b = new Builder(index);
+        b.Emit(expr);
+
+        int depth = 0, max = 0;
+        foreach (var ins in b.Code)
+        {
+            depth += ins.StackEffect;
+            max = Math.Max(max, depth);
+        }
+        int nodes = b.Code.Sum(i => i.NodeCount);
+        return new CompiledRule([.. b.Code], [.. b.Constants], [.. b.Kinds], [.. featureNames], max, b.Emas,
+            [.. b.Lags], nodes);
+    }
+
+    /// <summary>Rebuilds the tree a program was compiled from, with the program's current constants.</summary>
+    public static Expr Decompile(CompiledRule rule)
+    {
+        var stack = new Stack<Expr>();
+        Expr F(int i) => new Expr.Var(rule.FeatureNames[i]);
+        Expr C(int i) => new Expr.Const(rule.Constants[i]);
+        foreach (var ins in rule.Program)
+        {
+            switch (ins.Code)
+            {
+                case OpCode.LoadFeature: stack.Push(F(ins.A)); break;
+                case OpCode.LoadConst: stack.Push(C(ins.A)); break;
+                case OpCode.Unary: stack.Push(new Expr.Unary(ins.Op, stack.Pop())); break;
+                case OpCode.UnaryF: stack.Push(new Expr.Unary(ins.Op, F(ins.A))); break;
+                case OpCode.Binary:
+                    var r = stack.Pop();
+                    stack.Push(new Expr.Binary(ins.Op, stack.Pop(), r));
+                    break;
+                case OpCode.BinaryRightF: stack.Push(new Expr.Binary(ins.Op, stack.Pop(), F(ins.A))); break;
+                case OpCode.BinaryRightC: stack.Push(new Expr.Binary(ins.Op, stack.Pop(), C(ins.A))); break;
+                case OpCode.BinaryLeftF: stack.Push(new Expr.Binary(ins.Op, F(ins.A), stack.Pop())); break;
+                case OpCode.BinaryLeftC: stack.Push(new Expr.Binary(ins.Op, C(ins.A), stack.Pop())); break;
+                case OpCode.BinaryFF: stack.Push(new Expr.Binary(ins.Op, F(ins.A), F(ins.B))); break;
+                case OpCode.BinaryFC: stack.Push(new Expr.Binary(ins.Op, F(ins.A), C(ins.B))); break;
+                case OpCode.BinaryCF: stack.Push(new Expr.Binary(ins.Op, C(ins.A), F(ins.B))); break;
+                case OpCode.Ema: stack.Push(new Expr.Ema(rule.Constants[ins.B], ins.BiasCorrected, stack.Pop())); break;
+                case OpCode.Lag: stack.Push(new Expr.Lag(ins.B, stack.Pop())); break;
+                default: throw new InvalidOperationException($"unknown opcode {ins.Code}");
+            }
+        }
+        return stack.Pop();
+    }
+
+    private sealed class Builder(Dictionary<string, int> index)
+    {
+        public readonly List<Instruction> Code = [];
+        public readonly List<double> Constants = [];
+        public readonly List<ConstantKind> Kinds = [];
+        public readonly List<int> Lags = [];
+        public int Emas;
+
+        private int Feature(string name) => index.TryGetValue(name, out int i)
+            ? i
+            : throw new ArgumentException(
+                $"unknown variable '{name}' (features: {string.Join(", ", index.Keys)})", nameof(name));
+
+        private int Constant(double value, ConstantKind kind)
+        {
+            Constants.Add(value);
+            Kinds.Add(kind);
+            return Constants.Count - 1;
+        }
+
+        private void Add(OpCode code, Op op = default, int a = 0, int b = 0, int flag = 0) =>
+            Code.Add(new Instruction(code, op, a, b, flag));
+
+        public void Emit(Expr e)
+        {
+            int arity = e switch { Expr.Unary u => 1, Expr.Binary => 2, _ => 0 };
+            var op = e switch { Expr.Unary u => u.Op, Expr.Binary b => b.Op, _ => default };
+            if (arity != 0 && op.Arity() != arity)
+                throw new ArgumentException($"operator {op} takes {op.Arity()} argument(s), used with {arity}", nameof(e));
+            switch (e)
+            {
+                case Expr.Const c: Add(OpCode.LoadConst, a: Constant(c.Value, ConstantKind.Value)); break;
+                case Expr.Var v: Add(OpCode.LoadFeature, a: Feature(v.Name)); break;
+                case Expr.Unary { Arg: Expr.Var v } u: Add(OpCode.UnaryF, u.Op, Feature(v.Name)); break;
+                case Expr.Unary u:
+                    Emit(u.Arg);
+                    Add(OpCode.Unary, u.Op);
+                    break;
+                case Expr.Binary bin: EmitBinary(bin); break;
+                case Expr.Ema ema:
+                    Emit(ema.Arg);
+                    Add(OpCode.Ema, a: Emas++, b: Constant(ema.Beta, ConstantKind.EmaBeta), flag: ema.BiasCorrected ? 1 : 0);
+                    break;
+                case Expr.Lag lag:
+                    if (lag.Steps < 0) throw new ArgumentException($"lag steps must be >= 0, got {lag.Steps}", nameof(e));
+                    Emit(lag.Arg);
+                    Add(OpCode.Lag, a: Lags.Count, b: lag.Steps);
+                    Lags.Add(lag.Steps);
+                    break;
+                default: throw new ArgumentException($"unsupported node {e.GetType().Name}", nameof(e));
+            }
+        }
+
+        private void EmitBinary(Expr.Binary bin)
+        {
+            var op = bin.Op;
+            switch (bin.Left, bin.Right)
+            {
+                case (Expr.Var l, Expr.Var r): Add(OpCode.BinaryFF, op, Feature(l.Name), Feature(r.Name)); break;
+                case (Expr.Var l, Expr.Const r): Add(OpCode.BinaryFC, op, Feature(l.Name), Constant(r.Value, ConstantKind.Value)); break;
+                case (Expr.Const l, Expr.Var r):
+                    int lc = Constant(l.Value, ConstantKind.Value);
+                    Add(OpCode.BinaryCF, op, lc, Feature(r.Name));
+                    break;
+                case (_, Expr.Var r):
+                    Emit(bin.Left);
+                    Add(OpCode.BinaryRightF, op, Feature(r.Name));
+                    break;
+                case (_, Expr.Const r):
+                    Emit(bin.Left);
+                    Add(OpCode.BinaryRightC, op, Constant(r.Value, ConstantKind.Value));
+                    break;
+                case (Expr.Var l, _):
+                    Emit(bin.Right);
+                    Add(OpCode.BinaryLeftF, op, Feature(l.Name));
+                    break;
+                case (Expr.Const l, _):
+                    Emit(bin.Right);
+                    Add(OpCode.BinaryLeftC, op, Constant(l.Value, ConstantKind.Value));
+                    break;
+                default:
+                    Emit(bin.Left);
+                    Emit(bin.Right);
+                    Add(OpCode.Binary, op);
+                    break;
+            }
+        }
+    }
+}

@@ -1,0 +1,183 @@
+using System.Collections.Immutable;
+using L2OEvolve.Engine.Grammars;
+
+namespace L2OEvolve.Engine.Expressions;
+
+// Queries and path-copying edits on trees. Nodes are numbered in preorder (root = 0, then the children's subtrees
+// left to right), the order PySR, the mutation operators and the constant vector all share.
+public abstract partial record Expr
+{
+    /// <summary>Node count, as PySR counts complexity with unit weights: every constant, variable and operator is 1,
+    /// and an <c>ema</c> or <c>lag</c> is one node (its beta or step count is part of the node, not a leaf).</summary>
+    public int Size()
+    {
+        int n = 1;
+        foreach (var c in Children) n += c.Size();
+        return n;
+    }
+
+    /// <summary>Complexity under a grammar's weights: each operator's weight, the constant weight for constants,
+    /// 1 per variable and the stateful weight per <c>ema</c>/<c>lag</c>.</summary>
+    public int Complexity(Grammar grammar) => this switch
+    {
+        Const => grammar.Constants.Complexity,
+        Var => 1,
+        Unary u => grammar.ComplexityOf(u.Op) + u.Arg.Complexity(grammar),
+        Binary b => grammar.ComplexityOf(b.Op) + b.Left.Complexity(grammar) + b.Right.Complexity(grammar),
+        Ema e => grammar.Stateful.Complexity + e.Arg.Complexity(grammar),
+        Lag l => grammar.Stateful.Complexity + l.Arg.Complexity(grammar),
+        _ => throw new InvalidOperationException("unknown node"),
+    };
+
+    /// <summary>Levels on the longest root-to-leaf path; a single leaf has depth 1 (as PySR's maxdepth).</summary>
+    public int Depth()
+    {
+        int d = 0;
+        foreach (var c in Children) d = Math.Max(d, c.Depth());
+        return d + 1;
+    }
+
+    /// <summary>This node with its children replaced, or this very instance when every child is unchanged.</summary>
+    public Expr WithChildren(ReadOnlySpan<Expr> children) => this switch
+    {
+        Unary u when !ReferenceEquals(u.Arg, children[0]) => u with { Arg = children[0] },
+        Binary b when !ReferenceEquals(b.Left, children[0]) || !ReferenceEquals(b.Right, children[1])
+            => b with { Left = children[0], Right = children[1] },
+        Ema e when !ReferenceEquals(e.Arg, children[0]) => e with { Arg = children[0] },
+        Lag l when !ReferenceEquals(l.Arg, children[0]) => l with { Arg = children[0] },
+        _ => this,
+    };
+
+    /// <summary>The node at preorder position <paramref name="index"/> (0 = this root).</summary>
+    public Expr NodeAt(int index)
+    {
+        if (index < 0) throw new ArgumentOutOfRangeException(nameof(index), index, "negative node index");
+        var node = this;
+        while (index > 0)
+        {
+            index--; // step past the current node into its children
+            Expr? next = null;
+            foreach (var child in node.Children)
+            {
+                int size = child.Size();
+                if (index < size) { next = child; break; }
+                index -= size;
+            }
+            node = next ?? throw new ArgumentOutOfRangeException(nameof(index), "past the last node");
+        }
+        return node;
+    }
+
+    /// <summary>
+    /// A tree with the node at preorder <paramref name="index"/> replaced by <paramref name="replacement"/>. Only the
+    /// nodes on the root path are rebuilt; every other subtree is shared. Returns this instance when the node at
+    /// <paramref name="index"/> already is <paramref name="replacement"/>.
+    /// </summary>
+    public Expr ReplaceAt(int index, Expr replacement)
+    {
+        if (index < 0) throw new ArgumentOutOfRangeException(nameof(index), index, "negative node index");
+        if (index == 0) return replacement;
+        int offset = 1;
+        var children = Children;
+        for (int i = 0; i < children.Length; i++)
+        {
+            int size = children[i].Size();
+            if (index < offset + size)
+            {
+                var edited = children[i].ReplaceAt(index - offset, replacement);
+                if (ReferenceEquals(edited, children[i])) return this;
+                var copy = children.ToBuilder();
+                copy[i] = edited;
+                return WithChildren(copy.ToImmutable().AsSpan());
+            }
+            offset += size;
+        }
+        throw new ArgumentOutOfRangeException(nameof(index), index, "past the last node");
+    }
+
+    /// <summary>Bottom-up rewrite: children first, then <paramref name="f"/> on the rebuilt node. Unchanged subtrees
+    /// (where <paramref name="f"/> returns its argument) keep their identity.</summary>
+    public Expr Map(Func<Expr, Expr> f)
+    {
+        var children = Children;
+        if (children.IsEmpty) return f(this);
+        Span<Expr> mapped = new Expr[children.Length];
+        for (int i = 0; i < children.Length; i++) mapped[i] = children[i].Map(f);
+        return f(WithChildren(mapped));
+    }
+
+    /// <summary>Bottom-up reduction: <paramref name="f"/> receives each node and its children's results in order.</summary>
+    public T Fold<T>(Func<Expr, IReadOnlyList<T>, T> f)
+    {
+        var children = Children;
+        var results = new T[children.Length];
+        for (int i = 0; i < children.Length; i++) results[i] = children[i].Fold(f);
+        return f(this, results);
+    }
+
+    /// <summary>Every node in preorder.</summary>
+    public IEnumerable<Expr> Preorder()
+    {
+        var stack = new Stack<Expr>();
+        stack.Push(this);
+        while (stack.Count > 0)
+        {
+            var node = stack.Pop();
+            yield return node;
+            var children = node.Children;
+            for (int i = children.Length - 1; i >= 0; i--) stack.Push(children[i]);
+        }
+    }
+
+    /// <summary>The distinct variable names, in order of first appearance (preorder).</summary>
+    public ImmutableArray<string> Variables()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var names = ImmutableArray.CreateBuilder<string>();
+        foreach (var node in Preorder())
+            if (node is Var v && seen.Add(v.Name)) names.Add(v.Name);
+        return names.ToImmutable();
+    }
+
+    /// <summary>The values of the constant leaves in preorder (ema betas and lag steps are not included).</summary>
+    public ImmutableArray<double> Constants()
+    {
+        var values = ImmutableArray.CreateBuilder<double>();
+        foreach (var node in Preorder())
+            if (node is Const c) values.Add(c.Value);
+        return values.ToImmutable();
+    }
+
+    /// <summary>This tree with its constant leaves set, in preorder, to <paramref name="values"/>; subtrees without
+    /// constants are shared, and a constant whose value is bit-identical keeps its node.</summary>
+    public Expr WithConstants(ReadOnlySpan<double> values)
+    {
+        int next = 0;
+        var result = SetConstants(values, ref next);
+        if (next != values.Length)
+            throw new ArgumentException($"tree has {next} constants but {values.Length} values were given", nameof(values));
+        return result;
+    }
+
+    private Expr SetConstants(ReadOnlySpan<double> values, ref int next)
+    {
+        switch (this)
+        {
+            case Const c:
+                if (next >= values.Length)
+                    throw new ArgumentException($"too few constant values ({values.Length})", nameof(values));
+                double v = values[next++];
+                return BitConverter.DoubleToInt64Bits(v) == BitConverter.DoubleToInt64Bits(c.Value) ? c : new Const(v);
+            case Var:
+                return this;
+            default:
+                var children = Children;
+                Span<Expr> updated = new Expr[children.Length];
+                for (int i = 0; i < children.Length; i++) updated[i] = children[i].SetConstants(values, ref next);
+                return WithChildren(updated);
+        }
+    }
+
+    /// <summary>The infix form (see <see cref="Infix"/>), which <see cref="Infix.Parse"/> reads back exactly.</summary>
+    public sealed override string ToString() => Infix.Print(this);
+}
