@@ -15,6 +15,7 @@ public static class DaemonCommand
         var everyTime = new Option<string>("--checkpoint-interval") { Description = "Checkpoint at least this often (e.g. 60s, 5m).", DefaultValueFactory = _ => "60s" };
         var keep = new Option<int>("--keep") { Description = "Checkpoints kept per job (>= 2).", DefaultValueFactory = _ => 3 };
         var poll = new Option<string>("--poll") { Description = "How often to look for new jobs and stop requests.", DefaultValueFactory = _ => "1s" };
+        var statusEvery = new Option<string>("--status-interval") { Description = "How often a running job's status file is refreshed.", DefaultValueFactory = _ => "1s" };
         var stepTimeout = new Option<string>("--step-timeout") { Description = "A generation taking longer counts as hung.", DefaultValueFactory = _ => "10m" };
         var stepAttempts = new Option<int>("--step-attempts") { Description = "Attempts at a failing generation before the job is failed.", DefaultValueFactory = _ => 3 };
         var shutdown = new Option<string>("--shutdown-timeout") { Description = "Time allowed for final checkpoints after SIGTERM.", DefaultValueFactory = _ => "30s" };
@@ -22,7 +23,7 @@ public static class DaemonCommand
 
         var cmd = new Command("daemon", "Run the search daemon: resumes and runs the jobs in --home until stopped.")
         {
-            home, workers, everyGen, everyTime, keep, poll, stepTimeout, stepAttempts, shutdown, exitIdle,
+            home, workers, everyGen, everyTime, keep, poll, statusEvery, stepTimeout, stepAttempts, shutdown, exitIdle,
         };
         cmd.SetAction(async (parse, ct) =>
         {
@@ -42,6 +43,7 @@ public static class DaemonCommand
                 CheckpointInterval = Duration(everyTime),
                 KeepCheckpoints = parse.GetValue(keep),
                 PollInterval = Duration(poll),
+                StatusInterval = Duration(statusEvery),
                 StepTimeout = Duration(stepTimeout),
                 StepAttempts = parse.GetValue(stepAttempts),
                 ShutdownTimeout = Duration(shutdown),

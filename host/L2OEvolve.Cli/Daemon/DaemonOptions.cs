@@ -57,7 +57,7 @@ public sealed class DaemonOptionsValidator : IValidateOptions<DaemonOptions>
         if (o.CheckpointInterval <= TimeSpan.Zero) faults.Add($"--checkpoint-interval: must be positive (got {o.CheckpointInterval})");
         if (o.KeepCheckpoints < 2) faults.Add($"--keep: must be at least 2 so a corrupt newest checkpoint has a fallback (got {o.KeepCheckpoints})");
         if (o.PollInterval <= TimeSpan.Zero) faults.Add($"--poll: must be positive (got {o.PollInterval})");
-        if (o.StatusInterval <= TimeSpan.Zero) faults.Add("status interval must be positive");
+        if (o.StatusInterval <= TimeSpan.Zero) faults.Add($"--status-interval: must be positive (got {o.StatusInterval})");
         if (o.StepTimeout <= TimeSpan.Zero) faults.Add($"--step-timeout: must be positive (got {o.StepTimeout})");
         if (o.StepAttempts < 1) faults.Add($"--step-attempts: must be at least 1 (got {o.StepAttempts})");
         if (o.IoRetries < 0) faults.Add($"I/O retries must be >= 0 (got {o.IoRetries})");

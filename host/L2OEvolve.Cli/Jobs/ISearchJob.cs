@@ -57,6 +57,12 @@ public interface IPreparedJob
     /// </summary>
     IReadOnlyDictionary<string, string> Fingerprint { get; }
 
+    /// <summary>
+    /// The fields of a checkpoint's <paramref name="saved"/> fingerprint that forbid resuming under the current one;
+    /// by default every field that differs (a kind may accept some changes, e.g. mutation weights).
+    /// </summary>
+    IReadOnlyList<string> IncompatibleFields(IReadOnlyDictionary<string, string> saved) => Fingerprints.Changed(saved, Fingerprint);
+
     /// <summary>A fresh search from the job's seed.</summary>
     ISearchJob Start();
 
@@ -79,4 +85,15 @@ public sealed class JobIncompatibleException(IReadOnlyList<string> changedFields
 {
     /// <summary>The fields whose values differ.</summary>
     public IReadOnlyList<string> ChangedFields { get; } = changedFields;
+}
+
+/// <summary>Field-by-field comparison of job fingerprints.</summary>
+public static class Fingerprints
+{
+    /// <summary>The names of the fields that differ, were added or were removed, in ordinal order.</summary>
+    public static IReadOnlyList<string> Changed(IReadOnlyDictionary<string, string> saved, IReadOnlyDictionary<string, string> current) =>
+        saved.Keys.Union(current.Keys)
+            .Where(k => !saved.TryGetValue(k, out var a) || !current.TryGetValue(k, out var b) || a != b)
+            .Order(StringComparer.Ordinal)
+            .ToList();
 }

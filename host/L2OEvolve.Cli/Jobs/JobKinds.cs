@@ -4,5 +4,5 @@ namespace L2OEvolve.Cli.Jobs;
 public static class JobKinds
 {
     /// <summary>Every registered factory.</summary>
-    public static IReadOnlyList<ISearchJobFactory> All() => [];
+    public static IReadOnlyList<ISearchJobFactory> All() => [new SrJobFactory()];
 }

@@ -69,7 +69,7 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
         if (envelope is null) job = prepared.Start();
         else
         {
-            var changed = ChangedFields(envelope.Fingerprint, prepared.Fingerprint);
+            var changed = prepared.IncompatibleFields(envelope.Fingerprint);
             if (envelope.JobKind != spec.Kind) changed = ["kind", .. changed];
             if (changed.Count > 0)
             {
@@ -84,13 +84,6 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
 
         await new Session(this, name, spec, prepared, store, job, elapsedBefore, envelope?.Generation, notes).RunAsync(shutdown);
     }
-
-    /// <summary>The names of the fingerprint fields that differ, were added or were removed, in ordinal order.</summary>
-    public static IReadOnlyList<string> ChangedFields(IReadOnlyDictionary<string, string> saved, IReadOnlyDictionary<string, string> current) =>
-        saved.Keys.Union(current.Keys)
-            .Where(k => !saved.TryGetValue(k, out var a) || !current.TryGetValue(k, out var b) || a != b)
-            .Order(StringComparer.Ordinal)
-            .ToList();
 
     private void Fail(string name, JobStatus previous, string reason)
     {

@@ -98,4 +98,197 @@ public class DaemonProcessTests
             .And.Contain("--generations: must be positive (got -2)"));
         Assert.That(Directory.Exists(Path.Combine(dir.Path, "jobs")), Is.False, "nothing is written for a rejected job");
     }
+
+    // ---- sr jobs: crashes, signals and damaged checkpoints -------------------------------------------------------
+
+    private const int Generations = 60;
+    private static readonly Dictionary<(ulong, int), string> ReferenceRuns = [];
+
+    /// <summary>A small table (y = x0² + 2.5·x1) and a copy of the arith grammar, so tests can edit the grammar.</summary>
+    private static (string Data, string Grammar) Inputs(TempDir dir)
+    {
+        var rng = new L2OEvolve.Engine.Random.Rng(11);
+        var csv = new System.Text.StringBuilder("x0,x1,y\n");
+        for (int i = 0; i < 120; i++)
+        {
+            double a = rng.NextDouble() * 4 - 2, b = rng.NextDouble() * 4 - 2;
+            csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{a:R},{b:R},{a * a + 2.5 * b:R}\n");
+        }
+        File.WriteAllText(dir.File("data.csv"), csv.ToString());
+        File.Copy(Path.Combine(RepoRoot(), "grammars", "arith.json"), dir.File("grammar.json"), overwrite: true);
+        return (dir.File("data.csv"), dir.File("grammar.json"));
+    }
+
+    private static string RepoRoot()
+    {
+        for (var d = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "L2OEvolve.sln"))) return d.FullName;
+        throw new DirectoryNotFoundException("repository root (L2OEvolve.sln) not found above the test directory");
+    }
+
+    private static void SubmitSr(string home, string name, TempDir inputs, ulong seed, int generations = Generations)
+    {
+        var (code, stdout, stderr) = DaemonProcess.Run("submit", "--home", home, "--name", name, "--data", inputs.File("data.csv"),
+            "--grammar", inputs.File("grammar.json"), "--generations", generations.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--setting", "islands=2", "--setting", "populationSize=30", "--setting", "offspring=10");
+        Assert.That(code, Is.EqualTo(0), stdout + stderr);
+    }
+
+    private static string[] DaemonArgs(string home, params string[] extra) => DaemonArgs(home, 2, extra);
+
+    private static string[] DaemonArgs(string home, int checkpointEvery, params string[] extra) =>
+        ["daemon", "--home", home, "--poll", "100ms", "--status-interval", "20ms", "--checkpoint-generations", checkpointEvery.ToString(System.Globalization.CultureInfo.InvariantCulture), "--keep", "3", .. extra];
+
+    /// <summary>The hall of fame of the job run start to finish by one daemon (cached per seed and budget).</summary>
+    private static string Uninterrupted(ulong seed, int generations = Generations)
+    {
+        lock (ReferenceRuns)
+        {
+            if (ReferenceRuns.TryGetValue((seed, generations), out var known)) return known;
+            using var dir = new TempDir();
+            Inputs(dir);
+            SubmitSr(dir.File("home"), "ref", dir, seed, generations);
+            var (code, stdout, stderr) = DaemonProcess.Run(DaemonArgs(dir.File("home"), "--exit-when-idle"));
+            Assert.That(code, Is.EqualTo(0), stdout + stderr);
+            var home = Home(dir.File("home"));
+            Assert.That(home.ReadStatus("ref").State, Is.EqualTo(JobState.Finished), stdout + stderr);
+            return ReferenceRuns[(seed, generations)] = File.ReadAllText(home.HallOfFameCsvPath("ref"));
+        }
+    }
+
+    /// <summary>Runs the daemon until the job has reached <paramref name="generation"/>, then SIGTERMs it.</summary>
+    private static void RunUntilThenTerminate(string home, string name, long generation)
+    {
+        var h = Home(home);
+        using var daemon = DaemonProcess.Start(DaemonArgs(home));
+        Assert.That(DaemonProcess.WaitUntil(() => h.ReadStatus(name).Generation >= generation, Patience), Is.True, daemon.Output);
+        daemon.Terminate();
+        Assert.That(daemon.WaitForExit(Patience), Is.True, daemon.Output);
+        Assert.That(daemon.ExitCode, Is.EqualTo(0), daemon.Output);
+    }
+
+    [Test]
+    public void Daemon_KilledAtRandomMomentsAndRestarted_ReachesTheUninterruptedHallOfFame()
+    {
+        const ulong seed = 21;
+        const int cycles = 6;
+        string expected = Uninterrupted(seed);
+        using var dir = new TempDir();
+        Inputs(dir);
+        string homePath = dir.File("home");
+        SubmitSr(homePath, "crashy", dir, seed);
+        var home = Home(homePath);
+        var random = new System.Random(2024); // the kill moments are random but reproducible
+        var killedAt = new List<long>();
+
+        for (int cycle = 0; cycle < cycles; cycle++)
+        {
+            // Kill targets spread over the run, each jittered; checkpoints every generation so that kills also
+            // land inside checkpoint writes.
+            long target = Math.Max(Generations * (cycle + 1) / (cycles + 1) + random.Next(-3, 4), killedAt.LastOrDefault() + 2);
+            using var daemon = DaemonProcess.Start(DaemonArgs(homePath, checkpointEvery: 1));
+            bool reached = DaemonProcess.WaitUntil(() => home.ReadStatus("crashy").Generation >= target, Patience);
+            Assert.That(reached, Is.True, $"cycle {cycle}: generation {target} not reached\n{home.ReadStatus("crashy")}\n{daemon.Output}");
+            Thread.Sleep(random.Next(0, 40));
+            daemon.Kill9();
+            killedAt.Add(home.ReadStatus("crashy").Generation);
+        }
+        TestContext.Out.WriteLine($"killed at generations {string.Join(", ", killedAt)} of {Generations}");
+
+        var (code, stdout, stderr) = DaemonProcess.Run(DaemonArgs(homePath, "--exit-when-idle"));
+
+        Assert.That(code, Is.EqualTo(0), stdout + stderr);
+        Assert.That(home.ReadStatus("crashy").State, Is.EqualTo(JobState.Finished), stdout + stderr);
+        Assert.That(killedAt.Last(), Is.LessThan(Generations), "every kill landed before the job finished");
+        Assert.That(File.ReadAllText(home.HallOfFameCsvPath("crashy")), Is.EqualTo(expected));
+        var (resultCode, result, _) = DaemonProcess.Run("result", "--home", homePath, "crashy");
+        Assert.That((resultCode, result), Is.EqualTo((0, File.ReadAllText(home.ResultPath("crashy")))));
+    }
+
+    [Test]
+    public void Daemon_Sigterm_WritesAFinalCheckpointAndExitsWithinTheShutdownTimeout()
+    {
+        using var dir = new TempDir();
+        Inputs(dir);
+        string homePath = dir.File("home");
+        SubmitSr(homePath, "long", dir, seed: 5, generations: 1_000_000);
+        var home = Home(homePath);
+        // No periodic checkpoints at all: any checkpoint on disk afterwards is the final one.
+        using var daemon = DaemonProcess.Start("daemon", "--home", homePath, "--poll", "100ms", "--checkpoint-generations", "0",
+            "--checkpoint-interval", "1h", "--shutdown-timeout", "20s");
+        Assert.That(DaemonProcess.WaitUntil(() => home.ReadStatus("long").Generation >= 5, Patience), Is.True, daemon.Output);
+        Assert.That(home.Checkpoints("long", 3).Files(), Is.Empty);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        daemon.Terminate();
+        bool exited = daemon.WaitForExit(TimeSpan.FromSeconds(20));
+
+        Assert.That(exited, Is.True, $"still running {clock.Elapsed} after SIGTERM\n{daemon.Output}");
+        Assert.That(daemon.ExitCode, Is.EqualTo(0), daemon.Output);
+        var status = home.ReadStatus("long");
+        var (envelope, _, rejected) = home.Checkpoints("long", 3).LoadNewestValid();
+        Assert.Multiple(() =>
+        {
+            Assert.That(rejected, Is.Empty);
+            Assert.That(envelope, Is.Not.Null, daemon.Output);
+            Assert.That(envelope!.Generation, Is.EqualTo(status.Generation), "the final checkpoint holds the last completed generation");
+            Assert.That(status.State, Is.EqualTo(JobState.Queued), "a shut-down job resumes on the next start");
+            Assert.That(DaemonLock.IsHeld(homePath), Is.False);
+        });
+    }
+
+    [TestCase("corrupt")]
+    [TestCase("truncate")]
+    public void Daemon_DamagedNewestCheckpoint_IsReportedAndThePreviousOneResumesExactly(string damage)
+    {
+        const ulong seed = 8;
+        string expected = Uninterrupted(seed);
+        using var dir = new TempDir();
+        Inputs(dir);
+        string homePath = dir.File("home");
+        SubmitSr(homePath, "dmg", dir, seed);
+        var home = Home(homePath);
+        RunUntilThenTerminate(homePath, "dmg", 10);
+        var files = home.Checkpoints("dmg", 3).Files();
+        Assert.That(files, Has.Count.GreaterThanOrEqualTo(2));
+        string newest = files[^1];
+        var bytes = File.ReadAllBytes(newest);
+        if (damage == "corrupt") { bytes[bytes.Length / 2] ^= 0x5A; File.WriteAllBytes(newest, bytes); }
+        else File.WriteAllBytes(newest, bytes[..(bytes.Length * 2 / 3)]);
+
+        var (code, stdout, stderr) = DaemonProcess.Run(DaemonArgs(homePath, "--exit-when-idle"));
+
+        Assert.That(code, Is.EqualTo(0), stdout + stderr);
+        string fault = damage == "corrupt" ? "checksum mismatch" : "truncated";
+        Assert.Multiple(() =>
+        {
+            Assert.That(stdout + stderr, Does.Contain($"rejected checkpoint {newest}").And.Contain(fault));
+            Assert.That(home.ReadStatus("dmg").Message, Does.Contain($"skipped corrupt checkpoint {Path.GetFileName(newest)}"));
+            Assert.That(home.ReadStatus("dmg").State, Is.EqualTo(JobState.Finished));
+            Assert.That(File.ReadAllText(home.HallOfFameCsvPath("dmg")), Is.EqualTo(expected));
+        });
+    }
+
+    [Test]
+    public void Daemon_GrammarFileChangedSinceTheCheckpoint_RefusesTheJobNamingTheField()
+    {
+        using var dir = new TempDir();
+        Inputs(dir);
+        string homePath = dir.File("home");
+        SubmitSr(homePath, "edited", dir, seed: 3);
+        SubmitSr(homePath, "other", dir, seed: 4, generations: 4);
+        var home = Home(homePath);
+        RunUntilThenTerminate(homePath, "edited", 4);
+        File.WriteAllText(dir.File("grammar.json"), File.ReadAllText(dir.File("grammar.json")).Replace("\"exp\": 2,", "\"exp\": 3,"));
+
+        var (code, stdout, stderr) = DaemonProcess.Run(DaemonArgs(homePath, "--exit-when-idle"));
+
+        Assert.That(code, Is.EqualTo(0), stdout + stderr);
+        var status = home.ReadStatus("edited");
+        Assert.That(status.State, Is.EqualTo(JobState.Failed));
+        Assert.That(status.Message, Does.Match("refused to resume from ckpt-\\d+\\.l2ock: settings or inputs changed incompatibly: grammar$"));
+        var (_, detail, _) = DaemonProcess.Run("status", "--home", homePath, "edited");
+        Assert.That(detail, Does.Contain("changed incompatibly: grammar"));
+    }
 }

@@ -232,10 +232,10 @@ public class JobRunnerTests
     }
 
     [Test]
-    public void ChangedFields_AddedRemovedAndChanged_AreAllListed()
+    public void FingerprintsChanged_AddedRemovedAndChanged_AreAllListed()
     {
         var saved = new Dictionary<string, string> { ["a"] = "1", ["b"] = "2", ["c"] = "3" };
         var now = new Dictionary<string, string> { ["a"] = "1", ["b"] = "20", ["d"] = "4" };
-        Assert.That(JobRunner.ChangedFields(saved, now), Is.EqualTo(new[] { "b", "c", "d" }));
+        Assert.That(Fingerprints.Changed(saved, now), Is.EqualTo(new[] { "b", "c", "d" }));
     }
 }
