@@ -21,6 +21,10 @@ public static class CliApp
     private static IEnumerable<Command> Commands()
     {
         yield return Commands_.Version();
+        yield return L2OEvolve.Cli.Commands.EvalCommand.Create();
+        yield return L2OEvolve.Cli.Commands.SrCommand.Create();
+        yield return L2OEvolve.Cli.Commands.ScoreCommand.Create();
+        yield return L2OEvolve.Cli.Commands.SanityDataCommand.Create();
         yield return L2OEvolve.Cli.Commands.DaemonCommand.Create();
         yield return L2OEvolve.Cli.Commands.SubmitCommand.Create();
         yield return L2OEvolve.Cli.Commands.StatusCommand.Create();

@@ -139,44 +139,55 @@ public abstract partial record Expr
         return names.ToImmutable();
     }
 
-    /// <summary>The values of the constant leaves in preorder (ema betas and lag steps are not included).</summary>
-    public ImmutableArray<double> Constants()
+    /// <summary>The values of the constant leaves in preorder; with <paramref name="includeBetas"/>, each ema's beta
+    /// too, at the ema's preorder position (meta-tuning adjusts both). Lag steps are never included.</summary>
+    public ImmutableArray<double> Constants(bool includeBetas = false)
     {
         var values = ImmutableArray.CreateBuilder<double>();
         foreach (var node in Preorder())
+        {
             if (node is Const c) values.Add(c.Value);
+            else if (includeBetas && node is Ema e) values.Add(e.Beta);
+        }
         return values.ToImmutable();
     }
 
-    /// <summary>This tree with its constant leaves set, in preorder, to <paramref name="values"/>; subtrees without
-    /// constants are shared, and a constant whose value is bit-identical keeps its node.</summary>
-    public Expr WithConstants(ReadOnlySpan<double> values)
+    /// <summary>This tree with its constants set, in the order of <see cref="Constants"/>, to <paramref name="values"/>.
+    /// Subtrees without constants are shared, and a node whose value is bit-identical is kept.</summary>
+    public Expr WithConstants(ReadOnlySpan<double> values, bool includeBetas = false)
     {
         int next = 0;
-        var result = SetConstants(values, ref next);
+        var result = SetConstants(values, includeBetas, ref next);
         if (next != values.Length)
             throw new ArgumentException($"tree has {next} constants but {values.Length} values were given", nameof(values));
         return result;
     }
 
-    private Expr SetConstants(ReadOnlySpan<double> values, ref int next)
+    private Expr SetConstants(ReadOnlySpan<double> values, bool includeBetas, ref int next)
     {
         switch (this)
         {
             case Const c:
-                if (next >= values.Length)
-                    throw new ArgumentException($"too few constant values ({values.Length})", nameof(values));
-                double v = values[next++];
-                return BitConverter.DoubleToInt64Bits(v) == BitConverter.DoubleToInt64Bits(c.Value) ? c : new Const(v);
+                double v = Take(values, ref next);
+                return SameBits(v, c.Value) ? c : new Const(v);
             case Var:
                 return this;
+            case Ema e when includeBetas:
+                double beta = Take(values, ref next);
+                var arg = e.Arg.SetConstants(values, includeBetas, ref next);
+                return SameBits(beta, e.Beta) && ReferenceEquals(arg, e.Arg) ? e : e with { Beta = beta, Arg = arg };
             default:
                 var children = Children;
                 Span<Expr> updated = new Expr[children.Length];
-                for (int i = 0; i < children.Length; i++) updated[i] = children[i].SetConstants(values, ref next);
+                for (int i = 0; i < children.Length; i++) updated[i] = children[i].SetConstants(values, includeBetas, ref next);
                 return WithChildren(updated);
         }
     }
+
+    private static double Take(ReadOnlySpan<double> values, ref int next) =>
+        next < values.Length ? values[next++] : throw new ArgumentException($"too few constant values ({values.Length})", nameof(values));
+
+    private static bool SameBits(double a, double b) => BitConverter.DoubleToInt64Bits(a) == BitConverter.DoubleToInt64Bits(b);
 
     /// <summary>The infix form (see <see cref="Infix"/>), which <see cref="Infix.Parse"/> reads back exactly.</summary>
     public sealed override string ToString() => Infix.Print(this);

@@ -112,7 +112,9 @@ public static class Infix
 
     private sealed class Parser(string text, bool lenient)
     {
+        private const int MaxNesting = 2000; // deeper input would overflow the stack of this recursive parser
         private int _pos;
+        private int _depth;
 
         public Expr ParseAll()
         {
@@ -153,6 +155,19 @@ public static class Infix
         }
 
         private Expr ParseUnary()
+        {
+            if (++_depth > MaxNesting) throw Error($"at most {MaxNesting} nested operators; the equation nests too deeply");
+            try
+            {
+                return ParseUnaryCore();
+            }
+            finally
+            {
+                _depth--;
+            }
+        }
+
+        private Expr ParseUnaryCore()
         {
             SkipSpace();
             if (Peek() == '-')
@@ -335,7 +350,7 @@ public static class Infix
         {
             int p = at ?? _pos;
             string found = p < text.Length ? $"'{text[p]}'" : "the end of the equation";
-            string fault = expected.StartsWith("unknown", StringComparison.Ordinal) || expected.Contains("must")
+            string fault = expected.StartsWith("unknown", StringComparison.Ordinal) || expected.Contains("must") || expected.StartsWith("at most", StringComparison.Ordinal)
                 ? expected
                 : $"expected {expected} but found {found}";
             return new InputException($"{fault} in \"{text}\"", location: $"column {p + 1}");

@@ -116,6 +116,16 @@ public class ExprTests
     }
 
     [Test]
+    public void Constants_IncludingBetas_InterleavesEmaBetasInPreorder()
+    {
+        var e = Infix.Parse("2 * ema(0.9, g) + ema_bc(0.99, 3 * g)");
+        Assert.That(e.Constants(includeBetas: true), Is.EqualTo(new[] { 2, 0.9, 0.99, 3 }));
+        var updated = e.WithConstants([1, 0.5, 0.95, 4], includeBetas: true);
+        Assert.That(updated.ToString(), Is.EqualTo("1 * ema(0.5, g) + ema_bc(0.95, 4 * g)"));
+        Assert.That(e.WithConstants([2, 0.9, 0.99, 3], includeBetas: true), Is.SameAs(e));
+    }
+
+    [Test]
     public void IsStateful_DetectsEmaAndLag()
     {
         Assert.That(Sample.IsStateful, Is.True);

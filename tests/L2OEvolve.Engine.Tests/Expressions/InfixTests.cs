@@ -104,6 +104,14 @@ public class InfixTests
     }
 
     [Test]
+    public void Parse_AbsurdNesting_IsAnInputErrorNotAStackOverflow()
+    {
+        var ex = Assert.Throws<InputException>(() => Infix.Parse(new string('(', 100_000) + "x" + new string(')', 100_000)))!;
+        Assert.That(ex.Fault, Does.Contain("nests too deeply"));
+        Assert.That(Infix.Parse(new string('-', 500) + "x").Depth(), Is.EqualTo(501));
+    }
+
+    [Test]
     public void ToString_IsInfixPrint()
     {
         var e = new Binary(Op.Add, X, new Unary(Op.Tanh, Y));

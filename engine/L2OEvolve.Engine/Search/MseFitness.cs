@@ -1,0 +1,89 @@
+using System.Collections.Immutable;
+using L2OEvolve.Engine.Evaluation;
+using L2OEvolve.Engine.Expressions;
+
+namespace L2OEvolve.Engine.Search;
+
+/// <summary>
+/// Mean squared error on a table (row data) or along time-major trajectories (for stateful rules), through the
+/// compiled SIMD evaluator. Candidates are scored in parallel, one workspace per worker, results written by index.
+/// </summary>
+public sealed class MseFitness : IFitness
+{
+    private readonly ImmutableArray<string> _names;
+    private readonly float[][] _columns;
+    private readonly float[] _target;
+    private readonly int _rows;
+    private readonly int _coordinates;
+    private readonly int _steps;
+    private readonly bool _trajectory;
+
+    private MseFitness(ImmutableArray<string> names, float[][] columns, float[] target, int rows, int coordinates, int steps, bool trajectory)
+    {
+        if (names.Length != columns.Length) throw new ArgumentException($"{names.Length} names for {columns.Length} columns");
+        (_names, _columns, _target, _rows, _coordinates, _steps, _trajectory) = (names, columns, target, rows, coordinates, steps, trajectory);
+        double mean = 0;
+        for (int i = 0; i < rows; i++) mean += target[i];
+        mean /= Math.Max(1, rows);
+        double sum = 0;
+        for (int i = 0; i < rows; i++) sum += (target[i] - mean) * (target[i] - mean);
+        BaselineLoss = sum / Math.Max(1, rows);
+    }
+
+    /// <summary>MSE over <paramref name="rows"/> rows of column-major features (stateless rules only; ema/lag score +inf).</summary>
+    public static MseFitness Rows(IReadOnlyList<string> names, float[][] columns, float[] target) =>
+        new([.. names], columns, target, target.Length, target.Length, 1, trajectory: false);
+
+    /// <summary>MSE along time-major trajectories (index = step·coordinates + coordinate), so stateful rules run along time.</summary>
+    public static MseFitness Trajectories(IReadOnlyList<string> names, float[][] features, float[] target, int coordinates, int steps) =>
+        new([.. names], features, target, coordinates * steps, coordinates, steps, trajectory: true);
+
+    /// <inheritdoc/>
+    public int ObjectiveCount => 1;
+
+    /// <summary>The target's variance (the MSE of the best constant rule).</summary>
+    public double BaselineLoss { get; }
+
+    /// <inheritdoc/>
+    public bool IsDeterministic => true;
+
+    /// <summary>True when rows are time-major trajectories (stateful rules allowed).</summary>
+    public bool IsTrajectory => _trajectory;
+
+    /// <summary>The feature names the columns stand for.</summary>
+    public ImmutableArray<string> FeatureNames => _names;
+
+    /// <inheritdoc/>
+    public void Evaluate(ReadOnlySpan<Expr> candidates, Span<double> objectives, FitnessRequest request, CancellationToken ct)
+    {
+        var trees = candidates.ToArray();
+        var results = new double[trees.Length];
+        Parallel.For(0, trees.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.Threads), CancellationToken = ct },
+            () => new EvalWorkspace(),
+            (i, _, ws) => { results[i] = Loss(trees[i], ws); return ws; },
+            _ => { });
+        results.CopyTo(objectives);
+    }
+
+    /// <summary>The MSE of one rule (+inf when it fails to compile for these features or is not finite).</summary>
+    public double Loss(Expr tree, EvalWorkspace ws)
+    {
+        CompiledRule rule;
+        try { rule = Compiler.Compile(tree, _names); }
+        catch (ArgumentException) { return double.PositiveInfinity; }
+        return Loss(rule, ws);
+    }
+
+    /// <summary>The MSE of a compiled rule (+inf when not finite, or stateful on row data).</summary>
+    public double Loss(CompiledRule rule, EvalWorkspace ws)
+    {
+        double mse;
+        if (_trajectory) mse = Evaluator.MseTrajectory(rule, _columns, _coordinates, _steps, _target, ws);
+        else if (rule.IsStateful) return double.PositiveInfinity;
+        else mse = Evaluator.Mse(rule, _columns, _rows, _target, ws);
+        return double.IsFinite(mse) ? mse : double.PositiveInfinity;
+    }
+
+    /// <summary>The coefficient of determination 1 − MSE/variance for a loss this fitness produced.</summary>
+    public double R2(double loss) => BaselineLoss > 0 ? 1 - loss / BaselineLoss : (loss == 0 ? 1 : double.NegativeInfinity);
+}

@@ -1,0 +1,83 @@
+using L2OEvolve.Torch.Data;
+using static TorchSharp.torch;
+
+namespace L2OEvolve.Torch.Optimizees;
+
+/// <summary>Hidden-layer nonlinearity of an <see cref="MlpFamily"/>.</summary>
+public enum Activation
+{
+    Sigmoid,
+    Relu,
+}
+
+/// <summary>
+/// A fully connected classifier on MNIST-format images: pixels → hidden layers → classes, cross-entropy loss.
+/// Parameters are W₁ [in, h₁], b₁ [h₁], W₂, b₂, ... (weights stored input-major so x·W needs no transpose, and P
+/// stacked copies [P, in, h] go through one batched matmul).
+/// </summary>
+public sealed class MlpFamily(string name, IReadOnlyList<int> hidden, Activation activation, OptimizeeOptions options) : IOptimizeeFamily
+{
+    private readonly Lazy<MnistData> _data = new(() => MnistData.Load(options.DataDir));
+
+    public string Name => name;
+
+    /// <summary>Hidden layer widths.</summary>
+    public IReadOnlyList<int> Hidden => hidden;
+
+    /// <summary>The data set, loaded on first use and shared by every instance of this family.</summary>
+    public MnistData Data => _data.Value;
+
+    public IOptimizee Create(long seed, Device device) => new Mlp(name, hidden, activation, Data, options, seed, device);
+}
+
+internal sealed class Mlp : ImageClassifier
+{
+    private readonly Activation _activation;
+
+    internal Mlp(string name, IReadOnlyList<int> hidden, Activation activation, MnistData data, OptimizeeOptions options, long seed, Device device)
+        : base(name, data, options, seed, device)
+    {
+        _activation = activation;
+        var widths = new[] { data.Pixels }.Concat(hidden).Append(data.Classes).ToArray();
+        var shapes = new List<long[]>();
+        var fanIns = new List<long>();
+        for (int l = 0; l + 1 < widths.Length; l++)
+        {
+            shapes.Add([widths[l], widths[l + 1]]);
+            shapes.Add([widths[l + 1]]);
+            fanIns.Add(widths[l]);
+            fanIns.Add(widths[l]);
+        }
+        ParameterShapes = shapes;
+        FanIns = fanIns;
+    }
+
+    public override IReadOnlyList<long[]> ParameterShapes { get; }
+
+    protected override IReadOnlyList<long> FanIns { get; }
+
+    protected override Tensor Logits(IReadOnlyList<Tensor> parameters, Tensor x)
+    {
+        var h = x;
+        for (int i = 0; i < parameters.Count; i += 2)
+        {
+            h = h.matmul(parameters[i]).add_(parameters[i + 1]);
+            if (i + 2 < parameters.Count) h = Activate(h);
+        }
+        return h;
+    }
+
+    protected override Tensor PopulationLogits(IReadOnlyList<Tensor> stacked, Tensor x)
+    {
+        long p = stacked[0].shape[0];
+        var h = x.unsqueeze(0).expand(p, -1, -1);
+        for (int i = 0; i < stacked.Count; i += 2)
+        {
+            h = h.bmm(stacked[i]).add_(stacked[i + 1].unsqueeze(1));
+            if (i + 2 < stacked.Count) h = Activate(h);
+        }
+        return h;
+    }
+
+    private Tensor Activate(Tensor h) => _activation == Activation.Sigmoid ? h.sigmoid() : h.relu();
+}
