@@ -107,7 +107,7 @@ internal static class SrCommand
         return 0;
     }
 
-    private static string Line(Individual m, MseFitness f) =>
+    internal static string Line(Individual m, MseFitness f) =>
         $"complexity {m.Complexity}  loss {G(m.Loss)}  R2 {f.R2(m.Loss).ToString("F6", CultureInfo.InvariantCulture)}  {m.Tree}";
 
     private static string Progress(SearchState s, SearchContext ctx, TimeSpan elapsed)

@@ -15,7 +15,8 @@ public static class SubmitCommand
     {
         ["name"] = "--name", ["kind"] = "--kind", ["data"] = "--data", ["target"] = "--target", ["features"] = "--features",
         ["grammar"] = "--grammar", ["generations"] = "--generations", ["timeSeconds"] = "--time",
-        ["evaluations"] = "--evaluations", ["seed"] = "--seed", ["threads"] = "--threads",
+        ["evaluations"] = "--evaluations", ["seed"] = "--seed", ["threads"] = "--threads", ["targetLoss"] = "--target-loss",
+        ["warmStart"] = "--warm-start", ["settings.islands"] = "--islands", ["settings.populationSize"] = "--population",
     };
 
     public static Command Create() => Create(JobKinds.All());
@@ -32,13 +33,19 @@ public static class SubmitCommand
         var time = new Option<string?>("--time") { Description = "Time budget (e.g. 60s, 2h), summed over daemon restarts." };
         var generations = new Option<long?>("--generations") { Description = "Generation budget." };
         var evaluations = new Option<long?>("--evaluations") { Description = "Evaluation budget." };
+        var targetLoss = new Option<double?>("--target-loss") { Description = "Stop once the best loss is at or below this." };
+        var islands = new Option<int?>("--islands") { Description = "Island populations (default 8), as for sr." };
+        var population = new Option<int?>("--population") { Description = "Members per island (default 64), as for sr." };
+        var warm = new Option<string[]>("--warm-start") { Description = "An equation to seed the populations with (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var dropNonFinite = new Option<bool>("--drop-nonfinite") { Description = "Drop rows with NaN/Inf instead of failing." };
         var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Threads for evaluation (results do not depend on it).", DefaultValueFactory = _ => 1 };
         var settings = new Option<string[]>("--setting") { Description = "A search setting KEY=VALUE (repeatable), e.g. populationSize=200.", AllowMultipleArgumentsPerToken = false };
 
         var cmd = new Command("submit", "Submit a search job to a daemon's home directory.")
         {
-            home, name, kind, data, target, features, grammar, time, generations, evaluations, seed, threads, settings,
+            home, name, kind, data, target, features, grammar, time, generations, evaluations, targetLoss, seed, threads,
+            islands, population, warm, dropNonFinite, settings,
         };
         cmd.SetAction(parse =>
         {
@@ -56,12 +63,14 @@ public static class SubmitCommand
                 if (eq <= 0) errors.Add($"--setting: '{kv}' is not KEY=VALUE");
                 else map[kv[..eq].Trim()] = kv[(eq + 1)..].Trim();
             }
+            if (parse.GetValue(islands) is { } isl) map["islands"] = isl.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (parse.GetValue(population) is { } pop) map["populationSize"] = pop.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var featureList = (parse.GetValue(features) ?? "")
                 .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToImmutableArray();
             var spec = new JobSpec(parse.GetValue(name)!, parse.GetValue(kind)!, DateTimeOffset.UtcNow,
                 Path.GetFullPath(parse.GetValue(data)!), parse.GetValue(target), featureList, Path.GetFullPath(parse.GetValue(grammar)!),
-                new JobBudget(parse.GetValue(generations), seconds, parse.GetValue(evaluations)),
-                parse.GetValue(seed), parse.GetValue(threads), map.ToImmutable());
+                new JobBudget(parse.GetValue(generations), seconds, parse.GetValue(evaluations), parse.GetValue(targetLoss)),
+                parse.GetValue(seed), parse.GetValue(threads), map.ToImmutable(), [.. parse.GetValue(warm) ?? []], parse.GetValue(dropNonFinite));
             return Submit(JobCommandHelpers.OpenHome(parse.GetValue(home)!), spec, new JobFactories(kinds), errors);
         });
         return cmd;
@@ -72,6 +81,12 @@ public static class SubmitCommand
     {
         foreach (var f in kinds.Validate(spec, "submit"))
             errors.Add($"{(OptionOfField.TryGetValue(f.Field, out var opt) ? opt : f.Field.StartsWith("settings.", StringComparison.Ordinal) ? "--setting " + f.Field["settings.".Length..] : f.Field)}: {f.Fault}");
+        if (errors.Count == 0)
+        {
+            // Load the inputs now, so a bad column or grammar is reported at submission rather than as a failed job.
+            try { kinds.Find(spec.Kind)!.Prepare(spec); }
+            catch (JobInputException e) { errors.Add(e.Message); }
+        }
         if (errors.Count == 0 && File.Exists(home.SpecPath(spec.Name)))
             errors.Add($"--name: a job '{spec.Name}' already exists in {home.Root}");
         if (errors.Count > 0)

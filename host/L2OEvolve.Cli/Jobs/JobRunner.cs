@@ -159,6 +159,7 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
             if (b.Generations is { } g && job.Generation >= g) return $"reached {g} generations";
             if (b.Evaluations is { } n && job.Evaluations >= n) return $"reached {n} evaluations";
             if (b.Seconds is { } s && Elapsed >= s) return $"reached the time budget of {s} s";
+            if (b.TargetLoss is { } t && job.Front.Count > 0 && job.Front.Min(p => p.Loss) <= t) return $"reached the target loss {t}";
             if (job.IsConverged) return "converged";
             return null;
         }

@@ -10,7 +10,8 @@ namespace L2OEvolve.Cli.Jobs;
 /// <param name="Generations">Stop after this many generations.</param>
 /// <param name="Seconds">Stop after this much running time, summed over daemon sessions.</param>
 /// <param name="Evaluations">Stop after this many fitness evaluations.</param>
-public sealed record JobBudget(long? Generations, double? Seconds, long? Evaluations)
+/// <param name="TargetLoss">Stop once the best loss is at or below this.</param>
+public sealed record JobBudget(long? Generations, double? Seconds, long? Evaluations, double? TargetLoss = null)
 {
     /// <summary>True when any limit is set (so an ETA can be given).</summary>
     public bool Any => Generations is not null || Seconds is not null || Evaluations is not null;
@@ -31,8 +32,13 @@ public sealed record JobSpec(
     JobBudget Budget,
     ulong Seed,
     int Threads,
-    ImmutableSortedDictionary<string, string> Settings)
+    ImmutableSortedDictionary<string, string> Settings,
+    ImmutableArray<string> WarmStart = default,
+    bool DropNonFinite = false)
 {
+    /// <summary>Equations seeding the populations (infix or PySR notation), as <c>sr --warm-start</c>.</summary>
+    public ImmutableArray<string> WarmStart { get; init; } = WarmStart.IsDefault ? [] : WarmStart;
+
     /// <summary>The version of the job-file layout this build writes.</summary>
     public const int FileSchema = 1;
 
@@ -52,6 +58,9 @@ public sealed record JobSpec(
         if (Budget.Generations is <= 0) faults.Add(new(file, "generations", $"must be positive (got {Budget.Generations})"));
         if (Budget.Seconds is { } s && !(s > 0 && double.IsFinite(s))) faults.Add(new(file, "timeSeconds", $"must be a positive number (got {s})"));
         if (Budget.Evaluations is <= 0) faults.Add(new(file, "evaluations", $"must be positive (got {Budget.Evaluations})"));
+        if (Budget.TargetLoss is { } tl && double.IsNaN(tl)) faults.Add(new(file, "targetLoss", "must be a number"));
+        foreach (var e in WarmStart)
+            if (string.IsNullOrWhiteSpace(e)) faults.Add(new(file, "warmStart", "contains an empty equation"));
         if (Threads < 1) faults.Add(new(file, "threads", $"must be at least 1 (got {Threads})"));
         foreach (var f in Features)
             if (string.IsNullOrWhiteSpace(f)) faults.Add(new(file, "features", "contains an empty name"));
@@ -78,8 +87,13 @@ public sealed record JobSpec(
             WriteOptional(w, "generations", Budget.Generations);
             if (Budget.Seconds is { } s) w.WriteNumber("timeSeconds", s); else w.WriteNull("timeSeconds");
             WriteOptional(w, "evaluations", Budget.Evaluations);
+            if (Budget.TargetLoss is { } tl) w.WriteNumber("targetLoss", tl); else w.WriteNull("targetLoss");
             w.WriteNumber("seed", Seed);
             w.WriteNumber("threads", Threads);
+            w.WriteStartArray("warmStart");
+            foreach (var e in WarmStart) w.WriteStringValue(e);
+            w.WriteEndArray();
+            w.WriteBoolean("dropNonFinite", DropNonFinite);
             w.WriteStartObject("settings");
             foreach (var (k, v) in Settings) w.WriteString(k, v);
             w.WriteEndObject();
@@ -114,7 +128,7 @@ public sealed record JobSpec(
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return (null, [new(file, "(document)", $"expected a JSON object, found {root.ValueKind}")]);
             var known = new HashSet<string>(StringComparer.Ordinal)
-                { "schema", "name", "kind", "submitted", "data", "target", "features", "grammar", "generations", "timeSeconds", "evaluations", "seed", "threads", "settings" };
+                { "schema", "name", "kind", "submitted", "data", "target", "features", "grammar", "generations", "timeSeconds", "evaluations", "targetLoss", "seed", "threads", "settings", "warmStart", "dropNonFinite" };
             foreach (var p in root.EnumerateObject())
                 if (!known.Contains(p.Name)) faults.Add(new(file, p.Name, "unknown field"));
 
@@ -133,13 +147,16 @@ public sealed record JobSpec(
             long? generations = r.Long("generations", required: false);
             double? seconds = r.Double("timeSeconds");
             long? evaluations = r.Long("evaluations", required: false);
+            double? targetLoss = r.Double("targetLoss");
+            var warmStart = r.StringArray("warmStart");
+            bool dropNonFinite = r.Bool("dropNonFinite") ?? false;
             ulong seed = r.ULong("seed") ?? 0;
             long threads = r.Long("threads", required: false) ?? 1;
             var settings = r.StringMap("settings");
             if (threads is > int.MaxValue or < int.MinValue) { faults.Add(new(file, "threads", "out of range")); threads = 1; }
 
             var spec = new JobSpec(name ?? "", kind, submitted, data ?? "", target, features, grammar ?? "",
-                new JobBudget(generations, seconds, evaluations), seed, (int)threads, settings);
+                new JobBudget(generations, seconds, evaluations, targetLoss), seed, (int)threads, settings, warmStart, dropNonFinite);
             // Value checks too, except on fields already reported, so one pass names every fault.
             var reported = faults.Select(f => f.Field).ToHashSet(StringComparer.Ordinal);
             faults.AddRange(spec.Validate(file).Where(f => !reported.Contains(f.Field)));
@@ -205,6 +222,14 @@ public sealed record JobSpec(
             if (Get(name, false) is not { } e) return null;
             if (e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out var v)) return v;
             Wrong(name, "a number", e);
+            return null;
+        }
+
+        public bool? Bool(string name)
+        {
+            if (Get(name, false) is not { } e) return null;
+            if (e.ValueKind is JsonValueKind.True or JsonValueKind.False) return e.GetBoolean();
+            Wrong(name, "true or false", e);
             return null;
         }
 

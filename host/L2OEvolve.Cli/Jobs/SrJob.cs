@@ -2,11 +2,11 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using L2OEvolve.Engine;
-using L2OEvolve.Engine.Data;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Grammars;
 using L2OEvolve.Engine.Persistence;
 using L2OEvolve.Engine.Search;
+using L2OEvolve.Cli.Commands;
 
 namespace L2OEvolve.Cli.Jobs;
 
@@ -59,38 +59,56 @@ public sealed class SrJobFactory : ISearchJobFactory
             try { settings = apply(settings, value); }
             catch (FormatException e) { faults.Add(new("", $"settings.{key}", $"'{value}': {e.Message}")); }
         }
+        foreach (var text in spec.WarmStart)
+        {
+            try { SrCommand.ParseEquation(text, "warm-start equation"); }
+            catch (InputException e) { faults.Add(new("", "warmStart", e.Message)); }
+        }
         return faults;
     }
 
-    /// <summary>The search settings a spec asks for: the engine's defaults, the job's seed, then its settings in key order.</summary>
-    public static SearchSettings Settings(JobSpec spec) =>
-        spec.Settings.Aggregate(SearchSettings.Default(spec.Seed), (s, kv) => Knobs[kv.Key](s, kv.Value));
+    /// <summary>
+    /// The search settings a spec asks for: the engine's defaults, the job's seed, then its settings in key order;
+    /// unless set, offspring per generation is a quarter of the island size, as <c>sr</c> chooses it.
+    /// </summary>
+    public static SearchSettings Settings(JobSpec spec)
+    {
+        var s = spec.Settings.Aggregate(SearchSettings.Default(spec.Seed), (s, kv) => Knobs[kv.Key](s, kv.Value));
+        return spec.Settings.ContainsKey("offspring")
+            ? s
+            : s with { Population = s.Population with { OffspringPerGeneration = Math.Max(1, s.Population.Size / 4) } };
+    }
 
+    /// <summary>Loads the job's inputs and builds the search context exactly as <c>sr</c> does for the same options.</summary>
     public IPreparedJob Prepare(JobSpec spec)
     {
         try
         {
             var grammar = GrammarJson.Load(spec.Grammar);
-            var selection = RowDataset.Load(spec.Data).Select(spec.Features.IsEmpty ? null : spec.Features, spec.Target);
-            grammar = grammar.BindFeatures(selection.Names);
+            var problem = RegressionData.Load(spec.Data, spec.Target, spec.Features.IsEmpty ? null : spec.Features, spec.DropNonFinite);
+            grammar = grammar.BindFeatures(problem.Features);
+            var warm = spec.WarmStart.Select(text => SrCommand.ParseEquation(text, "warmStart")).ToList();
+            foreach (var w in warm)
+                if (grammar.Violations(w) is { Count: > 0 } faults)
+                    throw new InputException($"warm-start equation '{w}' does not fit grammar '{grammar.Name}': {string.Join("; ", faults)}");
             var settings = Settings(spec);
-            var fitness = new RowMseFitness(selection);
-            var context = SearchContext.Create(settings, grammar, fitness, threads: spec.Threads);
+            var context = SearchContext.Create(settings, grammar, problem.Fitness, null, Simplify.Apply, spec.Threads);
             var fingerprint = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["seed"] = spec.Seed.ToString(CultureInfo.InvariantCulture),
                 ["data"] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(spec.Data))),
-                ["target"] = selection.TargetName,
-                ["features"] = string.Join(",", selection.Names),
+                ["target"] = problem.TargetName,
+                ["features"] = string.Join(",", problem.Features),
                 ["grammar"] = grammar.ContentHash,
+                ["warmStart"] = string.Join("\n", warm.Select(Infix.Print)),
                 ["settings"] = Convert.ToBase64String(SearchSettingsCodec.Serialize(settings)),
             };
-            return new Prepared(context, fingerprint);
+            return new Prepared(context, problem.Fitness, warm, fingerprint);
         }
         catch (InputException e) { throw new JobInputException(e.Message, e); }
     }
 
-    private sealed class Prepared(SearchContext context, IReadOnlyDictionary<string, string> fingerprint) : IPreparedJob
+    private sealed class Prepared(SearchContext context, MseFitness fitness, IReadOnlyList<Expr> warm, IReadOnlyDictionary<string, string> fingerprint) : IPreparedJob
     {
         public IReadOnlyDictionary<string, string> Fingerprint => fingerprint;
 
@@ -116,11 +134,11 @@ public sealed class SrJobFactory : ISearchJobFactory
             return changed.Order(StringComparer.Ordinal).ToList();
         }
 
-        public ISearchJob Start() => new SrJob(context, Evolution.Initialize(context, []));
+        public ISearchJob Start() => new SrJob(context, fitness, Evolution.Initialize(context, warm));
 
         public ISearchJob Resume(byte[] state)
         {
-            try { return new SrJob(context, SearchStateCodec.Deserialize(state)); }
+            try { return new SrJob(context, fitness, SearchStateCodec.Deserialize(state)); }
             catch (FormatException e) { throw new JobIncompatibleException([$"state ({e.Message})"]); }
         }
     }
@@ -136,7 +154,7 @@ public sealed class SrJobFactory : ISearchJobFactory
 }
 
 /// <summary>One immutable snapshot of an <c>sr</c> search: the engine's state plus the context it steps in.</summary>
-public sealed class SrJob(SearchContext context, SearchState state) : ISearchJob
+public sealed class SrJob(SearchContext context, MseFitness fitness, SearchState state) : ISearchJob
 {
     /// <summary>The engine's state.</summary>
     public SearchState State => state;
@@ -146,39 +164,31 @@ public sealed class SrJob(SearchContext context, SearchState state) : ISearchJob
     public bool IsConverged => false;
 
     public IReadOnlyList<FrontPoint> Front =>
-        state.HallOfFame.Members.Select(m => new FrontPoint(m.Complexity, m.Loss, Infix.Print(m.Tree))).ToList();
+        state.HallOfFame.ParetoFront().Select(m => new FrontPoint(m.Complexity, m.Loss, Infix.Print(m.Tree))).ToList();
 
     public ISearchJob Step(CancellationToken cancellationToken)
     {
         var next = Evolution.Step(state, context, cancellationToken);
         // The engine returns its input when cancelled mid-generation; surface that as a cancellation, not progress.
         if (ReferenceEquals(next, state)) cancellationToken.ThrowIfCancellationRequested();
-        return new SrJob(context, next);
+        return new SrJob(context, fitness, next);
     }
 
     public byte[] SaveState() => SearchStateCodec.Serialize(state);
 
-    public string HallOfFameCsv()
-    {
-        var sb = new StringBuilder("Complexity|Loss|R2|Equation\n");
-        foreach (var m in state.HallOfFame.Members)
-            sb.Append(CultureInfo.InvariantCulture, $"{m.Complexity}|{m.Loss:R}|{R2(m.Loss):R}|{Infix.Print(m.Tree)}\n");
-        return sb.ToString();
-    }
+    public string HallOfFameCsv() => SrCommand.HallOfFameCsv(state.HallOfFame.ParetoFront(), fitness);
 
+    /// <summary>The closing lines of <c>sr</c>: the Pareto front, then the chosen and the most accurate equation.</summary>
     public string RenderHallOfFame()
     {
-        var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"Hall of fame after {state.Generation} generations, {state.Evaluations} evaluations:\n");
-        sb.Append("Complexity  Loss          R2        Equation\n");
-        foreach (var m in state.HallOfFame.Members)
-            sb.Append(CultureInfo.InvariantCulture, $"{m.Complexity,10}  {m.Loss,-12:G6}  {R2(m.Loss),-8:F4}  {Infix.Print(m.Tree)}\n");
-        if (state.HallOfFame.Chosen() is { } chosen)
-            sb.Append(CultureInfo.InvariantCulture, $"Chosen (best score):   {Infix.Print(chosen.Tree)}   (complexity {chosen.Complexity}, loss {chosen.Loss:G6}, R2 {R2(chosen.Loss):F4})\n");
-        if (state.HallOfFame.MostAccurate() is { } best)
-            sb.Append(CultureInfo.InvariantCulture, $"Most accurate:         {Infix.Print(best.Tree)}   (complexity {best.Complexity}, loss {best.Loss:G6}, R2 {R2(best.Loss):F4})\n");
+        var sb = new StringBuilder(HallOfFameCsv());
+        sb.Append(CultureInfo.InvariantCulture, $"done     {state.Generation} generations, {state.Evaluations} evaluations\n");
+        if (state.HallOfFame.Chosen() is { } chosen && state.HallOfFame.MostAccurate() is { } best)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"chosen   {SrCommand.Line(chosen, fitness)}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"accurate {SrCommand.Line(best, fitness)}\n");
+        }
+        else sb.Append("no finite candidate was found\n");
         return sb.ToString();
     }
-
-    private double R2(double loss) => context.Fitness.BaselineLoss > 0 ? 1 - loss / context.Fitness.BaselineLoss : double.NaN;
 }

@@ -131,7 +131,7 @@ public class DaemonProcessTests
         var (code, stdout, stderr) = DaemonProcess.Run("submit", "--home", home, "--name", name, "--data", inputs.File("data.csv"),
             "--grammar", inputs.File("grammar.json"), "--generations", generations.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--setting", "islands=2", "--setting", "populationSize=30", "--setting", "offspring=10");
+            "--islands", "2", "--population", "30", "--threads", "1");
         Assert.That(code, Is.EqualTo(0), stdout + stderr);
     }
 
@@ -242,7 +242,7 @@ public class DaemonProcessTests
     [TestCase("truncate")]
     public void Daemon_DamagedNewestCheckpoint_IsReportedAndThePreviousOneResumesExactly(string damage)
     {
-        const ulong seed = 8;
+        const ulong seed = 21; // shares the cached uninterrupted reference run with the kill test
         string expected = Uninterrupted(seed);
         using var dir = new TempDir();
         Inputs(dir);
@@ -290,5 +290,30 @@ public class DaemonProcessTests
         Assert.That(status.Message, Does.Match("refused to resume from ckpt-\\d+\\.l2ock: settings or inputs changed incompatibly: grammar$"));
         var (_, detail, _) = DaemonProcess.Run("status", "--home", homePath, "edited");
         Assert.That(detail, Does.Contain("changed incompatibly: grammar"));
+    }
+
+    [Test]
+    public void Daemon_SrJob_WritesTheSameHallOfFameAsTheSrVerb()
+    {
+        const ulong seed = 21;
+        using var dir = new TempDir();
+        Inputs(dir);
+        var (code, stdout, stderr) = DaemonProcess.Run("sr", "--data", dir.File("data.csv"), "--grammar", dir.File("grammar.json"),
+            "--generations", Generations.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed", "21", "--threads", "2",
+            "--islands", "2", "--population", "30", "--quiet", "--out", dir.File("sr"));
+        Assert.That(code, Is.EqualTo(0), stdout + stderr);
+        Assert.That(Uninterrupted(seed), Is.EqualTo(File.ReadAllText(Path.Combine(dir.File("sr"), "hall_of_fame.csv"))));
+    }
+
+    [Test]
+    public void Submit_UnknownColumn_IsRejectedAtSubmission()
+    {
+        using var dir = new TempDir();
+        Inputs(dir);
+        var (code, _, stderr) = DaemonProcess.Run("submit", "--home", dir.File("home"), "--name", "j", "--data", dir.File("data.csv"),
+            "--grammar", dir.File("grammar.json"), "--target", "nope", "--generations", "5");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(stderr, Does.Contain("data.csv").And.Contain("nope"));
+        Assert.That(File.Exists(Path.Combine(dir.File("home"), "jobs", "j", "job.json")), Is.False);
     }
 }
