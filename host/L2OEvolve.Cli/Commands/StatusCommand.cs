@@ -73,6 +73,9 @@ public static class StatusCommand
         sb.AppendLine($"elapsed:     {Durations.Format(s.ElapsedSeconds)}");
         if (spec is not null) sb.AppendLine($"eta:         {Eta(spec.Budget, s)}");
         sb.AppendLine($"checkpoint:  {(s.CheckpointGeneration is { } g ? $"generation {g}" : "none")}");
+        if (s.Timings is { Generations: > 0 } t)
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"timing:      {t.SecondsPerGeneration * 1e3:F1} ms/generation, {t.SecondsPerCheckpoint * 1e3:F1} ms/checkpoint ({t.Checkpoints} written, {t.CheckpointBytes} bytes each) in this session"));
         if (s.Message is not null) sb.AppendLine($"message:     {s.Message}");
         if (s.Front.Length > 0)
         {

@@ -99,6 +99,8 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
         private TimeSpan _lastSave = TimeSpan.Zero;
         private TimeSpan _lastStatus = TimeSpan.MinValue;
         private string? _checkpointProblem;
+        private long _steps, _saves, _lastBytes;
+        private TimeSpan _stepTime, _saveTime;
 
         private double Elapsed => elapsedBefore + _clock.Elapsed.TotalSeconds;
         private DaemonOptions Options => runner._options;
@@ -128,6 +130,7 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
                     return;
                 }
 
+                var stepStart = _clock.Elapsed;
                 try
                 {
                     var current = job;
@@ -146,6 +149,8 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
                     return;
                 }
 
+                _steps++;
+                _stepTime += _clock.Elapsed - stepStart;
                 bool byCount = Options.CheckpointEveryGenerations > 0 && job.Generation % Options.CheckpointEveryGenerations == 0;
                 bool byTime = _clock.Elapsed - _lastSave >= Options.CheckpointInterval;
                 if (byCount || byTime) Save();
@@ -182,7 +187,11 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
             };
             try
             {
-                store.Save(envelope);
+                var saveStart = _clock.Elapsed;
+                string path = store.Save(envelope);
+                _saveTime += _clock.Elapsed - saveStart;
+                _saves++;
+                _lastBytes = new FileInfo(path).Length;
                 savedGeneration = job.Generation;
                 _checkpointProblem = null;
                 WriteResult();
@@ -213,11 +222,18 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
             if (_checkpointProblem is not null) parts.Add(_checkpointProblem);
             if (message is not null) parts.Add(message);
             return new JobStatus(state, job.Generation, job.Evaluations, Elapsed, [.. job.Front], savedGeneration,
-                parts.Count == 0 ? null : string.Join("; ", parts), DateTimeOffset.UtcNow);
+                parts.Count == 0 ? null : string.Join("; ", parts), DateTimeOffset.UtcNow, Timings);
         }
+
+        private JobTimings Timings => new(_steps, _stepTime.TotalSeconds, _saves, _saveTime.TotalSeconds, _lastBytes);
 
         private void Report(JobState state, bool force, string? message = null)
         {
+            if (force && state != JobState.Running && _saves > 0 && _steps > 0)
+            {
+                var t = Timings;
+                runner.LogTimings(name, t.Checkpoints, t.SecondsPerCheckpoint * 1e3, t.CheckpointBytes, t.Generations, t.SecondsPerGeneration * 1e3, t.CheckpointShareOfGeneration * 100);
+            }
             if (!force && _clock.Elapsed - _lastStatus < Options.StatusInterval) return;
             _lastStatus = _clock.Elapsed;
             try { runner._home.WriteStatus(name, Status(state, message)); }
@@ -239,6 +255,9 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "job {Job}: checkpoint at generation {Generation} failed: {Error}")]
     private partial void LogCheckpointFailed(string job, long generation, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {Job}: checkpoint overhead: {Checkpoints} checkpoints, {MsPerCheckpoint:F2} ms each ({Bytes} bytes); {Generations} generations, {MsPerGeneration:F2} ms each; one checkpoint = {Percent:F1}% of a generation")]
+    private partial void LogTimings(string job, long checkpoints, double msPerCheckpoint, long bytes, long generations, double msPerGeneration, double percent);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "job {Job}: status not written: {Error}")]
     private partial void LogStatusFailed(string job, string error);

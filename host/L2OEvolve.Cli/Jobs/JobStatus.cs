@@ -29,7 +29,8 @@ public sealed record JobStatus(
     ImmutableArray<FrontPoint> Front,
     long? CheckpointGeneration,
     string? Message,
-    DateTimeOffset Updated)
+    DateTimeOffset Updated,
+    JobTimings? Timings = null)
 {
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -52,4 +53,22 @@ public sealed record JobStatus(
         try { return JsonSerializer.Deserialize<JobStatus>(json, Json) ?? Initial; }
         catch (JsonException) { return Initial; }
     }
+}
+
+/// <summary>Where a job's time went in the current daemon session: generations versus checkpoints.</summary>
+/// <param name="Generations">Generations stepped.</param>
+/// <param name="GenerationSeconds">Time spent in them.</param>
+/// <param name="Checkpoints">Checkpoints written.</param>
+/// <param name="CheckpointSeconds">Time spent writing them (encode, frame, write, flush to disk, rename, prune).</param>
+/// <param name="CheckpointBytes">Size of the newest checkpoint file.</param>
+public sealed record JobTimings(long Generations, double GenerationSeconds, long Checkpoints, double CheckpointSeconds, long CheckpointBytes)
+{
+    /// <summary>Mean seconds per generation.</summary>
+    public double SecondsPerGeneration => Generations == 0 ? 0 : GenerationSeconds / Generations;
+
+    /// <summary>Mean seconds per checkpoint.</summary>
+    public double SecondsPerCheckpoint => Checkpoints == 0 ? 0 : CheckpointSeconds / Checkpoints;
+
+    /// <summary>One checkpoint's time as a share of one generation's.</summary>
+    public double CheckpointShareOfGeneration => SecondsPerGeneration == 0 ? 0 : SecondsPerCheckpoint / SecondsPerGeneration;
 }

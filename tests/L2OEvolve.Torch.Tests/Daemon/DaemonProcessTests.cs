@@ -316,4 +316,37 @@ public class DaemonProcessTests
         Assert.That(stderr, Does.Contain("data.csv").And.Contain("nope"));
         Assert.That(File.Exists(Path.Combine(dir.File("home"), "jobs", "j", "job.json")), Is.False);
     }
+
+    [Test]
+    public void Daemon_TwoWorkersThreeJobsAndAStop_FinishesTheShortOnesAndStopsTheLongOne()
+    {
+        using var dir = new TempDir();
+        Inputs(dir);
+        string homePath = dir.File("home");
+        SubmitSr(homePath, "long", dir, seed: 1, generations: 1_000_000);
+        SubmitSr(homePath, "short-a", dir, seed: 2, generations: 8);
+        SubmitSr(homePath, "short-b", dir, seed: 3, generations: 8);
+        var home = Home(homePath);
+        using var daemon = DaemonProcess.Start("daemon", "--home", homePath, "--workers", "2", "--poll", "100ms", "--status-interval", "20ms");
+        bool shortsDone = DaemonProcess.WaitUntil(
+            () => home.ReadStatus("short-a").State == JobState.Finished && home.ReadStatus("short-b").State == JobState.Finished, Patience);
+        Assert.That(shortsDone, Is.True, daemon.Output);
+        Assert.That(home.ReadStatus("long").State, Is.EqualTo(JobState.Running), "the long job shares the two workers");
+
+        var (stopCode, _, stopErr) = DaemonProcess.Run("stop", "--home", homePath, "long");
+        Assert.That(stopCode, Is.EqualTo(0), stopErr);
+        Assert.That(DaemonProcess.WaitUntil(() => home.ReadStatus("long").State == JobState.Stopped, Patience), Is.True, daemon.Output);
+
+        var (_, table, _) = DaemonProcess.Run("status", "--home", homePath);
+        var (resultCode, result, _) = DaemonProcess.Run("result", "--home", homePath, "short-a");
+        Assert.Multiple(() =>
+        {
+            Assert.That(daemon.HasExited, Is.False, "the daemon goes on after a stop");
+            Assert.That(home.ReadStatus("long").CheckpointGeneration, Is.EqualTo(home.ReadStatus("long").Generation));
+            Assert.That(table, Does.Match(@"long\s+stopped"));
+            Assert.That(table, Does.Match(@"short-a\s+finished\s+8\s"));
+            Assert.That(resultCode, Is.EqualTo(0));
+            Assert.That(result, Does.StartWith("Complexity|Loss|R2|Equation").And.Contain("chosen").And.Contain("accurate"));
+        });
+    }
 }
