@@ -27,6 +27,7 @@ public sealed class SearchSettingsDto
     [Key(16)] public double OptimizeProbability { get; set; }
     [Key(17)] public bool OptimizePromising { get; set; }
     [Key(18)] public string Reinsertion { get; set; } = "";
+    [Key(19)] public int MaxTunedPerGeneration { get; set; }
 }
 
 /// <summary>MessagePack codec for <see cref="SearchSettings"/> (the daemon stores them beside the state to check compatibility on resume).</summary>
@@ -59,6 +60,7 @@ public static class SearchSettingsCodec
         OptimizeProbability = s.Constants.OptimizeProbability,
         OptimizePromising = s.Constants.OptimizePromising,
         Reinsertion = s.Reinsertion.ToString(),
+        MaxTunedPerGeneration = s.Constants.MaxPerGeneration,
     }, Options);
 
     /// <summary>The settings in <paramref name="bytes"/>; missing weights take their defaults, unknown names are an error.</summary>
@@ -81,7 +83,7 @@ public static class SearchSettingsCodec
             new SelectionSettings(d.TournamentSize, d.TournamentProbability, d.AdaptiveParsimonyScaling),
             new VariationSettings(weights, d.CrossoverProbability, d.Temperature, d.MaxAttempts),
             new MigrationSettings(d.MigrationInterval, d.MigrationFraction, d.HallOfFameFraction),
-            new ConstantSettings(d.OptimizeProbability, d.OptimizePromising),
+            new ConstantSettings(d.OptimizeProbability, d.OptimizePromising, d.MaxTunedPerGeneration),
             reinsertion);
     }
 }

@@ -133,14 +133,19 @@ public static class Evolution
     private static long Tune(SearchContext ctx, SearchState state, Offspring[] offspring, Expr[] trees, double[][] scores, ulong seed, CancellationToken ct)
     {
         if (ctx.Tuner is null) return 0;
-        var chosen = new List<int>();
+        var promising = new List<int>();
+        var drawn = new List<int>();
         for (int k = 0; k < trees.Length; k++)
         {
-            if (!double.IsFinite(scores[k][0]) || Trees.ConstantCount(trees[k]) == 0) continue;
-            bool promising = ctx.Settings.Constants.OptimizePromising
+            if (!double.IsFinite(scores[k][0]) || Trees.TunableCount(trees[k]) == 0) continue;
+            bool beatsHallOfFame = ctx.Settings.Constants.OptimizePromising
                 && scores[k][0] < (state.HallOfFame.At(Trees.Complexity(trees[k], ctx.Grammar))?.Loss ?? double.PositiveInfinity);
-            if (offspring[k].Tune || promising) chosen.Add(k);
+            if (beatsHallOfFame) promising.Add(k);
+            else if (offspring[k].Tune) drawn.Add(k);
         }
+        // Ties in loss fall back to batch order, so the choice is the same for any thread count.
+        var chosen = promising.OrderBy(k => scores[k][0]).ThenBy(k => k).Concat(drawn)
+            .Take(Math.Max(0, ctx.Settings.Constants.MaxPerGeneration)).ToList();
         if (chosen.Count == 0) return 0;
         var tuned = new Expr[chosen.Count];
         Parallel.For(0, chosen.Count, new ParallelOptions { MaxDegreeOfParallelism = ctx.Threads, CancellationToken = ct },

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using L2OEvolve.Engine.Constants;
 using L2OEvolve.Engine.Evaluation;
 using L2OEvolve.Engine.Expressions;
 
@@ -7,9 +8,13 @@ namespace L2OEvolve.Engine.Search;
 /// <summary>
 /// Mean squared error on a table (row data) or along time-major trajectories (for stateful rules), through the
 /// compiled SIMD evaluator. Candidates are scored in parallel, one workspace per worker, results written by index.
+/// Also the constant tuner for its own data (Levenberg–Marquardt through <see cref="ConstantOptimizer"/>).
 /// </summary>
-public sealed class MseFitness : IFitness
+public sealed class MseFitness : IFitness, IConstantTuner
 {
+    /// <summary>Levenberg–Marquardt steps per tuning; a few suffice inside a search, where tuning recurs on the survivors.</summary>
+    public static readonly ConstantFitOptions TuningOptions = new(MaxIterations: 10);
+
     private readonly ImmutableArray<string> _names;
     private readonly float[][] _columns;
     private readonly float[] _target;
@@ -82,6 +87,20 @@ public sealed class MseFitness : IFitness
         else if (rule.IsStateful) return double.PositiveInfinity;
         else mse = Evaluator.Mse(rule, _columns, _rows, _target, ws);
         return double.IsFinite(mse) ? mse : double.PositiveInfinity;
+    }
+
+    /// <summary>The rule with constants (and ema betas) fitted by Levenberg–Marquardt, or itself when that did not help.</summary>
+    public Expr Tune(Expr tree, CancellationToken ct)
+    {
+        CompiledRule rule;
+        try { rule = Compiler.Compile(tree, _names); }
+        catch (ArgumentException) { return tree; }
+        if (rule.Constants.Length == 0 || (rule.IsStateful && !_trajectory)) return tree;
+        var ws = new EvalWorkspace();
+        var fit = _trajectory
+            ? ConstantOptimizer.FitTrajectory(rule, _columns, _coordinates, _steps, _target, ws, TuningOptions)
+            : ConstantOptimizer.Fit(rule, _columns, _rows, _target, ws, TuningOptions);
+        return fit.Improved ? fit.Expr : tree;
     }
 
     /// <summary>The coefficient of determination 1 − MSE/variance for a loss this fitness produced.</summary>

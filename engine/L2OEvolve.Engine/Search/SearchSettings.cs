@@ -35,10 +35,11 @@ public sealed record VariationSettings(MutationWeights Weights, double Crossover
 /// <param name="HallOfFameFraction">Share of each island replaced by hall-of-fame members.</param>
 public sealed record MigrationSettings(int Interval = 10, double Fraction = 0.05, double HallOfFameFraction = 0.05);
 
-/// <summary>When constants get tuned.</summary>
-/// <param name="OptimizeProbability">Chance any child with constants is tuned.</param>
-/// <param name="OptimizePromising">Also tune every child that beats the hall of fame at its complexity.</param>
-public sealed record ConstantSettings(double OptimizeProbability = 0.1, bool OptimizePromising = true);
+/// <summary>When constants get tuned (tuning costs many evaluations, so it is rationed per generation).</summary>
+/// <param name="OptimizeProbability">Chance any child with constants is drawn for tuning.</param>
+/// <param name="OptimizePromising">Also consider every child that beats the hall of fame at its complexity.</param>
+/// <param name="MaxPerGeneration">At most this many children are tuned per generation: promising ones first (lowest loss), then drawn ones.</param>
+public sealed record ConstantSettings(double OptimizeProbability = 0.05, bool OptimizePromising = true, int MaxPerGeneration = 4);
 
 /// <summary>How children re-enter a population.</summary>
 public enum ReinsertionKind

@@ -26,6 +26,9 @@ public static class Trees
         _ => 0,
     };
 
+    /// <summary>Numbers a constant tuner may move: constant leaves and ema betas.</summary>
+    public static int TunableCount(Expr e) => e.Constants(includeBetas: true).Length;
+
     /// <summary>The subtree rooted at preorder position <paramref name="index"/>.</summary>
     public static Expr NodeAt(Expr e, int index) => e.NodeAt(index);
 

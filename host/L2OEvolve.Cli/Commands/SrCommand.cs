@@ -72,7 +72,7 @@ internal static class SrCommand
                 OffspringPerGeneration = Math.Max(1, (a.Population ?? defaults.Population.Size) / 4),
             },
         };
-        var ctx = SearchContext.Create(settings, grammar, problem.Fitness, null, Simplify.Apply, a.Threads);
+        var ctx = SearchContext.Create(settings, grammar, problem.Fitness, problem.Fitness, Simplify.Apply, a.Threads);
 
         Console.WriteLine($"data     {problem.Description}");
         Console.WriteLine($"grammar  {grammar.Name} ({grammar.Ops.Length} operators, maxsize {grammar.MaxSize}), seed {a.Seed}, threads {a.Threads}, stop: {Describe(termination)}");
