@@ -72,7 +72,7 @@ internal static class SrCommand
                 OffspringPerGeneration = Math.Max(1, (a.Population ?? defaults.Population.Size) / 4),
             },
         };
-        var ctx = SearchContext.Create(settings, grammar, problem.Fitness, problem.Fitness, Simplify.Apply, a.Threads);
+        var ctx = Context(settings, grammar, problem.Fitness, a.Threads);
 
         Console.WriteLine($"data     {problem.Description}");
         Console.WriteLine($"grammar  {grammar.Name} ({grammar.Ops.Length} operators, maxsize {grammar.MaxSize}), seed {a.Seed}, threads {a.Threads}, stop: {Describe(termination)}");
@@ -106,6 +106,10 @@ internal static class SrCommand
         Console.WriteLine($"accurate {Line(best, problem.Fitness)}");
         return 0;
     }
+
+    /// <summary>The search context of an sr run (shared with the daemon's sr jobs, so both evolve identically).</summary>
+    internal static SearchContext Context(SearchSettings settings, Grammar grammar, MseFitness fitness, int threads) =>
+        SearchContext.Create(settings, grammar, fitness, fitness, Simplify.Apply, threads);
 
     internal static string Line(Individual m, MseFitness f) =>
         $"complexity {m.Complexity}  loss {G(m.Loss)}  R2 {f.R2(m.Loss).ToString("F6", CultureInfo.InvariantCulture)}  {m.Tree}";

@@ -92,7 +92,7 @@ public sealed class SrJobFactory : ISearchJobFactory
                 if (grammar.Violations(w) is { Count: > 0 } faults)
                     throw new InputException($"warm-start equation '{w}' does not fit grammar '{grammar.Name}': {string.Join("; ", faults)}");
             var settings = Settings(spec);
-            var context = SearchContext.Create(settings, grammar, problem.Fitness, null, Simplify.Apply, spec.Threads);
+            var context = SrCommand.Context(settings, grammar, problem.Fitness, spec.Threads);
             var fingerprint = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["seed"] = spec.Seed.ToString(CultureInfo.InvariantCulture),
