@@ -68,11 +68,17 @@ public sealed class JobHome(string root, IFileSystem fileSystem, ResiliencePipel
         catch (IOException) { return JobStatus.Initial; }
     }
 
-    /// <summary>Replaces the job's status file atomically.</summary>
-    public void WriteStatus(string name, JobStatus status) => WriteAtomically(StatusPath(name), status.ToJson());
+    /// <summary>
+    /// Replaces the job's status file atomically. Not flushed to disk: it is rewritten several times a second, and
+    /// after a power loss a stale or empty status only makes the daemon resume the job from its checkpoint.
+    /// </summary>
+    public void WriteStatus(string name, JobStatus status) => WriteAtomically(StatusPath(name), status.ToJson(), durable: false);
 
-    /// <summary>Replaces a small text file atomically (temporary file, flush to disk, rename), with I/O retries.</summary>
-    public void WriteAtomically(string path, string text)
+    /// <summary>
+    /// Replaces a small text file atomically (temporary file, rename), with I/O retries; <paramref name="durable"/>
+    /// also flushes it to disk before the rename.
+    /// </summary>
+    public void WriteAtomically(string path, string text, bool durable = true)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
         string temp = path + ".tmp";
@@ -82,7 +88,7 @@ public sealed class JobHome(string root, IFileSystem fileSystem, ResiliencePipel
             using (var stream = fileSystem.Create(temp))
             {
                 stream.Write(bytes);
-                if (stream is FileStream fs) fs.Flush(flushToDisk: true); else stream.Flush();
+                if (durable && stream is FileStream fs) fs.Flush(flushToDisk: true); else stream.Flush();
             }
             fileSystem.Move(temp, path);
         });

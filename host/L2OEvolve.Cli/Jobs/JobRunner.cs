@@ -207,8 +207,9 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
         {
             try
             {
-                runner._home.WriteAtomically(runner._home.HallOfFameCsvPath(name), job.HallOfFameCsv());
-                runner._home.WriteAtomically(runner._home.ResultPath(name), job.RenderHallOfFame());
+                // Derived from the checkpoint, so not flushed to disk: a lost copy is rewritten at the next save.
+                runner._home.WriteAtomically(runner._home.HallOfFameCsvPath(name), job.HallOfFameCsv(), durable: false);
+                runner._home.WriteAtomically(runner._home.ResultPath(name), job.RenderHallOfFame(), durable: false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -105,7 +105,7 @@ internal sealed class DaemonProcess : IDisposable
         while (clock.Elapsed < timeout)
         {
             if (condition()) return true;
-            Thread.Sleep(50);
+            Thread.Sleep(10);
         }
         return condition();
     }

@@ -190,7 +190,7 @@ public class DaemonProcessTests
             using var daemon = DaemonProcess.Start(DaemonArgs(homePath, checkpointEvery: 1));
             bool reached = DaemonProcess.WaitUntil(() => home.ReadStatus("crashy").Generation >= target, Patience);
             Assert.That(reached, Is.True, $"cycle {cycle}: generation {target} not reached\n{home.ReadStatus("crashy")}\n{daemon.Output}");
-            Thread.Sleep(random.Next(0, 40));
+            Thread.Sleep(random.Next(0, 20));
             daemon.Kill9();
             killedAt.Add(home.ReadStatus("crashy").Generation);
         }
