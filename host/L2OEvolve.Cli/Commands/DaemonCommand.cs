@@ -16,8 +16,8 @@ public static class DaemonCommand
         var keep = new Option<int>("--keep") { Description = "Checkpoints kept per job (>= 2).", DefaultValueFactory = _ => 3 };
         var poll = new Option<string>("--poll") { Description = "How often to look for new jobs and stop requests.", DefaultValueFactory = _ => "1s" };
         var statusEvery = new Option<string>("--status-interval") { Description = "How often a running job's status file is refreshed.", DefaultValueFactory = _ => "1s" };
-        var stepTimeout = new Option<string>("--step-timeout") { Description = "A generation taking longer counts as hung.", DefaultValueFactory = _ => "10m" };
-        var stepAttempts = new Option<int>("--step-attempts") { Description = "Attempts at a failing generation before the job is failed.", DefaultValueFactory = _ => 3 };
+        var stepTimeout = new Option<string>("--evaluation-timeout") { Description = "A batch of fitness evaluations taking longer counts as hung.", DefaultValueFactory = _ => "10m" };
+        var stepAttempts = new Option<int>("--evaluation-attempts") { Description = "Attempts at a failing batch of evaluations before the job is failed.", DefaultValueFactory = _ => 3 };
         var shutdown = new Option<string>("--shutdown-timeout") { Description = "Time allowed for final checkpoints after SIGTERM.", DefaultValueFactory = _ => "30s" };
         var exitIdle = new Option<bool>("--exit-when-idle") { Description = "Exit when no job is left to run." };
 
@@ -44,8 +44,8 @@ public static class DaemonCommand
                 KeepCheckpoints = parse.GetValue(keep),
                 PollInterval = Duration(poll),
                 StatusInterval = Duration(statusEvery),
-                StepTimeout = Duration(stepTimeout),
-                StepAttempts = parse.GetValue(stepAttempts),
+                EvaluationTimeout = Duration(stepTimeout),
+                EvaluationAttempts = parse.GetValue(stepAttempts),
                 ShutdownTimeout = Duration(shutdown),
                 ExitWhenIdle = parse.GetValue(exitIdle),
             };
@@ -55,7 +55,8 @@ public static class DaemonCommand
                 return DaemonHost.ExitInvalidOptions;
             }
             // The host handles SIGTERM/SIGINT itself (stop, final checkpoints); ct is System.CommandLine's view of the same signals.
-            return await DaemonHost.RunAsync(options, JobKinds.All(), CancellationToken.None);
+            var guard = Resilience.Evaluation(options.EvaluationTimeout, options.EvaluationAttempts);
+            return await DaemonHost.RunAsync(options, JobKinds.All(guard), CancellationToken.None);
         });
         return cmd;
     }

@@ -58,7 +58,10 @@ public static class DaemonHost
         }
     }
 
-    /// <summary>Registers the daemon's services: validated options, shutdown timeout, home, Polly pipelines, runner, scheduler.</summary>
+    /// <summary>
+    /// Registers the daemon's services: validated options, shutdown timeout, home (with the I/O pipeline), job kinds
+    /// (whose fitnesses carry the evaluation pipeline), runner, scheduler.
+    /// </summary>
     public static IServiceCollection AddDaemon(this IServiceCollection services, DaemonOptions options, IEnumerable<ISearchJobFactory> factories)
     {
         services.AddSingleton<IValidateOptions<DaemonOptions>, DaemonOptionsValidator>();
@@ -75,7 +78,7 @@ public static class DaemonHost
         {
             var o = sp.GetRequiredService<IOptions<DaemonOptions>>().Value;
             return new JobRunner(sp.GetRequiredService<JobHome>(), sp.GetRequiredService<JobFactories>(), o,
-                Resilience.Step(o.StepTimeout, o.StepAttempts), sp.GetRequiredService<ILoggerFactory>().CreateLogger<JobRunner>());
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<JobRunner>());
         });
         services.AddHostedService<DaemonService>();
         return services;
@@ -90,8 +93,8 @@ public static class DaemonHost
         to.KeepCheckpoints = from.KeepCheckpoints;
         to.PollInterval = from.PollInterval;
         to.StatusInterval = from.StatusInterval;
-        to.StepTimeout = from.StepTimeout;
-        to.StepAttempts = from.StepAttempts;
+        to.EvaluationTimeout = from.EvaluationTimeout;
+        to.EvaluationAttempts = from.EvaluationAttempts;
         to.IoRetries = from.IoRetries;
         to.IoRetryDelay = from.IoRetryDelay;
         to.ShutdownTimeout = from.ShutdownTimeout;

@@ -26,11 +26,11 @@ public sealed class DaemonOptions
     /// <summary>How often a running job's status file is refreshed.</summary>
     public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>A generation (its evaluations) taking longer than this counts as hung.</summary>
-    public TimeSpan StepTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>One batch of fitness evaluations taking longer than this counts as hung.</summary>
+    public TimeSpan EvaluationTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Attempts at one generation before the job is stopped as failing (a step is pure, so a retry is exact).</summary>
-    public int StepAttempts { get; set; } = 3;
+    /// <summary>Attempts at one batch of evaluations before its generation, and so the job, fails (evaluation is deterministic, so a retry is exact).</summary>
+    public int EvaluationAttempts { get; set; } = 3;
 
     /// <summary>Retries of a transient I/O failure (the first delay; later ones grow exponentially).</summary>
     public int IoRetries { get; set; } = 3;
@@ -58,8 +58,8 @@ public sealed class DaemonOptionsValidator : IValidateOptions<DaemonOptions>
         if (o.KeepCheckpoints < 2) faults.Add($"--keep: must be at least 2 so a corrupt newest checkpoint has a fallback (got {o.KeepCheckpoints})");
         if (o.PollInterval <= TimeSpan.Zero) faults.Add($"--poll: must be positive (got {o.PollInterval})");
         if (o.StatusInterval <= TimeSpan.Zero) faults.Add($"--status-interval: must be positive (got {o.StatusInterval})");
-        if (o.StepTimeout <= TimeSpan.Zero) faults.Add($"--step-timeout: must be positive (got {o.StepTimeout})");
-        if (o.StepAttempts < 1) faults.Add($"--step-attempts: must be at least 1 (got {o.StepAttempts})");
+        if (o.EvaluationTimeout <= TimeSpan.Zero) faults.Add($"--evaluation-timeout: must be positive (got {o.EvaluationTimeout})");
+        if (o.EvaluationAttempts < 1) faults.Add($"--evaluation-attempts: must be at least 1 (got {o.EvaluationAttempts})");
         if (o.IoRetries < 0) faults.Add($"I/O retries must be >= 0 (got {o.IoRetries})");
         if (o.ShutdownTimeout <= TimeSpan.Zero) faults.Add($"--shutdown-timeout: must be positive (got {o.ShutdownTimeout})");
         return faults.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(faults);

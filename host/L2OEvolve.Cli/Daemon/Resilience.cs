@@ -31,10 +31,11 @@ public static class Resilience
     }
 
     /// <summary>
-    /// Guards one generation: a timeout for evaluations that hang, then a few retries (a generation is a pure
-    /// function of the previous state, so a retry is exact). Shutdown cancellation is not retried.
+    /// Guards one batch of fitness evaluations (see <see cref="GuardedFitness"/>): a timeout per attempt for
+    /// evaluations that hang, and a few attempts in all (evaluation is deterministic, so a retry is exact).
+    /// Shutdown cancellation is not retried. After the last attempt the error reaches the job, which fails.
     /// </summary>
-    public static ResiliencePipeline Step(TimeSpan timeout, int attempts)
+    public static ResiliencePipeline Evaluation(TimeSpan timeout, int attempts)
     {
         var builder = new ResiliencePipelineBuilder();
         if (attempts > 1)

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using L2OEvolve.Cli.Checkpoints;
 using L2OEvolve.Cli.Daemon;
 using Microsoft.Extensions.Logging;
-using Polly;
 
 namespace L2OEvolve.Cli.Jobs;
 
@@ -17,15 +16,14 @@ namespace L2OEvolve.Cli.Jobs;
 /// ckpt  = newest checkpoint passing its checksum (corrupt ones reported, older ones tried)
 /// job   = ckpt ? resume (fingerprints must match field by field) : start
 /// loop: shutdown → save, Queued | stop file → save, Stopped | budget or converged → save, Finished
-///       job = step(job) under timeout+retry      (keeps failing: save last good state, Failed)
+///       job = step(job)        (its evaluations are guarded; still failing: save last good state, Failed)
 ///       due (every N generations or T seconds) → save; a failed save is reported, the job goes on
 /// </code>
 /// </remarks>
-public sealed partial class JobRunner(JobHome home, JobFactories factories, DaemonOptions options, ResiliencePipeline stepPipeline, ILogger log)
+public sealed partial class JobRunner(JobHome home, JobFactories factories, DaemonOptions options, ILogger log)
 {
     private readonly JobHome _home = home;
     private readonly DaemonOptions _options = options;
-    private readonly ResiliencePipeline _stepPipeline = stepPipeline;
     private readonly ILogger _log = log;
 
     /// <summary>Runs job <paramref name="name"/> until it finishes, fails, is stopped, or the daemon shuts down.</summary>
@@ -134,8 +132,9 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
                 try
                 {
                     var current = job;
-                    job = await runner._stepPipeline.ExecuteAsync(
-                        async ct => await Task.Run(() => current.Step(ct), ct).WaitAsync(ct), shutdown);
+                    // The engine runs unwrapped; hangs and failures are handled where they arise, in the job's
+                    // guarded fitness, and reach here only once its attempts are spent.
+                    job = await Task.Run(() => current.Step(shutdown), shutdown);
                 }
                 catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
                 {
@@ -145,7 +144,7 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
                 {
                     Save();
                     runner.Fail(name, Status(JobState.Failed, null),
-                        $"generation {job.Generation + 1} kept failing after {Options.StepAttempts} attempt(s): {e.GetType().Name}: {e.Message}");
+                        $"generation {job.Generation + 1} failed: evaluations kept failing after {Options.EvaluationAttempts} attempt(s): {e.GetType().Name}: {e.Message}");
                     return;
                 }
 

@@ -7,6 +7,7 @@ using L2OEvolve.Engine.Grammars;
 using L2OEvolve.Engine.Persistence;
 using L2OEvolve.Engine.Search;
 using L2OEvolve.Cli.Commands;
+using Polly;
 
 namespace L2OEvolve.Cli.Jobs;
 
@@ -14,7 +15,8 @@ namespace L2OEvolve.Cli.Jobs;
 /// The <c>sr</c> job kind: symbolic regression on a table, run by the search engine (<see cref="Evolution"/>) and
 /// saved with its codec (<see cref="SearchStateCodec"/>). This adapter only loads inputs and translates.
 /// </summary>
-public sealed class SrJobFactory : ISearchJobFactory
+/// <param name="evaluationGuard">Wraps every fitness batch (timeout, retries); null runs the fitness bare.</param>
+public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : ISearchJobFactory
 {
     /// <summary>Job-file <c>settings</c> keys and how each one edits <see cref="SearchSettings"/>.</summary>
     private static readonly Dictionary<string, Func<SearchSettings, string, SearchSettings>> Knobs = new(StringComparer.Ordinal)
@@ -93,6 +95,7 @@ public sealed class SrJobFactory : ISearchJobFactory
                     throw new InputException($"warm-start equation '{w}' does not fit grammar '{grammar.Name}': {string.Join("; ", faults)}");
             var settings = Settings(spec);
             var context = SrCommand.Context(settings, grammar, problem.Fitness, spec.Threads);
+            if (evaluationGuard is not null) context = context with { Fitness = new GuardedFitness(context.Fitness, evaluationGuard) };
             var fingerprint = new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["seed"] = spec.Seed.ToString(CultureInfo.InvariantCulture),

@@ -3,6 +3,8 @@ using System.Collections.Immutable;
 using System.Globalization;
 using L2OEvolve.Cli.Checkpoints;
 using L2OEvolve.Cli.Jobs;
+using L2OEvolve.Engine.Expressions;
+using L2OEvolve.Engine.Search;
 
 namespace L2OEvolve.Torch.Tests.Daemon;
 
@@ -14,6 +16,9 @@ internal sealed class ChainJobFactory(string kind = "chain") : ISearchJobFactory
 {
     /// <summary>Called before every step with the generation about to run; may throw or block to simulate faults.</summary>
     public Action<long, CancellationToken>? BeforeStep { get; init; }
+
+    /// <summary>The job's "evaluations": each generation scores one candidate with it and mixes the loss into the chain.</summary>
+    public IFitness? Fitness { get; init; }
 
     /// <summary>Changes the fingerprint's "settings.width" field (simulates an incompatible settings change).</summary>
     public string Width { get; init; } = "4";
@@ -54,7 +59,14 @@ internal sealed class ChainJob(ChainJobFactory factory, long generation, ulong v
     public ISearchJob Step(CancellationToken ct)
     {
         factory.BeforeStep?.Invoke(generation, ct);
-        ulong z = value + 0x9E3779B97F4A7C15UL;
+        ulong mixed = value;
+        if (factory.Fitness is { } fitness)
+        {
+            var loss = new double[fitness.ObjectiveCount];
+            fitness.Evaluate([new Expr.Const(generation)], loss, new FitnessRequest(1, value, (int)generation), ct);
+            mixed ^= BitConverter.DoubleToUInt64Bits(loss[0]);
+        }
+        ulong z = mixed + 0x9E3779B97F4A7C15UL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return new ChainJob(factory, generation + 1, z ^ (z >> 31));
@@ -150,5 +162,25 @@ internal static class Specs
         if (!System.IO.File.Exists(dir.File("grammar.json"))) System.IO.File.WriteAllText(dir.File("grammar.json"), "{}");
         return new JobSpec(name, "chain", DateTimeOffset.UnixEpoch, dir.File("data.csv"), null, [], dir.File("grammar.json"),
             new JobBudget(generations, null, null), seed, 1, ImmutableSortedDictionary<string, string>.Empty);
+    }
+}
+
+/// <summary>A fitness whose behaviour per call is scripted: a value, a failure, or a hang that ignores cancellation.</summary>
+/// <param name="score">(generation, call number from 1, token) → loss.</param>
+internal sealed class ScriptedFitness(Func<int, int, CancellationToken, double> score) : IFitness
+{
+    private int _calls;
+
+    /// <summary>Calls made so far (attempts included).</summary>
+    public int Calls => _calls;
+
+    public int ObjectiveCount => 1;
+    public double BaselineLoss => 1;
+    public bool IsDeterministic => true;
+
+    public void Evaluate(ReadOnlySpan<Expr> candidates, Span<double> objectives, FitnessRequest request, CancellationToken ct)
+    {
+        int call = Interlocked.Increment(ref _calls);
+        for (int i = 0; i < candidates.Length; i++) objectives[i] = score(request.Generation, call, ct) + i;
     }
 }

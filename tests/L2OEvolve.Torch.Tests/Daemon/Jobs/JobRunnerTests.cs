@@ -9,16 +9,14 @@ public class JobRunnerTests
 {
     private static DaemonOptions Options(string home) => new()
     {
-        Home = home, CheckpointEveryGenerations = 5, KeepCheckpoints = 3, StepTimeout = TimeSpan.FromSeconds(30),
-        StepAttempts = 3, StatusInterval = TimeSpan.FromMilliseconds(1),
+        Home = home, CheckpointEveryGenerations = 5, KeepCheckpoints = 3, EvaluationAttempts = 3, StatusInterval = TimeSpan.FromMilliseconds(1),
     };
 
     private static (JobHome Home, JobRunner Runner) Setup(string home, ChainJobFactory factory, IFileSystem? fs = null, DaemonOptions? options = null)
     {
         options ??= Options(home);
         var jobHome = new JobHome(home, fs ?? PhysicalFileSystem.Instance, Resilience.Io(1, TimeSpan.FromMilliseconds(1)));
-        var runner = new JobRunner(jobHome, new JobFactories([factory]), options,
-            Resilience.Step(options.StepTimeout, options.StepAttempts), NullLogger.Instance);
+        var runner = new JobRunner(jobHome, new JobFactories([factory]), options, NullLogger.Instance);
         return (jobHome, runner);
     }
 
@@ -127,11 +125,8 @@ public class JobRunnerTests
     public async Task RunAsync_EvaluationsKeepFailing_StopsTheJobWithTheReasonAndKeepsItsState()
     {
         using var dir = new TempDir();
-        int attempts = 0;
-        var factory = new ChainJobFactory
-        {
-            BeforeStep = (g, _) => { if (g == 7) { attempts++; throw new InvalidOperationException("rollout diverged in native code"); } },
-        };
+        var broken = new ScriptedFitness((g, _, _) => g < 7 ? g : throw new InvalidOperationException("rollout diverged in native code"));
+        var factory = new ChainJobFactory { Fitness = new GuardedFitness(broken, Resilience.Evaluation(TimeSpan.FromSeconds(30), attempts: 3)) };
         var (home, runner) = Setup(dir.Path, factory);
         Submit(home, Specs.Chain(dir, "a", 20));
 
@@ -140,46 +135,24 @@ public class JobRunnerTests
         var status = home.ReadStatus("a");
         Assert.Multiple(() =>
         {
-            Assert.That(attempts, Is.EqualTo(3));
+            Assert.That(broken.Calls, Is.EqualTo(7 + 3), "generations 0-6 once, then three attempts at generation 7");
             Assert.That(status.State, Is.EqualTo(JobState.Failed));
-            Assert.That(status.Message, Does.Contain("generation 8 kept failing after 3 attempt(s)").And.Contain("rollout diverged"));
+            Assert.That(status.Message, Does.Contain("generation 8 failed: evaluations kept failing").And.Contain("rollout diverged"));
             Assert.That(status.CheckpointGeneration, Is.EqualTo(7), "the last good state is saved");
         });
     }
 
     [Test]
-    public async Task RunAsync_TransientEvaluationFailure_IsRetriedExactly()
-    {
-        using var dir = new TempDir();
-        bool failedOnce = false;
-        var factory = new ChainJobFactory { BeforeStep = (g, _) => { if (g == 3 && !failedOnce) { failedOnce = true; throw new IOException("flaky"); } } };
-        var (home, runner) = Setup(dir.Path, factory);
-        Submit(home, Specs.Chain(dir, "a", 10));
-        using var cleanDir = new TempDir();
-        var (cleanHome, clean) = Setup(cleanDir.Path, new ChainJobFactory());
-        Submit(cleanHome, Specs.Chain(cleanDir, "a", 10));
-
-        await runner.RunAsync("a", CancellationToken.None);
-        await clean.RunAsync("a", CancellationToken.None);
-
-        Assert.That(failedOnce, Is.True);
-        Assert.That(home.ReadStatus("a").State, Is.EqualTo(JobState.Finished));
-        Assert.That(ChainValue(home, "a"), Is.EqualTo(ChainValue(cleanHome, "a")));
-    }
-
-    [Test]
-    public async Task RunAsync_HungEvaluation_TimesOutAndFailsTheJobOnly()
+    public async Task RunAsync_HungEvaluation_TimesOutAndFailsThatJobOnly()
     {
         using var dir = new TempDir();
         using var release = new ManualResetEventSlim();
-        // Ignores the token on purpose: a hang in native code cannot be interrupted, only abandoned.
-        var hanging = new ChainJobFactory("hangs") { BeforeStep = (g, _) => { if (g == 2) release.Wait(TimeSpan.FromSeconds(20)); } };
+        // Ignores its token on purpose: a hang in native code cannot be interrupted, only abandoned.
+        var hangs = new ScriptedFitness((g, _, _) => { if (g == 2) release.Wait(TimeSpan.FromSeconds(20)); return g; });
+        var hanging = new ChainJobFactory("hangs") { Fitness = new GuardedFitness(hangs, Resilience.Evaluation(TimeSpan.FromMilliseconds(200), attempts: 2)) };
         var healthy = new ChainJobFactory();
-        var options = Options(dir.Path);
-        options.StepTimeout = TimeSpan.FromMilliseconds(200);
-        options.StepAttempts = 2;
         var home = new JobHome(dir.Path, PhysicalFileSystem.Instance, Resilience.Io(1, TimeSpan.FromMilliseconds(1)));
-        var runner = new JobRunner(home, new JobFactories([hanging, healthy]), options, Resilience.Step(options.StepTimeout, options.StepAttempts), NullLogger.Instance);
+        var runner = new JobRunner(home, new JobFactories([hanging, healthy]), Options(dir.Path), NullLogger.Instance);
         Submit(home, Specs.Chain(dir, "stuck", 10) with { Kind = "hangs" });
         Submit(home, Specs.Chain(dir, "fine", 10));
 
@@ -188,6 +161,7 @@ public class JobRunnerTests
 
         Assert.Multiple(() =>
         {
+            Assert.That(hangs.Calls, Is.EqualTo(2 + 2), "generations 0-1, then two timed-out attempts at generation 2");
             Assert.That(home.ReadStatus("stuck").State, Is.EqualTo(JobState.Failed));
             Assert.That(home.ReadStatus("stuck").Message, Does.Contain("TimeoutRejectedException"));
             Assert.That(home.ReadStatus("fine").State, Is.EqualTo(JobState.Finished));
