@@ -25,6 +25,7 @@ public static class CliApp
         yield return L2OEvolve.Cli.Commands.SrCommand.Create();
         yield return L2OEvolve.Cli.Commands.ScoreCommand.Create();
         yield return L2OEvolve.Cli.Commands.SanityDataCommand.Create();
+        yield return L2OEvolve.Cli.Commands.TeacherCommand.Create();
         yield return L2OEvolve.Cli.Commands.DaemonCommand.Create();
         yield return L2OEvolve.Cli.Commands.SubmitCommand.Create();
         yield return L2OEvolve.Cli.Commands.StatusCommand.Create();

@@ -23,6 +23,12 @@ public sealed class MseFitness : IFitness, IConstantTuner
     private readonly int _steps;
     private readonly bool _trajectory;
 
+    // The tuner fits on a fixed, evenly strided subsample (rows, or whole coordinates of trajectories): fitting is
+    // ~k+1 evaluations per iteration, and the fitted rule is rescored on all the data by the search anyway.
+    private readonly float[][] _tuneColumns;
+    private readonly float[] _tuneTarget;
+    private readonly int _tuneCoordinates;
+
     private MseFitness(ImmutableArray<string> names, float[][] columns, float[] target, int rows, int coordinates, int steps, bool trajectory)
     {
         if (names.Length != columns.Length) throw new ArgumentException($"{names.Length} names for {columns.Length} columns");
@@ -33,6 +39,46 @@ public sealed class MseFitness : IFitness, IConstantTuner
         double sum = 0;
         for (int i = 0; i < rows; i++) sum += (target[i] - mean) * (target[i] - mean);
         BaselineLoss = sum / Math.Max(1, rows);
+        (_tuneColumns, _tuneTarget, _tuneCoordinates) = Subsample(columns, target, coordinates, steps, trajectory);
+    }
+
+    /// <summary>Largest number of rows (or coordinates × steps) the constant tuner fits on.</summary>
+    public const int TuningRows = 512;
+
+    /// <summary>Total values (rows, or coordinates × steps) scored per candidate.</summary>
+    public int Size => _rows;
+
+    /// <summary>
+    /// The same problem on an evenly strided subset of at most <paramref name="maxValues"/> rows (whole coordinates for
+    /// trajectories), or this fitness when it is already that small. A fixed subset keeps scores deterministic and
+    /// memoisable; a search can select on it and rescore its hall of fame on all the data (PySR's batching, without resampling).
+    /// </summary>
+    public MseFitness Subsample(int maxValues)
+    {
+        if (maxValues <= 0 || _rows <= maxValues) return this;
+        var (columns, target, coordinates) = Subsample(_columns, _target, _coordinates, _steps, _trajectory, maxValues);
+        return _trajectory
+            ? Trajectories(_names, columns, target, coordinates, _steps)
+            : Rows(_names, columns, target);
+    }
+
+    private static (float[][] Columns, float[] Target, int Coordinates) Subsample(float[][] columns, float[] target, int coordinates, int steps, bool trajectory,
+        int maxValues = TuningRows)
+    {
+        int units = trajectory ? coordinates : target.Length;
+        int per = trajectory ? steps : 1;
+        int stride = Math.Max(1, (int)Math.Ceiling(units * (double)per / maxValues));
+        if (stride == 1) return (columns, target, coordinates);
+        var keep = Enumerable.Range(0, units).Where(u => u % stride == 0).ToArray();
+        float[] Pick(float[] source)
+        {
+            if (!trajectory) return keep.Select(r => source[r]).ToArray();
+            var picked = new float[keep.Length * steps];
+            for (int t = 0; t < steps; t++)
+                for (int k = 0; k < keep.Length; k++) picked[t * keep.Length + k] = source[t * coordinates + keep[k]];
+            return picked;
+        }
+        return (columns.Select(Pick).ToArray(), Pick(target), keep.Length);
     }
 
     /// <summary>MSE over <paramref name="rows"/> rows of column-major features (stateless rules only; ema/lag score +inf).</summary>
@@ -89,7 +135,10 @@ public sealed class MseFitness : IFitness, IConstantTuner
         return double.IsFinite(mse) ? mse : double.PositiveInfinity;
     }
 
-    /// <summary>The rule with constants (and ema betas) fitted by Levenberg–Marquardt, or itself when that did not help.</summary>
+    /// <summary>
+    /// The rule with constants (and ema betas) fitted by Levenberg–Marquardt on a strided subsample of at most
+    /// <see cref="TuningRows"/> values, or the rule itself when that did not help there.
+    /// </summary>
     public Expr Tune(Expr tree, CancellationToken ct)
     {
         CompiledRule rule;
@@ -97,10 +146,18 @@ public sealed class MseFitness : IFitness, IConstantTuner
         catch (ArgumentException) { return tree; }
         if (rule.Constants.Length == 0 || (rule.IsStateful && !_trajectory)) return tree;
         var ws = new EvalWorkspace();
-        var fit = _trajectory
-            ? ConstantOptimizer.FitTrajectory(rule, _columns, _coordinates, _steps, _target, ws, TuningOptions)
-            : ConstantOptimizer.Fit(rule, _columns, _rows, _target, ws, TuningOptions);
-        return fit.Improved ? fit.Expr : tree;
+        try
+        {
+            var fit = _trajectory
+                ? ConstantOptimizer.FitTrajectory(rule, _tuneColumns, _tuneCoordinates, _steps, _tuneTarget, ws, TuningOptions)
+                : ConstantOptimizer.Fit(rule, _tuneColumns, _tuneTarget.Length, _tuneTarget, ws, TuningOptions);
+            return fit.Improved ? fit.Expr : tree;
+        }
+        catch (ArithmeticException)
+        {
+            // A numerically hopeless candidate (e.g. Math.Sign of a NaN inside a derivative) keeps its constants.
+            return tree;
+        }
     }
 
     /// <summary>The coefficient of determination 1 − MSE/variance for a loss this fitness produced.</summary>

@@ -23,37 +23,39 @@ internal static class SrCommand
         var generations = new Option<int?>("--generations") { Description = "Stop after this many generations" };
         var evaluations = new Option<long?>("--evaluations") { Description = "Stop after this many candidate evaluations" };
         var targetLoss = new Option<double?>("--target-loss") { Description = "Stop once the best loss is at or below this" };
+        var targetR2 = new Option<double?>("--target-r2") { Description = "Stop once the best R2 is at or above this" };
         var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed, same result for any --threads)", DefaultValueFactory = _ => 0UL };
         var threads = new Option<int>("--threads") { Description = "Worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var islands = new Option<int?>("--islands") { Description = "Island populations (default 8)" };
         var population = new Option<int?>("--population") { Description = "Members per island (default 64)" };
         var warm = new Option<string[]>("--warm-start") { Description = "An equation to seed the populations with (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var batchRows = new Option<int>("--batch-rows") { Description = "Select on a fixed strided subset of this many rows (0 = all); the hall of fame is rescored on all rows", DefaultValueFactory = _ => 2000 };
         var dropNonFinite = new Option<bool>("--drop-nonfinite") { Description = "Drop rows with NaN/Inf instead of failing" };
         var quiet = new Option<bool>("--quiet") { Description = "No live progress lines" };
         var @out = new Option<string>("--out") { Description = "Output directory (hall_of_fame.csv, hall_of_fame.tex, state.msgpack)", Required = true };
 
         var cmd = new Command("sr", "Symbolic regression: evolve formulas for a target under a grammar.")
         {
-            data, target, features, grammar, time, generations, evaluations, targetLoss, seed, threads, islands, population, warm, dropNonFinite, quiet, @out,
+            data, target, features, grammar, time, generations, evaluations, targetLoss, targetR2, seed, threads, islands, population, warm, batchRows, dropNonFinite, quiet, @out,
         };
         cmd.SetAction((parse, ct) => CommandErrors.Guard(() => Task.FromResult(Run(new Args(
             parse.GetValue(data)!, parse.GetValue(target), RegressionData.ParseList(parse.GetValue(features)), parse.GetValue(grammar)!,
-            parse.GetValue(time), parse.GetValue(generations), parse.GetValue(evaluations), parse.GetValue(targetLoss),
+            parse.GetValue(time), parse.GetValue(generations), parse.GetValue(evaluations), parse.GetValue(targetLoss), parse.GetValue(targetR2),
             parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(islands), parse.GetValue(population),
-            parse.GetValue(warm) ?? [], parse.GetValue(dropNonFinite), parse.GetValue(quiet), parse.GetValue(@out)!), ct))));
+            parse.GetValue(warm) ?? [], parse.GetValue(batchRows), parse.GetValue(dropNonFinite), parse.GetValue(quiet), parse.GetValue(@out)!), ct))));
         return cmd;
     }
 
     private sealed record Args(string Data, string? Target, IReadOnlyList<string>? Features, string Grammar, string? Time, int? Generations,
-        long? Evaluations, double? TargetLoss, ulong Seed, int Threads, int? Islands, int? Population, string[] WarmStart, bool DropNonFinite,
+        long? Evaluations, double? TargetLoss, double? TargetR2, ulong Seed, int Threads, int? Islands, int? Population, string[] WarmStart, int BatchRows, bool DropNonFinite,
         bool Quiet, string Out);
 
     private static int Run(Args a, CancellationToken ct)
     {
         if (a.Threads < 1) throw new InputException($"--threads must be at least 1, got {a.Threads}");
-        var termination = Termination(a);
         var grammar = GrammarJson.Load(a.Grammar);
         var problem = RegressionData.Load(a.Data, a.Target, a.Features, a.DropNonFinite);
+        var termination = Termination(a, problem.Fitness.BaselineLoss);
         grammar = grammar.BindFeatures(problem.Features);
         var warm = a.WarmStart.Select(text => ParseEquation(text, "--warm-start")).ToList();
         foreach (var w in warm)
@@ -72,9 +74,13 @@ internal static class SrCommand
                 OffspringPerGeneration = Math.Max(1, (a.Population ?? defaults.Population.Size) / 4),
             },
         };
-        var ctx = Context(settings, grammar, problem.Fitness, a.Threads);
+        if (a.BatchRows < 0) throw new InputException($"--batch-rows must be ≥ 0, got {a.BatchRows}");
+        var full = problem.Fitness;
+        var selecting = full.Subsample(a.BatchRows);
+        var ctx = Context(settings, grammar, selecting, a.Threads);
 
         Console.WriteLine($"data     {problem.Description}");
+        if (!ReferenceEquals(selecting, full)) Console.WriteLine($"batch    selecting on {selecting.Size} of {full.Size} values; the hall of fame is rescored on all");
         Console.WriteLine($"grammar  {grammar.Name} ({grammar.Ops.Length} operators, maxsize {grammar.MaxSize}), seed {a.Seed}, threads {a.Threads}, stop: {Describe(termination)}");
         var clock = Stopwatch.StartNew();
         var state = Evolution.Initialize(ctx, warm, ct);
@@ -88,15 +94,16 @@ internal static class SrCommand
         double seconds = clock.Elapsed.TotalSeconds;
 
         Directory.CreateDirectory(a.Out);
-        var front = state.HallOfFame.ParetoFront();
+        var hallOfFame = Report(state.HallOfFame, full, grammar);
+        var front = hallOfFame.ParetoFront();
         File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.csv"), HallOfFameCsv(front, problem.Fitness));
         File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.tex"), HallOfFameTex(front, problem.Fitness, problem.TargetName));
         File.WriteAllBytes(Path.Combine(a.Out, "state.msgpack"), SearchStateCodec.Serialize(state));
 
         Console.WriteLine(Progress(state, ctx, clock.Elapsed));
-        Console.WriteLine($"done     {state.Generation} generations, {state.Evaluations} evaluations in {seconds.ToString("F1", CultureInfo.InvariantCulture)} s; wrote {Path.Combine(a.Out, "hall_of_fame.csv")}");
-        var chosen = state.HallOfFame.Chosen();
-        var best = state.HallOfFame.MostAccurate();
+        Console.WriteLine($"done     {state.Generation} generations, {state.Evaluations} evaluations ({ctx.Cache?.Misses ?? state.Evaluations} computed) in {seconds.ToString("F1", CultureInfo.InvariantCulture)} s; wrote {Path.Combine(a.Out, "hall_of_fame.csv")}");
+        var chosen = hallOfFame.Chosen();
+        var best = hallOfFame.MostAccurate();
         if (chosen is null || best is null)
         {
             Console.WriteLine("no finite candidate was found");
@@ -107,9 +114,25 @@ internal static class SrCommand
         return 0;
     }
 
+    // For the report, members are simplified (constant folding; the value is unchanged on finite inputs, so -(0.01) * g0
+    // reads as -0.01 * g0 at its true complexity) and scored on every row, since selection may have used a subset.
+    internal static HallOfFame Report(HallOfFame h, MseFitness full, Grammar grammar)
+    {
+        var ws = new L2OEvolve.Engine.Evaluation.EvalWorkspace();
+        return HallOfFame.Empty.Update(h.Members.SelectMany(m =>
+        {
+            var simple = Simplify.Apply(m.Tree);
+            return new[] { m.Tree, simple }.Distinct().Select(tree =>
+            {
+                double loss = full.Loss(tree, ws);
+                return m with { Tree = tree, Loss = loss, Complexity = tree.Complexity(grammar), Objectives = [loss] };
+            });
+        }));
+    }
+
     /// <summary>The search context of an sr run (shared with the daemon's sr jobs, so both evolve identically).</summary>
-    internal static SearchContext Context(SearchSettings settings, Grammar grammar, MseFitness fitness, int threads) =>
-        SearchContext.Create(settings, grammar, fitness, fitness, Simplify.Apply, threads);
+    internal static SearchContext Context(SearchSettings settings, Grammar grammar, MseFitness selecting, int threads) =>
+        SearchContext.Create(settings, grammar, selecting, selecting, Simplify.Apply, threads);
 
     internal static string Line(Individual m, MseFitness f) =>
         $"complexity {m.Complexity}  loss {G(m.Loss)}  R2 {f.R2(m.Loss).ToString("F6", CultureInfo.InvariantCulture)}  {m.Tree}";
@@ -147,7 +170,7 @@ internal static class SrCommand
         return sb.ToString();
     }
 
-    private static ITermination Termination(Args a)
+    private static ITermination Termination(Args a, double baseline)
     {
         var parts = new List<ITermination>();
         if (a.Time is not null) parts.Add(new TimeTermination(ParseDuration(a.Time)));
@@ -155,6 +178,7 @@ internal static class SrCommand
         if (a.Evaluations is { } e) parts.Add(new EvaluationTermination(e));
         if (parts.Count == 0) parts.Add(new TimeTermination(TimeSpan.FromSeconds(60)));
         if (a.TargetLoss is { } l) parts.Add(new TargetLossTermination(l));
+        if (a.TargetR2 is { } r2) parts.Add(new TargetLossTermination((1 - r2) * baseline));
         return parts.Count == 1 ? parts[0] : new OrTermination([.. parts]);
     }
 

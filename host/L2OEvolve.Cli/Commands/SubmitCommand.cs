@@ -16,7 +16,7 @@ public static class SubmitCommand
         ["name"] = "--name", ["kind"] = "--kind", ["data"] = "--data", ["target"] = "--target", ["features"] = "--features",
         ["grammar"] = "--grammar", ["generations"] = "--generations", ["timeSeconds"] = "--time",
         ["evaluations"] = "--evaluations", ["seed"] = "--seed", ["threads"] = "--threads", ["targetLoss"] = "--target-loss",
-        ["warmStart"] = "--warm-start", ["settings.islands"] = "--islands", ["settings.populationSize"] = "--population",
+        ["warmStart"] = "--warm-start", ["settings.islands"] = "--islands", ["settings.populationSize"] = "--population", ["settings.batchRows"] = "--batch-rows",
     };
 
     public static Command Create() => Create(JobKinds.All());
@@ -37,6 +37,7 @@ public static class SubmitCommand
         var islands = new Option<int?>("--islands") { Description = "Island populations (default 8), as for sr." };
         var population = new Option<int?>("--population") { Description = "Members per island (default 64), as for sr." };
         var warm = new Option<string[]>("--warm-start") { Description = "An equation to seed the populations with (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var batchRows = new Option<int?>("--batch-rows") { Description = "Select on a strided subset of this many rows (0 = all; default 2000), as for sr." };
         var dropNonFinite = new Option<bool>("--drop-nonfinite") { Description = "Drop rows with NaN/Inf instead of failing." };
         var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Threads for evaluation (results do not depend on it).", DefaultValueFactory = _ => 1 };
@@ -45,7 +46,7 @@ public static class SubmitCommand
         var cmd = new Command("submit", "Submit a search job to a daemon's home directory.")
         {
             home, name, kind, data, target, features, grammar, time, generations, evaluations, targetLoss, seed, threads,
-            islands, population, warm, dropNonFinite, settings,
+            islands, population, warm, batchRows, dropNonFinite, settings,
         };
         cmd.SetAction(parse =>
         {
@@ -64,6 +65,7 @@ public static class SubmitCommand
                 else map[kv[..eq].Trim()] = kv[(eq + 1)..].Trim();
             }
             if (parse.GetValue(islands) is { } isl) map["islands"] = isl.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (parse.GetValue(batchRows) is { } rows) map[SrJobFactory.BatchRowsKey] = rows.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (parse.GetValue(population) is { } pop) map["populationSize"] = pop.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var featureList = (parse.GetValue(features) ?? "")
                 .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToImmutableArray();

@@ -45,6 +45,12 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
         },
     };
 
+    /// <summary>The setting for <c>sr --batch-rows</c>: select on a strided subset of this many rows (0 = all).</summary>
+    public const string BatchRowsKey = "batchRows";
+
+    /// <summary>The default of <c>sr --batch-rows</c>.</summary>
+    public const int DefaultBatchRows = 2000;
+
     public string Kind => "sr";
 
     public IReadOnlyList<JobFault> Validate(JobSpec spec)
@@ -53,9 +59,15 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
         var settings = SearchSettings.Default(spec.Seed);
         foreach (var (key, value) in spec.Settings)
         {
+            if (key == BatchRowsKey)
+            {
+                if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var rows) || rows < 0)
+                    faults.Add(new("", $"settings.{key}", $"'{value}': expected an integer >= 0"));
+                continue;
+            }
             if (!Knobs.TryGetValue(key, out var apply))
             {
-                faults.Add(new("", $"settings.{key}", $"unknown setting (known: {string.Join(", ", Knobs.Keys.Order(StringComparer.Ordinal))})"));
+                faults.Add(new("", $"settings.{key}", $"unknown setting (known: {string.Join(", ", Knobs.Keys.Append(BatchRowsKey).Order(StringComparer.Ordinal))})"));
                 continue;
             }
             try { settings = apply(settings, value); }
@@ -75,7 +87,8 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
     /// </summary>
     public static SearchSettings Settings(JobSpec spec)
     {
-        var s = spec.Settings.Aggregate(SearchSettings.Default(spec.Seed), (s, kv) => Knobs[kv.Key](s, kv.Value));
+        var s = spec.Settings.Where(kv => kv.Key != BatchRowsKey)
+            .Aggregate(SearchSettings.Default(spec.Seed), (s, kv) => Knobs[kv.Key](s, kv.Value));
         return spec.Settings.ContainsKey("offspring")
             ? s
             : s with { Population = s.Population with { OffspringPerGeneration = Math.Max(1, s.Population.Size / 4) } };
@@ -94,7 +107,9 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
                 if (grammar.Violations(w) is { Count: > 0 } faults)
                     throw new InputException($"warm-start equation '{w}' does not fit grammar '{grammar.Name}': {string.Join("; ", faults)}");
             var settings = Settings(spec);
-            var context = SrCommand.Context(settings, grammar, problem.Fitness, spec.Threads);
+            int batchRows = spec.Settings.TryGetValue(BatchRowsKey, out var b) ? int.Parse(b, CultureInfo.InvariantCulture) : DefaultBatchRows;
+            var selecting = problem.Fitness.Subsample(batchRows);
+            var context = SrCommand.Context(settings, grammar, selecting, spec.Threads);
             if (evaluationGuard is not null) context = context with { Fitness = new GuardedFitness(context.Fitness, evaluationGuard) };
             var fingerprint = new Dictionary<string, string>(StringComparer.Ordinal)
             {
@@ -104,14 +119,15 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
                 ["features"] = string.Join(",", problem.Features),
                 ["grammar"] = grammar.ContentHash,
                 ["warmStart"] = string.Join("\n", warm.Select(Infix.Print)),
+                ["batchRows"] = batchRows.ToString(CultureInfo.InvariantCulture),
                 ["settings"] = Convert.ToBase64String(SearchSettingsCodec.Serialize(settings)),
             };
-            return new Prepared(context, problem.Fitness, warm, fingerprint);
+            return new Prepared(context, problem.Fitness, grammar, warm, fingerprint);
         }
         catch (InputException e) { throw new JobInputException(e.Message, e); }
     }
 
-    private sealed class Prepared(SearchContext context, MseFitness fitness, IReadOnlyList<Expr> warm, IReadOnlyDictionary<string, string> fingerprint) : IPreparedJob
+    private sealed class Prepared(SearchContext context, MseFitness fitness, Grammar grammar, IReadOnlyList<Expr> warm, IReadOnlyDictionary<string, string> fingerprint) : IPreparedJob
     {
         public IReadOnlyDictionary<string, string> Fingerprint => fingerprint;
 
@@ -137,11 +153,11 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
             return changed.Order(StringComparer.Ordinal).ToList();
         }
 
-        public ISearchJob Start() => new SrJob(context, fitness, Evolution.Initialize(context, warm));
+        public ISearchJob Start() => new SrJob(context, fitness, grammar, Evolution.Initialize(context, warm));
 
         public ISearchJob Resume(byte[] state)
         {
-            try { return new SrJob(context, fitness, SearchStateCodec.Deserialize(state)); }
+            try { return new SrJob(context, fitness, grammar, SearchStateCodec.Deserialize(state)); }
             catch (FormatException e) { throw new JobIncompatibleException([$"state ({e.Message})"]); }
         }
     }
@@ -157,7 +173,12 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
 }
 
 /// <summary>One immutable snapshot of an <c>sr</c> search: the engine's state plus the context it steps in.</summary>
-public sealed class SrJob(SearchContext context, MseFitness fitness, SearchState state) : ISearchJob
+/// <remarks>
+/// <paramref name="fitness"/> is the loss on every row; selection may use a subset (<c>batchRows</c>), so the
+/// reported hall of fame is rescored on all rows, as <c>sr</c> reports it. Progress (<see cref="Front"/>) shows the
+/// selection losses, which cost nothing to read.
+/// </remarks>
+public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar grammar, SearchState state) : ISearchJob
 {
     /// <summary>The engine's state.</summary>
     public SearchState State => state;
@@ -174,19 +195,22 @@ public sealed class SrJob(SearchContext context, MseFitness fitness, SearchState
         var next = Evolution.Step(state, context, cancellationToken);
         // The engine returns its input when cancelled mid-generation; surface that as a cancellation, not progress.
         if (ReferenceEquals(next, state)) cancellationToken.ThrowIfCancellationRequested();
-        return new SrJob(context, fitness, next);
+        return new SrJob(context, fitness, grammar, next);
     }
 
     public byte[] SaveState() => SearchStateCodec.Serialize(state);
 
-    public string HallOfFameCsv() => SrCommand.HallOfFameCsv(state.HallOfFame.ParetoFront(), fitness);
+    public string HallOfFameCsv() => SrCommand.HallOfFameCsv(Reported().ParetoFront(), fitness);
+
+    private HallOfFame Reported() => SrCommand.Report(state.HallOfFame, fitness, grammar);
 
     /// <summary>The closing lines of <c>sr</c>: the Pareto front, then the chosen and the most accurate equation.</summary>
     public string RenderHallOfFame()
     {
-        var sb = new StringBuilder(HallOfFameCsv());
+        var reported = Reported();
+        var sb = new StringBuilder(SrCommand.HallOfFameCsv(reported.ParetoFront(), fitness));
         sb.Append(CultureInfo.InvariantCulture, $"done     {state.Generation} generations, {state.Evaluations} evaluations\n");
-        if (state.HallOfFame.Chosen() is { } chosen && state.HallOfFame.MostAccurate() is { } best)
+        if (reported.Chosen() is { } chosen && reported.MostAccurate() is { } best)
         {
             sb.Append(CultureInfo.InvariantCulture, $"chosen   {SrCommand.Line(chosen, fitness)}\n");
             sb.Append(CultureInfo.InvariantCulture, $"accurate {SrCommand.Line(best, fitness)}\n");
