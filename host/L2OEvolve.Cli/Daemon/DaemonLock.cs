@@ -18,16 +18,21 @@ public sealed class DaemonLock : IDisposable
         Directory.CreateDirectory(home);
         string path = Path.Combine(home, "daemon.lock");
         string pidPath = Path.Combine(home, "daemon.pid");
-        try
+        for (int attempt = 1; ; attempt++)
         {
-            var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            File.WriteAllText(pidPath, Environment.ProcessId + "\n");
-            return new DaemonLock(stream);
-        }
-        catch (IOException e)
-        {
-            string holder = File.Exists(pidPath) ? File.ReadAllText(pidPath).Trim() : "unknown";
-            throw new DaemonLockedException($"another daemon (pid {holder}) is already running on {Path.GetFullPath(home)} (it holds {path})", e);
+            try
+            {
+                var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                File.WriteAllText(pidPath, Environment.ProcessId + "\n");
+                return new DaemonLock(stream);
+            }
+            // A few quick retries ride out `status` probing the lock at the same moment; a running daemon holds it for good.
+            catch (IOException) when (attempt < 5) { Thread.Sleep(50); }
+            catch (IOException e)
+            {
+                string holder = File.Exists(pidPath) ? File.ReadAllText(pidPath).Trim() : "unknown";
+                throw new DaemonLockedException($"another daemon (pid {holder}) is already running on {Path.GetFullPath(home)} (it holds {path})", e);
+            }
         }
     }
 
