@@ -82,10 +82,12 @@ public sealed class CheckpointStore(string directory, IFileSystem fileSystem, Re
             .OrderBy(p => GenerationOf(p))
             .ToList();
 
-    /// <summary>Removes temporary files left by a write that was interrupted (kill -9, power loss).</summary>
-    public void CleanTemporaries()
+    /// <summary>Removes temporary files left by a write that was interrupted (kill -9, power loss); returns them.</summary>
+    public IReadOnlyList<string> CleanTemporaries()
     {
-        foreach (var temp in fileSystem.List(directory, Prefix + "*" + Extension + ".tmp")) TryDelete(temp);
+        var temps = fileSystem.List(directory, Prefix + "*" + Extension + ".tmp");
+        foreach (var temp in temps) TryDelete(temp);
+        return temps;
     }
 
     private void Prune()

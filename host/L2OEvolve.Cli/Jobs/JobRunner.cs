@@ -53,7 +53,7 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
         catch (JobInputException e) { Fail(name, JobStatus.Initial, e.Message); return; }
 
         var store = _home.Checkpoints(name, _options.KeepCheckpoints);
-        store.CleanTemporaries();
+        foreach (var temp in store.CleanTemporaries()) LogInterruptedWrite(name, Path.GetFileName(temp));
         var (envelope, checkpointPath, rejected) = store.LoadNewestValid();
         var notes = new List<string>();
         foreach (var bad in rejected)
@@ -246,6 +246,9 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "job {Job}: rejected checkpoint {Path}: {Fault}")]
     private partial void LogCheckpointRejected(string job, string path, string fault);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {Job}: removed {File}, a checkpoint write that was interrupted")]
+    private partial void LogInterruptedWrite(string job, string file);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "job {Job}: resumed at generation {Generation} from {File}")]
     private partial void LogResumed(string job, long generation, string file);

@@ -181,6 +181,7 @@ public class DaemonProcessTests
         var home = Home(homePath);
         var random = new System.Random(2024); // the kill moments are random but reproducible
         var killedAt = new List<long>();
+        var logs = new System.Text.StringBuilder();
 
         for (int cycle = 0; cycle < cycles; cycle++)
         {
@@ -193,10 +194,14 @@ public class DaemonProcessTests
             Thread.Sleep(random.Next(0, 20));
             daemon.Kill9();
             killedAt.Add(home.ReadStatus("crashy").Generation);
+            logs.Append(daemon.Output);
         }
         TestContext.Out.WriteLine($"killed at generations {string.Join(", ", killedAt)} of {Generations}");
 
         var (code, stdout, stderr) = DaemonProcess.Run(DaemonArgs(homePath, "--exit-when-idle"));
+        logs.Append(stdout);
+        int midWrite = System.Text.RegularExpressions.Regex.Matches(logs.ToString(), "a checkpoint write that was interrupted").Count;
+        TestContext.Out.WriteLine($"{midWrite} of {cycles} kills interrupted a checkpoint write");
 
         Assert.That(code, Is.EqualTo(0), stdout + stderr);
         Assert.That(home.ReadStatus("crashy").State, Is.EqualTo(JobState.Finished), stdout + stderr);
