@@ -2,9 +2,17 @@ using BenchmarkDotNet.Running;
 using L2OEvolve.Benchmarks;
 
 // Run one suite: ./run.sh bench --filter '*Evaluator*'; quick evaluator figures without BenchmarkDotNet: ./run.sh bench --quick
+// (--block N sets the evaluator's rows per block).
+// Rule executor and population rollouts (stopwatch script, printed side by side): ./run.sh bench rules [--quick]
+if (args is ["rules", ..])
+{
+    RulesTiming.Run(args[1..]);
+    return;
+}
 if (args.Contains("--quick"))
 {
-    EvaluatorQuick.Run();
+    int block = Array.IndexOf(args, "--block") is int i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : 512;
+    EvaluatorQuick.Run(block);
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

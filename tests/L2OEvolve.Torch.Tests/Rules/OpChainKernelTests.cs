@@ -1,0 +1,60 @@
+using L2OEvolve.Engine.Expressions;
+using L2OEvolve.Torch.Rules;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace L2OEvolve.Torch.Tests.Rules;
+
+public class OpChainKernelTests
+{
+    [Test]
+    public void Evaluate_ThreeStepsOfAdam_IsDifferentiableThroughTheState()
+    {
+        using var scope = NewDisposeScope();
+        var program = RuleProgram.Compile(Infix.Parse("-0.001 * ema_bc(0.9, g) / (sqrt(ema_bc(0.999, g * g)) + 1E-08) + lag(1, g)"));
+        var plan = program.NewPlan();
+        var g0 = tensor(new[] { 0.5f, -1f, 2f }).requires_grad_(true);
+        IReadOnlyList<Tensor> state = Enumerable.Range(0, program.StateSlots).Select(_ => zeros(3)).ToArray();
+        Tensor total = zeros(3);
+        for (int step = 1; step <= 3; step++)
+        {
+            program.Fill(plan, step);
+            var (update, next) = OpChainKernel.Evaluate(program, plan, g0.mul(step), state);
+            total = total.add(update);
+            state = next;
+        }
+        total.sum().backward();
+        var grad = g0.grad!.data<float>().ToArray();
+        Assert.That(grad.All(float.IsFinite), Is.True);
+        Assert.That(grad.Any(v => v != 0f), Is.True);
+    }
+
+    [Test]
+    public void Evaluate_ProtectedDivisionByZero_GivesOneAndFiniteGradients()
+    {
+        using var scope = NewDisposeScope();
+        var program = RuleProgram.Compile(Infix.Parse("p / g"));
+        var plan = program.NewPlan();
+        program.Fill(plan, 1);
+        var g = tensor(new[] { 0f, 2f }).requires_grad_(true);
+        var p = tensor(new[] { 3f, 4f }).requires_grad_(true);
+        var (update, _) = OpChainKernel.Evaluate(program, plan, g, [], p);
+        Assert.That(update.data<float>().ToArray(), Is.EqualTo(new[] { 1f, 2f }));
+        update.sum().backward();
+        Assert.That(g.grad!.data<float>().ToArray().All(float.IsFinite), Is.True);
+        Assert.That(p.grad!.data<float>().ToArray().All(float.IsFinite), Is.True);
+    }
+
+    [Test]
+    public void Evaluate_LeavesTheGivenStateUntouched()
+    {
+        using var scope = NewDisposeScope();
+        var program = RuleProgram.Compile(Infix.Parse("m + g2"));
+        var plan = program.NewPlan();
+        program.Fill(plan, 1);
+        var state = Enumerable.Range(0, program.StateSlots).Select(_ => ones(2)).ToArray();
+        var (_, next) = OpChainKernel.Evaluate(program, plan, full(2, 5f), state);
+        Assert.That(state.All(s => s.data<float>().ToArray().All(v => v == 1f)), Is.True);
+        Assert.That(next.Count(n => !state.Any(s => ReferenceEquals(s, n))), Is.EqualTo(2), "the moving average and one ring slot change");
+    }
+}
