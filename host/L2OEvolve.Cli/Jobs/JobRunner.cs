@@ -98,7 +98,8 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
         private TimeSpan _lastStatus = TimeSpan.MinValue;
         private string? _checkpointProblem;
         private long _steps, _saves, _lastBytes;
-        private TimeSpan _stepTime, _saveTime;
+        private TimeSpan _stepTime, _saveTime, _encodeTime;
+        private readonly Queue<(double Save, double Encode)> _recentSaves = new();
 
         private double Elapsed => elapsedBefore + _clock.Elapsed.TotalSeconds;
         private DaemonOptions Options => runner._options;
@@ -173,6 +174,7 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
         {
             _lastSave = _clock.Elapsed;
             if (savedGeneration == job.Generation) return;
+            var encodeStart = _clock.Elapsed;
             var envelope = new CheckpointEnvelope
             {
                 JobName = name,
@@ -184,11 +186,14 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
                 Fingerprint = new Dictionary<string, string>(prepared.Fingerprint),
                 State = job.SaveState(),
             };
+            var encoded = _clock.Elapsed;
             try
             {
-                var saveStart = _clock.Elapsed;
                 string path = store.Save(envelope);
-                _saveTime += _clock.Elapsed - saveStart;
+                _saveTime += _clock.Elapsed - encodeStart;
+                _encodeTime += encoded - encodeStart;
+                _recentSaves.Enqueue(((_clock.Elapsed - encodeStart).TotalSeconds, (encoded - encodeStart).TotalSeconds));
+                if (_recentSaves.Count > 256) _recentSaves.Dequeue();
                 _saves++;
                 _lastBytes = new FileInfo(path).Length;
                 savedGeneration = job.Generation;
@@ -225,14 +230,22 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
                 parts.Count == 0 ? null : string.Join("; ", parts), DateTimeOffset.UtcNow, Timings);
         }
 
-        private JobTimings Timings => new(_steps, _stepTime.TotalSeconds, _saves, _saveTime.TotalSeconds, _lastBytes);
+        private JobTimings Timings => new(_steps, _stepTime.TotalSeconds, _saves, _saveTime.TotalSeconds, _lastBytes, _encodeTime.TotalSeconds,
+            Median(_recentSaves.Select(s => s.Save)), Median(_recentSaves.Select(s => s.Encode)));
+
+        private static double Median(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToArray();
+            return sorted.Length == 0 ? 0 : sorted[sorted.Length / 2];
+        }
 
         private void Report(JobState state, bool force, string? message = null)
         {
             if (force && state != JobState.Running && _saves > 0 && _steps > 0)
             {
                 var t = Timings;
-                runner.LogTimings(name, t.Checkpoints, t.SecondsPerCheckpoint * 1e3, t.CheckpointBytes, t.Generations, t.SecondsPerGeneration * 1e3, t.CheckpointShareOfGeneration * 100);
+                runner.LogTimings(name, t.Checkpoints, t.SecondsPerCheckpoint * 1e3, t.MedianCheckpointSeconds * 1e3, t.MedianEncodeSeconds * 1e3,
+                    t.CheckpointBytes, t.Generations, t.SecondsPerGeneration * 1e3, t.MedianCheckpointSeconds / t.SecondsPerGeneration * 100);
             }
             if (!force && _clock.Elapsed - _lastStatus < Options.StatusInterval) return;
             _lastStatus = _clock.Elapsed;
@@ -259,8 +272,8 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
     [LoggerMessage(Level = LogLevel.Warning, Message = "job {Job}: checkpoint at generation {Generation} failed: {Error}")]
     private partial void LogCheckpointFailed(string job, long generation, string error);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "job {Job}: checkpoint overhead: {Checkpoints} checkpoints, {MsPerCheckpoint:F2} ms each ({Bytes} bytes); {Generations} generations, {MsPerGeneration:F2} ms each; one checkpoint = {Percent:F1}% of a generation")]
-    private partial void LogTimings(string job, long checkpoints, double msPerCheckpoint, long bytes, long generations, double msPerGeneration, double percent);
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {Job}: checkpoint overhead: {Checkpoints} checkpoints, mean {MsMean:F2} ms, median {MsMedian:F2} ms (of which encoding the state {MsEncode:F2} ms; {Bytes} bytes); {Generations} generations, mean {MsPerGeneration:F2} ms; one median checkpoint = {Percent:F1}% of a mean generation")]
+    private partial void LogTimings(string job, long checkpoints, double msMean, double msMedian, double msEncode, long bytes, long generations, double msPerGeneration, double percent);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "job {Job}: status not written: {Error}")]
     private partial void LogStatusFailed(string job, string error);

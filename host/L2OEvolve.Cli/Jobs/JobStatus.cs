@@ -61,7 +61,11 @@ public sealed record JobStatus(
 /// <param name="Checkpoints">Checkpoints written.</param>
 /// <param name="CheckpointSeconds">Time spent writing them (encode, frame, write, flush to disk, rename, prune).</param>
 /// <param name="CheckpointBytes">Size of the newest checkpoint file.</param>
-public sealed record JobTimings(long Generations, double GenerationSeconds, long Checkpoints, double CheckpointSeconds, long CheckpointBytes)
+/// <param name="EncodeSeconds">The part of <paramref name="CheckpointSeconds"/> spent encoding the search state (the rest is framing and I/O).</param>
+/// <param name="MedianCheckpointSeconds">Median time of the recent checkpoints (the first one also pays for serializer warm-up).</param>
+/// <param name="MedianEncodeSeconds">Median encoding time of the recent checkpoints.</param>
+public sealed record JobTimings(long Generations, double GenerationSeconds, long Checkpoints, double CheckpointSeconds, long CheckpointBytes,
+    double EncodeSeconds = 0, double MedianCheckpointSeconds = 0, double MedianEncodeSeconds = 0)
 {
     /// <summary>Mean seconds per generation.</summary>
     public double SecondsPerGeneration => Generations == 0 ? 0 : GenerationSeconds / Generations;
