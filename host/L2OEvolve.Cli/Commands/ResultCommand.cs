@@ -22,7 +22,7 @@ public static class ResultCommand
                 return 1;
             }
             if (status.State != Jobs.JobState.Finished)
-                Console.Error.WriteLine($"note: job '{job}' is {status.State.ToString().ToLowerInvariant()}; this is its hall of fame at generation {status.CheckpointGeneration}");
+                Console.Error.WriteLine($"note: job '{job}' is {status.State.ToString().ToLowerInvariant()}; this is its latest reported hall of fame (refreshed at checkpoints, at most every 30 s)");
             Console.Write(File.ReadAllText(h.ResultPath(job)));
             return 0;
         });

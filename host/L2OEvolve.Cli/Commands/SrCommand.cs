@@ -116,19 +116,27 @@ internal static class SrCommand
 
     // For the report, members are simplified (constant folding; the value is unchanged on finite inputs, so -(0.01) * g0
     // reads as -0.01 * g0 at its true complexity) and scored on every row, since selection may have used a subset.
+    // The three most accurate are also pruned (Pruning.Prune): a search that stopped on reaching its target often
+    // carries terms worth 1e-12 of loss, and the short form it implies joins the front at its own complexity.
     internal static HallOfFame Report(HallOfFame h, MseFitness full, Grammar grammar)
     {
         var ws = new L2OEvolve.Engine.Evaluation.EvalWorkspace();
-        return HallOfFame.Empty.Update(h.Members.SelectMany(m =>
+        var scored = HallOfFame.Empty.Update(h.Members.SelectMany(m =>
         {
             var simple = Simplify.Apply(m.Tree);
-            return new[] { m.Tree, simple }.Distinct().Select(tree =>
-            {
-                double loss = full.Loss(tree, ws);
-                return m with { Tree = tree, Loss = loss, Complexity = tree.Complexity(grammar), Objectives = [loss] };
-            });
+            return new[] { m.Tree, simple }.Distinct().Select(tree => Scored(m, tree, full.Loss(tree, ws), grammar));
         }));
+        var pruned = scored.ParetoFront().OrderBy(m => m.Loss).ThenBy(m => m.Complexity).Take(3).Select(m =>
+        {
+            var (tree, loss) = Pruning.Prune(m.Tree, grammar, t => full.Loss(t, ws), t => full.Tune(t, CancellationToken.None),
+                Simplify.Apply, absoluteTolerance: 1e-10 * full.BaselineLoss, maxCandidates: 150);
+            return Scored(m, tree, loss, grammar);
+        });
+        return scored.Update(pruned.ToList());
     }
+
+    private static Individual Scored(Individual m, Expr tree, double loss, Grammar grammar) =>
+        m with { Tree = tree, Loss = loss, Complexity = tree.Complexity(grammar), Objectives = [loss] };
 
     /// <summary>The search context of an sr run (shared with the daemon's sr jobs, so both evolve identically).</summary>
     internal static SearchContext Context(SearchSettings settings, Grammar grammar, MseFitness selecting, int threads) =>

@@ -25,12 +25,12 @@ public interface ISearchJob
     /// <summary>The complete search state as bytes, from which <see cref="IPreparedJob.Resume"/> continues bit for bit.</summary>
     byte[] SaveState();
 
-    /// <summary>The hall of fame as <c>sr</c> writes <c>hall_of_fame.csv</c>.</summary>
-    string HallOfFameCsv();
-
-    /// <summary>The hall of fame as <c>sr</c> prints it.</summary>
-    string RenderHallOfFame();
+    /// <summary>The hall of fame as <c>sr</c> reports it (may cost some evaluations, so the daemon calls it sparingly).</summary>
+    JobReport Report();
 }
+
+/// <summary>A job's hall of fame for people: <paramref name="Csv"/> as <c>sr</c> writes <c>hall_of_fame.csv</c>, <paramref name="Text"/> as it prints it.</summary>
+public sealed record JobReport(string Csv, string Text);
 
 /// <summary>The best rule found at one complexity.</summary>
 public readonly record struct FrontPoint(int Complexity, double Loss, string Equation);

@@ -97,6 +97,11 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
         private TimeSpan _lastSave = TimeSpan.Zero;
         private TimeSpan _lastStatus = TimeSpan.MinValue;
         private string? _checkpointProblem;
+        private TimeSpan? _resultWritten;
+        private long? _resultGeneration;
+
+        /// <summary>A report can cost evaluations (sr prunes and rescores), so running jobs refresh it only this often.</summary>
+        private static readonly TimeSpan ResultInterval = TimeSpan.FromSeconds(30);
         private long _steps, _saves, _lastBytes;
         private TimeSpan _stepTime, _saveTime, _encodeTime;
         private readonly Queue<(double Save, double Encode)> _recentSaves = new();
@@ -118,13 +123,14 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
                 if (File.Exists(runner._home.StopPath(name)))
                 {
                     Save();
+                    WriteResult(force: true);
                     Report(JobState.Stopped, force: true, "stopped on request");
                     return;
                 }
                 if (BudgetReached() is { } why)
                 {
                     Save();
-                    WriteResult();
+                    WriteResult(force: true);
                     Report(JobState.Finished, force: true, why);
                     return;
                 }
@@ -198,7 +204,7 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
                 _lastBytes = new FileInfo(path).Length;
                 savedGeneration = job.Generation;
                 _checkpointProblem = null;
-                WriteResult();
+                WriteResult(force: false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -207,13 +213,19 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
             }
         }
 
-        private void WriteResult()
+        /// <summary>Writes the job's report at a checkpoint (at most every <see cref="ResultInterval"/>) or, forced, at the end.</summary>
+        private void WriteResult(bool force)
         {
             try
             {
-                // Derived from the checkpoint, so not flushed to disk: a lost copy is rewritten at the next save.
-                runner._home.WriteAtomically(runner._home.HallOfFameCsvPath(name), job.HallOfFameCsv(), durable: false);
-                runner._home.WriteAtomically(runner._home.ResultPath(name), job.RenderHallOfFame(), durable: false);
+                if (_resultGeneration == job.Generation) return;
+                if (!force && _resultWritten is { } last && _clock.Elapsed - last < ResultInterval) return;
+                _resultWritten = _clock.Elapsed;
+                _resultGeneration = job.Generation;
+                var report = job.Report();
+                // Derived from the checkpoint, so not flushed to disk: a lost copy is rewritten at the next report.
+                runner._home.WriteAtomically(runner._home.HallOfFameCsvPath(name), report.Csv, durable: false);
+                runner._home.WriteAtomically(runner._home.ResultPath(name), report.Text, durable: false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

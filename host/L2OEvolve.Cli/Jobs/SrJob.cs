@@ -200,15 +200,16 @@ public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar gra
 
     public byte[] SaveState() => SearchStateCodec.Serialize(state);
 
-    public string HallOfFameCsv() => SrCommand.HallOfFameCsv(Reported().ParetoFront(), fitness);
 
-    private HallOfFame Reported() => SrCommand.Report(state.HallOfFame, fitness, grammar);
-
-    /// <summary>The closing lines of <c>sr</c>: the Pareto front, then the chosen and the most accurate equation.</summary>
-    public string RenderHallOfFame()
+    /// <summary>
+    /// What <c>sr</c> reports: the hall of fame simplified, pruned and rescored on every row; its Pareto front as CSV;
+    /// then the chosen and the most accurate equation.
+    /// </summary>
+    public JobReport Report()
     {
-        var reported = Reported();
-        var sb = new StringBuilder(SrCommand.HallOfFameCsv(reported.ParetoFront(), fitness));
+        var reported = SrCommand.Report(state.HallOfFame, fitness, grammar);
+        string csv = SrCommand.HallOfFameCsv(reported.ParetoFront(), fitness);
+        var sb = new StringBuilder(csv);
         sb.Append(CultureInfo.InvariantCulture, $"done     {state.Generation} generations, {state.Evaluations} evaluations\n");
         if (reported.Chosen() is { } chosen && reported.MostAccurate() is { } best)
         {
@@ -216,6 +217,6 @@ public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar gra
             sb.Append(CultureInfo.InvariantCulture, $"accurate {SrCommand.Line(best, fitness)}\n");
         }
         else sb.Append("no finite candidate was found\n");
-        return sb.ToString();
+        return new JobReport(csv, sb.ToString());
     }
 }

@@ -80,8 +80,7 @@ internal sealed class ChainJob(ChainJobFactory factory, long generation, ulong v
         return bytes;
     }
 
-    public string HallOfFameCsv() => $"generation|value\n{generation}|{value}\n";
-    public string RenderHallOfFame() => $"chain value {value} after {generation} generations\n";
+    public JobReport Report() => new($"generation|value\n{generation}|{value}\n", $"chain value {value} after {generation} generations\n");
 }
 
 /// <summary>

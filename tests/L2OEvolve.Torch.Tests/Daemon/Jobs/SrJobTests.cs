@@ -51,7 +51,7 @@ public class SrJobTests
 
         Assert.That(resumed.Generation, Is.EqualTo(8));
         Assert.That(resumed.SaveState(), Is.EqualTo(straight.SaveState()));
-        Assert.That(resumed.HallOfFameCsv(), Is.EqualTo(straight.HallOfFameCsv()));
+        Assert.That(resumed.Report(), Is.EqualTo(straight.Report()));
     }
 
     [Test]
