@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 cycles=${1:-20}
-generations=${2:-1000}
+generations=${2:-3000}
 ./run.sh version >/dev/null  # builds
 cli() { dotnet host/L2OEvolve.Cli/bin/Release/net10.0/l2oevolve.dll "$@"; }
 work=$(mktemp -d)
@@ -22,7 +22,8 @@ RANDOM=42  # the kill moments are random but reproducible
 kills=0
 echo -n "killed at generations:"
 for _ in $(seq 1 "$cycles"); do
-  cli daemon --home "$work/crashed" --poll 100ms --checkpoint-generations 1 >/dev/null 2>&1 &
+  # Started directly (not through the cli function) so that $! is the daemon's own pid, not a subshell's.
+  dotnet host/L2OEvolve.Cli/bin/Release/net10.0/l2oevolve.dll daemon --home "$work/crashed" --poll 100ms --checkpoint-generations 1 >/dev/null 2>&1 &
   pid=$!
   sleep "1.$((RANDOM % 10))"
   if grep -q '"state": "Finished"' "$work/crashed/jobs/job/status.json" 2>/dev/null; then kill -TERM $pid; wait $pid; break; fi
