@@ -233,7 +233,7 @@ public static class EvaluatorQuick
         Row(c, "x1*x2+cos(x3), 200 rows: eval", nameof(c.EvalCandidate), () => c.EvalCandidate(), handC);
         Row(c, "x1*x2+cos(x3), 200 rows: mse", nameof(c.MseCandidate), () => c.MseCandidate(), handC);
         Row(c, "x1*x2+cos(x3), 200: compile+mse", nameof(c.CompileAndMseCandidate), () => c.CompileAndMseCandidate(), handC);
-        Row(c, "compile size-20 arithmetic tree", nameof(c.CompileArithmetic), () => c.CompileArithmetic(), 0);
+        Row(c, "compile size-20 arithmetic tree", nameof(c.CompileArithmetic), () => c.CompileArithmetic(), 0); // candidates/s = compiles/s
         Row(c, "adam (ema), 1 coord x 10k steps", nameof(c.EvalAdamOneCoordinate), () => c.EvalAdamOneCoordinate(), 0);
         Row(c, "adam (ema), 100 coords x 100 steps", nameof(c.EvalAdam100Coordinates), () => c.EvalAdam100Coordinates(), 0);
         ConstantFit(c);
@@ -285,7 +285,8 @@ public static class EvaluatorQuick
         double nodes = c.NodeEvalsPerCall(method) / (best * 1e-9);
         double cands = c.CandidatesPerCall(method) / (best * 1e-9);
         string ratio = handNs > 0 ? $"{handNs / best,12:0.00}x" : "";
-        Console.WriteLine($"{label,-34} {best,12:0.0} {nodes,14:0.000e0} {cands,14:0.000e0} {ratio,13}");
+        string nodeText = nodes > 0 ? nodes.ToString("0.000e0") : "-";
+        Console.WriteLine($"{label,-34} {best,12:0.0} {nodeText,14} {cands,14:0.000e0} {ratio,13}");
         return best;
     }
 }

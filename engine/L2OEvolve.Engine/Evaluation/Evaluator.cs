@@ -20,9 +20,9 @@ namespace L2OEvolve.Engine.Evaluation;
 /// (time-major: index = step·coordinates + coordinate) are walked in time order, a block holding either several
 /// whole steps (few coordinates) or part of one step's coordinates; pure instructions run over the whole block and
 /// ema/lag run step by step inside it, with their state kept per coordinate in the workspace. Any non-finite
-/// output makes Evaluate return false and the loss +inf (intermediate infinities that a later operator maps back to finite values, e.g. tanh(exp(x)),
-/// are legitimate values, as in the reference). Nothing here throws on numerical trouble; misuse (missing columns,
-/// short buffers, a stateful rule on row data) is an ArgumentException.
+/// output makes Evaluate return false and the loss +inf (intermediate infinities that a later operator maps back
+/// to finite values, e.g. tanh(exp(x)), are legitimate values, as in the reference). Nothing here throws on
+/// numerical trouble; misuse (missing columns, short buffers, a stateful rule on row data) is an ArgumentException.
 /// </remarks>
 public static class Evaluator
 {

@@ -518,7 +518,7 @@ internal static class Kernels
         return true;
     }
 
-    /// <summary>Σ (p - y)² in float lanes (per block, so lanes stay short), returned as double.</summary>
+    /// <summary>Σ (p - y)²: residuals in float, squares summed in double lanes (no overflow below 1e154).</summary>
     public static double SumSquaredError(ReadOnlySpan<float> p, ReadOnlySpan<float> y)
     {
         int n = p.Length, i = 0;
@@ -528,27 +528,27 @@ internal static class Kernels
         double sum = 0;
         if (Vector512.IsHardwareAccelerated && n >= 16)
         {
-            var acc = Vector512<float>.Zero;
+            var acc = Vector512<double>.Zero;
             for (; i <= n - 16; i += 16)
             {
-                var r = Vector512.LoadUnsafe(ref pp, (nuint)i) - Vector512.LoadUnsafe(ref py, (nuint)i);
-                acc += r * r;
+                var (lo, hi) = Vector512.Widen(Vector512.LoadUnsafe(ref pp, (nuint)i) - Vector512.LoadUnsafe(ref py, (nuint)i));
+                acc += lo * lo + hi * hi;
             }
             sum = Vector512.Sum(acc);
         }
         else if (Vector256.IsHardwareAccelerated && n >= 8)
         {
-            var acc = Vector256<float>.Zero;
+            var acc = Vector256<double>.Zero;
             for (; i <= n - 8; i += 8)
             {
-                var r = Vector256.LoadUnsafe(ref pp, (nuint)i) - Vector256.LoadUnsafe(ref py, (nuint)i);
-                acc += r * r;
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref pp, (nuint)i) - Vector256.LoadUnsafe(ref py, (nuint)i));
+                acc += lo * lo + hi * hi;
             }
             sum = Vector256.Sum(acc);
         }
         for (; i < n; i++)
         {
-            double r = Unsafe.Add(ref pp, i) - (double)Unsafe.Add(ref py, i);
+            double r = Unsafe.Add(ref pp, i) - Unsafe.Add(ref py, i);
             sum += r * r;
         }
         return sum;

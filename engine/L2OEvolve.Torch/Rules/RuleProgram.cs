@@ -48,6 +48,10 @@ public abstract record UniformNode
     /// <summary><c>step * scale</c>, the feature <c>t</c>.</summary>
     public sealed record ScaledStep(double Scale) : UniformNode;
 
+    /// <summary>A coefficient: a named scalar supplied by the caller (<see cref="StepPlan.Coefficients"/>, or tensors
+    /// in <see cref="OpChainKernel"/> so that meta-tuning can differentiate with respect to it).</summary>
+    public sealed record Coefficient(int Index) : UniformNode;
+
     /// <summary>The bias correction <c>1/(1 - Beta^step)</c> of an <c>ema_bc</c>.</summary>
     public sealed record BiasCorrection(double Beta) : UniformNode;
 
@@ -74,12 +78,16 @@ public sealed class StepPlan
     {
         Uniforms = new double[program.Uniforms.Length];
         UniformsF = new float[program.Uniforms.Length];
+        Coefficients = new double[program.Coefficients.Length];
         LagReadSlots = new int[program.LagReads.Length];
         LagWriteSlots = new int[program.LagWrites.Length];
     }
 
     /// <summary>The step this plan was filled for (from 1).</summary>
     public int Step { get; internal set; }
+
+    /// <summary>Values of the program's coefficients (by position in <see cref="RuleProgram.Coefficients"/>); set before <see cref="RuleProgram.Fill"/>.</summary>
+    public double[] Coefficients { get; }
 
     /// <summary>Uniform values in double precision.</summary>
     public double[] Uniforms { get; }
@@ -115,11 +123,11 @@ public sealed class StepPlan
 public sealed class RuleProgram
 {
     private RuleProgram(
-        Expr source, FeatureSettings settings, ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
+        Expr source, FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
         int registers, int emaSlots, ImmutableArray<LagRing> rings, ImmutableArray<LagReadSpec> reads,
         ImmutableArray<LagWriteSpec> writes, Operand root)
     {
-        Source = source; Settings = settings; Uniforms = uniforms; Code = code; Registers = registers;
+        Source = source; Settings = settings; Coefficients = coefficients; Uniforms = uniforms; Code = code; Registers = registers;
         EmaSlots = emaSlots; Rings = rings; LagReads = reads; LagWrites = writes; Root = root;
     }
 
@@ -128,6 +136,9 @@ public sealed class RuleProgram
 
     /// <summary>The feature settings it was compiled with.</summary>
     public FeatureSettings Settings { get; }
+
+    /// <summary>Names of the caller-supplied coefficients, in the order their values are given.</summary>
+    public ImmutableArray<string> Coefficients { get; }
 
     /// <summary>Uniform nodes in dependency order.</summary>
     public ImmutableArray<UniformNode> Uniforms { get; }
@@ -156,17 +167,24 @@ public sealed class RuleProgram
     /// <summary>State floats kept per optimizee parameter: moving averages plus ring slots.</summary>
     public int StateSlots => EmaSlots + Rings.Sum(r => r.Length);
 
-    /// <summary>Compiles <paramref name="rule"/>; throws <see cref="ArgumentException"/> naming an unknown feature or a negative lag.</summary>
-    public static RuleProgram Compile(Expr rule, FeatureSettings? settings = null)
+    /// <summary>
+    /// Compiles <paramref name="rule"/>; throws <see cref="ArgumentException"/> naming an unknown feature or a negative
+    /// lag. Variables named in <paramref name="coefficients"/> are caller-supplied scalars rather than features: write a
+    /// rule's tunable constants as such variables to meta-tune them (<see cref="OpChainKernel"/> takes them as tensors).
+    /// </summary>
+    public static RuleProgram Compile(Expr rule, FeatureSettings? settings = null, IReadOnlyList<string>? coefficients = null)
     {
         settings ??= FeatureSettings.Default;
-        var b = new Builder(settings);
-        var root = b.Visit(RuleFeatures.Expand(rule, settings));
+        var names = (coefficients ?? []).ToImmutableArray();
+        var clash = names.FirstOrDefault(n => RuleFeatures.IsKnown(n) || n == RuleFeatures.Gradient);
+        if (clash is not null) throw new ArgumentException($"coefficient name '{clash}' is a feature name");
+        var b = new Builder(settings, names);
+        var root = b.Visit(RuleFeatures.Expand(rule, settings, names.ToHashSet()));
         // Ring slots come after the moving averages; ring lengths are final only now.
         var rings = ImmutableArray.CreateBuilder<LagRing>();
         int slot = b.EmaCount;
         foreach (var len in b.RingLengths) { rings.Add(new LagRing(slot, len)); slot += len; }
-        return new RuleProgram(rule, settings, [.. b.Uniforms], [.. b.Code], b.RegisterCount, b.EmaCount, rings.ToImmutable(),
+        return new RuleProgram(rule, settings, names, [.. b.Uniforms], [.. b.Code], b.RegisterCount, b.EmaCount, rings.ToImmutable(),
             [.. b.Reads], [.. b.RingSources.Select((src, i) => new LagWriteSpec(i, src))], root);
     }
 
@@ -185,6 +203,7 @@ public sealed class RuleProgram
             {
                 UniformNode.Constant c => c.Value,
                 UniformNode.ScaledStep s => step * s.Scale,
+                UniformNode.Coefficient k => plan.Coefficients[k.Index],
                 UniformNode.BiasCorrection bc => 1.0 / (1.0 - Math.Pow(bc.Beta, step)),
                 UniformNode.Unary un => Ops.Apply(un.Op, u[un.Arg]),
                 UniformNode.Binary bi => Ops.Apply(bi.Op, u[bi.Left], u[bi.Right]),
@@ -208,7 +227,7 @@ public sealed class RuleProgram
 
     private static int Mod(int a, int n) => ((a % n) + n) % n;
 
-    private sealed class Builder(FeatureSettings settings)
+    private sealed class Builder(FeatureSettings settings, ImmutableArray<string> coefficients)
     {
         public readonly List<UniformNode> Uniforms = [];
         public readonly List<RuleInstruction> Code = [];
@@ -233,6 +252,7 @@ public sealed class RuleProgram
                     settings.TScale > 0 ? Sign.Positive : Sign.Unknown),
                 Expr.Var { Name: RuleFeatures.Gradient } => Emit(RuleCode.LoadGrad, default, default, default, 0, 0),
                 Expr.Var { Name: RuleFeatures.Parameter } => Emit(RuleCode.LoadParam, default, default, default, 0, 0),
+                Expr.Var v when coefficients.Contains(v.Name) => Operand.Uni(Uniform(new UniformNode.Coefficient(coefficients.IndexOf(v.Name)))),
                 Expr.Var v => throw new ArgumentException($"unknown feature '{v.Name}'"),
                 Expr.Unary u => UnaryOf(u.Op, Visit(u.Arg)),
                 Expr.Binary bin => BinaryOf(bin.Op, Visit(bin.Left), Visit(bin.Right)),

@@ -240,6 +240,15 @@ public class EvaluatorTests
     }
 
     [Test]
+    public void Mse_LargeButFiniteResiduals_StayFinite()
+    {
+        var x = Enumerable.Range(0, 40).Select(i => 1e20f * (i % 3 - 1)).ToArray();
+        double mse = Evaluator.Mse(Compiler.Compile(new Var("x"), ["x"]), [x], 40, new float[40], new EvalWorkspace());
+        double expect = x.Sum(v => (double)v * v) / 40;
+        Assert.That(mse, Is.EqualTo(expect).Within(1e-6 * expect), "squares of 1e20 overflow float but not the loss");
+    }
+
+    [Test]
     public void Evaluate_ReusedWorkspace_GivesBitIdenticalResults()
     {
         var rng = new Rng(11);

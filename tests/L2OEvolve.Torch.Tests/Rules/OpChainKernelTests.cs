@@ -57,4 +57,67 @@ public class OpChainKernelTests
         Assert.That(state.All(s => s.data<float>().ToArray().All(v => v == 1f)), Is.True);
         Assert.That(next.Count(n => !state.Any(s => ReferenceEquals(s, n))), Is.EqualTo(2), "the moving average and one ring slot change");
     }
+
+    private static (double Value, double Grad) JuneUpdateSum(double lambda)
+    {
+        using var scope = NewDisposeScope();
+        var program = RuleProgram.Compile(Infix.Parse("-0.01 * m / (1 - lam + lam * vs)"), coefficients: ["lam"]);
+        var plan = program.NewPlan();
+        var lam = tensor(lambda, ScalarType.Float64).requires_grad_(true);
+        IReadOnlyList<Tensor> state = Enumerable.Range(0, program.StateSlots).Select(_ => zeros(3, ScalarType.Float64)).ToArray();
+        Tensor total = zeros(3, ScalarType.Float64);
+        for (int step = 1; step <= 4; step++)
+        {
+            program.Fill(plan, step);
+            var g = tensor(new[] { 0.3 * step, -1.0, 2.0 / step });
+            var (update, next) = OpChainKernel.Evaluate(program, plan, g, state, coefficients: [lam]);
+            total = total.add(update);
+            state = next;
+        }
+        var sum = total.sum();
+        sum.backward();
+        return (sum.item<double>(), lam.grad!.item<double>());
+    }
+
+    [Test]
+    public void Evaluate_CoefficientTensor_GradientMatchesFiniteDifference()
+    {
+        var (_, grad) = JuneUpdateSum(0.8);
+        double h = 1e-6;
+        double numeric = (JuneUpdateSum(0.8 + h).Value - JuneUpdateSum(0.8 - h).Value) / (2 * h);
+        Assert.That(grad, Is.Not.EqualTo(0.0));
+        Assert.That(grad, Is.EqualTo(numeric).Within(1e-6 * Math.Abs(numeric) + 1e-9));
+    }
+
+    [Test]
+    public unsafe void Evaluate_CoefficientTensor_AgreesWithFusedKernelGivenTheValue()
+    {
+        using var scope = NewDisposeScope();
+        var program = RuleProgram.Compile(Infix.Parse("-0.01 * m / (1 - lam + lam * vs) + k * g1"), coefficients: ["lam", "k"]);
+        var plan = program.NewPlan();
+        plan.Coefficients[0] = 0.8;
+        plan.Coefficients[1] = -0.5;
+        var gs = new[] { new[] { 0.5f, -1f }, new[] { 0.2f, 3f }, new[] { -0.7f, 1f } };
+        IReadOnlyList<Tensor> state = Enumerable.Range(0, program.StateSlots).Select(_ => zeros(2)).ToArray();
+        var fusedState = new float[program.StateSlots * 2];
+        var p = new float[2];
+        var ws = new float[FusedKernel.WorkspaceFloats(program)];
+        var chain = zeros(2);
+        for (int step = 1; step <= 3; step++)
+        {
+            program.Fill(plan, step);
+            var (update, next) = OpChainKernel.Evaluate(program, plan, tensor(gs[step - 1]), state, coefficients: [tensor(0.8f), tensor(-0.5f)]);
+            chain = chain.add(update);
+            state = next;
+            fixed (float* pp = p) fixed (float* gp = gs[step - 1]) fixed (float* sp = fusedState)
+                FusedKernel.Apply(program, plan, pp, gp, sp, 2, ws);
+        }
+        Assert.That(p, Is.EqualTo(chain.data<float>().ToArray()).Within(1e-6));
+    }
+
+    [Test]
+    public void Compile_CoefficientNamedLikeAFeature_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => RuleProgram.Compile(Infix.Parse("m * g"), coefficients: ["m"]));
+    }
 }
