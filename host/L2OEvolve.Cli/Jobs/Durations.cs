@@ -29,7 +29,7 @@ public static class Durations
     {
         if (!double.IsFinite(seconds) || seconds < 0) return "-";
         var t = TimeSpan.FromSeconds(seconds);
-        if (t.TotalMinutes < 1) return $"{seconds:0.0}s".Replace(',', '.');
+        if (t.TotalMinutes < 1) return string.Create(CultureInfo.InvariantCulture, $"{seconds:0.0}s");
         if (t.TotalHours < 1) return $"{t.Minutes}m{t.Seconds:00}s";
         return $"{(int)t.TotalHours}h{t.Minutes:00}m";
     }

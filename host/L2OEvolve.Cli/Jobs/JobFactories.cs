@@ -18,7 +18,7 @@ public sealed class JobFactories(IEnumerable<ISearchJobFactory> factories)
         if (Find(spec.Kind) is not { } factory)
             faults.Add(new(file, "kind", $"unknown job kind '{spec.Kind}' (known: {string.Join(", ", Kinds)})"));
         else
-            faults.AddRange(factory.Validate(spec with { }).Select(f => f with { File = file }));
+            faults.AddRange(factory.Validate(spec).Select(f => f with { File = file }));
         return faults;
     }
 }
