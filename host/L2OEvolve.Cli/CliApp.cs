@@ -11,6 +11,14 @@ public static class CliApp
         var root = new RootCommand("L2OEvolve: discover interpretable optimizer update rules.");
         foreach (var command in Commands()) root.Subcommands.Add(command);
         var parse = root.Parse(args);
+        // Bad usage (an unknown option, a missing or malformed value) exits with the same code as bad input found by
+        // a verb (CommandErrors.BadInput), not System.CommandLine's 1, so scripts can tell bad input from a failed run.
+        if (parse.Errors.Count > 0 && !parse.Tokens.Any(t => t.Value is "-h" or "--help" or "-?"))
+        {
+            foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
+            Console.Error.WriteLine($"(see: l2oevolve {(parse.CommandResult.Command is RootCommand ? "" : parse.CommandResult.Command.Name + " ")}--help)");
+            return L2OEvolve.Cli.Commands.CommandErrors.BadInput;
+        }
         var config = new InvocationConfiguration();
         // The daemon's Generic Host handles SIGTERM/SIGINT itself and needs its ShutdownTimeout for final
         // checkpoints; System.CommandLine's own handler would end the process after its 2 s grace period.
@@ -30,6 +38,7 @@ public static class CliApp
         yield return L2OEvolve.Cli.Commands.SubmitCommand.Create();
         yield return L2OEvolve.Cli.Commands.StatusCommand.Create();
         yield return L2OEvolve.Cli.Commands.StopCommand.Create();
+        yield return L2OEvolve.Cli.Commands.ResumeCommand.Create();
         yield return L2OEvolve.Cli.Commands.ResultCommand.Create();
     }
 

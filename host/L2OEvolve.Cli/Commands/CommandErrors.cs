@@ -5,7 +5,10 @@ namespace L2OEvolve.Cli.Commands;
 /// <summary>Runs a verb body so that bad input (<see cref="InputException"/>, a missing file) prints one line and exits non-zero.</summary>
 internal static class CommandErrors
 {
-    /// <summary>Exit code for bad input.</summary>
+    /// <summary>
+    /// Exit code for bad usage or input (an unknown option, a missing file, a malformed grammar, an unknown job): every
+    /// verb uses it, so a script can tell it from 1, a run that went wrong on good input (no finite candidate, no result yet).
+    /// </summary>
     public const int BadInput = 2;
 
     /// <summary>Runs <paramref name="body"/>; input faults become "error: ..." on stderr and exit code 2.</summary>

@@ -14,7 +14,7 @@ public static class ResultCommand
         {
             var h = JobCommandHelpers.OpenHome(parse.GetValue(home)!);
             string job = parse.GetValue(name)!;
-            if (!JobCommandHelpers.JobExists(h, job)) return 1;
+            if (!JobCommandHelpers.JobExists(h, job)) return CommandErrors.BadInput;
             var status = h.ReadStatus(job);
             if (!File.Exists(h.ResultPath(job)))
             {

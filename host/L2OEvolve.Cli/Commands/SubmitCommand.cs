@@ -94,7 +94,7 @@ public static class SubmitCommand
         if (errors.Count > 0)
         {
             foreach (var e in errors) Console.Error.WriteLine($"error: {e}");
-            return 1;
+            return CommandErrors.BadInput;
         }
         home.WriteAtomically(home.SpecPath(spec.Name), spec.ToJson());
         Console.WriteLine($"submitted job '{spec.Name}' to {home.Root}");
