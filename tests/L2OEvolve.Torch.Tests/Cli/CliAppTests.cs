@@ -10,6 +10,7 @@ public class CliAppTests
     [TestCase("status")]
     [TestCase("stop")]
     [TestCase("result")]
+    [TestCase("resume")]
     [TestCase("daemon")]
     public void RunAsync_UnknownOption_ExitsWithTheBadInputCodeNamingTheOption(string verb)
     {
