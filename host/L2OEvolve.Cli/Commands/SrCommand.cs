@@ -53,16 +53,8 @@ internal static class SrCommand
     private static int Run(Args a, CancellationToken ct)
     {
         if (a.Threads < 1) throw new InputException($"--threads must be at least 1, got {a.Threads}");
-        var grammar = GrammarJson.Load(a.Grammar);
-        var problem = RegressionData.Load(a.Data, a.Target, a.Features, a.DropNonFinite);
+        var (grammar, problem, warm) = LoadInputs(a.Grammar, a.Data, a.Target, a.Features, a.DropNonFinite, a.WarmStart, "--warm-start");
         var termination = Termination(a, problem.Fitness.BaselineLoss);
-        grammar = grammar.BindFeatures(problem.Features);
-        var warm = a.WarmStart.Select(text => ParseEquation(text, "--warm-start")).ToList();
-        foreach (var w in warm)
-        {
-            var faults = grammar.Violations(w);
-            if (faults.Count > 0) throw new InputException($"warm-start equation '{w}' does not fit grammar '{grammar.Name}': {string.Join("; ", faults)}");
-        }
 
         var defaults = SearchSettings.Default(a.Seed);
         var settings = defaults with
@@ -112,6 +104,24 @@ internal static class SrCommand
         Console.WriteLine($"chosen   {Line(chosen, problem.Fitness)}");
         Console.WriteLine($"accurate {Line(best, problem.Fitness)}");
         return 0;
+    }
+
+    /// <summary>
+    /// Loads what an sr run (or an sr job) searches with: the grammar bound to the data's features, the data, and the
+    /// warm-start equations, each checked against the grammar. Faults name the file (or <paramref name="warmWhat"/>).
+    /// </summary>
+    internal static (Grammar Grammar, RegressionData Problem, IReadOnlyList<Expr> Warm) LoadInputs(string grammarPath, string dataPath,
+        string? target, IReadOnlyList<string>? features, bool dropNonFinite, IEnumerable<string> warmStart, string warmWhat)
+    {
+        var grammar = GrammarJson.Load(grammarPath);
+        var problem = RegressionData.Load(dataPath, target, features, dropNonFinite);
+        try { grammar = grammar.BindFeatures(problem.Features); }
+        catch (InputException e) when (e.File is null) { throw e.InFile(grammarPath, "$.features"); }
+        var warm = warmStart.Select(text => ParseEquation(text, warmWhat)).ToList();
+        foreach (var w in warm)
+            if (grammar.Violations(w) is { Count: > 0 } faults)
+                throw new InputException($"equation '{w}' does not fit grammar '{grammar.Name}' ({grammarPath}): {string.Join("; ", faults)}", location: warmWhat);
+        return (grammar, problem, warm);
     }
 
     // For the report, members are simplified (constant folding; the value is unchanged on finite inputs, so -(0.01) * g0

@@ -103,6 +103,8 @@ public static class StatusCommand
         if (b.Generations is { } g) parts.Add($"{g} generations");
         if (b.Seconds is { } s) parts.Add(Durations.Format(s));
         if (b.Evaluations is { } n) parts.Add($"{n} evaluations");
+        if (b.TargetLoss is { } l) parts.Add($"loss <= {l.ToString("G6", CultureInfo.InvariantCulture)}");
+        if (b.TargetR2 is { } r2) parts.Add($"R2 >= {r2.ToString("G6", CultureInfo.InvariantCulture)}");
         return parts.Count == 0 ? "none (runs until stopped)" : string.Join(", ", parts);
     }
 
