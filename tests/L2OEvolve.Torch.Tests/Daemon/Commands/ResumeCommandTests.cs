@@ -13,24 +13,18 @@ public class ResumeCommandTests
     private static JobRunner Runner(JobHome home, ChainJobFactory factory) =>
         new(home, new JobFactories([factory]), new DaemonOptions { Home = home.Root, CheckpointEveryGenerations = 5, KeepCheckpoints = 3 }, NullLogger.Instance);
 
-    private static ulong ChainValue(JobHome home, string name) =>
-        new ChainJobFactory().Prepare(home.ReadSpec(name).Spec!)
-            .Resume(home.Checkpoints(name, 3).LoadNewestValid().Envelope!.State) is ChainJob j ? j.Value : 0;
-
-    private static void Submit(JobHome home, JobSpec spec) => home.WriteAtomically(home.SpecPath(spec.Name), spec.ToJson());
-
     [Test]
     public async Task Resume_StoppedJob_CarriesOnFromItsCheckpointToTheUninterruptedResult()
     {
         using var straightDir = new TempDir();
         var straightHome = Home(straightDir);
-        Submit(straightHome, Specs.Chain(straightDir, "a", 20));
+        Specs.Submit(straightHome, Specs.Chain(straightDir, "a", 20));
         await Runner(straightHome, new ChainJobFactory()).RunAsync("a", CancellationToken.None);
 
         using var dir = new TempDir();
         var home = Home(dir);
         var stopping = new ChainJobFactory { BeforeStep = (g, _) => { if (g == 7) File.WriteAllText(home.StopPath("a"), "now"); } };
-        Submit(home, Specs.Chain(dir, "a", 20));
+        Specs.Submit(home, Specs.Chain(dir, "a", 20));
         await Runner(home, stopping).RunAsync("a", CancellationToken.None);
         Assert.That(home.ReadStatus("a").State, Is.EqualTo(JobState.Stopped));
 
@@ -41,7 +35,7 @@ public class ResumeCommandTests
         await Runner(home, new ChainJobFactory()).RunAsync("a", CancellationToken.None);
         Assert.That(home.ReadStatus("a").State, Is.EqualTo(JobState.Finished));
         Assert.That(home.ReadStatus("a").Generation, Is.EqualTo(20));
-        Assert.That(ChainValue(home, "a"), Is.EqualTo(ChainValue(straightHome, "a")));
+        Assert.That(Specs.ChainValue(home, "a"), Is.EqualTo(Specs.ChainValue(straightHome, "a")));
     }
 
     [Test]
@@ -49,7 +43,7 @@ public class ResumeCommandTests
     {
         using var dir = new TempDir();
         var home = Home(dir);
-        Submit(home, Specs.Chain(dir, "a", 20));
+        Specs.Submit(home, Specs.Chain(dir, "a", 20));
         home.WriteStatus("a", JobStatus.Initial with { State = JobState.Running });
         File.WriteAllText(home.StopPath("a"), "now");
 
@@ -65,7 +59,7 @@ public class ResumeCommandTests
     {
         using var dir = new TempDir();
         var home = Home(dir);
-        Submit(home, Specs.Chain(dir, "a", 20));
+        Specs.Submit(home, Specs.Chain(dir, "a", 20));
         var before = JobStatus.Initial with { State = state, Generation = 20 };
         home.WriteStatus("a", before);
 
