@@ -21,6 +21,9 @@ internal static class CommandErrors
         catch (UnauthorizedAccessException ex) { return Fail(ex.Message); }
     }
 
+    /// <summary>Runs a synchronous verb body under the same rules as <see cref="Guard(Func{Task{int}})"/>.</summary>
+    public static int Guard(Func<int> body) => Guard(() => Task.FromResult(body())).GetAwaiter().GetResult();
+
     /// <summary>Prints <paramref name="message"/> as an error and returns the bad-input exit code.</summary>
     public static int Fail(string message)
     {

@@ -10,7 +10,7 @@ public static class ResultCommand
         var home = JobCommandHelpers.HomeOption();
         var name = new Argument<string>("name") { Description = "The job." };
         var cmd = new Command("result", "Print a job's hall of fame (as of its newest checkpoint while it runs).") { home, name };
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => CommandErrors.Guard(() =>
         {
             var h = JobCommandHelpers.OpenHome(parse.GetValue(home)!);
             string job = parse.GetValue(name)!;
@@ -25,7 +25,7 @@ public static class ResultCommand
                 Console.Error.WriteLine($"note: job '{job}' is {status.State.ToString().ToLowerInvariant()}; this is its latest reported hall of fame (refreshed at checkpoints, at most every 30 s)");
             Console.Write(File.ReadAllText(h.ResultPath(job)));
             return 0;
-        });
+        }));
         return cmd;
     }
 }

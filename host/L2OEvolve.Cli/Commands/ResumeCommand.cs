@@ -11,7 +11,7 @@ public static class ResumeCommand
         var home = JobCommandHelpers.HomeOption();
         var name = new Argument<string>("name") { Description = "The stopped job." };
         var cmd = new Command("resume", "Resume a stopped job: the daemon carries it on from its last checkpoint.") { home, name };
-        cmd.SetAction(parse => Resume(JobCommandHelpers.OpenHome(parse.GetValue(home)!), parse.GetValue(name)!));
+        cmd.SetAction(parse => CommandErrors.Guard(() => Resume(JobCommandHelpers.OpenHome(parse.GetValue(home)!), parse.GetValue(name)!)));
         return cmd;
     }
 

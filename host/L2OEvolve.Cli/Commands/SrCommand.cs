@@ -53,8 +53,15 @@ internal static class SrCommand
     private static int Run(Args a, CancellationToken ct)
     {
         if (a.Threads < 1) throw new InputException($"--threads must be at least 1, got {a.Threads}");
+        if (a.Islands is < 1) throw new InputException($"--islands must be at least 1, got {a.Islands}");
+        if (a.Population is < 2) throw new InputException($"--population must be at least 2, got {a.Population}");
+        if (a.BatchRows < 0) throw new InputException($"--batch-rows must be ≥ 0, got {a.BatchRows}");
         var (grammar, problem, warm) = LoadInputs(a.Grammar, a.Data, a.Target, a.Features, a.DropNonFinite, a.WarmStart, "--warm-start");
         var termination = Termination(a, problem.Fitness.BaselineLoss);
+        // The output directory is made before the search, so a bad --out fails now rather than after the whole budget.
+        if (File.Exists(a.Out)) throw new InputException("a file, not a directory", a.Out, "--out");
+        try { Directory.CreateDirectory(a.Out); }
+        catch (IOException e) { throw new InputException($"cannot create the directory: {e.Message}", a.Out, "--out"); }
 
         var defaults = SearchSettings.Default(a.Seed);
         var settings = defaults with
@@ -66,7 +73,6 @@ internal static class SrCommand
                 OffspringPerGeneration = Math.Max(1, (a.Population ?? defaults.Population.Size) / 4),
             },
         };
-        if (a.BatchRows < 0) throw new InputException($"--batch-rows must be ≥ 0, got {a.BatchRows}");
         var full = problem.Fitness;
         var selecting = full.Subsample(a.BatchRows);
         var ctx = Context(settings, grammar, selecting, a.Threads);
@@ -85,7 +91,6 @@ internal static class SrCommand
         }, ct);
         double seconds = clock.Elapsed.TotalSeconds;
 
-        Directory.CreateDirectory(a.Out);
         var hallOfFame = Report(state.HallOfFame, full, grammar);
         var front = hallOfFame.ParetoFront();
         File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.csv"), HallOfFameCsv(front, problem.Fitness));
@@ -193,10 +198,10 @@ internal static class SrCommand
         var parts = new List<ITermination>();
         if (a.Time is not null) parts.Add(new TimeTermination(ParseDuration(a.Time)));
         if (a.Generations is { } g) parts.Add(g >= 0 ? new GenerationTermination(g) : throw new InputException($"--generations must be ≥ 0, got {g}"));
-        if (a.Evaluations is { } e) parts.Add(new EvaluationTermination(e));
+        if (a.Evaluations is { } e) parts.Add(e > 0 ? new EvaluationTermination(e) : throw new InputException($"--evaluations must be positive, got {e}"));
         if (parts.Count == 0) parts.Add(new TimeTermination(TimeSpan.FromSeconds(60)));
-        if (a.TargetLoss is { } l) parts.Add(new TargetLossTermination(l));
-        if (a.TargetR2 is { } r2) parts.Add(new TargetLossTermination((1 - r2) * baseline));
+        if (a.TargetLoss is { } l) parts.Add(!double.IsNaN(l) ? new TargetLossTermination(l) : throw new InputException("--target-loss must be a number, got NaN"));
+        if (a.TargetR2 is { } r2) parts.Add(r2 <= 1 ? new TargetLossTermination((1 - r2) * baseline) : throw new InputException($"--target-r2 must be a number at most 1, got {r2}"));
         return parts.Count == 1 ? parts[0] : new OrTermination([.. parts]);
     }
 

@@ -14,7 +14,7 @@ public static class StatusCommand
         var home = JobCommandHelpers.HomeOption();
         var name = new Argument<string?>("name") { Description = "Show this job in detail.", Arity = ArgumentArity.ZeroOrOne };
         var cmd = new Command("status", "Show the state and progress of the jobs in a daemon's home.") { home, name };
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => CommandErrors.Guard(() =>
         {
             var h = JobCommandHelpers.OpenHome(parse.GetValue(home)!);
             bool daemonRunning = DaemonLock.IsHeld(h.Root);
@@ -26,7 +26,7 @@ public static class StatusCommand
             }
             Console.Write(Table(h, daemonRunning));
             return 0;
-        });
+        }));
         return cmd;
     }
 

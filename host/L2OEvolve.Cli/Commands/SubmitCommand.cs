@@ -49,7 +49,7 @@ public static class SubmitCommand
             home, name, kind, data, target, features, grammar, time, generations, evaluations, targetLoss, targetR2, seed, threads,
             islands, population, warm, batchRows, dropNonFinite, settings,
         };
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => CommandErrors.Guard(() =>
         {
             var errors = new List<string>();
             double? seconds = null;
@@ -74,8 +74,8 @@ public static class SubmitCommand
                 Path.GetFullPath(parse.GetValue(data)!), parse.GetValue(target), featureList, Path.GetFullPath(parse.GetValue(grammar)!),
                 new JobBudget(parse.GetValue(generations), seconds, parse.GetValue(evaluations), parse.GetValue(targetLoss), parse.GetValue(targetR2)),
                 parse.GetValue(seed), parse.GetValue(threads), map.ToImmutable(), [.. parse.GetValue(warm) ?? []], parse.GetValue(dropNonFinite));
-            return Submit(JobCommandHelpers.OpenHome(parse.GetValue(home)!), spec, new JobFactories(kinds), errors);
-        });
+            return Submit(JobCommandHelpers.OpenHome(parse.GetValue(home)!, create: true), spec, new JobFactories(kinds), errors);
+        }));
         return cmd;
     }
 

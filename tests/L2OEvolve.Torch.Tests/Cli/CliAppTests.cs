@@ -41,6 +41,18 @@ public class CliAppTests
         Assert.That(input.Err, Does.Contain("a.csv"));
     }
 
+    [TestCase("--generations", "abc", "as an integer")]
+    [TestCase("--seed", "-1", "as a non-negative integer")]
+    [TestCase("--target-r2", "high", "as a number")]
+    public void RunAsync_UnparsableValue_SaysWhatKindOfValueItWanted(string option, string value, string wanted)
+    {
+        using var cli = new CliRunner();
+        var (data, grammar) = cli.ProductProblem();
+        var (code, _, stderr) = cli.Run("sr", "--data", data, "--grammar", grammar, "--out", cli.PathOf("o"), option, value);
+        Assert.That(code, Is.EqualTo(CommandErrors.BadInput));
+        Assert.That(stderr, Does.Contain($"'{value}' for option '{option}' {wanted}").And.Not.Contain("System."));
+    }
+
     [Test]
     public void RunAsync_Help_ExitsZero()
     {

@@ -29,4 +29,33 @@ public class SubmitCommandTests
         Assert.That(stderr, Does.Contain("--target-r2: must be a number at most 1"));
         Assert.That(Directory.Exists(cli.PathOf("home")), Is.False, "nothing is written for a rejected job");
     }
+
+    [TestCase("submit")]
+    [TestCase("status")]
+    [TestCase("daemon")]
+    public void JobVerbs_HomeIsAFile_ClearErrorAndTheFileIsLeftAlone(string verb)
+    {
+        using var cli = new CliRunner();
+        var (data, grammar) = cli.ProductProblem();
+        string before = File.ReadAllText(data);
+        string[] args = verb == "submit" ? ["submit", "--home", data, "--name", "j", "--data", data, "--grammar", grammar] : [verb, "--home", data];
+        var (code, _, stderr) = cli.Run(args);
+        Assert.That(code, Is.EqualTo(CommandErrors.BadInput));
+        Assert.That(stderr, Does.Contain("--home").And.Contain("a file, not a directory").And.Not.Contain("   at "));
+        Assert.That(File.ReadAllText(data), Is.EqualTo(before));
+    }
+
+    [TestCase("status")]
+    [TestCase("stop")]
+    [TestCase("result")]
+    [TestCase("resume")]
+    public void ReadingVerbs_MissingHome_ClearErrorAndNothingCreated(string verb)
+    {
+        using var cli = new CliRunner();
+        string[] args = verb == "status" ? [verb, "--home", cli.PathOf("nohome")] : [verb, "--home", cli.PathOf("nohome"), "j"];
+        var (code, _, stderr) = cli.Run(args);
+        Assert.That(code, Is.EqualTo(CommandErrors.BadInput));
+        Assert.That(stderr, Does.StartWith($"error: {cli.PathOf("nohome")}: --home: no such directory"));
+        Assert.That(Directory.Exists(cli.PathOf("nohome")), Is.False);
+    }
 }
