@@ -11,7 +11,7 @@ internal static class CommandErrors
     /// </summary>
     public const int BadInput = 2;
 
-    /// <summary>Runs <paramref name="body"/>; input faults become "error: ..." on stderr and exit code 2.</summary>
+    /// <summary>Runs <paramref name="body"/>; input faults become "error: ..." on stderr and exit code 2, other I/O failures exit 1.</summary>
     public static async Task<int> Guard(Func<Task<int>> body)
     {
         try { return await body(); }
@@ -19,6 +19,12 @@ internal static class CommandErrors
         catch (FileNotFoundException ex) { return Fail($"{ex.FileName}: file not found"); }
         catch (DirectoryNotFoundException ex) { return Fail(ex.Message); }
         catch (UnauthorizedAccessException ex) { return Fail(ex.Message); }
+        catch (IOException ex)
+        {
+            // Not the user's input (a full disk, a vanished mount), but still one line rather than a stack trace.
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return 1;
+        }
     }
 
     /// <summary>Runs a synchronous verb body under the same rules as <see cref="Guard(Func{Task{int}})"/>.</summary>

@@ -18,7 +18,8 @@ public static class ResultCommand
             var status = h.ReadStatus(job);
             if (!File.Exists(h.ResultPath(job)))
             {
-                Console.Error.WriteLine($"error: job '{job}' has no result yet (state {status.State.ToString().ToLowerInvariant()}, generation {status.Generation})");
+                Console.Error.WriteLine($"error: job '{job}' has no result yet (state {status.State.ToString().ToLowerInvariant()}, generation {status.Generation}" +
+                    (status.Message is { } why ? $": {why})" : ")"));
                 return 1;
             }
             if (status.State != Jobs.JobState.Finished)

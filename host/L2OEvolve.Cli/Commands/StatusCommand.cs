@@ -37,8 +37,10 @@ public static class StatusCommand
         foreach (var name in home.JobNames())
         {
             var s = home.ReadStatus(name);
-            var (spec, _) = home.ReadSpec(name);
-            rows.Add([name, StateText(s, daemonRunning), s.Generation.ToString(CultureInfo.InvariantCulture),
+            var (spec, faults) = home.ReadSpec(name);
+            // A malformed job file is failed by the daemon when it meets it; say so before that happens.
+            string state = faults.Count > 0 && !s.IsTerminal ? "malformed" : StateText(s, daemonRunning);
+            rows.Add([name, state, s.Generation.ToString(CultureInfo.InvariantCulture),
                 s.Evaluations.ToString(CultureInfo.InvariantCulture), FewComplexities(s.Front), Durations.Format(s.ElapsedSeconds),
                 spec is null ? "-" : Eta(spec.Budget, s)]);
         }

@@ -143,7 +143,7 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
                     var report = Compatibility.Check(SearchSettingsCodec.Deserialize(Convert.FromBase64String(old)), context.Settings);
                     changed.AddRange(report.Incompatible.Select(f => "settings." + f));
                 }
-                catch (Exception e) when (e is FormatException)
+                catch (FormatException)
                 {
                     changed.Add("settings");
                 }
