@@ -15,34 +15,21 @@ internal static class SrCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "Dataset: .csv with a header, .npy (+ sidecar naming columns), or a trajectory .npy", Required = true };
-        var target = new Option<string?>("--target") { Description = "Target column (default: the last column)" };
-        var features = new Option<string?>("--features") { Description = "Comma-separated feature columns (default: all but the target)" };
-        var grammar = new Option<string>("--grammar") { Description = "Grammar file (grammars/*.json)", Required = true };
+        var o = new SearchOptions();
         var time = new Option<string?>("--time") { Description = "Time budget, e.g. 60s, 2m, 1h (default 60s unless --generations or --evaluations is given)" };
         var generations = new Option<int?>("--generations") { Description = "Stop after this many generations" };
-        var evaluations = new Option<long?>("--evaluations") { Description = "Stop after this many candidate evaluations" };
-        var targetLoss = new Option<double?>("--target-loss") { Description = "Stop once the best loss is at or below this" };
-        var targetR2 = new Option<double?>("--target-r2") { Description = "Stop once the best R2 is at or above this" };
-        var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed, same result for any --threads)", DefaultValueFactory = _ => 0UL };
         var threads = new Option<int>("--threads") { Description = "Worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var islands = new Option<int?>("--islands") { Description = "Island populations (default 8)" };
-        var population = new Option<int?>("--population") { Description = "Members per island (default 64)" };
-        var warm = new Option<string[]>("--warm-start") { Description = "An equation to seed the populations with (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var batchRows = new Option<int>("--batch-rows") { Description = "Select on a fixed strided subset of this many rows (0 = all); the hall of fame is rescored on all rows", DefaultValueFactory = _ => 2000 };
-        var dropNonFinite = new Option<bool>("--drop-nonfinite") { Description = "Drop rows with NaN/Inf instead of failing" };
         var quiet = new Option<bool>("--quiet") { Description = "No live progress lines" };
         var @out = new Option<string>("--out") { Description = "Output directory (hall_of_fame.csv, hall_of_fame.tex, state.msgpack)", Required = true };
 
-        var cmd = new Command("sr", "Symbolic regression: evolve formulas for a target under a grammar.")
-        {
-            data, target, features, grammar, time, generations, evaluations, targetLoss, targetR2, seed, threads, islands, population, warm, batchRows, dropNonFinite, quiet, @out,
-        };
+        var cmd = new Command("sr", "Symbolic regression: evolve formulas for a target under a grammar.");
+        foreach (var option in o.All().Concat([time, generations, threads, quiet, @out])) cmd.Options.Add(option);
         cmd.SetAction((parse, ct) => CommandErrors.Guard(() => Task.FromResult(Run(new Args(
-            parse.GetValue(data)!, parse.GetValue(target), RegressionData.ParseList(parse.GetValue(features)), parse.GetValue(grammar)!,
-            parse.GetValue(time), parse.GetValue(generations), parse.GetValue(evaluations), parse.GetValue(targetLoss), parse.GetValue(targetR2),
-            parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(islands), parse.GetValue(population),
-            parse.GetValue(warm) ?? [], parse.GetValue(batchRows), parse.GetValue(dropNonFinite), parse.GetValue(quiet), parse.GetValue(@out)!), ct))));
+            parse.GetValue(o.Data)!, parse.GetValue(o.Target), RegressionData.ParseList(parse.GetValue(o.Features)), parse.GetValue(o.Grammar)!,
+            parse.GetValue(time), parse.GetValue(generations), parse.GetValue(o.Evaluations), parse.GetValue(o.TargetLoss), parse.GetValue(o.TargetR2),
+            parse.GetValue(o.Seed), parse.GetValue(threads), parse.GetValue(o.Islands), parse.GetValue(o.Population),
+            parse.GetValue(o.WarmStart) ?? [], parse.GetValue(o.BatchRows) ?? Jobs.SrJobFactory.DefaultBatchRows, parse.GetValue(o.DropNonFinite),
+            parse.GetValue(quiet), parse.GetValue(@out)!), ct))));
         return cmd;
     }
 
