@@ -75,7 +75,7 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
         }
         foreach (var text in spec.WarmStart)
         {
-            try { SrCommand.ParseEquation(text, "warm-start equation"); }
+            try { SrCommand.ParseEquation(text, "equation"); }
             catch (InputException e) { faults.Add(new("", "warmStart", e.Message)); }
         }
         return faults;
