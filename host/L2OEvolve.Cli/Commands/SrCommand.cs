@@ -51,15 +51,14 @@ internal static class SrCommand
         catch (IOException e) { throw new InputException($"cannot create the directory: {e.Message}", a.Out, "--out"); }
 
         var defaults = SearchSettings.Default(a.Seed);
-        var settings = defaults with
+        var settings = WithQuarterOffspring(defaults with
         {
             Population = defaults.Population with
             {
                 Islands = a.Islands ?? defaults.Population.Islands,
                 Size = a.Population ?? defaults.Population.Size,
-                OffspringPerGeneration = Math.Max(1, (a.Population ?? defaults.Population.Size) / 4),
             },
-        };
+        });
         var full = problem.Fitness;
         var selecting = full.Subsample(a.BatchRows);
         var ctx = Context(settings, grammar, selecting, a.Threads);
@@ -139,6 +138,10 @@ internal static class SrCommand
 
     private static Individual Scored(Individual m, Expr tree, double loss, Grammar grammar) =>
         m with { Tree = tree, Loss = loss, Complexity = tree.Complexity(grammar), Objectives = [loss] };
+
+    /// <summary>sr's choice of offspring per generation: a quarter of the island size (shared with sr jobs).</summary>
+    internal static SearchSettings WithQuarterOffspring(SearchSettings s) =>
+        s with { Population = s.Population with { OffspringPerGeneration = Math.Max(1, s.Population.Size / 4) } };
 
     /// <summary>The search context of an sr run (shared with the daemon's sr jobs, so both evolve identically).</summary>
     internal static SearchContext Context(SearchSettings settings, Grammar grammar, MseFitness selecting, int threads) =>

@@ -89,9 +89,7 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
     {
         var s = spec.Settings.Where(kv => kv.Key != BatchRowsKey)
             .Aggregate(SearchSettings.Default(spec.Seed), (s, kv) => Knobs[kv.Key](s, kv.Value));
-        return spec.Settings.ContainsKey("offspring")
-            ? s
-            : s with { Population = s.Population with { OffspringPerGeneration = Math.Max(1, s.Population.Size / 4) } };
+        return spec.Settings.ContainsKey("offspring") ? s : SrCommand.WithQuarterOffspring(s);
     }
 
     /// <summary>Loads the job's inputs and builds the search context exactly as <c>sr</c> does for the same options.</summary>
