@@ -18,6 +18,9 @@ public static class CliApp
     {
         yield return Commands_.Version();
         yield return L2OEvolve.Cli.Commands.EvalCommand.Create();
+        yield return L2OEvolve.Cli.Commands.SrCommand.Create();
+        yield return L2OEvolve.Cli.Commands.ScoreCommand.Create();
+        yield return L2OEvolve.Cli.Commands.SanityDataCommand.Create();
         yield return L2OEvolve.Cli.Commands.TeacherCommand.Create();
     }
 
