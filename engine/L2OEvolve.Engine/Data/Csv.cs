@@ -35,7 +35,8 @@ internal static class Csv
             for (int j = 0; j < fields.Length; j++)
             {
                 if (!TryParse(fields[j], out float v))
-                    throw new InputException($"'{fields[j].Trim()}' in column '{names[j]}' is not a number", path, $"line {lineNo}");
+                    throw new InputException($"'{fields[j].Trim()}' in column '{names[j]}' is not a number" +
+                        (fields[j].IndexOfAny([';', '\t']) >= 0 ? " (fields are separated by commas only)" : ""), path, $"line {lineNo}");
                 columns[j].Add(v);
             }
         }

@@ -20,27 +20,36 @@ public sealed record DataSidecar(string Kind, ImmutableArray<string> Columns)
     public static string PathFor(string dataPath) => dataPath + ".json";
 
     /// <summary>Finds and reads the sidecar of <paramref name="dataPath"/>, or returns null when there is none.</summary>
-    public static DataSidecar? TryLoad(string dataPath)
+    public static DataSidecar? TryLoad(string dataPath) => Find(dataPath) is { } found ? Load(found) : null;
+
+    /// <summary>The sidecar file of <paramref name="dataPath"/> (<c>data.npy.json</c>, else <c>data.json</c>), or null.</summary>
+    public static string? Find(string dataPath)
     {
         string primary = PathFor(dataPath);
         string secondary = Path.ChangeExtension(dataPath, ".json");
-        string? found = File.Exists(primary) ? primary : File.Exists(secondary) && secondary != dataPath ? secondary : null;
-        return found is null ? null : Load(found);
+        return File.Exists(primary) ? primary : File.Exists(secondary) && secondary != dataPath ? secondary : null;
+    }
+
+    /// <summary>
+    /// The column names of the <c>.npy</c> at <paramref name="dataPath"/>, whose column axis has <paramref name="width"/>
+    /// slices: its sidecar's, checked against <paramref name="kind"/> and the width, or <paramref name="defaults"/> when
+    /// it has none. A misfit is an <see cref="InputException"/> on the data file that also names the sidecar.
+    /// </summary>
+    internal static ImmutableArray<string> ColumnsFor(string dataPath, string kind, int width, Func<ImmutableArray<string>> defaults,
+        Func<string, string> kindFault, Func<int, string> countFault)
+    {
+        if (Find(dataPath) is not { } file) return defaults();
+        var sidecar = Load(file);
+        string where = "sidecar " + Path.GetFileName(file);
+        if (sidecar.Kind != kind) throw new InputException(kindFault(sidecar.Kind), dataPath, where);
+        if (sidecar.Columns.Length != width) throw new InputException(countFault(sidecar.Columns.Length), dataPath, where);
+        return sidecar.Columns;
     }
 
     /// <summary>Reads a sidecar file; throws <see cref="InputException"/> naming the file and fault.</summary>
     public static DataSidecar Load(string path)
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new InputException("malformed JSON", path, $"line {(e.LineNumber ?? 0) + 1}, column {(e.BytePositionInLine ?? 0) + 1}");
-        }
-        using (doc)
+        using (var doc = JsonInput.Parse(File.ReadAllText(path), path))
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new InputException("expected a JSON object", path, "$");

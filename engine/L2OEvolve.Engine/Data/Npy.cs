@@ -65,9 +65,15 @@ public static partial class Npy
             throw new InputException("Fortran-order arrays are not supported; save with np.ascontiguousarray(a) first", name, "header");
         var shape = ParseShape(header, name);
 
+        // Saturating product: three large dimensions would overflow a long and wrap to a small, loadable count.
         long count = 1;
-        foreach (int d in shape) count *= d;
-        if (count > Array.MaxLength) throw new InputException($"array of {count} values is too large to load", name, "header");
+        foreach (int d in shape) count = Math.Min(count * d, (long)Array.MaxLength + 1);
+        if (count > Array.MaxLength) throw new InputException($"shape ({string.Join(", ", shape)}) is too large to load", name, "header");
+        // A corrupt header on a short file should be reported as such, not by allocating gigabytes first.
+        if (stream.CanSeek && stream.Length - stream.Position < count * itemSize)
+            throw new InputException(
+                $"truncated: the header promises {count} values ({count * itemSize} bytes) but only {stream.Length - stream.Position} bytes of data follow",
+                name, "data");
         var data = new float[count];
         var buffer = new byte[1 << 16];
         long index = 0;

@@ -70,17 +70,10 @@ public sealed record RowDataset
             throw new InputException($"expected a 1-D or 2-D array, got shape {Shape(array)}", path);
         int n = array.Shape[0];
         int width = array.Shape.Length == 2 ? array.Shape[1] : 1;
-        var sidecar = DataSidecar.TryLoad(path);
-        ImmutableArray<string> columnNames;
-        if (sidecar is null) columnNames = Enumerable.Range(0, width).Select(j => "x" + j.ToString(CultureInfo.InvariantCulture)).ToImmutableArray();
-        else
-        {
-            if (sidecar.Kind != DataSidecar.RowsKind)
-                throw new InputException($"the sidecar says kind '{sidecar.Kind}' but the array {Shape(array)} is a table", path);
-            if (sidecar.Columns.Length != width)
-                throw new InputException($"the sidecar names {sidecar.Columns.Length} columns but the array has {width}", path);
-            columnNames = sidecar.Columns;
-        }
+        var columnNames = DataSidecar.ColumnsFor(path, DataSidecar.RowsKind, width,
+            () => Enumerable.Range(0, width).Select(j => "x" + j.ToString(CultureInfo.InvariantCulture)).ToImmutableArray(),
+            kind => $"the sidecar says kind '{kind}' but the array {Shape(array)} is a table",
+            count => $"the sidecar names {count} columns but the array has {width}");
         var cols = new float[width][];
         for (int j = 0; j < width; j++) cols[j] = new float[n];
         var data = array.Data;
@@ -129,6 +122,9 @@ public sealed record RowDataset
                 $"{bad} of {Rows} rows have NaN or Inf in the selected columns (first: row {first + 1}); " +
                 "use --drop-nonfinite to drop them");
         }
+        // An empty selection would score every equation as a perfect fit (MSE 0 over no rows).
+        if (kept == 0)
+            throw new InputException(Rows == 0 ? "the dataset has no rows" : $"all {Rows} rows have NaN or Inf in the selected columns; no rows are left");
         float[] Pick(float[] column) => bad == 0 ? column : column.Where((_, i) => keep[i]).ToArray();
         return new RowSelection(indices.Select(j => Pick(Columns[j])).ToArray(), Pick(Columns[t]), names, target, bad);
     }

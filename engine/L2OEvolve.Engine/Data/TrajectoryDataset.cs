@@ -67,18 +67,10 @@ public sealed record TrajectoryDataset
             throw new InputException($"expected a 3-D array [coordinates, steps, features + 1], got shape ({string.Join(", ", array.Shape)})", path);
         int c = array.Shape[0], s = array.Shape[1], width = array.Shape[2];
         if (width < 2) throw new InputException($"the last axis has {width} slice(s); it needs at least one feature and the target", path);
-        var sidecar = DataSidecar.TryLoad(path);
-        ImmutableArray<string> names;
-        if (sidecar is null)
-            names = Enumerable.Range(0, width - 1).Select(f => "x" + f.ToString(CultureInfo.InvariantCulture)).Append("y").ToImmutableArray();
-        else
-        {
-            if (sidecar.Kind != DataSidecar.TrajectoryKind)
-                throw new InputException($"the sidecar says kind '{sidecar.Kind}' but the array is 3-D; expected \"kind\": \"trajectory\"", path);
-            if (sidecar.Columns.Length != width)
-                throw new InputException($"the sidecar names {sidecar.Columns.Length} columns but the last axis has {width} (features + target)", path);
-            names = sidecar.Columns;
-        }
+        var names = DataSidecar.ColumnsFor(path, DataSidecar.TrajectoryKind, width,
+            () => Enumerable.Range(0, width - 1).Select(f => "x" + f.ToString(CultureInfo.InvariantCulture)).Append("y").ToImmutableArray(),
+            kind => $"the sidecar says kind '{kind}' but the array is 3-D; expected \"kind\": \"trajectory\"",
+            count => $"the sidecar names {count} columns but the last axis has {width} (features + target)");
 
         var data = array.Data;
         var keep = new List<int>(c);
@@ -93,6 +85,8 @@ public sealed record TrajectoryDataset
         if (bad > 0 && !dropNonFinite)
             throw new InputException($"{bad} of {c} coordinates contain NaN or Inf (first: coordinate {Enumerable.Range(0, c).Except(keep).First()}); " +
                 "use --drop-nonfinite to drop them", path);
+        if (keep.Count == 0 || s == 0)
+            throw new InputException(c == 0 || s == 0 ? $"the array ({string.Join(", ", array.Shape)}) is empty" : $"all {c} coordinates contain NaN or Inf; none are left", path);
 
         int kc = keep.Count;
         var columns = new float[width][];

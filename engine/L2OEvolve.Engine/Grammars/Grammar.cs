@@ -59,9 +59,13 @@ public sealed record Grammar(
         var missing = Features.Where(f => !available.Contains(f)).ToList();
         if (missing.Count > 0)
             throw new InputException(
-                $"grammar '{Name}' needs feature(s) {string.Join(", ", missing)} which the data lacks (it has {string.Join(", ", columns)})");
+                $"grammar '{Name}' needs feature(s) {Abbreviate(missing)} which the data lacks (it has {Abbreviate(columns)})");
         return this;
     }
+
+    // paper-rp alone has 80 features: a full list would bury the message.
+    private static string Abbreviate(IReadOnlyList<string> names) =>
+        names.Count <= 12 ? string.Join(", ", names) : $"{string.Join(", ", names.Take(10))}, ... ({names.Count} in all)";
 
     /// <summary>
     /// The ways <paramref name="expr"/> breaks this grammar (empty when it conforms): operators or features the

@@ -22,12 +22,6 @@ public static partial class GrammarJson
     /// <summary>The <c>features</c> value that binds a grammar's features to the dataset's columns at run time.</summary>
     public const string FromData = "from-data";
 
-    private static readonly JsonDocumentOptions DocumentOptions = new()
-    {
-        CommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-    };
-
     /// <summary>Loads and validates a grammar file; throws <see cref="InputException"/> naming the file, place and fault.</summary>
     public static Grammar Load(string path)
     {
@@ -39,26 +33,14 @@ public static partial class GrammarJson
     /// is used when the JSON has no <c>name</c>.</summary>
     public static Grammar Parse(string json, string? file = null, string defaultName = "grammar")
     {
-        JsonDocument doc;
+        using var doc = JsonInput.Parse(json, file);
         try
         {
-            doc = JsonDocument.Parse(json, DocumentOptions);
+            return Read(doc.RootElement, defaultName);
         }
-        catch (JsonException e)
+        catch (GrammarFault f)
         {
-            string where = e.LineNumber is { } line ? $"line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : "";
-            throw new InputException($"malformed JSON: {FirstSentence(e.Message)}", file, where);
-        }
-        using (doc)
-        {
-            try
-            {
-                return Read(doc.RootElement, defaultName);
-            }
-            catch (GrammarFault f)
-            {
-                throw new InputException(f.Message, file, f.Path);
-            }
+            throw new InputException(f.Message, file, f.Path);
         }
     }
 
@@ -175,8 +157,9 @@ public static partial class GrammarJson
         var m = FeatureRange().Match(text);
         if (m.Success)
         {
-            int lo = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
-            int hi = int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture);
+            if (!int.TryParse(m.Groups[2].Value, CultureInfo.InvariantCulture, out int lo)
+                || !int.TryParse(m.Groups[3].Value, CultureInfo.InvariantCulture, out int hi))
+                throw new GrammarFault(path, $"range in '{text}' is too long");
             if (lo > hi) throw new GrammarFault(path, $"bad range in '{text}': {lo} > {hi}");
             if (hi - lo >= 10_000) throw new GrammarFault(path, $"range in '{text}' is too long");
             return Enumerable.Range(lo, hi - lo + 1).Select(k => m.Groups[1].Value + k.ToString(CultureInfo.InvariantCulture)).ToArray();
@@ -368,13 +351,6 @@ public static partial class GrammarJson
         JsonValueKind.Array => "a list",
         _ => e.GetRawText(),
     };
-
-    private static string FirstSentence(string message)
-    {
-        // System.Text.Json appends "Path: $ | LineNumber: 3 | BytePositionInLine: 7." which the location already says.
-        int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
-    }
 
     private sealed class GrammarFault(string path, string message) : Exception(message)
     {

@@ -28,6 +28,9 @@ public static class BuiltInOptimizers
         ("torch-adam", new Dictionary<string, double> { ["lr"] = 0.001, ["beta1"] = 0.9, ["beta2"] = 0.999, ["eps"] = 1e-8 }),
     ];
 
+    private static bool IsBuiltInName(string name) =>
+        Catalogue.Any(c => c.Name.Equals(name.Trim(), StringComparison.OrdinalIgnoreCase));
+
     /// <summary>
     /// The factory for a built-in spec, or null when the name is not built in. A bad setting (unknown key, not a
     /// positive number) fails naming it and listing the valid keys.
@@ -36,7 +39,9 @@ public static class BuiltInOptimizers
     {
         NamedSpec parsed;
         try { parsed = NamedSpec.Parse(spec); }
-        catch (ArgumentException) { return null; }
+        // Malformed settings after a built-in name are this resolver's fault to report; after anything else (a path
+        // with a colon in it) they are another resolver's business.
+        catch (ArgumentException) when (!IsBuiltInName(spec.Split(':', 2)[0])) { return null; }
         var entry = Catalogue.FirstOrDefault(c => c.Name == parsed.Key);
         if (entry.Name is null) return null;
         var h = new Dictionary<string, double>(entry.Defaults);
@@ -70,6 +75,7 @@ public static class BuiltInOptimizers
     }
 }
 
+/// <summary>Plain SGD: θ ← θ − lr·g, no state.</summary>
 internal sealed class Sgd(string name, double lr) : IParameterOptimizer
 {
     public string Name => name;
@@ -86,6 +92,7 @@ internal sealed class Sgd(string name, double lr) : IParameterOptimizer
     public void Dispose() { }
 }
 
+/// <summary>torch.optim.SGD with momentum (b ← μb + g), optionally Nesterov's look-ahead; one buffer per parameter.</summary>
 internal sealed class Momentum(string name, double lr, double mu, bool nesterov, IReadOnlyList<long[]> shapes, Device device) : IParameterOptimizer
 {
     private readonly Tensor[] _buffer = BuiltInOptimizers.ZeroState(shapes, device);
@@ -114,6 +121,7 @@ internal sealed class Momentum(string name, double lr, double mu, bool nesterov,
     }
 }
 
+/// <summary>Adam written out with TorchSharp operators, matching torch.optim.Adam; two moments per parameter.</summary>
 internal sealed class Adam(string name, double lr, double beta1, double beta2, double eps, IReadOnlyList<long[]> shapes, Device device) : IParameterOptimizer
 {
     private readonly Tensor[] _m = BuiltInOptimizers.ZeroState(shapes, device);

@@ -105,7 +105,9 @@ public static class PopulationRollout
 
     private static SeedOutcome RunOne(RuleProgram program, IOptimizee problem, int steps, Device device)
     {
-        var ps = problem.InitialParameters().Select(p => p.detach().clone().requires_grad_(true).DetachFromDisposeScope()).ToList();
+        List<Tensor> ps;
+        using (NewDisposeScope())
+            ps = problem.InitialParameters().Select(p => p.detach().clone().requires_grad_(true).DetachFromDisposeScope()).ToList();
         using var opt = new RuleOptimizer("candidate", program, problem.ParameterShapes, device);
         double sum = 0, last = 0;
         int? divergedAt = null;
@@ -135,15 +137,12 @@ public static class PopulationRollout
     {
         int pop = programs.Count, nt = problem.ParameterShapes.Count;
         var numel = problem.ParameterShapes.Select(s => s.Aggregate(1L, (a, b) => a * b)).ToArray();
-        var init = problem.InitialParameters();
-        var stacked = init.Select(t => Stack(t, pop)).ToList();
-        foreach (var t in init) t.Dispose();
+        var stacked = StackInitial(problem, pop);
         var plans = programs.Select(p => p.NewPlan()).ToArray();
         var state = programs.Select(p => numel.Select(n => new float[checked((int)(n * p.StateSlots))]).ToArray()).ToArray();
         var workspace = new float[programs.Max(FusedKernel.WorkspaceFloats)];
-        var sums = new double[pop];
-        var lasts = new double[pop];
-        var divergedAt = new int?[pop];
+        var tally = new LossTally(pop);
+        var divergedAt = tally.DivergedAt;
         var losses = new float[pop];
         try
         {
@@ -155,13 +154,7 @@ public static class PopulationRollout
                 loss.sum().backward();
                 // Straight from the tensor's memory: TensorAccessor copies element by element.
                 MemoryMarshal.Cast<byte, float>(loss.detach().contiguous().bytes).CopyTo(losses);
-                for (int c = 0; c < pop; c++)
-                {
-                    if (divergedAt[c] is not null) continue;
-                    lasts[c] = losses[c];
-                    sums[c] += losses[c];
-                    if (!float.IsFinite(losses[c])) divergedAt[c] = step;
-                }
+                tally.Record(losses, step);
                 for (int k = 0; k < nt; k++)
                 {
                     var grad = stacked[k].grad!;
@@ -191,21 +184,20 @@ public static class PopulationRollout
         {
             foreach (var t in stacked) t.Dispose();
         }
-        return Outcomes(sums, lasts, divergedAt, steps);
+        return tally.Outcomes(steps);
     }
 
     private static SeedOutcome[] RunSeedOpChain(IReadOnlyList<RuleProgram> programs, IOptimizee problem, int steps, CancellationToken ct)
     {
         int pop = programs.Count, nt = problem.ParameterShapes.Count;
-        var init = problem.InitialParameters();
-        var stacked = init.Select(t => Stack(t, pop)).ToList();
-        foreach (var t in init) t.Dispose();
+        var stacked = StackInitial(problem, pop);
         var plans = programs.Select(p => p.NewPlan()).ToArray();
-        var state = programs.Select(p => stacked.Select(t => Enumerable.Range(0, p.StateSlots)
-            .Select(_ => zeros_like(t[0]).DetachFromDisposeScope()).ToArray()).ToArray()).ToArray();
-        var sums = new double[pop];
-        var lasts = new double[pop];
-        var divergedAt = new int?[pop];
+        Tensor[][][] state;
+        using (NewDisposeScope())
+            state = programs.Select(p => stacked.Select(t => Enumerable.Range(0, p.StateSlots)
+                .Select(_ => zeros_like(t[0]).DetachFromDisposeScope()).ToArray()).ToArray()).ToArray();
+        var tally = new LossTally(pop);
+        var divergedAt = tally.DivergedAt;
         try
         {
             for (int step = 1; step <= steps; step++)
@@ -217,13 +209,11 @@ public static class PopulationRollout
                 var losses = loss.detach().cpu().data<float>().ToArray();
                 using (no_grad())
                 {
+                    tally.Record(losses, step);
                     var finite = new List<Tensor>();
                     for (int c = 0; c < pop; c++)
                     {
                         if (divergedAt[c] is not null) continue;
-                        lasts[c] = losses[c];
-                        sums[c] += losses[c];
-                        if (!float.IsFinite(losses[c])) { divergedAt[c] = step; continue; }
                         programs[c].Fill(plans[c], step);
                         var checks = new List<Tensor>();
                         for (int k = 0; k < nt; k++)
@@ -262,11 +252,17 @@ public static class PopulationRollout
             foreach (var t in stacked) t.Dispose();
             foreach (var s in state.SelectMany(x => x).SelectMany(x => x)) s.Dispose();
         }
-        return Outcomes(sums, lasts, divergedAt, steps);
+        return tally.Outcomes(steps);
     }
 
-    private static Tensor Stack(Tensor t, int pop) =>
-        t.detach().unsqueeze(0).expand([pop, .. t.shape]).contiguous().requires_grad_(true).DetachFromDisposeScope();
+    /// <summary>P copies of the initial parameters, stacked along a new first axis; the temporaries die with the scope.</summary>
+    private static List<Tensor> StackInitial(IOptimizee problem, int pop)
+    {
+        using var scope = NewDisposeScope();
+        return problem.InitialParameters()
+            .Select(t => t.detach().unsqueeze(0).expand([pop, .. t.shape]).contiguous().requires_grad_(true).DetachFromDisposeScope())
+            .ToList();
+    }
 
     private static void ResetSlice(List<Tensor> stacked, IOptimizee problem, int c)
     {
@@ -276,10 +272,32 @@ public static class PopulationRollout
         for (int k = 0; k < stacked.Count; k++) stacked[k][c].copy_(init[k]);
     }
 
-    private static SeedOutcome[] Outcomes(double[] sums, double[] lasts, int?[] divergedAt, int steps) =>
-        sums.Select((s, c) => divergedAt[c] is int d
-            ? new SeedOutcome(double.PositiveInfinity, double.PositiveInfinity, d)
-            : new SeedOutcome(lasts[c], s / steps, null)).ToArray();
+    /// <summary>Per-candidate loss sums, last losses and divergence steps of one seed's batched rollout.</summary>
+    private sealed class LossTally(int pop)
+    {
+        private readonly double[] _sums = new double[pop];
+        private readonly double[] _lasts = new double[pop];
+
+        /// <summary>The step at which each candidate diverged (by its loss or its update), or null while it runs.</summary>
+        public int?[] DivergedAt { get; } = new int?[pop];
+
+        /// <summary>Adds this step's losses of the running candidates; a non-finite loss marks its candidate diverged.</summary>
+        public void Record(ReadOnlySpan<float> losses, int step)
+        {
+            for (int c = 0; c < _sums.Length; c++)
+            {
+                if (DivergedAt[c] is not null) continue;
+                _lasts[c] = losses[c];
+                _sums[c] += losses[c];
+                if (!float.IsFinite(losses[c])) DivergedAt[c] = step;
+            }
+        }
+
+        public SeedOutcome[] Outcomes(int steps) =>
+            _sums.Select((s, c) => DivergedAt[c] is int d
+                ? new SeedOutcome(double.PositiveInfinity, double.PositiveInfinity, d)
+                : new SeedOutcome(_lasts[c], s / steps, null)).ToArray();
+    }
 
     private static RolloutResult[] Combine(List<SeedOutcome[]> perSeed, int pop)
     {

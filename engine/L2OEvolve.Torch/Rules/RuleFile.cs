@@ -50,13 +50,7 @@ public static class RuleFile
     /// <summary>Parses rule-file text; <paramref name="source"/> names it in errors, <paramref name="defaultName"/> is used when "name" is absent.</summary>
     public static RuleDefinition Parse(string json, string source, string defaultName = "rule")
     {
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
-        catch (JsonException e)
-        {
-            throw new InputException($"not valid JSON: {e.Message}", source, e.LineNumber is long l ? $"line {l + 1}" : null, e);
-        }
-        using (doc)
+        using (var doc = JsonInput.Parse(json, source))
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new InputException("expected a JSON object", source, "$");

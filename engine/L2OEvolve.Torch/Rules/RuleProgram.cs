@@ -168,8 +168,14 @@ public sealed class RuleProgram
     public int StateSlots => EmaSlots + Rings.Sum(r => r.Length);
 
     /// <summary>
+    /// The longest lag a rule may use: the optimizer keeps that many floats per parameter, so a typo such as
+    /// <c>lag(100000000, g)</c> would exhaust memory on any real model instead of failing.
+    /// </summary>
+    public const int MaxLag = 10_000;
+
+    /// <summary>
     /// Compiles <paramref name="rule"/>; throws <see cref="ArgumentException"/> naming an unknown feature or a negative
-    /// lag. Variables named in <paramref name="coefficients"/> are caller-supplied scalars rather than features: write a
+    /// or overlong lag. Variables named in <paramref name="coefficients"/> are caller-supplied scalars rather than features: write a
     /// rule's tunable constants as such variables to meta-tune them (<see cref="OpChainKernel"/> takes them as tensors).
     /// </summary>
     public static RuleProgram Compile(Expr rule, FeatureSettings? settings = null, IReadOnlyList<string>? coefficients = null)
@@ -345,6 +351,8 @@ public sealed class RuleProgram
         private Operand LagOf(Expr.Lag l)
         {
             if (l.Steps < 0) throw new ArgumentException($"lag({l.Steps}, ...): lags must be non-negative");
+            if (l.Steps > MaxLag)
+                throw new ArgumentException($"lag({l.Steps}, ...): at most {MaxLag} steps (a lag of k keeps k floats per parameter)");
             var arg = Visit(l.Arg);
             if (l.Steps == 0) return arg;
             if (!_rings.TryGetValue(l.Arg, out var ring))

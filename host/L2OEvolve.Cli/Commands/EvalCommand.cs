@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using L2OEvolve.Cli.Reports;
+using L2OEvolve.Engine;
 using L2OEvolve.Torch;
 using L2OEvolve.Torch.Evaluation;
 using L2OEvolve.Torch.Optimizees;
@@ -65,6 +66,11 @@ public static class EvalCommand
         try
         {
             if (a.Seeds < 1) throw new ArgumentException($"--seeds must be at least 1, got {a.Seeds}");
+            if (a.Batch < 1) throw new ArgumentException($"--batch must be at least 1, got {a.Batch}");
+            if (a.Threads < 0) throw new ArgumentException($"--threads must be 0 (libtorch's default) or more, got {a.Threads}");
+            if (a.TuneLr && a.TuneSeeds < 1) throw new ArgumentException($"--tune-seeds must be at least 1, got {a.TuneSeeds}");
+            // Before any training: an unwritable --out should not surface only after an hour of runs.
+            Directory.CreateDirectory(a.Out);
             TorchSetup.SetThreads(a.Threads);
             var device = TorchSetup.ParseDevice(a.Device);
             var options = new OptimizeeOptions(DataDir: a.DataDir, BatchSize: a.Batch, Init: a.Init is null ? null : ParameterInit.Parse(a.Init));
@@ -109,7 +115,7 @@ public static class EvalCommand
             stdout.WriteLine($"wrote {Path.Combine(a.Out, "losses.csv")}, runs.csv, summary.md, loss.png");
             return 0;
         }
-        catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or IOException)
+        catch (Exception e) when (e is InputException or ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine($"eval: error: {e.Message}");
             return 2;

@@ -83,6 +83,29 @@ public class NpyTests : DataFixture
     }
 
     [Test]
+    public void Read_TruncatedNonSeekableStream_SaysHowMuchIsMissing()
+    {
+        var full = NpyBytes("<f8", "(10, 2)", Float64(new double[20]));
+        var packed = new MemoryStream();
+        using (var gz = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            gz.Write(full, 0, full.Length - 12);
+        packed.Position = 0;
+        using var stream = new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionMode.Decompress);
+        var ex = Assert.Throws<InputException>(() => Npy.Read(stream, "s.npy"))!;
+        Assert.That(ex.Fault, Does.Contain("20 values (160 bytes)").And.Contain("148 bytes"));
+    }
+
+    [TestCase("(1000000000,)")]
+    [TestCase("(2000000000, 2000000000, 2000000000)")]
+    public void Read_HugeShapeOnShortFile_FailsWithoutAllocating(string shape)
+    {
+        string path = PathOf("h.npy");
+        File.WriteAllBytes(path, NpyBytes("<f4", shape, Float64(1)));
+        var ex = Assert.Throws<InputException>(() => Npy.Read(path))!;
+        Assert.That(ex.Fault, Does.Contain("truncated").Or.Contain("too large"));
+    }
+
+    [Test]
     public void Read_TrailingBytes_AreAnError()
     {
         string path = PathOf("x.npy");

@@ -30,6 +30,13 @@ public class RowDatasetTests : DataFixture
     }
 
     [Test]
+    public void Load_SemicolonSeparatedCsv_SaysOnlyCommasSeparate()
+    {
+        var ex = Assert.Throws<InputException>(() => RowDataset.Load(WriteCsv("a;b\n1;2\n")))!;
+        Assert.That(ex.Fault, Is.EqualTo("'1;2' in column 'a;b' is not a number (fields are separated by commas only)"));
+    }
+
+    [Test]
     public void Load_CsvWrongFieldCount_NamesLine()
     {
         var path = WriteCsv("a,b\n1,2\n3\n");
@@ -81,6 +88,21 @@ public class RowDatasetTests : DataFixture
     }
 
     [Test]
+    public void Select_HeaderOnlyCsv_IsAnErrorNotAPerfectFit()
+    {
+        var d = RowDataset.Load(WriteCsv("a,b\n"));
+        Assert.That(Assert.Throws<InputException>(() => d.Select(["a"], "b"))!.Fault, Is.EqualTo("the dataset has no rows"));
+    }
+
+    [Test]
+    public void Select_EveryRowNonFiniteAndDropped_IsAnError()
+    {
+        var d = RowDataset.Load(WriteCsv("a,b\nnan,1\n2,inf\n"));
+        Assert.That(Assert.Throws<InputException>(() => d.Select(["a"], "b", dropNonFinite: true))!.Fault,
+            Does.StartWith("all 2 rows have NaN or Inf"));
+    }
+
+    [Test]
     public void Load_NpyWithSidecar_NamesColumns()
     {
         string path = PathOf("SR_Xy.npy");
@@ -116,6 +138,16 @@ public class RowDatasetTests : DataFixture
         File.WriteAllText(path + ".json", """{"columns": ["only"]}""");
         Assert.That(Assert.Throws<InputException>(() => RowDataset.Load(path))!.Fault,
             Is.EqualTo("the sidecar names 1 columns but the array has 2"));
+    }
+
+    [Test]
+    public void Load_SidecarWrongCount_MessageNamesDataFileAndSidecar()
+    {
+        string path = PathOf("s.npy");
+        File.WriteAllBytes(path, NpyBytes("<f8", "(1, 2)", Float64(1, 2)));
+        File.WriteAllText(PathOf("s.json"), """{"columns": ["only"]}""");
+        var ex = Assert.Throws<InputException>(() => RowDataset.Load(path))!;
+        Assert.That((ex.File, ex.Location), Is.EqualTo((path, "sidecar s.json")));
     }
 
     [Test]

@@ -58,6 +58,23 @@ public class TrajectoryDatasetTests : DataFixture
     }
 
     [Test]
+    public void Load_EveryCoordinateNonFiniteAndDropped_IsAnError()
+    {
+        var v = Values();
+        v[0] = double.NaN;
+        v[9] = double.PositiveInfinity; // coordinate 1, step 0, feature g
+        var ex = Assert.Throws<InputException>(() => TrajectoryDataset.Load(Write(v), dropNonFinite: true))!;
+        Assert.That(ex.Fault, Does.StartWith("all 2 coordinates contain NaN or Inf"));
+    }
+
+    [Test]
+    public void Load_ZeroSteps_IsAnError()
+    {
+        var ex = Assert.Throws<InputException>(() => TrajectoryDataset.Load(Write([], "(2, 0, 3)")))!;
+        Assert.That(ex.Fault, Is.EqualTo("the array (2, 0, 3) is empty"));
+    }
+
+    [Test]
     public void Load_WrongRankOrSidecar_AreErrors()
     {
         Assert.That(Assert.Throws<InputException>(() => TrajectoryDataset.Load(Write(Values(), "(6, 3)", null)))!.Fault, Does.Contain("3-D"));

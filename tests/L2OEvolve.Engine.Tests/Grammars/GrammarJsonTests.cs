@@ -98,6 +98,7 @@ public class GrammarJsonTests
     [TestCase("""{"features": ["x"], "operators": {"+": 0}}""", "$.operators.+", "too small")]
     [TestCase("""{"features": ["x"], "operators": ["+", "plus"]}""", "$.operators[1]", "listed twice")]
     [TestCase("""{"features": ["g[5..2]"], "operators": ["+"]}""", "$.features[0]", "bad range")]
+    [TestCase("""{"features": ["g[0..99999999999]"], "operators": ["+"]}""", "$.features[0]", "too long")]
     [TestCase("""{"features": ["x", "x"], "operators": ["+"]}""", "$.features[1]", "duplicate feature 'x'")]
     [TestCase("""{"features": ["1x"], "operators": ["+"]}""", "$.features[0]", "bad feature '1x'")]
     [TestCase("""{"features": "all", "operators": ["+"]}""", "$.features", "from-data")]
@@ -169,6 +170,14 @@ public class GrammarJsonTests
         Assert.That(g.BindFeatures(["g0", "g1", "g2", "y"]), Is.SameAs(g));
         var ex = Assert.Throws<InputException>(() => g.BindFeatures(["g0", "y"]))!;
         Assert.That(ex.Fault, Does.Contain("g1, g2"));
+    }
+
+    [Test]
+    public void BindFeatures_ManyMissing_ListsTheFirstTenAndTheCount()
+    {
+        var g = GrammarJson.Parse("""{"features": ["g_[0..79]"], "operators": ["+"]}""");
+        var ex = Assert.Throws<InputException>(() => g.BindFeatures(["x0", "x1"]))!;
+        Assert.That(ex.Fault, Does.Contain("g_0, g_1, g_2, g_3, g_4, g_5, g_6, g_7, g_8, g_9, ... (80 in all)").And.Contain("(it has x0, x1)"));
     }
 
     [Test]

@@ -67,6 +67,38 @@ public class EvalCommandTests
         Assert.That(_capturedErr.ToString(), Does.Contain("unknown optimizer 'adagrad'"));
     }
 
+    [TestCase("{\n  \"rule\": \"-0.01 * g +\"\n}", "$.rule, column 12")]
+    [TestCase("{\n  \"rule\": \"-0.01 * foo\"\n}", "unknown feature 'foo'")]
+    [TestCase("", "line 1, column 1: malformed JSON")]
+    public async Task Eval_MalformedRuleFile_FailsWithExitCode2NamingFileAndPlaceWithoutStackTrace(string json, string expected)
+    {
+        Directory.CreateDirectory(_out);
+        var rule = Path.Combine(_out, "bad.rule.json");
+        File.WriteAllText(rule, json);
+        int code = await CliApp.RunAsync(["eval", "--optimizee", "quadratic", "--optimizer", rule, "--steps", "5", "--seeds", "1", "--out", _out]);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(_capturedErr.ToString(), Does.Contain($"{rule}: ").And.Contain(expected).And.Not.Contain("   at "));
+    }
+
+    [Test]
+    public async Task Eval_MissingRuleFile_FailsWithExitCode2NamingIt()
+    {
+        var rule = Path.Combine(_out, "absent.rule.json");
+        int code = await CliApp.RunAsync(["eval", "--optimizee", "quadratic", "--optimizer", rule, "--steps", "5", "--seeds", "1", "--out", _out]);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(_capturedErr.ToString(), Does.Contain($"{rule}: cannot read the rule file"));
+    }
+
+    [TestCase("--batch", "0", "--batch must be at least 1")]
+    [TestCase("--threads", "-2", "--threads must be 0")]
+    [TestCase("--seeds", "0", "--seeds must be at least 1")]
+    public async Task Eval_OutOfRangeNumber_FailsWithExitCode2NamingTheOption(string option, string value, string expected)
+    {
+        int code = await CliApp.RunAsync(["eval", "--optimizee", "quadratic", "--optimizer", "sgd", "--steps", "5", option, value, "--out", _out]);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(_capturedErr.ToString(), Does.Contain(expected));
+    }
+
     [Test]
     public async Task Eval_MissingData_FailsNamingThePathsLookedIn()
     {

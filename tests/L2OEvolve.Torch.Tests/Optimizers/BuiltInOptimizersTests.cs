@@ -95,4 +95,15 @@ public class BuiltInOptimizersTests
     [Test]
     public void TryResolve_NotBuiltIn_ReturnsNull() =>
         Assert.That(BuiltInOptimizers.TryResolve("rules/adam.rule.json"), Is.Null);
+
+    [Test]
+    public void TryResolve_BuiltInNameWithMalformedSetting_NamesTheSetting()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => BuiltInOptimizers.TryResolve("adam:lr"));
+        Assert.That(ex!.Message, Does.Contain("setting 'lr' is not of the form key=value"));
+    }
+
+    [Test]
+    public void TryResolve_OtherNameWithMalformedSetting_ReturnsNull() =>
+        Assert.That(BuiltInOptimizers.TryResolve("runs/a:b/x.rule.json"), Is.Null);
 }

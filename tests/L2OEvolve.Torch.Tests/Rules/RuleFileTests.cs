@@ -125,12 +125,13 @@ public class RuleFileTests
         Assert.That(rule.Name, Is.EqualTo("mine"));
     }
 
-    [TestCase("""{"rule": "-0.01 * g" """, "not valid JSON")]
+    [TestCase("""{"rule": "-0.01 * g" """, "malformed JSON")]
     [TestCase("""{"rule": "-0.01 * gg"}""", "unknown feature 'gg'")]
     [TestCase("""{"rule": "-0.01 * (g"}""", "$.rule")]
     [TestCase("""{"name": "x"}""", "missing \"rule\"")]
     [TestCase("""{"rule": "g", "lr": 3}""", "unknown key 'lr'")]
     [TestCase("""{"rule": "g", "features": {"beta1": 1.5}}""", "$.features.beta1")]
+    [TestCase("""{"rule": "-0.01 * lag(100000000, g)"}""", "at most 10000 steps")]
     public void Parse_BadInput_FailsNamingFileAndFault(string json, string expected)
     {
         var ex = Assert.Throws<InputException>(() => RuleFile.Parse(json, "bad.rule.json"));
