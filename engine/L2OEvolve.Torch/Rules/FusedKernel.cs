@@ -1,0 +1,241 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using L2OEvolve.Engine.Expressions;
+
+namespace L2OEvolve.Torch.Rules;
+
+/// <summary>
+/// Runs a <see cref="RuleProgram"/> as one pass over raw float32 memory (parameters, gradients, state), block by
+/// block: each block of <see cref="Block"/> coordinates goes through the whole program in registers that stay in
+/// L1, vectorised with <see cref="Vector{T}"/> and <see cref="TensorPrimitives"/>. One pass replaces the chain of
+/// TorchSharp operators (each a native call and a full sweep over memory) that the rule would otherwise be.
+/// </summary>
+/// <remarks>
+/// Operator semantics follow <see cref="Ops.Apply(Op, double)"/> in float32: protected division (x/0 = 1), sqrt and
+/// log on |x|, signed pow. State layout: slot <c>s</c> of coordinate <c>i</c> lives at <c>state[s*count + i]</c>.
+/// </remarks>
+public static unsafe class FusedKernel
+{
+    /// <summary>Coordinates per block.</summary>
+    public const int Block = 256;
+
+    /// <summary>Floats of scratch <see cref="Apply"/> needs for <paramref name="program"/>.</summary>
+    public static int WorkspaceFloats(RuleProgram program) => (program.Registers + 2) * Block;
+
+    /// <summary>
+    /// Applies one step: <c>param[i] += rule(...)</c> for <c>i</c> in <c>[0, count)</c>, updating the state.
+    /// Returns false when any updated parameter is not finite (the update is still written).
+    /// </summary>
+    public static bool Apply(RuleProgram program, StepPlan plan, float* param, float* grad, float* state, long count, Span<float> workspace)
+    {
+        if (workspace.Length < WorkspaceFloats(program))
+            throw new ArgumentException("workspace too small", nameof(workspace));
+        fixed (float* ws = workspace) return Apply(program, plan, param, grad, state, count, ws);
+    }
+
+    private static bool Apply(RuleProgram program, StepPlan plan, float* param, float* grad, float* state, long count, float* ws)
+    {
+        bool finite = true;
+        var code = program.Code;
+        var u = plan.UniformsF;
+        int scratchA = program.Registers * Block, scratchB = scratchA + Block;
+        for (long start = 0; start < count; start += Block)
+        {
+            int n = (int)Math.Min(Block, count - start);
+            Span<float> Reg(int r) => new(ws + r * Block, n);
+            Span<float> Slot(int s) => new(state + s * count + start, n);
+
+            foreach (var ins in code)
+            {
+                var dst = Reg(ins.Dest);
+                switch (ins.Code)
+                {
+                    case RuleCode.LoadGrad:
+                        new ReadOnlySpan<float>(grad + start, n).CopyTo(dst);
+                        break;
+                    case RuleCode.LoadParam:
+                        new ReadOnlySpan<float>(param + start, n).CopyTo(dst);
+                        break;
+                    case RuleCode.Unary:
+                        Unary(ins.Op, Reg(ins.A.Index), dst);
+                        break;
+                    case RuleCode.Binary:
+                        Binary(ins.Op, ins.A, ins.B, u, ws, n, scratchA, scratchB, dst);
+                        break;
+                    case RuleCode.EmaUpdate:
+                    {
+                        var s = Slot(ins.Index);
+                        float beta = (float)ins.Beta, w = (float)(1.0 - ins.Beta);
+                        if (ins.A.IsUniform)
+                        {
+                            TensorPrimitives.Multiply(s, beta, s);
+                            TensorPrimitives.Add(s, u[ins.A.Index] * w, s);
+                        }
+                        else
+                        {
+                            Ema(s, Reg(ins.A.Index), beta, w);
+                        }
+                        s.CopyTo(dst);
+                        break;
+                    }
+                    case RuleCode.LagRead:
+                        Slot(plan.LagReadSlots[ins.Index]).CopyTo(dst);
+                        break;
+                }
+            }
+            // Ring writes come after every read of the block: the written slot is the one the largest lag just read.
+            for (int i = 0; i < program.LagWrites.Length; i++)
+            {
+                var src = program.LagWrites[i].Source;
+                var slot = Slot(plan.LagWriteSlots[i]);
+                if (src.IsUniform) slot.Fill(u[src.Index]);
+                else Reg(src.Index).CopyTo(slot);
+            }
+            var p = new Span<float>(param + start, n);
+            if (program.Root.IsUniform) finite &= AddChecked(p, u[program.Root.Index]);
+            else finite &= AddChecked(p, Reg(program.Root.Index));
+        }
+        return finite;
+    }
+
+    private static void Ema(Span<float> s, ReadOnlySpan<float> x, float beta, float w)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && s.Length >= Vector<float>.Count)
+        {
+            var vb = new Vector<float>(beta);
+            var vw = new Vector<float>(w);
+            for (; i <= s.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var vs = new Vector<float>(s[i..]);
+                var vx = new Vector<float>(x[i..]);
+                (vs * vb + vx * vw).CopyTo(s[i..]);
+            }
+        }
+        for (; i < s.Length; i++) s[i] = s[i] * beta + x[i] * w;
+    }
+
+    private static bool AddChecked(Span<float> p, ReadOnlySpan<float> d)
+    {
+        int i = 0;
+        var bad = Vector<float>.Zero;
+        if (Vector.IsHardwareAccelerated && p.Length >= Vector<float>.Count)
+        {
+            for (; i <= p.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var r = new Vector<float>(p[i..]) + new Vector<float>(d[i..]);
+                r.CopyTo(p[i..]);
+                // r - r is 0 exactly when r is finite; NaN otherwise.
+                var z = r - r;
+                bad = Vector.BitwiseOr(bad, Vector.AsVectorSingle(Vector.OnesComplement(Vector.Equals(z, Vector<float>.Zero))));
+            }
+        }
+        bool ok = bad == Vector<float>.Zero;
+        for (; i < p.Length; i++)
+        {
+            p[i] += d[i];
+            ok &= float.IsFinite(p[i]);
+        }
+        return ok;
+    }
+
+    private static bool AddChecked(Span<float> p, float d)
+    {
+        bool ok = true;
+        for (int i = 0; i < p.Length; i++)
+        {
+            p[i] += d;
+            ok &= float.IsFinite(p[i]);
+        }
+        return ok;
+    }
+
+    private static void Binary(Op op, Operand a, Operand b, float[] u, float* ws, int n, int scratchA, int scratchB, Span<float> dst)
+    {
+        // Fast paths for the common scalar forms (lr * x, x + eps, c - x).
+        if (a.IsUniform != b.IsUniform && op is Op.Add or Op.Mul or Op.Sub)
+        {
+            float c = a.IsUniform ? u[a.Index] : u[b.Index];
+            ReadOnlySpan<float> x = new(ws + (a.IsUniform ? b.Index : a.Index) * Block, n);
+            switch (op)
+            {
+                case Op.Add: TensorPrimitives.Add(x, c, dst); return;
+                case Op.Mul: TensorPrimitives.Multiply(x, c, dst); return;
+                case Op.Sub when b.IsUniform: TensorPrimitives.Subtract(x, c, dst); return;
+                case Op.Sub: TensorPrimitives.Subtract(c, x, dst); return;
+            }
+        }
+        ReadOnlySpan<float> l = Resolve(a, u, ws, n, scratchA);
+        ReadOnlySpan<float> r = Resolve(b, u, ws, n, scratchB);
+        switch (op)
+        {
+            case Op.Add: TensorPrimitives.Add(l, r, dst); break;
+            case Op.Sub: TensorPrimitives.Subtract(l, r, dst); break;
+            case Op.Mul: TensorPrimitives.Multiply(l, r, dst); break;
+            case Op.Div: ProtectedDivide(l, r, dst); break;
+            case Op.Min: TensorPrimitives.Min(l, r, dst); break;
+            case Op.Max: TensorPrimitives.Max(l, r, dst); break;
+            case Op.Greater:
+                for (int i = 0; i < n; i++) dst[i] = l[i] > r[i] ? 1f : 0f;
+                break;
+            case Op.Pow:
+                for (int i = 0; i < n; i++) dst[i] = SignOf(l[i]) * MathF.Pow(MathF.Abs(l[i]), r[i]);
+                break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, "not a binary operator");
+        }
+    }
+
+    private static ReadOnlySpan<float> Resolve(Operand o, float[] u, float* ws, int n, int scratch)
+    {
+        if (!o.IsUniform) return new(ws + o.Index * Block, n);
+        var s = new Span<float>(ws + scratch, n);
+        s.Fill(u[o.Index]);
+        return s;
+    }
+
+    private static void ProtectedDivide(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> d)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && d.Length >= Vector<float>.Count)
+        {
+            var one = Vector<float>.One;
+            for (; i <= d.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var vx = new Vector<float>(x[i..]);
+                var vy = new Vector<float>(y[i..]);
+                var zero = Vector.Equals(vy, Vector<float>.Zero);
+                Vector.ConditionalSelect(zero, one, vx / vy).CopyTo(d[i..]);
+            }
+        }
+        for (; i < d.Length; i++) d[i] = y[i] == 0f ? 1f : x[i] / y[i];
+    }
+
+    private static float SignOf(float x) => x > 0 ? 1f : x < 0 ? -1f : x == 0 ? 0f : float.NaN;
+
+    private static void Unary(Op op, ReadOnlySpan<float> x, Span<float> d)
+    {
+        switch (op)
+        {
+            case Op.Neg: TensorPrimitives.Negate(x, d); break;
+            case Op.Abs: TensorPrimitives.Abs(x, d); break;
+            case Op.Sign: for (int i = 0; i < x.Length; i++) d[i] = SignOf(x[i]); break;
+            case Op.Sqrt: TensorPrimitives.Abs(x, d); TensorPrimitives.Sqrt(d, d); break;
+            case Op.Log:
+                TensorPrimitives.Abs(x, d);
+                TensorPrimitives.Add(d, (float)Ops.LogEpsilon, d);
+                TensorPrimitives.Log(d, d);
+                break;
+            case Op.Exp: TensorPrimitives.Exp(x, d); break;
+            case Op.Tanh: TensorPrimitives.Tanh(x, d); break;
+            case Op.Sinh: TensorPrimitives.Sinh(x, d); break;
+            case Op.Asinh: TensorPrimitives.Asinh(x, d); break;
+            case Op.Sin: TensorPrimitives.Sin(x, d); break;
+            case Op.Cos: TensorPrimitives.Cos(x, d); break;
+            case Op.Erfc: for (int i = 0; i < x.Length; i++) d[i] = (float)SpecialFunctions.Erfc(x[i]); break;
+            case Op.Square: TensorPrimitives.Multiply(x, x, d); break;
+            case Op.Cube: TensorPrimitives.Multiply(x, x, d); TensorPrimitives.Multiply(d, x, d); break;
+            case Op.Relu: for (int i = 0; i < x.Length; i++) d[i] = x[i] > 0f ? x[i] : 0f; break;
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, "not a unary operator");
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using L2OEvolve.Engine.Expressions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace L2OEvolve.Torch.Rules;
+
+/// <summary>
+/// Runs a <see cref="RuleProgram"/> as a chain of TorchSharp operators: one tensor per register. This path runs on
+/// any device (CUDA included) and is differentiable, since it is pure: the state it is given is left untouched and
+/// the next state is returned, so autograd can follow a rule through many steps (meta-tuning).
+/// </summary>
+/// <remarks>Operator semantics follow <see cref="Ops.Apply(Op, double)"/>; division is protected without producing
+/// NaN gradients (the denominator is replaced before dividing, not after).</remarks>
+public static class OpChainKernel
+{
+    /// <summary>
+    /// Evaluates the rule for one step. <paramref name="state"/> has <see cref="RuleProgram.StateSlots"/> tensors
+    /// shaped like <paramref name="grad"/>. Returns the update (to be added to the parameters) and the next state;
+    /// slots the step does not change are returned as the same tensor objects. <paramref name="param"/> is needed
+    /// only by rules that read the feature <c>p</c>.
+    /// </summary>
+    public static (Tensor Update, Tensor[] State) Evaluate(RuleProgram program, StepPlan plan, Tensor grad, IReadOnlyList<Tensor> state, Tensor? param = null)
+    {
+        if (state.Count != program.StateSlots)
+            throw new ArgumentException($"expected {program.StateSlots} state tensors, got {state.Count}", nameof(state));
+        var u = plan.Uniforms;
+        var regs = new Tensor[program.Registers];
+        var next = state.ToArray();
+        foreach (var ins in program.Code)
+        {
+            regs[ins.Dest] = ins.Code switch
+            {
+                RuleCode.LoadGrad => grad,
+                RuleCode.LoadParam => param ?? throw new ArgumentException("this rule reads the parameter (p); pass it", nameof(param)),
+                RuleCode.Unary => Unary(ins.Op, regs[ins.A.Index]),
+                RuleCode.Binary => Binary(ins.Op, ins.A, ins.B, regs, u, grad),
+                RuleCode.EmaUpdate => next[ins.Index] = ins.A.IsUniform
+                    ? state[ins.Index].mul(ins.Beta).add(u[ins.A.Index] * (1.0 - ins.Beta))
+                    : state[ins.Index].mul(ins.Beta).add(regs[ins.A.Index].mul(1.0 - ins.Beta)),
+                RuleCode.LagRead => state[plan.LagReadSlots[ins.Index]],
+                _ => throw new InvalidOperationException($"unknown instruction {ins.Code}"),
+            };
+        }
+        for (int i = 0; i < program.LagWrites.Length; i++)
+        {
+            var src = program.LagWrites[i].Source;
+            // A copy, so a ring slot never aliases the gradient or another slot.
+            next[plan.LagWriteSlots[i]] = src.IsUniform ? full_like(grad, u[src.Index]) : regs[src.Index].clone();
+        }
+        var update = program.Root.IsUniform ? full_like(grad, u[program.Root.Index]) : regs[program.Root.Index];
+        return (update, next);
+    }
+
+    private static Tensor Unary(Op op, Tensor x) => op switch
+    {
+        Op.Neg => x.neg(),
+        Op.Abs => x.abs(),
+        Op.Sign => x.sign(),
+        Op.Sqrt => x.abs().sqrt(),
+        Op.Log => x.abs().add(Ops.LogEpsilon).log(),
+        Op.Exp => x.exp(),
+        Op.Tanh => x.tanh(),
+        Op.Sinh => x.sinh(),
+        Op.Asinh => x.asinh(),
+        Op.Erfc => x.erfc(),
+        Op.Square => x.mul(x),
+        Op.Cube => x.mul(x).mul(x),
+        Op.Relu => x.relu(),
+        Op.Sin => x.sin(),
+        Op.Cos => x.cos(),
+        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a unary operator"),
+    };
+
+    private static Tensor Binary(Op op, Operand a, Operand b, Tensor[] regs, double[] u, Tensor like)
+    {
+        if (a.IsUniform != b.IsUniform)
+        {
+            double c = a.IsUniform ? u[a.Index] : u[b.Index];
+            var x = a.IsUniform ? regs[b.Index] : regs[a.Index];
+            switch (op)
+            {
+                case Op.Add: return x.add(c);
+                case Op.Mul: return x.mul(c);
+                case Op.Sub when b.IsUniform: return x.sub(c);
+                case Op.Sub: return x.neg().add(c);
+                case Op.Div when b.IsUniform: return c == 0.0 ? ones_like(x) : x.div(c);
+            }
+        }
+        var l = a.IsUniform ? full_like(like, u[a.Index]) : regs[a.Index];
+        var r = b.IsUniform ? full_like(like, u[b.Index]) : regs[b.Index];
+        switch (op)
+        {
+            case Op.Add: return l.add(r);
+            case Op.Sub: return l.sub(r);
+            case Op.Mul: return l.mul(r);
+            case Op.Div:
+            {
+                var zero = r.eq(0.0);
+                return where(zero, ones_like(l), l.div(where(zero, ones_like(r), r)));
+            }
+            case Op.Pow: return l.sign().mul(l.abs().pow(r));
+            case Op.Greater: return l.gt(r).to(l.dtype);
+            case Op.Min: return minimum(l, r);
+            case Op.Max: return maximum(l, r);
+            default: throw new ArgumentOutOfRangeException(nameof(op), op, "not a binary operator");
+        }
+    }
+}

@@ -1,0 +1,168 @@
+using System.Text.Json;
+using L2OEvolve.Engine;
+using L2OEvolve.Engine.Expressions;
+using L2OEvolve.Torch.Optimizers;
+using static TorchSharp.torch;
+
+namespace L2OEvolve.Torch.Rules;
+
+/// <summary>
+/// A named update rule as stored in a <c>*.rule.json</c> file:
+/// <c>{"name": "adam", "rule": "-0.001 * ema_bc(0.9, g) / ...", "description": "...", "features": {"beta1": 0.95}}</c>.
+/// </summary>
+/// <param name="Name">Display name.</param>
+/// <param name="Rule">The update, added to the parameters (the sign is part of the rule).</param>
+/// <param name="Description">Free text (where the rule comes from, its defaults).</param>
+/// <param name="Features">Settings of the paper's features the rule reads (m, v, mt, gt, t).</param>
+public sealed record RuleDefinition(string Name, Expr Rule, string Description, FeatureSettings Features)
+{
+    /// <summary>Compiles the rule (fails naming an unknown feature).</summary>
+    public RuleProgram Compile() => RuleProgram.Compile(Rule, Features);
+
+    /// <summary>A factory of fresh <see cref="RuleOptimizer"/>s for this rule.</summary>
+    public ParameterOptimizerFactory Factory(RuleBackend backend = RuleBackend.Auto)
+    {
+        var program = Compile();
+        return (shapes, device) => new RuleOptimizer(Name, program, shapes, device, backend);
+    }
+}
+
+/// <summary>Reads and writes <c>*.rule.json</c> files, and resolves optimizer names that are paths to them.</summary>
+public static class RuleFile
+{
+    /// <summary>The file name suffix of rule files.</summary>
+    public const string Extension = ".rule.json";
+
+    private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true };
+
+    /// <summary>Loads a rule file; any fault raises an <see cref="InputException"/> naming the file and the place.</summary>
+    public static RuleDefinition Load(string path)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException($"cannot read the rule file: {e.Message}", path, inner: e);
+        }
+        return Parse(text, path, Path.GetFileName(path).Replace(Extension, "", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>Parses rule-file text; <paramref name="source"/> names it in errors, <paramref name="defaultName"/> is used when "name" is absent.</summary>
+    public static RuleDefinition Parse(string json, string source, string defaultName = "rule")
+    {
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        catch (JsonException e)
+        {
+            throw new InputException($"not valid JSON: {e.Message}", source, e.LineNumber is long l ? $"line {l + 1}" : null, e);
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new InputException("expected a JSON object", source, "$");
+            string name = defaultName, description = "", ruleText = "";
+            var features = FeatureSettings.Default;
+            foreach (var prop in root.EnumerateObject())
+            {
+                switch (prop.Name)
+                {
+                    case "name": name = String(prop, source); break;
+                    case "description": description = String(prop, source); break;
+                    case "rule": ruleText = String(prop, source); break;
+                    case "features": features = Features(prop.Value, source); break;
+                    default:
+                        throw new InputException($"unknown key '{prop.Name}' (known: name, rule, description, features)", source, $"$.{prop.Name}");
+                }
+            }
+            if (ruleText.Length == 0) throw new InputException("missing \"rule\" (the update as an infix expression)", source, "$.rule");
+            Expr rule;
+            try { rule = Infix.Parse(ruleText); }
+            catch (InputException e)
+            {
+                throw new InputException(e.Fault, source, "$.rule" + (e.Location is null ? "" : $", {e.Location}"), e);
+            }
+            var def = new RuleDefinition(name, rule, description, features);
+            try { def.Compile(); }
+            catch (ArgumentException e) { throw new InputException(e.Message, source, "$.rule", e); }
+            return def;
+        }
+    }
+
+    /// <summary>Writes <paramref name="rule"/> as rule-file JSON (features listed in full, so the file says what it means).</summary>
+    public static string Format(RuleDefinition rule)
+    {
+        var obj = new Dictionary<string, object>
+        {
+            ["name"] = rule.Name,
+            ["rule"] = Infix.Print(rule.Rule),
+            ["description"] = rule.Description,
+            ["features"] = new Dictionary<string, double>
+            {
+                ["beta1"] = rule.Features.Beta1,
+                ["beta2"] = rule.Features.Beta2,
+                ["epsilon"] = rule.Features.Epsilon,
+                ["t_scale"] = rule.Features.TScale,
+            },
+        };
+        return JsonSerializer.Serialize(obj, WriteOptions) + "\n";
+    }
+
+    /// <summary>
+    /// Resolves an optimizer name that is a path to a rule file, optionally followed by <c>:backend=fused|opchain|auto</c>;
+    /// null when <paramref name="name"/> is not a rule-file path (so other resolvers may try it). A path that ends in
+    /// <c>.rule.json</c> but cannot be loaded fails with the loader's error.
+    /// </summary>
+    public static ParameterOptimizerFactory? TryResolve(string name, Device device)
+    {
+        var (path, options) = SplitOptions(name);
+        if (!path.EndsWith(Extension, StringComparison.OrdinalIgnoreCase)) return null;
+        var backend = RuleBackend.Auto;
+        foreach (var (key, value) in options)
+        {
+            if (key != "backend" || !Enum.TryParse(value, ignoreCase: true, out backend))
+                throw new InputException($"unknown rule option '{key}={value}' (known: backend=auto|fused|opchain)", path);
+        }
+        return Load(path).Factory(backend);
+    }
+
+    private static (string Path, List<(string Key, string Value)> Options) SplitOptions(string name)
+    {
+        // Options follow the ".rule.json" suffix, so drive letters and odd folder names stay part of the path.
+        int end = name.LastIndexOf(Extension, StringComparison.OrdinalIgnoreCase);
+        if (end < 0) return (name, []);
+        end += Extension.Length;
+        var path = name[..end];
+        var rest = name[end..];
+        if (rest.Length == 0) return (path, []);
+        if (rest[0] != ':') return (name, []);
+        var opts = rest[1..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(kv => kv.Split('=', 2)).Select(kv => (kv[0].ToLowerInvariant(), kv.Length > 1 ? kv[1] : "")).ToList();
+        return (path, opts);
+    }
+
+    private static string String(JsonProperty prop, string source) => prop.Value.ValueKind == JsonValueKind.String
+        ? prop.Value.GetString()!
+        : throw new InputException($"\"{prop.Name}\" must be a string, not {prop.Value.ValueKind}", source, $"$.{prop.Name}");
+
+    private static FeatureSettings Features(JsonElement e, string source)
+    {
+        if (e.ValueKind != JsonValueKind.Object) throw new InputException("\"features\" must be an object", source, "$.features");
+        var f = FeatureSettings.Default;
+        foreach (var prop in e.EnumerateObject())
+        {
+            if (prop.Value.ValueKind != JsonValueKind.Number)
+                throw new InputException($"must be a number, not {prop.Value.ValueKind}", source, $"$.features.{prop.Name}");
+            double v = prop.Value.GetDouble();
+            f = prop.Name switch
+            {
+                "beta1" when v is >= 0 and < 1 => f with { Beta1 = v },
+                "beta2" when v is >= 0 and < 1 => f with { Beta2 = v },
+                "beta1" or "beta2" => throw new InputException($"a beta must lie in [0, 1), got {v}", source, $"$.features.{prop.Name}"),
+                "epsilon" => f with { Epsilon = v },
+                "t_scale" => f with { TScale = v },
+                _ => throw new InputException($"unknown feature setting '{prop.Name}' (known: beta1, beta2, epsilon, t_scale)", source, $"$.features.{prop.Name}"),
+            };
+        }
+        return f;
+    }
+}

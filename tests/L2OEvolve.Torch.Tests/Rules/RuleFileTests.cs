@@ -1,0 +1,160 @@
+using L2OEvolve.Engine;
+using L2OEvolve.Torch.Optimizees;
+using L2OEvolve.Torch.Rules;
+using TorchSharp;
+using static L2OEvolve.Torch.Tests.Rules.RuleTestKit;
+using static TorchSharp.torch;
+
+namespace L2OEvolve.Torch.Tests.Rules;
+
+public class RuleFileTests
+{
+    [OneTimeSetUp]
+    public void Threads() => torch.set_num_threads(1);
+
+    /// <summary>The repository's grammars/optimizers folder, found upwards from the test binaries.</summary>
+    internal static string ShippedDir()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "grammars", "optimizers");
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        throw new DirectoryNotFoundException("grammars/optimizers not found above " + AppContext.BaseDirectory);
+    }
+
+    internal static string Shipped(string name) => Path.Combine(ShippedDir(), name + RuleFile.Extension);
+
+    [TestCase("sgd", 0)]
+    [TestCase("momentum", 1)]
+    [TestCase("nesterov", 1)]
+    [TestCase("rmsprop", 1)]
+    [TestCase("adam", 2)]
+    [TestCase("adamw", 2)]
+    [TestCase("lion", 1)]
+    public void Load_ShippedRule_CompilesWithExpectedStateFloats(string name, int stateFloats)
+    {
+        var rule = RuleFile.Load(Shipped(name));
+        Assert.That(rule.Name, Is.EqualTo(name));
+        Assert.That(rule.Compile().StateSlots, Is.EqualTo(stateFloats));
+    }
+
+    [Test]
+    public void Load_ShippedAdam_ReproducesTorchAdamOver200Steps()
+    {
+        using var problem = OptimizeeRegistry.Create("logreg", 7, CPU);
+        using var opt = RuleFile.Load(Shipped("adam")).Factory()(problem.ParameterShapes, CPU);
+        var ours = Trajectory(problem, 200, opt);
+        var reference = TorchTrajectory(problem, 200, ps => optim.Adam(ps));
+        Assert.That(MaxRelativeDeviation(ours, reference), Is.LessThan(1e-5));
+        Assert.That(opt.StateFloatsPerParameter, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Load_ShippedMomentum_ReproducesTorchSgdMomentum()
+    {
+        using var problem = OptimizeeRegistry.Create("logreg", 7, CPU);
+        using var opt = RuleFile.Load(Shipped("momentum")).Factory()(problem.ParameterShapes, CPU);
+        var reference = TorchTrajectory(problem, 200, ps => optim.SGD(ps, 0.01, momentum: 0.9));
+        Assert.That(MaxRelativeDeviation(Trajectory(problem, 200, opt), reference), Is.LessThan(1e-5));
+    }
+
+    [Test]
+    public void Load_ShippedNesterov_ReproducesTorchNesterov()
+    {
+        using var problem = OptimizeeRegistry.Create("logreg", 7, CPU);
+        using var opt = RuleFile.Load(Shipped("nesterov")).Factory()(problem.ParameterShapes, CPU);
+        var reference = TorchTrajectory(problem, 200, ps => optim.SGD(ps, 0.01, momentum: 0.9, nesterov: true));
+        Assert.That(MaxRelativeDeviation(Trajectory(problem, 200, opt), reference), Is.LessThan(1e-5));
+    }
+
+    [Test]
+    public void Load_ShippedRmsprop_ReproducesTorchRmsprop()
+    {
+        using var problem = OptimizeeRegistry.Create("logreg", 7, CPU);
+        using var opt = RuleFile.Load(Shipped("rmsprop")).Factory()(problem.ParameterShapes, CPU);
+        var reference = TorchTrajectory(problem, 200, ps => optim.RMSProp(ps, 0.01));
+        Assert.That(MaxRelativeDeviation(Trajectory(problem, 200, opt), reference), Is.LessThan(1e-5));
+    }
+
+    [Test]
+    public void Load_ShippedAdamW_ReproducesTorchAdamW()
+    {
+        using var problem = OptimizeeRegistry.Create("logreg", 7, CPU);
+        using var opt = RuleFile.Load(Shipped("adamw")).Factory()(problem.ParameterShapes, CPU);
+        var reference = TorchTrajectory(problem, 200, ps => optim.AdamW(ps, 0.001, weight_decay: 0.01));
+        Assert.That(MaxRelativeDeviation(Trajectory(problem, 200, opt), reference), Is.LessThan(1e-5));
+    }
+
+    [Test]
+    public void Load_ShippedLion_MatchesLionWrittenOut()
+    {
+        using var problem = OptimizeeRegistry.Create("logreg", 7, CPU);
+        using var opt = RuleFile.Load(Shipped("lion")).Factory()(problem.ParameterShapes, CPU);
+        var ours = Trajectory(problem, 100, opt);
+        // Lion as published: c = β1 m + (1−β1) g; θ −= lr sign(c); m = β2 m + (1−β2) g.
+        var momenta = new List<Tensor>();
+        var reference = Trajectory(problem, 100, (ps, step) =>
+        {
+            using var _ = no_grad();
+            if (momenta.Count == 0) momenta.AddRange(ps.Select(p => zeros_like(p).DetachFromDisposeScope()));
+            for (int i = 0; i < ps.Count; i++)
+            {
+                var g = ps[i].grad!;
+                ps[i].sub_(momenta[i].mul(0.9).add(g.mul(0.1)).sign().mul(1e-4));
+                momenta[i].mul_(0.99).add_(g.mul(0.01));
+            }
+        });
+        Assert.That(MaxRelativeDeviation(ours, reference), Is.LessThan(1e-5));
+    }
+
+    [Test]
+    public void Format_ThenParse_GivesTheSameDefinition()
+    {
+        var rule = RuleFile.Load(Shipped("adam"));
+        var back = RuleFile.Parse(RuleFile.Format(rule), "roundtrip");
+        Assert.That(back, Is.EqualTo(rule));
+    }
+
+    [Test]
+    public void Parse_FeatureSettings_AreApplied()
+    {
+        var rule = RuleFile.Parse("""{"rule": "-0.01 * mt", "features": {"beta1": 0.8, "beta2": 0.9}}""", "x", "mine");
+        Assert.That(rule.Features, Is.EqualTo(new FeatureSettings(Beta1: 0.8, Beta2: 0.9)));
+        Assert.That(rule.Name, Is.EqualTo("mine"));
+    }
+
+    [TestCase("""{"rule": "-0.01 * g" """, "not valid JSON")]
+    [TestCase("""{"rule": "-0.01 * gg"}""", "unknown feature 'gg'")]
+    [TestCase("""{"rule": "-0.01 * (g"}""", "$.rule")]
+    [TestCase("""{"name": "x"}""", "missing \"rule\"")]
+    [TestCase("""{"rule": "g", "lr": 3}""", "unknown key 'lr'")]
+    [TestCase("""{"rule": "g", "features": {"beta1": 1.5}}""", "$.features.beta1")]
+    public void Parse_BadInput_FailsNamingFileAndFault(string json, string expected)
+    {
+        var ex = Assert.Throws<InputException>(() => RuleFile.Parse(json, "bad.rule.json"));
+        Assert.That(ex!.Message, Does.Contain("bad.rule.json").And.Contain(expected));
+    }
+
+    [Test]
+    public void TryResolve_NameThatIsNotARuleFile_ReturnsNull()
+    {
+        Assert.That(RuleFile.TryResolve("adam", CPU), Is.Null);
+    }
+
+    [Test]
+    public void TryResolve_PathWithBackendOption_BuildsThatBackend()
+    {
+        var factory = RuleFile.TryResolve(Shipped("adam") + ":backend=opchain", CPU);
+        using var opt = (RuleOptimizer)factory!([[3]], CPU);
+        Assert.That(opt.Backend, Is.EqualTo(RuleBackend.OpChain));
+        Assert.That(opt.Name, Is.EqualTo("adam"));
+    }
+
+    [Test]
+    public void TryResolve_MissingRuleFile_FailsNamingThePath()
+    {
+        var ex = Assert.Throws<InputException>(() => RuleFile.TryResolve("/nonexistent/x.rule.json", CPU));
+        Assert.That(ex!.Message, Does.Contain("/nonexistent/x.rule.json"));
+    }
+}

@@ -1,0 +1,111 @@
+using L2OEvolve.Engine.Expressions;
+using L2OEvolve.Torch.Optimizees;
+using L2OEvolve.Torch.Rules;
+using TorchSharp;
+using static L2OEvolve.Torch.Tests.Rules.RuleTestKit;
+using static TorchSharp.torch;
+
+namespace L2OEvolve.Torch.Tests.Rules;
+
+public class RuleOptimizerTests
+{
+    [OneTimeSetUp]
+    public void Threads() => torch.set_num_threads(1);
+
+    [TestCase("quadratic", RuleBackend.Fused)]
+    [TestCase("quadratic", RuleBackend.OpChain)]
+    [TestCase("logreg", RuleBackend.Fused)]
+    [TestCase("logreg", RuleBackend.OpChain)]
+    public void Step_AdamRule_ReproducesTorchAdamTrajectoryOver200Steps(string optimizee, RuleBackend backend)
+    {
+        using var problem = OptimizeeRegistry.Create(optimizee, 3, CPU);
+        using var rule = new RuleOptimizer("adam", RuleProgram.Compile(Adam(0.01)), problem.ParameterShapes, CPU, backend);
+        var ours = Trajectory(problem, 200, rule);
+        var reference = TorchTrajectory(problem, 200, ps => optim.Adam(ps, lr: 0.01));
+        Assert.That(MaxRelativeDeviation(ours, reference), Is.LessThan(1e-5));
+        Assert.That(MaxRelativeDeviation(ours, [.. Enumerable.Repeat(ours[0], ours.Count)]), Is.GreaterThan(0.1), "the parameters must travel");
+        Assert.That(rule.Diverged, Is.False);
+    }
+
+    [TestCase(RuleBackend.Fused)]
+    [TestCase(RuleBackend.OpChain)]
+    public void Step_MomentumRule_ReproducesTorchSgdMomentumTrajectory(RuleBackend backend)
+    {
+        // torch's SGD momentum keeps b ← μb + g and steps −lr·b; with the ema s = ema(μ, g) = (1−μ)·b that is −lr/(1−μ)·s.
+        var rule = Mul(C(-0.01 / (1 - 0.9)), new Expr.Ema(0.9, false, G));
+        using var problem = OptimizeeRegistry.Create("logreg", 5, CPU);
+        using var opt = new RuleOptimizer("momentum", RuleProgram.Compile(rule), problem.ParameterShapes, CPU, backend);
+        var ours = Trajectory(problem, 200, opt);
+        var reference = TorchTrajectory(problem, 200, ps => optim.SGD(ps, 0.01, momentum: 0.9));
+        Assert.That(MaxRelativeDeviation(ours, reference), Is.LessThan(1e-5));
+    }
+
+    [Test]
+    public void StateFloatsPerParameter_Adam_IsTwo()
+    {
+        using var opt = new RuleOptimizer("adam", RuleProgram.Compile(Adam(0.001)), [[4]], CPU);
+        Assert.That(opt.StateFloatsPerParameter, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Step_FusedAndOpChainOnRuleWithLagsAndFeatures_Agree()
+    {
+        // Every feature kind at once: lagged gradients, m̃/g̃, momenta, t, a written ema and a lag of a lag'd feature.
+        var rule = Mul(C(-0.01), Add(Add(Add(V("mt"), V("g1")), Add(V("gt_2"), V("mom99"))),
+            Add(Mul(V("t"), new Expr.Lag(3, V("mom5"))), new Expr.Unary(Op.Tanh, new Expr.Ema(0.7, true, new Expr.Unary(Op.Abs, G))))));
+        using var problem = OptimizeeRegistry.Create("logreg", 1, CPU);
+        var program = RuleProgram.Compile(rule);
+        using var fused = new RuleOptimizer("r", program, problem.ParameterShapes, CPU, RuleBackend.Fused);
+        using var chain = new RuleOptimizer("r", program, problem.ParameterShapes, CPU, RuleBackend.OpChain);
+        var a = Trajectory(problem, 50, fused);
+        var b = Trajectory(problem, 50, chain);
+        Assert.That(MaxRelativeDeviation(a, b), Is.LessThan(1e-5));
+    }
+
+    [Test]
+    public void Step_ExplodingRule_MarksDivergedWithoutThrowing()
+    {
+        var rule = new Expr.Unary(Op.Exp, Mul(C(1e4), new Expr.Unary(Op.Abs, G)));
+        using var problem = OptimizeeRegistry.Create("quadratic", 1, CPU);
+        using var opt = new RuleOptimizer("boom", RuleProgram.Compile(rule), problem.ParameterShapes, CPU, RuleBackend.Fused);
+        Assert.DoesNotThrow(() => Trajectory(problem, 3, opt));
+        Assert.That(opt.DivergedAtStep, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Step_OpChainExplodingRule_MarksDiverged()
+    {
+        var rule = new Expr.Unary(Op.Exp, Mul(C(1e4), new Expr.Unary(Op.Abs, G)));
+        using var problem = OptimizeeRegistry.Create("quadratic", 1, CPU);
+        using var opt = new RuleOptimizer("boom", RuleProgram.Compile(rule), problem.ParameterShapes, CPU, RuleBackend.OpChain);
+        Trajectory(problem, 2, opt);
+        Assert.That(opt.Diverged, Is.True);
+    }
+
+    [Test]
+    public void Step_SkippedStep_ThrowsNamingTheRule()
+    {
+        using var opt = new RuleOptimizer("sgd", RuleProgram.Compile(Mul(C(-0.1), G)), [[2]], CPU);
+        using var p = zeros(2);
+        using var g = ones(2);
+        var ex = Assert.Throws<ArgumentException>(() => opt.Step([p], [g], 2));
+        Assert.That(ex!.Message, Does.Contain("sgd"));
+    }
+
+    [Test]
+    public void Step_LagOfGradient_UsesValueFromKStepsAgoAndZeroBefore()
+    {
+        // θ += lag(2, g): with g = 1, 2, 3, 4 on steps 1..4 the increments are 0, 0, 1, 2.
+        using var opt = new RuleOptimizer("lag", RuleProgram.Compile(V("g2")), [[3]], CPU, RuleBackend.Fused);
+        using var p = zeros(3);
+        var seen = new List<float>();
+        for (int step = 1; step <= 4; step++)
+        {
+            using var g = full(3, (float)step);
+            float before = p[0].item<float>();
+            opt.Step([p], [g], step);
+            seen.Add(p[0].item<float>() - before);
+        }
+        Assert.That(seen, Is.EqualTo(new[] { 0f, 0f, 1f, 2f }));
+    }
+}
