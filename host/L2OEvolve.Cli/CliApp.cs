@@ -18,6 +18,7 @@ public static class CliApp
     {
         yield return Commands_.Version();
         yield return L2OEvolve.Cli.Commands.EvalCommand.Create();
+        yield return L2OEvolve.Cli.Commands.TuneCommand.Create();
     }
 
     private static class Commands_

@@ -89,7 +89,7 @@ public static class ConstantTuner
                     return;
                 }
                 (meta, constants) = meta.Step(constants, grad, settings.MetaLr, settings.Momentum);
-            });
+            }, settings.Objective == MetaObjective.Log);
         }
         var record = new TuneEpoch(progress.Epoch + 1, seed, finite > 0 ? sum / finite : double.NaN, windows, skipped,
             clock.Elapsed.TotalSeconds, [.. constants]);
@@ -130,7 +130,7 @@ public static class ConstantTuner
     /// may update it in place. Returns the initial loss and the last loss seen.
     /// </summary>
     private static (double Initial, double Final) Unroll(TunableRule rule, double[] constants, IOptimizee optimizee, int steps, int unroll,
-        Device device, bool learn, Action<int, double, double[]?> window)
+        Device device, bool learn, Action<int, double, double[]?> window, bool logObjective = false)
     {
         var shapes = optimizee.ParameterShapes;
         Tensor[] theta, grads;
@@ -182,7 +182,7 @@ public static class ConstantTuner
                 double[]? gradient = null;
                 if (learn)
                 {
-                    metaLoss.backward();
+                    (logObjective ? metaLoss.log() : metaLoss).backward();
                     gradient = c.grad is { } cg ? cg.cpu().data<double>().ToArray() : new double[constants.Length];
                 }
                 last = lastLoss!.item<float>();

@@ -2,6 +2,17 @@ using System.Globalization;
 
 namespace L2OEvolve.Torch.Tuning;
 
+/// <summary>Which function of the window meta-loss L (the sum of the U post-update losses, SPEC §4) is differentiated.</summary>
+public enum MetaObjective
+{
+    /// <summary>L itself, as the paper. One window where the optimizee nearly diverges dominates the meta-optimizer's
+    /// moments for many updates (with Adam it keeps pushing the constants the same way long after).</summary>
+    Sum,
+    /// <summary>log L: the same direction per window, scaled by 1/L, so windows are weighed by relative, not absolute,
+    /// improvement and a near-divergence gives a bounded push back instead of an avalanche.</summary>
+    Log,
+}
+
 /// <summary>
 /// Everything that determines a meta-tuning run, so a checkpoint can say whether it may be resumed under new
 /// settings (<see cref="Incompatibilities"/>). Defaults follow the paper's stage 3 where it fits a short run.
@@ -18,6 +29,7 @@ namespace L2OEvolve.Torch.Tuning;
 /// <param name="DataDir">IDX data folder for the MNIST-format optimizees (null: Debian's Fashion-MNIST).</param>
 /// <param name="Batch">Minibatch size.</param>
 /// <param name="Init">Parameter initialisation (null: the SPEC's N(0, 0.01²)).</param>
+/// <param name="Objective">What is differentiated: the window meta-loss itself, or its logarithm (the default).</param>
 public sealed record TuneSettings(
     string Optimizee,
     int Epochs = 20,
@@ -30,7 +42,8 @@ public sealed record TuneSettings(
     bool TuneBetas = false,
     string? DataDir = null,
     int Batch = 128,
-    string? Init = null)
+    string? Init = null,
+    MetaObjective Objective = MetaObjective.Log)
 {
     /// <summary>Number of meta-updates (windows) per epoch.</summary>
     public int Windows => Steps / Unroll;
@@ -68,6 +81,7 @@ public sealed record TuneSettings(
         Check("batch", Batch, other.Batch);
         Check("init", Init, other.Init);
         Check("data-dir", DataDir, other.DataDir);
+        Check("objective", Objective, other.Objective);
         return diffs;
     }
 

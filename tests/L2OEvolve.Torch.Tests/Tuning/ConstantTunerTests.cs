@@ -21,13 +21,15 @@ public class ConstantTunerTests
         return p;
     }
 
-    [TestCase(MetaOptimizerKind.Adam, 0.001)]
-    [TestCase(MetaOptimizerKind.Sgd, 1e-8)]
-    public void RunEpoch_SgdRuleOnQuadratic_RaisesTheLearningRateAndLowersTheMetaLoss(MetaOptimizerKind kind, double lr)
+    [TestCase(MetaOptimizerKind.Adam, 0.001, MetaObjective.Log)]
+    [TestCase(MetaOptimizerKind.Adam, 0.001, MetaObjective.Sum)]
+    [TestCase(MetaOptimizerKind.Sgd, 1e-8, MetaObjective.Sum)]
+    [TestCase(MetaOptimizerKind.Sgd, 1e-6, MetaObjective.Log)]
+    public void RunEpoch_SgdRuleOnQuadratic_RaisesTheLearningRateAndLowersTheMetaLoss(MetaOptimizerKind kind, double lr, MetaObjective objective)
     {
         // With c = 0.001 the quadratic barely moves in 60 steps; the stable rates reach far further.
         var rule = Sgd(0.001);
-        var settings = new TuneSettings("quadratic", Epochs: 12, Steps: 60, Unroll: 10, MetaLr: lr, MetaOptimizer: kind);
+        var settings = new TuneSettings("quadratic", Epochs: 12, Steps: 60, Unroll: 10, MetaLr: lr, MetaOptimizer: kind, Objective: objective);
         var done = Run(rule, settings);
 
         double c = -done.Constants[0];
