@@ -19,6 +19,7 @@ public static class CliApp
         yield return Commands_.Version();
         yield return L2OEvolve.Cli.Commands.EvalCommand.Create();
         yield return L2OEvolve.Cli.Commands.TuneCommand.Create();
+        yield return L2OEvolve.Cli.Commands.ExportCommand.Create();
     }
 
     private static class Commands_
