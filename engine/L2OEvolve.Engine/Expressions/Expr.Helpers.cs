@@ -9,12 +9,15 @@ public abstract partial record Expr
 {
     /// <summary>Node count, as PySR counts complexity with unit weights: every constant, variable and operator is 1,
     /// and an <c>ema</c> or <c>lag</c> is one node (its beta or step count is part of the node, not a leaf).</summary>
-    public int Size()
+    public int Size() => this switch
     {
-        int n = 1;
-        foreach (var c in Children) n += c.Size();
-        return n;
-    }
+        // A switch rather than Children: the search calls this constantly and Children allocates.
+        Unary u => 1 + u.Arg.Size(),
+        Binary b => 1 + b.Left.Size() + b.Right.Size(),
+        Ema e => 1 + e.Arg.Size(),
+        Lag l => 1 + l.Arg.Size(),
+        _ => 1,
+    };
 
     /// <summary>Complexity under a grammar's weights: each operator's weight, the constant weight for constants,
     /// 1 per variable and the stateful weight per <c>ema</c>/<c>lag</c>.</summary>
@@ -30,12 +33,14 @@ public abstract partial record Expr
     };
 
     /// <summary>Levels on the longest root-to-leaf path; a single leaf has depth 1 (as PySR's maxdepth).</summary>
-    public int Depth()
+    public int Depth() => this switch
     {
-        int d = 0;
-        foreach (var c in Children) d = Math.Max(d, c.Depth());
-        return d + 1;
-    }
+        Unary u => 1 + u.Arg.Depth(),
+        Binary b => 1 + Math.Max(b.Left.Depth(), b.Right.Depth()),
+        Ema e => 1 + e.Arg.Depth(),
+        Lag l => 1 + l.Arg.Depth(),
+        _ => 1,
+    };
 
     /// <summary>This node with its children replaced, or this very instance when every child is unchanged.</summary>
     public Expr WithChildren(ReadOnlySpan<Expr> children) => this switch

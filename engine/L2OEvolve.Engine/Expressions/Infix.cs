@@ -174,7 +174,8 @@ public static class Infix
             {
                 _pos++;
                 SkipSpace();
-                if (IsNumberStart()) return new Expr.Const(-ParseNumber());
+                // A printed tree's negative constant keeps its meaning under ^ too: PySR's "-2.0 ^ x" is pow(-2.0, x).
+                if (IsNumberStart()) return PowerTail(new Expr.Const(-ParseNumber()));
                 if (TryKeyword("inf") || TryKeyword("Inf")) return new Expr.Const(double.NegativeInfinity);
                 return new Expr.Unary(Op.Neg, ParseUnary());
             }
@@ -186,9 +187,10 @@ public static class Infix
             return ParsePower();
         }
 
-        private Expr ParsePower()
+        private Expr ParsePower() => PowerTail(ParsePrimary());
+
+        private Expr PowerTail(Expr base_)
         {
-            var base_ = ParsePrimary();
             SkipSpace();
             if (lenient && Peek() == '^')
             {

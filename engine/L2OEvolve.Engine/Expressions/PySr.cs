@@ -18,8 +18,9 @@ public static class PySr
     public static Expr ParseEquation(string text) => Infix.ParseLenient(text);
 
     /// <summary>
-    /// Reads a hall-of-fame file. The header must be <c>Complexity|LOSS|Equation</c> (any loss name); each row is
-    /// split on its first two <c>|</c> only, so the equation may contain anything. Blank lines are skipped, and the
+    /// Reads a hall-of-fame file. The header must be <c>Complexity|LOSS|...|Equation</c> (any loss name, optional
+    /// extra columns such as R2); each row is split on its first n-1 <c>|</c> only (n = header fields), so the
+    /// equation may contain anything. Blank lines are skipped, and the
     /// table ends at the first line that is not a row (PySR's <c>.bkup</c> files append a <c>best: ...</c> line).
     /// </summary>
     public static ImmutableArray<HallOfFameRow> ReadHallOfFame(string path)
@@ -34,21 +35,22 @@ public static class PySr
         int i = 0;
         while (i < lines.Count && string.IsNullOrWhiteSpace(lines[i])) i++;
         if (i == lines.Count) throw new InputException("empty hall of fame: no header line", file);
-        var header = lines[i].Split('|', 3);
-        if (header.Length != 3 || header[0].Trim() != "Complexity" || header[2].Trim() != "Equation")
+        var header = lines[i].Split('|');
+        if (header.Length < 3 || header[0].Trim() != "Complexity" || header[^1].Trim() != "Equation")
             throw new InputException($"expected the header 'Complexity|MSE|Equation' but found '{lines[i]}'", file, $"line {i + 1}");
+        int fields = header.Length; // PySR writes 3; L2OEvolve's own files add R2 before the equation
 
         var rows = ImmutableArray.CreateBuilder<HallOfFameRow>();
         for (i++; i < lines.Count; i++)
         {
             string line = lines[i];
             if (string.IsNullOrWhiteSpace(line)) continue;
-            var parts = line.Split('|', 3);
-            if (parts.Length != 3
+            var parts = line.Split('|', fields);
+            if (parts.Length != fields
                 || !int.TryParse(parts[0].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int complexity)
                 || !double.TryParse(parts[1].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double loss))
                 break; // trailing non-table text
-            string equation = parts[2].Trim();
+            string equation = parts[^1].Trim();
             try
             {
                 rows.Add(new HallOfFameRow(complexity, loss, equation, ParseEquation(equation), i + 1));

@@ -82,6 +82,7 @@ public static class Simplify
                 if (r is Expr.Unary { Op: Op.Neg } rn) return new Expr.Binary(Op.Sub, l, rn.Arg);
                 if (l is Expr.Unary { Op: Op.Neg } ln) return new Expr.Binary(Op.Sub, r, ln.Arg);
                 if (r is Expr.Const addend && AsSum(l) is var (rest, k) && MergeSum(rest, k + addend.Value) is { } sum) return sum;
+                if (r is Expr.Const { Value: < 0 } negative) return new Expr.Binary(Op.Sub, l, new Expr.Const(-negative.Value));
                 return b;
             case Op.Sub:
                 if (IsConst(r, 0)) return l;
@@ -92,6 +93,7 @@ public static class Simplify
                 if (r is Expr.Const subtrahend && AsSum(l) is var (rest2, k2) && MergeSum(rest2, k2 - subtrahend.Value) is { } diff) return diff;
                 if (l is Expr.Const minuend && AsSum(r) is var (rest3, k3) && double.IsFinite(minuend.Value - k3))
                     return new Expr.Binary(Op.Sub, new Expr.Const(minuend.Value - k3), rest3);
+                if (r is Expr.Const { Value: < 0 } negated) return new Expr.Binary(Op.Add, l, new Expr.Const(-negated.Value));
                 return b;
             case Op.Mul:
                 if (IsConst(l, 1)) return r;
@@ -100,6 +102,7 @@ public static class Simplify
                 if (IsConst(l, -1)) return new Expr.Unary(Op.Neg, r);
                 if (r is Expr.Const) return new Expr.Binary(Op.Mul, r, l);
                 if (l is Expr.Unary { Op: Op.Neg } a && r is Expr.Unary { Op: Op.Neg } c) return new Expr.Binary(Op.Mul, a.Arg, c.Arg);
+                if (l is Expr.Const k4 && r is Expr.Unary { Op: Op.Neg } negArg) return new Expr.Binary(Op.Mul, new Expr.Const(-k4.Value), negArg.Arg);
                 if (l is Expr.Const factor)
                 {
                     if (r is Expr.Binary { Op: Op.Mul, Left: Expr.Const inner } m && Scale(factor.Value * inner.Value, m.Right) is { } product)

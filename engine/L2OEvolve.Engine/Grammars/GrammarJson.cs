@@ -155,6 +155,20 @@ public static partial class GrammarJson
         return (names.ToImmutable(), false);
     }
 
+    /// <summary>Expands feature specs as a grammar's <c>features</c> list does (for <c>--features g[0..19],t</c>);
+    /// throws <see cref="InputException"/> naming a malformed spec.</summary>
+    public static ImmutableArray<string> ExpandFeatures(IEnumerable<string> specs)
+    {
+        try
+        {
+            return specs.SelectMany(s => ExpandFeature(s.Trim(), s)).ToImmutableArray();
+        }
+        catch (GrammarFault f)
+        {
+            throw new InputException(f.Message, location: $"feature '{f.Path}'");
+        }
+    }
+
     /// <summary><c>g[0..19]</c> → g0 … g19; <c>g_[0..2]</c> → g_0, g_1, g_2; a plain name stands for itself.</summary>
     internal static IEnumerable<string> ExpandFeature(string text, string path)
     {

@@ -70,7 +70,7 @@ public static class EvalReportWriter
         sb.AppendLine();
         sb.AppendLine($"Mean ± sample std over seeds; diverged runs (NaN/Inf) are excluded from the loss columns. " +
                       $"Final train loss = mean minibatch loss of the last {EvalSummary.FinalWindow} steps; " +
-                      "eval = held-out half; wall s/run includes the held-out evaluation, ms/step the training steps (optimizee forward and backward pass and update), optimizer ms/step only the update.");
+                      "eval = held-out half (for quadratic and rosenbrock, which have no data, the objective itself); wall s/run includes the held-out evaluation, ms/step the training steps (optimizee forward and backward pass and update), optimizer ms/step only the update.");
         foreach (var n in notes ?? []) sb.AppendLine().AppendLine(n);
         return sb.ToString();
     }

@@ -69,12 +69,15 @@ internal sealed class Mlp : ImageClassifier
 
     protected override Tensor PopulationLogits(IReadOnlyList<Tensor> stacked, Tensor x)
     {
-        long p = stacked[0].shape[0];
-        var h = x.unsqueeze(0).expand(p, -1, -1);
-        for (int i = 0; i < stacked.Count; i += 2)
+        long p = stacked[0].shape[0], b = x.shape[0], inputs = stacked[0].shape[1], width = stacked[0].shape[2];
+        // The input is shared by all copies, so the first layer is one GEMM against the P weight matrices laid side
+        // by side ([in, P·h]); a bmm would first copy x P times (measured 1.6x slower forward+backward at P = 32).
+        var side = stacked[0].permute(1, 0, 2).reshape(inputs, p * width);
+        var h = x.mm(side).view(b, p, width).transpose(0, 1).add(stacked[1].unsqueeze(1));
+        for (int i = 2; i < stacked.Count; i += 2)
         {
+            h = Activate(h);
             h = h.bmm(stacked[i]).add_(stacked[i + 1].unsqueeze(1));
-            if (i + 2 < stacked.Count) h = Activate(h);
         }
         return h;
     }

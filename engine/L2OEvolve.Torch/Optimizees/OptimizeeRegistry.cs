@@ -24,6 +24,9 @@ public static class OptimizeeRegistry
         ("cnn-fashion", "CNN conv6-conv12-linear on Fashion-MNIST", (n, o) => new SmallCnnFamily(n, o)),
     ];
 
+    // Families whose size is set by OptimizeeOptions.Dimension; the networks' sizes are fixed by their names.
+    private static readonly string[] DimensionFamilies = ["quadratic", "rosenbrock", "logreg"];
+
     /// <summary>Registered family names.</summary>
     public static IReadOnlyList<string> Names { get; } = Families.Select(f => f.Name).ToArray();
 
@@ -41,7 +44,10 @@ public static class OptimizeeRegistry
         var entry = Families.FirstOrDefault(f => f.Name == parsed.Key);
         if (entry.Make is null)
             throw new ArgumentException($"unknown optimizee '{parsed.Name}' (known: {string.Join(", ", Names)})");
-        return entry.Make(parsed.Key, (options ?? OptimizeeOptions.Default).With(parsed.Settings, spec));
+        var effective = (options ?? OptimizeeOptions.Default).With(parsed.Settings, spec);
+        if (effective.Dimension is { } dim && !DimensionFamilies.Contains(parsed.Key))
+            throw new ArgumentException($"optimizee '{spec}': dim={dim} does not apply to {parsed.Key} (only to {string.Join(", ", DimensionFamilies)})");
+        return entry.Make(parsed.Key, effective);
     }
 
     /// <summary>One problem instance: <c>Family(spec, options).Create(seed, device)</c>.</summary>

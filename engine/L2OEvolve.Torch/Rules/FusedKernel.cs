@@ -39,32 +39,37 @@ public static unsafe class FusedKernel
         var code = program.Code;
         var u = plan.UniformsF;
         int scratchA = program.Registers * Block, scratchB = scratchA + Block;
+        // Register r normally lives in the workspace; a loaded gradient and a moving average are read where they
+        // already are (the gradient and the state slot), saving a copy each. Neither memory is written again
+        // before the block's update, so the aliases stay valid. Parameters and lag reads are copied: the update
+        // and the ring writes overwrite their memory.
+        float** regs = stackalloc float*[Math.Max(1, program.Registers)];
+        for (int r = 0; r < program.Registers; r++) regs[r] = ws + r * Block;
         for (long start = 0; start < count; start += Block)
         {
             int n = (int)Math.Min(Block, count - start);
-            Span<float> Reg(int r) => new(ws + r * Block, n);
-            Span<float> Slot(int s) => new(state + s * count + start, n);
+            float* Slot(int s) => state + s * count + start;
 
             foreach (var ins in code)
             {
-                var dst = Reg(ins.Dest);
                 switch (ins.Code)
                 {
                     case RuleCode.LoadGrad:
-                        new ReadOnlySpan<float>(grad + start, n).CopyTo(dst);
+                        regs[ins.Dest] = grad + start;
                         break;
                     case RuleCode.LoadParam:
-                        new ReadOnlySpan<float>(param + start, n).CopyTo(dst);
+                        new ReadOnlySpan<float>(param + start, n).CopyTo(new Span<float>(regs[ins.Dest], n));
                         break;
                     case RuleCode.Unary:
-                        Unary(ins.Op, Reg(ins.A.Index), dst);
+                        Unary(ins.Op, new ReadOnlySpan<float>(regs[ins.A.Index], n), new Span<float>(regs[ins.Dest], n));
                         break;
                     case RuleCode.Binary:
-                        Binary(ins.Op, ins.A, ins.B, u, ws, n, scratchA, scratchB, dst);
+                        Binary(ins.Op, ins.A, ins.B, u, regs, ws, n, scratchA, scratchB, new Span<float>(regs[ins.Dest], n));
                         break;
                     case RuleCode.EmaUpdate:
                     {
-                        var s = Slot(ins.Index);
+                        var sp = Slot(ins.Index);
+                        var s = new Span<float>(sp, n);
                         float beta = (float)ins.Beta, w = (float)(1.0 - ins.Beta);
                         if (ins.A.IsUniform)
                         {
@@ -73,13 +78,13 @@ public static unsafe class FusedKernel
                         }
                         else
                         {
-                            Ema(s, Reg(ins.A.Index), beta, w);
+                            Ema(s, new ReadOnlySpan<float>(regs[ins.A.Index], n), beta, w);
                         }
-                        s.CopyTo(dst);
+                        regs[ins.Dest] = sp;
                         break;
                     }
                     case RuleCode.LagRead:
-                        Slot(plan.LagReadSlots[ins.Index]).CopyTo(dst);
+                        new ReadOnlySpan<float>(Slot(plan.LagReadSlots[ins.Index]), n).CopyTo(new Span<float>(regs[ins.Dest], n));
                         break;
                 }
             }
@@ -87,13 +92,13 @@ public static unsafe class FusedKernel
             for (int i = 0; i < program.LagWrites.Length; i++)
             {
                 var src = program.LagWrites[i].Source;
-                var slot = Slot(plan.LagWriteSlots[i]);
+                var slot = new Span<float>(Slot(plan.LagWriteSlots[i]), n);
                 if (src.IsUniform) slot.Fill(u[src.Index]);
-                else Reg(src.Index).CopyTo(slot);
+                else new ReadOnlySpan<float>(regs[src.Index], n).CopyTo(slot);
             }
             var p = new Span<float>(param + start, n);
             if (program.Root.IsUniform) finite &= AddChecked(p, u[program.Root.Index]);
-            else finite &= AddChecked(p, Reg(program.Root.Index));
+            else finite &= AddChecked(p, new ReadOnlySpan<float>(regs[program.Root.Index], n));
         }
         return finite;
     }
@@ -150,13 +155,13 @@ public static unsafe class FusedKernel
         return ok;
     }
 
-    private static void Binary(Op op, Operand a, Operand b, float[] u, float* ws, int n, int scratchA, int scratchB, Span<float> dst)
+    private static void Binary(Op op, Operand a, Operand b, float[] u, float** regs, float* ws, int n, int scratchA, int scratchB, Span<float> dst)
     {
         // Fast paths for the common scalar forms (lr * x, x + eps, c - x).
         if (a.IsUniform != b.IsUniform && op is Op.Add or Op.Mul or Op.Sub)
         {
             float c = a.IsUniform ? u[a.Index] : u[b.Index];
-            ReadOnlySpan<float> x = new(ws + (a.IsUniform ? b.Index : a.Index) * Block, n);
+            ReadOnlySpan<float> x = new(regs[a.IsUniform ? b.Index : a.Index], n);
             switch (op)
             {
                 case Op.Add: TensorPrimitives.Add(x, c, dst); return;
@@ -165,8 +170,8 @@ public static unsafe class FusedKernel
                 case Op.Sub: TensorPrimitives.Subtract(c, x, dst); return;
             }
         }
-        ReadOnlySpan<float> l = Resolve(a, u, ws, n, scratchA);
-        ReadOnlySpan<float> r = Resolve(b, u, ws, n, scratchB);
+        ReadOnlySpan<float> l = Resolve(a, u, regs, ws, n, scratchA);
+        ReadOnlySpan<float> r = Resolve(b, u, regs, ws, n, scratchB);
         switch (op)
         {
             case Op.Add: TensorPrimitives.Add(l, r, dst); break;
@@ -185,9 +190,9 @@ public static unsafe class FusedKernel
         }
     }
 
-    private static ReadOnlySpan<float> Resolve(Operand o, float[] u, float* ws, int n, int scratch)
+    private static ReadOnlySpan<float> Resolve(Operand o, float[] u, float** regs, float* ws, int n, int scratch)
     {
-        if (!o.IsUniform) return new(ws + o.Index * Block, n);
+        if (!o.IsUniform) return new(regs[o.Index], n);
         var s = new Span<float>(ws + scratch, n);
         s.Fill(u[o.Index]);
         return s;
@@ -210,6 +215,17 @@ public static unsafe class FusedKernel
         for (; i < d.Length; i++) d[i] = y[i] == 0f ? 1f : x[i] / y[i];
     }
 
+    private static void SqrtAbs(ReadOnlySpan<float> x, Span<float> d)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && d.Length >= Vector<float>.Count)
+        {
+            for (; i <= d.Length - Vector<float>.Count; i += Vector<float>.Count)
+                Vector.SquareRoot(Vector.Abs(new Vector<float>(x[i..]))).CopyTo(d[i..]);
+        }
+        for (; i < d.Length; i++) d[i] = MathF.Sqrt(MathF.Abs(x[i]));
+    }
+
     private static float SignOf(float x) => x > 0 ? 1f : x < 0 ? -1f : x == 0 ? 0f : float.NaN;
 
     private static void Unary(Op op, ReadOnlySpan<float> x, Span<float> d)
@@ -219,7 +235,7 @@ public static unsafe class FusedKernel
             case Op.Neg: TensorPrimitives.Negate(x, d); break;
             case Op.Abs: TensorPrimitives.Abs(x, d); break;
             case Op.Sign: for (int i = 0; i < x.Length; i++) d[i] = SignOf(x[i]); break;
-            case Op.Sqrt: TensorPrimitives.Abs(x, d); TensorPrimitives.Sqrt(d, d); break;
+            case Op.Sqrt: SqrtAbs(x, d); break;
             case Op.Log:
                 TensorPrimitives.Abs(x, d);
                 TensorPrimitives.Add(d, (float)Ops.LogEpsilon, d);

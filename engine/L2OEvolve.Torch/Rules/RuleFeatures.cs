@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using L2OEvolve.Engine.Expressions;
 
 namespace L2OEvolve.Torch.Rules;
@@ -78,26 +77,15 @@ public static class RuleFeatures
         _ => rule,
     };
 
+    private static readonly IReadOnlyList<string> BaseNames = Catalogue.Select(c => c.Name).ToArray();
+
     private static bool TryResolve(string name, FeatureSettings s, out Expr expr)
     {
-        if (TryBase(name, s, out expr)) return true;
-        // Longest base prefix followed by an optional '_' and digits.
-        foreach (var (baseName, _) in Catalogue.OrderByDescending(c => c.Name.Length))
-        {
-            if (!name.StartsWith(baseName, StringComparison.Ordinal)) continue;
-            var rest = name.AsSpan(baseName.Length);
-            if (rest.Length > 0 && rest[0] == '_') rest = rest[1..];
-            if (rest.Length == 0 || rest.Length > 4) continue;
-            bool digits = true;
-            foreach (var c in rest) digits &= c is >= '0' and <= '9';
-            if (!digits) continue;
-            int k = int.Parse(rest, NumberStyles.None, CultureInfo.InvariantCulture);
-            TryBase(baseName, s, out var baseExpr);
-            expr = k == 0 ? baseExpr : new Expr.Lag(k, baseExpr);
-            return true;
-        }
+        // The dataset convention's parser (LagNames), over this runtime's larger set of base names.
         expr = null!;
-        return false;
+        if (!LagNames.TryParse(name, BaseNames, out var baseName, out int k) || !TryBase(baseName, s, out var baseExpr)) return false;
+        expr = k == 0 ? baseExpr : new Expr.Lag(k, baseExpr);
+        return true;
     }
 
     private static bool TryBase(string name, FeatureSettings s, out Expr expr)

@@ -110,7 +110,7 @@ public static class RuleFile
     /// <summary>
     /// Resolves an optimizer name that is a path to a rule file, optionally followed by <c>:backend=fused|opchain|auto</c>;
     /// null when <paramref name="name"/> is not a rule-file path (so other resolvers may try it). A path that ends in
-    /// <c>.rule.json</c> but cannot be loaded fails with the loader's error.
+    /// <c>.rule.json</c> but cannot be loaded fails with the loader's error; an unknown option with an ArgumentException.
     /// </summary>
     public static ParameterOptimizerFactory? TryResolve(string name, Device device)
     {
@@ -119,8 +119,9 @@ public static class RuleFile
         var backend = RuleBackend.Auto;
         foreach (var (key, value) in options)
         {
+            // ArgumentException (not InputException): the name, not the file, is at fault; lr tuning probes with it.
             if (key != "backend" || !Enum.TryParse(value, ignoreCase: true, out backend))
-                throw new InputException($"unknown rule option '{key}={value}' (known: backend=auto|fused|opchain)", path);
+                throw new ArgumentException($"optimizer '{name}': unknown rule option '{key}={value}' (known: backend=auto|fused|opchain; rule files have no lr, their constants are part of the rule)");
         }
         return Load(path).Factory(backend);
     }

@@ -18,7 +18,7 @@ namespace L2OEvolve.Cli.Commands;
 public static class EvalCommand
 {
     /// <summary>The optimizer registry the CLI resolves names with; other areas add their resolvers here.</summary>
-    public static OptimizerRegistry Registry => OptimizerRegistry.BuiltIn;
+    public static OptimizerRegistry Registry => OptimizerRegistry.BuiltIn.With(L2OEvolve.Torch.Rules.RuleFile.TryResolve);
 
     private sealed record Args(
         string Optimizee, string[] Optimizers, int Steps, int Seeds, long SeedBase, bool TuneLr, int TuneSeeds, int? TuneSteps,

@@ -1,4 +1,5 @@
 using L2OEvolve.Engine.Expressions;
+using L2OEvolve.Engine.Random;
 
 namespace L2OEvolve.Engine.Tests.Expressions;
 
@@ -32,4 +33,30 @@ public class LatexTests
     public void Print_Adam_RendersFractionOfMovingAverages() =>
         Assert.That(L("-0.01 * ema_bc(0.9, g) / (sqrt(ema_bc(0.999, g * g)) + 1e-8)"), Is.EqualTo(
             @"\frac{-0.01 \cdot \widehat{\operatorname{ema}}_{0.9}\left(g\right)}{\sqrt{\left|\widehat{\operatorname{ema}}_{0.999}\left(g \cdot g\right)\right|} + 10^{-8}}"));
+
+    [Test]
+    public void Print_RandomTrees_BalancesBracesAndDelimiters()
+    {
+        var rng = new Rng(99);
+        for (int i = 0; i < 2000; i++)
+        {
+            var e = TestTrees.Random(ref rng, rng.NextInt(1, 30));
+            string tex = Latex.Print(e);
+            int depth = 0;
+            foreach (char c in tex)
+            {
+                depth += c == '{' ? 1 : c == '}' ? -1 : 0;
+                Assert.That(depth, Is.GreaterThanOrEqualTo(0), tex);
+            }
+            Assert.That(depth, Is.Zero, tex);
+            Assert.That(CountOf(tex, @"\left"), Is.EqualTo(CountOf(tex, @"\right")), tex);
+        }
+    }
+
+    private static int CountOf(string text, string word)
+    {
+        int n = 0;
+        for (int at = text.IndexOf(word, StringComparison.Ordinal); at >= 0; at = text.IndexOf(word, at + 1, StringComparison.Ordinal)) n++;
+        return n;
+    }
 }

@@ -33,6 +33,7 @@ public class PySrTests
         Assert.That(PySr.ParseEquation("(0.49058884 * tanh(g_2 + g_0))").ToString(), Is.EqualTo("0.49058884 * tanh(g_2 + g_0)"));
         Assert.That(PySr.ParseEquation("x ^ 2 * y"), Is.EqualTo(new Binary(Op.Mul, new Binary(Op.Pow, new Var("x"), new Const(2)), new Var("y"))));
         Assert.That(PySr.ParseEquation("1.5f-3"), Is.EqualTo(new Const(1.5e-3)));
+        Assert.That(PySr.ParseEquation("-2.0 ^ x"), Is.EqualTo(new Binary(Op.Pow, new Const(-2), new Var("x"))));
     }
 
     [Test]
@@ -62,6 +63,14 @@ public class PySrTests
         var ex = Assert.Throws<InputException>(() => PySr.ParseHallOfFame(["Complexity|Loss|Equation", "3|0.5|x | y"], "h.csv"))!;
         Assert.That(ex.File, Is.EqualTo("h.csv"));
         Assert.That(ex.Location, Is.EqualTo("line 2, column 3"));
+    }
+
+    [Test]
+    public void ParseHallOfFame_ExtraColumns_EquationIsLast()
+    {
+        var rows = PySr.ParseHallOfFame(["Complexity|Loss|R2|Equation", "3|0.25|0.9|x * 2"]);
+        Assert.That(rows.Single().Equation, Is.EqualTo("x * 2"));
+        Assert.That(rows.Single().Loss, Is.EqualTo(0.25));
     }
 
     [Test]

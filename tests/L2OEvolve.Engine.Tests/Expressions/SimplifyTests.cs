@@ -36,6 +36,9 @@ public class SimplifyTests
     [TestCase("4 * (x / 2)", "2 * x")]
     [TestCase("-(2 * x)", "-2 * x")]
     [TestCase("x * -1", "-x")]
+    [TestCase("x - -2", "x + 2")]
+    [TestCase("x + -2", "x - 2")]
+    [TestCase("3 * -x", "-3 * x")]
     [TestCase("pow(x, 1)", "x")]
     [TestCase("pow(x, 0)", "sign(x)")]
     [TestCase("sqrt(abs(x))", "sqrt(x)")]
@@ -72,17 +75,18 @@ public class SimplifyTests
         }
     }
 
-    [Test]
-    public void Apply_RandomTrees_NeverGrowAndKeepTheirValues()
+    [TestCase(2024UL, false)]
+    [TestCase(77UL, true)]
+    public void Apply_RandomTrees_NeverGrowAndKeepTheirValues(ulong seed, bool awkwardConstants)
     {
         // Property: on finite inputs, wherever the original is finite the simplified tree agrees with the naive
         // reference evaluator up to rounding (merged constants), and never exceeds the original's size.
-        var rng = new Rng(2024);
+        var rng = new Rng(seed);
         const int steps = 12;
         int simplified = 0;
         for (int i = 0; i < 4000; i++)
         {
-            var e = TestTrees.Random(ref rng, rng.NextInt(2, 25), awkwardConstants: false);
+            var e = TestTrees.Random(ref rng, rng.NextInt(2, 25), awkwardConstants: awkwardConstants);
             var s = Simplify.Apply(e);
             Assert.That(s.Size(), Is.LessThanOrEqualTo(e.Size()), $"{e} -> {s}");
             if (!ReferenceEquals(s, e)) simplified++;
@@ -97,7 +101,7 @@ public class SimplifyTests
                 Assert.That(actual[t], Is.EqualTo(expected[t]).Within(1e-9 * scale), $"{e} -> {s} at step {t}");
             }
         }
-        Assert.That(simplified, Is.GreaterThan(1000), "the property must exercise many rewrites");
+        Assert.That(simplified, Is.GreaterThan(700), "the property must exercise many rewrites");
     }
 
     private static double Input(ref Rng rng) => rng.NextDouble() switch

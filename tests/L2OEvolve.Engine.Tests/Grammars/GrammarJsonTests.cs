@@ -145,6 +145,13 @@ public class GrammarJsonTests
     }
 
     [Test]
+    public void ExpandFeatures_CommandLineList_ExpandsRanges()
+    {
+        Assert.That(GrammarJson.ExpandFeatures(["g[0..2]", " t"]), Is.EqualTo(new[] { "g0", "g1", "g2", "t" }));
+        Assert.That(Assert.Throws<InputException>(() => GrammarJson.ExpandFeatures(["g[3..1]"]))!.Fault, Does.Contain("bad range"));
+    }
+
+    [Test]
     public void BindFeatures_FromData_TakesColumnsAndRehashes()
     {
         var g = GrammarJson.Parse("""{"features": "from-data", "operators": ["+"]}""");

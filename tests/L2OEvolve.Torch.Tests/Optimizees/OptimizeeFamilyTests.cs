@@ -103,6 +103,26 @@ public class OptimizeeFamilyTests
     }
 
     [TestCaseSource(nameof(AllNames))]
+    public void PopulationLoss_GradientOfEachCopy_EqualsItsPerCopyGradient(string name)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var opt = Make(name, 6);
+        var copies = Enumerable.Range(0, 2)
+            .Select(k => opt.InitialParameters().Select(p => p * (1 + 20 * k)).ToArray())
+            .ToArray();
+        var stacked = Enumerable.Range(0, copies[0].Length)
+            .Select(i => torch.stack(copies.Select(c => c[i])).requires_grad_(true)).ToArray();
+        var stackedGrads = torch.autograd.grad([opt.PopulationLoss(stacked, 2).sum()], stacked);
+        for (int k = 0; k < 2; k++)
+        {
+            var leaves = copies[k].Select(p => p.detach().requires_grad_(true)).ToArray();
+            var grads = torch.autograd.grad([opt.Loss(leaves, 2)], leaves);
+            for (int i = 0; i < leaves.Length; i++)
+                Assert.That(stackedGrads[i][k].allclose(grads[i], rtol: 1e-4, atol: 1e-7), Is.True, $"copy {k}, tensor {i}");
+        }
+    }
+
+    [TestCaseSource(nameof(AllNames))]
     public void Evaluate_GivesFiniteLossAndAccuracyWhereItApplies(string name)
     {
         using var scope = torch.NewDisposeScope();
@@ -159,6 +179,13 @@ public class OptimizeeFamilyTests
     {
         var ex = Assert.Throws<ArgumentException>(() => OptimizeeRegistry.Family("resnet"));
         Assert.That(ex!.Message, Does.Contain("resnet").And.Contain("mlp-mnist-rp"));
+    }
+
+    [Test]
+    public void Family_DimensionOnANetwork_IsRejected()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => OptimizeeRegistry.Family("mlp-mnist-rp:dim=5"));
+        Assert.That(ex!.Message, Does.Contain("dim=5").And.Contain("does not apply"));
     }
 
     [Test]

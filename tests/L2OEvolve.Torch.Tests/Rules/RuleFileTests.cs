@@ -137,6 +137,12 @@ public class RuleFileTests
     }
 
     [Test]
+    public void TryResolve_UnknownOption_ThrowsArgumentException()
+    {
+        Assert.Throws<ArgumentException>(() => RuleFile.TryResolve(Shipped("adam") + ":lr=0.1", CPU));
+    }
+
+    [Test]
     public void TryResolve_NameThatIsNotARuleFile_ReturnsNull()
     {
         Assert.That(RuleFile.TryResolve("adam", CPU), Is.Null);

@@ -108,4 +108,44 @@ public class RuleOptimizerTests
         }
         Assert.That(seen, Is.EqualTo(new[] { 0f, 0f, 1f, 2f }));
     }
+
+    [TestCase("lag(1, lag(1, g))")]
+    [TestCase("-0.1 * (lag(2, m) + lag(1, p) + p2 - g_3)")]
+    [TestCase("-0.01 * lag(3, mt) + lag(1, ema_bc(0.8, g1))")]
+    [TestCase("-0.001 * t * lag(1, t) + lag(2, g) * lag(1, g)")]
+    public void Step_FusedAndOpChainOnNestedLags_Agree(string text)
+    {
+        using var problem = OptimizeeRegistry.Create("logreg", 2, CPU);
+        var program = RuleProgram.Compile(Infix.Parse(text));
+        using var fused = new RuleOptimizer("r", program, problem.ParameterShapes, CPU, RuleBackend.Fused);
+        using var chain = new RuleOptimizer("r", program, problem.ParameterShapes, CPU, RuleBackend.OpChain);
+        Assert.That(MaxRelativeDeviation(Trajectory(problem, 12, fused), Trajectory(problem, 12, chain)), Is.LessThan(1e-5));
+    }
+
+    private static readonly float[] Xs = [-2.5f, -1f, -0.3f, 0f, 0f, 0.2f, 1f, 3f, 0.7f, -0.05f, 1.5f];
+    private static readonly float[] Ys = [1.5f, 0f, 2f, 0f, -1f, 0.5f, -2f, 0.25f, 0.7f, 3f, -0.4f];
+
+    private static IEnumerable<TestCaseData> EveryOperator() =>
+        from info in Ops.All
+        from backend in new[] { RuleBackend.Fused, RuleBackend.OpChain }
+        select new TestCaseData(info.Op, backend).SetArgDisplayNames(info.Op.ToString(), backend.ToString());
+
+    [TestCaseSource(nameof(EveryOperator))]
+    public void Step_EveryOperator_FollowsTheReferenceSemantics(Op op, RuleBackend backend)
+    {
+        // One step from θ = y with gradient x: θ' = y + op(x[, y]), against Ops.Apply in double.
+        Expr rule = op.Arity() == 1 ? new Expr.Unary(op, G) : new Expr.Binary(op, G, V("p"));
+        using var opt = new RuleOptimizer("op", RuleProgram.Compile(rule), [[Xs.Length]], CPU, backend);
+        using var p = tensor(Ys);
+        using var g = tensor(Xs);
+        opt.Step([p], [g], 1);
+        var got = p.data<float>().ToArray();
+        for (int i = 0; i < Xs.Length; i++)
+        {
+            double d = op.Arity() == 1 ? Ops.Apply(op, Xs[i]) : Ops.Apply(op, Xs[i], Ys[i]);
+            double want = Ys[i] + d;
+            if (double.IsNaN(want)) { Assert.That(float.IsNaN(got[i]), $"{op}({Xs[i]}, {Ys[i]})"); continue; }
+            Assert.That(got[i], Is.EqualTo(want).Within(1e-5 * Math.Max(1, Math.Abs(want))), $"{op}({Xs[i]}, {Ys[i]})");
+        }
+    }
 }
