@@ -53,7 +53,7 @@ public sealed class CompiledRule
     /// <summary>The postfix program.</summary>
     public ReadOnlySpan<Instruction> Program => Code;
 
-    /// <summary>Constant slots referenced by the program (tree constants and ema betas), in program order.</summary>
+    /// <summary>Constant slots (tree constants and ema betas) in depth-first, left-to-right tree order.</summary>
     public ImmutableArray<double> Constants { get; }
 
     /// <summary>What each constant slot is.</summary>

@@ -7,7 +7,8 @@ namespace L2OEvolve.Engine.Evaluation;
 /// <remarks>
 /// Emission is post-order, except that a binary node with a leaf child evaluates its other child first and then
 /// applies a fused instruction reading the leaf in place (<see cref="OpCode.BinaryLeftF"/> and friends): leaves
-/// never occupy a stack slot unless they stand alone. Constants (and ema betas) go to a side array in emission order.
+/// never occupy a stack slot unless they stand alone. Constants (and ema betas) go to a side array in the tree's
+/// depth-first, left-to-right order (an ema's beta before its argument), whatever the emission order.
 /// </remarks>
 public static class Compiler
 {
@@ -105,8 +106,9 @@ public static class Compiler
                     break;
                 case Expr.Binary bin: EmitBinary(bin); break;
                 case Expr.Ema ema:
+                    int beta = Constant(ema.Beta, ConstantKind.EmaBeta);
                     Emit(ema.Arg);
-                    Add(OpCode.Ema, a: Emas++, b: Constant(ema.Beta, ConstantKind.EmaBeta), flag: ema.BiasCorrected ? 1 : 0);
+                    Add(OpCode.Ema, a: Emas++, b: beta, flag: ema.BiasCorrected ? 1 : 0);
                     break;
                 case Expr.Lag lag:
                     if (lag.Steps < 0) throw new ArgumentException($"lag steps must be >= 0, got {lag.Steps}", nameof(e));
@@ -142,8 +144,9 @@ public static class Compiler
                     Add(OpCode.BinaryLeftF, op, Feature(l.Name));
                     break;
                 case (Expr.Const l, _):
+                    int c = Constant(l.Value, ConstantKind.Value);
                     Emit(bin.Right);
-                    Add(OpCode.BinaryLeftC, op, Constant(l.Value, ConstantKind.Value));
+                    Add(OpCode.BinaryLeftC, op, c);
                     break;
                 default:
                     Emit(bin.Left);

@@ -65,4 +65,13 @@ public class CompilerTests
         Assert.That(rule.ToExpr(), Is.EqualTo(e), "the original is unchanged");
         Assert.Throws<ArgumentException>(() => rule.WithConstants([1.0]));
     }
+
+    [Test]
+    public void Compile_Constants_AreNumberedInTreeOrder()
+    {
+        // 1 * ema(0.9, 2 - x0) + pow(x1, 3): the left constant is fused after its sibling is emitted, yet comes first.
+        var e = new Binary(Op.Add, new Binary(Op.Mul, new Const(1), new Ema(0.9, false, new Binary(Op.Sub, new Const(2), new Var("x0")))),
+            new Binary(Op.Pow, new Var("x1"), new Const(3)));
+        Assert.That(Compiler.Compile(e, Features).Constants, Is.EqualTo(new[] { 1, 0.9, 2, 3 }));
+    }
 }

@@ -1,0 +1,199 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using L2OEvolve.Engine.Expressions;
+using L2OEvolve.Engine.Random;
+using L2OEvolve.Engine.Variation;
+
+namespace L2OEvolve.Engine.Search;
+
+/// <summary>The search loop as pure steps from one immutable <see cref="SearchState"/> to the next.</summary>
+/// <remarks>
+/// <code>
+/// Step(state):
+///   costs   ← per island: loss/baseline + parsimony·complexity, scaled by adaptive parsimony (shares over all islands)
+///   children← per island, in parallel, with the island's own RNG: Variation.Breed (tournament → mutate or cross)
+///   scores  ← Fitness on the flattened batch (memoised by expression, duplicates evaluated once), written by index
+///   tune    ← constants of children drawn for tuning or beating the hall of fame at their complexity; rescored
+///   islands ← Reinsertion(children) per island;  hall of fame ← update with all children in batch order
+///   islands ← Migration every few generations, with the master RNG
+/// </code>
+/// Every random draw comes from a generator stored in the state and every parallel result is written by index, so
+/// the same seed gives the same states for any thread count, and a restored state continues exactly.
+/// </remarks>
+public static class Evolution
+{
+    /// <summary>
+    /// The initial state: island i draws ramped random trees with a generator forked from the seed (stream i+1);
+    /// warm-start expressions take the first slots, dealt round-robin over the islands.
+    /// </summary>
+    public static SearchState Initialize(SearchContext ctx, IEnumerable<Expr> warmStart, CancellationToken ct = default)
+    {
+        var settings = ctx.Settings;
+        int islands = Math.Max(1, settings.Population.Islands), size = Math.Max(2, settings.Population.Size);
+        var master = new Rng(settings.Seed);
+        var trees = new Expr[islands * size];
+        var rngs = new RngState[islands];
+        var warm = warmStart.Take(trees.Length).ToArray();
+        for (int k = 0; k < warm.Length; k++) trees[(k % islands) * size + k / islands] = warm[k];
+        for (int i = 0; i < islands; i++)
+        {
+            var rng = master.Fork((ulong)i + 1);
+            for (int j = 0; j < size; j++)
+                trees[i * size + j] ??= TreeGenerator.Ramped(ref rng, ctx.Grammar, settings.Population.InitialMaxSize);
+            rngs[i] = rng.State;
+        }
+
+        var scores = Score(ctx, trees, FitnessSeed(master, 0), 0, ct);
+        var all = new Individual[trees.Length];
+        for (int k = 0; k < trees.Length; k++) all[k] = Make(ctx, trees[k], scores[k], k);
+        var built = ImmutableArray.CreateBuilder<Island>(islands);
+        for (int i = 0; i < islands; i++) built.Add(new Island([.. all.AsSpan(i * size, size)], rngs[i]));
+        return new SearchState(0, built.MoveToImmutable(), HallOfFame.Empty.Update(all), master.State,
+            trees.Length, trees.Length, settings.ContentHash(), ctx.Grammar.ContentHash);
+    }
+
+    /// <summary>One generation. If <paramref name="ct"/> fires mid-generation the input state is returned unchanged.</summary>
+    public static SearchState Step(SearchState state, SearchContext ctx, CancellationToken ct = default)
+    {
+        try { return StepCore(state, ctx, ct); }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { return state; }
+    }
+
+    private static SearchState StepCore(SearchState state, SearchContext ctx, CancellationToken ct)
+    {
+        var settings = ctx.Settings;
+        int islands = state.Islands.Length;
+        int perIsland = Math.Clamp(settings.Population.OffspringPerGeneration, 1, state.Islands.Min(i => i.Members.Length));
+        var frequency = Parsimony.Frequencies(state.Islands);
+        double baseline = ctx.Fitness.BaselineLoss, parsimony = ctx.Grammar.Parsimony, scaling = settings.Selection.AdaptiveParsimonyScaling;
+        var costs = state.Islands.Select(i => Parsimony.Costs(i.Members, baseline, parsimony, scaling, frequency)).ToArray();
+
+        var offspring = new Offspring[islands * perIsland];
+        var nextRngs = new RngState[islands];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = ctx.Threads, CancellationToken = ct };
+        Parallel.For(0, islands, options, i =>
+        {
+            var rng = new Rng(state.Islands[i].Rng);
+            for (int k = 0; k < perIsland; k++)
+                offspring[i * perIsland + k] = ctx.Variation.Breed(ref rng, state.Islands[i].Members, costs[i], ctx.Selection, ctx.Grammar);
+            nextRngs[i] = rng.State;
+        });
+
+        var master = new Rng(state.Master);
+        var trees = offspring.Select(o => o.Tree).ToArray();
+        var scores = Score(ctx, trees, FitnessSeed(master, state.Generation + 1), state.Generation + 1, ct);
+        long evaluations = trees.Length + Tune(ctx, state, offspring, trees, scores, FitnessSeed(master, -state.Generation - 1), ct);
+
+        var children = new Individual[trees.Length];
+        for (int k = 0; k < trees.Length; k++) children[k] = Make(ctx, trees[k], scores[k], state.NextBirth + k);
+        long nextBirth = state.NextBirth + trees.Length;
+
+        var updated = ImmutableArray.CreateBuilder<Island>(islands);
+        for (int i = 0; i < islands; i++)
+        {
+            var mine = new ArraySegment<Individual>(children, i * perIsland, perIsland);
+            var childCosts = Parsimony.Costs(mine, baseline, parsimony, scaling, frequency);
+            var members = ctx.Reinsertion.Reinsert(state.Islands[i].Members, costs[i], mine, childCosts);
+            updated.Add(new Island(members, nextRngs[i]));
+        }
+        var hallOfFame = state.HallOfFame.Update(children);
+        var migrated = ctx.Migration.Migrate(ref master, updated.MoveToImmutable(), hallOfFame, state.Generation, ref nextBirth);
+        return state with
+        {
+            Generation = state.Generation + 1,
+            Islands = migrated,
+            HallOfFame = hallOfFame,
+            Master = master.State,
+            Evaluations = state.Evaluations + evaluations,
+            NextBirth = nextBirth,
+        };
+    }
+
+    /// <summary>
+    /// Runs generations until <paramref name="termination"/> holds or <paramref name="ct"/> fires, calling
+    /// <paramref name="onGeneration"/> after each. Generation counts are absolute (a resumed search keeps counting).
+    /// </summary>
+    public static SearchState Run(SearchState state, SearchContext ctx, ITermination termination,
+        Action<SearchState, SearchProgress>? onGeneration = null, CancellationToken ct = default)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!ct.IsCancellationRequested)
+        {
+            if (termination.IsReached(new SearchProgress(state.Generation, state.Evaluations, state.BestLoss, clock.Elapsed))) break;
+            var next = Step(state, ctx, ct);
+            if (ReferenceEquals(next, state)) break;
+            state = next;
+            onGeneration?.Invoke(state, new SearchProgress(state.Generation, state.Evaluations, state.BestLoss, clock.Elapsed));
+        }
+        return state;
+    }
+
+    // Tunes the children drawn for it or beating the hall of fame at their complexity, rescoring them with the fitness
+    // itself so every Individual's loss is the fitness's verdict. Returns the number of extra evaluations.
+    private static long Tune(SearchContext ctx, SearchState state, Offspring[] offspring, Expr[] trees, double[][] scores, ulong seed, CancellationToken ct)
+    {
+        if (ctx.Tuner is null) return 0;
+        var promising = new List<int>();
+        var drawn = new List<int>();
+        for (int k = 0; k < trees.Length; k++)
+        {
+            if (!double.IsFinite(scores[k][0]) || Trees.TunableCount(trees[k]) == 0) continue;
+            bool beatsHallOfFame = ctx.Settings.Constants.OptimizePromising
+                && scores[k][0] < (state.HallOfFame.At(Trees.Complexity(trees[k], ctx.Grammar))?.Loss ?? double.PositiveInfinity);
+            if (beatsHallOfFame) promising.Add(k);
+            else if (offspring[k].Tune) drawn.Add(k);
+        }
+        // Ties in loss fall back to batch order, so the choice is the same for any thread count.
+        var chosen = promising.OrderBy(k => scores[k][0]).ThenBy(k => k).Concat(drawn)
+            .Take(Math.Max(0, ctx.Settings.Constants.MaxPerGeneration)).ToList();
+        if (chosen.Count == 0) return 0;
+        var tuned = new Expr[chosen.Count];
+        Parallel.For(0, chosen.Count, new ParallelOptions { MaxDegreeOfParallelism = ctx.Threads, CancellationToken = ct },
+            j => tuned[j] = ctx.Tuner.Tune(trees[chosen[j]], ct));
+        var rescored = Score(ctx, tuned, seed, state.Generation + 1, ct);
+        for (int j = 0; j < chosen.Count; j++)
+        {
+            int k = chosen[j];
+            if (rescored[j][0] < scores[k][0]) { trees[k] = tuned[j]; scores[k] = rescored[j]; }
+        }
+        return chosen.Count;
+    }
+
+    /// <summary>Objectives of each tree: memo hits first, then one fitness batch of the distinct misses, written by index.</summary>
+    private static double[][] Score(SearchContext ctx, Expr[] trees, ulong seed, int generation, CancellationToken ct)
+    {
+        int m = Math.Max(1, ctx.Fitness.ObjectiveCount);
+        var result = new double[trees.Length][];
+        var pending = new List<Expr>();
+        var slot = new int[trees.Length];
+        var firstSeen = new Dictionary<Expr, int>();
+        for (int k = 0; k < trees.Length; k++)
+        {
+            if (ctx.Cache is not null && ctx.Cache.TryGet(trees[k], out var known)) { result[k] = known; slot[k] = -1; continue; }
+            if (ctx.Fitness.IsDeterministic && firstSeen.TryGetValue(trees[k], out int same)) { slot[k] = same; continue; }
+            slot[k] = pending.Count;
+            if (ctx.Fitness.IsDeterministic) firstSeen[trees[k]] = pending.Count;
+            pending.Add(trees[k]);
+        }
+        if (pending.Count > 0)
+        {
+            var flat = new double[pending.Count * m];
+            ctx.Fitness.Evaluate(pending.ToArray(), flat, new FitnessRequest(ctx.Threads, seed, generation), ct);
+            ct.ThrowIfCancellationRequested();
+            var fresh = new double[pending.Count][];
+            for (int p = 0; p < pending.Count; p++)
+            {
+                fresh[p] = flat.AsSpan(p * m, m).ToArray();
+                for (int o = 0; o < m; o++) if (double.IsNaN(fresh[p][o])) fresh[p][o] = double.PositiveInfinity;
+                ctx.Cache?.Add(pending[p], fresh[p]);
+            }
+            for (int k = 0; k < trees.Length; k++) if (slot[k] >= 0) result[k] = fresh[slot[k]];
+        }
+        return result;
+    }
+
+    private static Individual Make(SearchContext ctx, Expr tree, double[] objectives, long birth) =>
+        new(tree, objectives[0], Trees.Complexity(tree, ctx.Grammar), birth, [.. objectives]);
+
+    private static ulong FitnessSeed(Rng master, long salt) => master.Fork(0xF17_0000UL ^ (ulong)salt).NextUInt64();
+}

@@ -1,0 +1,37 @@
+using System.Collections.Immutable;
+
+namespace L2OEvolve.Engine.Search;
+
+/// <summary>The reinsertion stage: merges an island's children into it, keeping its size. Deterministic; no RNG needed.</summary>
+public interface IReinsertion
+{
+    /// <summary>The new members, given the old ones, their costs and the children with theirs.</summary>
+    ImmutableArray<Individual> Reinsert(ImmutableArray<Individual> members, ReadOnlySpan<double> costs, IReadOnlyList<Individual> children, ReadOnlySpan<double> childCosts);
+}
+
+/// <summary>Regularised evolution: each child replaces the oldest remaining member (ages are unique birth stamps).</summary>
+public sealed record ReplaceOldest : IReinsertion
+{
+    /// <inheritdoc/>
+    public ImmutableArray<Individual> Reinsert(ImmutableArray<Individual> members, ReadOnlySpan<double> costs, IReadOnlyList<Individual> children, ReadOnlySpan<double> childCosts)
+    {
+        int n = Math.Min(children.Count, members.Length);
+        var oldest = Enumerable.Range(0, members.Length).OrderBy(i => members[i].Birth).Take(n).ToArray();
+        var builder = members.ToBuilder();
+        for (int k = 0; k < n; k++) builder[oldest[k]] = children[k];
+        return builder.MoveToImmutable();
+    }
+}
+
+/// <summary>Generational with elitism: members and children compete on cost and the best <c>Size</c> survive (ties keep the older).</summary>
+public sealed record ReplaceWorst : IReinsertion
+{
+    /// <inheritdoc/>
+    public ImmutableArray<Individual> Reinsert(ImmutableArray<Individual> members, ReadOnlySpan<double> costs, IReadOnlyList<Individual> children, ReadOnlySpan<double> childCosts)
+    {
+        var pool = new List<(double Cost, long Birth, Individual Member)>(members.Length + children.Count);
+        for (int i = 0; i < members.Length; i++) pool.Add((costs[i], members[i].Birth, members[i]));
+        for (int i = 0; i < children.Count; i++) pool.Add((childCosts[i], children[i].Birth, children[i]));
+        return pool.OrderBy(p => p.Cost).ThenBy(p => p.Birth).Take(members.Length).Select(p => p.Member).ToImmutableArray();
+    }
+}

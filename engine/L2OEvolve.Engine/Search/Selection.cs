@@ -1,0 +1,77 @@
+using L2OEvolve.Engine.Random;
+
+namespace L2OEvolve.Engine.Search;
+
+/// <summary>The selection stage: picks a parent index from a population given each member's cost. Stateless; RNG passed in.</summary>
+public interface ISelection
+{
+    /// <summary>The index of the chosen member (lower cost is better).</summary>
+    int Select(ref Rng rng, ReadOnlySpan<double> costs);
+}
+
+/// <summary>
+/// SR.jl's tournament: sample <c>Size</c> members; the best wins with probability p, else the second with p, and so on
+/// (the last sampled rank takes the remainder).
+/// </summary>
+public sealed record TournamentSelection(int Size, double Probability) : ISelection
+{
+    /// <inheritdoc/>
+    public int Select(ref Rng rng, ReadOnlySpan<double> costs)
+    {
+        int k = Math.Clamp(Size, 1, costs.Length);
+        Span<int> sampled = k <= 64 ? stackalloc int[k] : new int[k];
+        if (k == costs.Length)
+        {
+            for (int i = 0; i < k; i++) sampled[i] = i;
+        }
+        else
+        {
+            // Rejection sampling without replacement is cheap for k much smaller than the population.
+            for (int i = 0; i < k; i++)
+            {
+                int candidate;
+                do candidate = rng.NextInt(costs.Length); while (sampled[..i].Contains(candidate));
+                sampled[i] = candidate;
+            }
+        }
+        var keys = new (double Cost, int Index)[k];
+        for (int i = 0; i < k; i++) keys[i] = (double.IsNaN(costs[sampled[i]]) ? double.PositiveInfinity : costs[sampled[i]], sampled[i]);
+        Array.Sort(keys);
+        for (int rank = 0; rank < k - 1; rank++)
+            if (rng.NextBool(Probability)) return keys[rank].Index;
+        return keys[k - 1].Index;
+    }
+}
+
+/// <summary>Costs used by selection: normalised loss plus parsimony, scaled by how crowded each complexity is (adaptive parsimony).</summary>
+public static class Parsimony
+{
+    /// <summary>
+    /// cost_i = (loss_i / baseline + parsimony · complexity_i) · exp(scaling · freq[complexity_i]), where freq is the share of
+    /// all island members at that complexity (SR.jl's frequency-based adaptive parsimony, with the current populations as the window).
+    /// </summary>
+    public static double[] Costs(IReadOnlyList<Individual> members, double baseline, double parsimony, double scaling, IReadOnlyDictionary<int, double> frequency)
+    {
+        var costs = new double[members.Count];
+        double scale = baseline > 0 && double.IsFinite(baseline) ? baseline : 1.0;
+        for (int i = 0; i < costs.Length; i++)
+        {
+            var m = members[i];
+            double cost = m.Loss / scale + parsimony * m.Complexity;
+            if (scaling != 0 && frequency.TryGetValue(m.Complexity, out double f)) cost *= Math.Exp(scaling * f);
+            costs[i] = double.IsNaN(cost) ? double.PositiveInfinity : cost;
+        }
+        return costs;
+    }
+
+    /// <summary>The share of members at each complexity over all islands.</summary>
+    public static Dictionary<int, double> Frequencies(IEnumerable<Island> islands)
+    {
+        var counts = new Dictionary<int, double>();
+        int total = 0;
+        foreach (var island in islands)
+            foreach (var m in island.Members) { counts[m.Complexity] = counts.GetValueOrDefault(m.Complexity) + 1; total++; }
+        foreach (var key in counts.Keys.ToList()) counts[key] /= Math.Max(1, total);
+        return counts;
+    }
+}

@@ -1,0 +1,71 @@
+using System.Runtime.CompilerServices;
+using L2OEvolve.Engine.Expressions;
+using L2OEvolve.Engine.Grammars;
+
+namespace L2OEvolve.Engine.Variation;
+
+/// <summary>The grammar's structural limits: complexity, depth, nesting rules, allowed leaves and stateful ranges.</summary>
+public static class Constraints
+{
+    private sealed record Rule(string Outer, string Inner, int MaxCount);
+
+    // A pure memo of each grammar's normalised nesting rules (grammars are immutable, so it can never go stale).
+    private static readonly ConditionalWeakTable<Grammar, Rule[]> RuleCache = new();
+
+    private static Rule[] Rules(Grammar g) => RuleCache.GetValue(g, static gr =>
+        gr.Nesting.IsDefault ? [] : gr.Nesting.Select(r => new Rule(Trees.NormaliseKey(r.Outer), Trees.NormaliseKey(r.Inner), r.MaxCount)).ToArray());
+
+    /// <summary>True when <paramref name="e"/> respects every limit of <paramref name="g"/>.</summary>
+    public static bool Satisfied(Expr e, Grammar g) =>
+        Trees.Complexity(e, g) <= g.MaxSize && Trees.Depth(e) <= g.MaxDepth && NestingSatisfied(e, g) && LeavesAndStateValid(e, g);
+
+    /// <summary>True when no node breaks a nesting rule (PySR's <c>nested_constraints</c>).</summary>
+    public static bool NestingSatisfied(Expr e, Grammar g)
+    {
+        var rules = Rules(g);
+        if (rules.Length == 0) return true;
+        var path = new List<string>();
+        return Walk(e);
+
+        bool Walk(Expr n)
+        {
+            var key = Trees.NestingKey(n);
+            if (key is null) return true;
+            if (!Allows(rules, path, key)) return false;
+            path.Add(key);
+            foreach (var c in n.Children) if (!Walk(c)) { path.RemoveAt(path.Count - 1); return false; }
+            path.RemoveAt(path.Count - 1);
+            return true;
+        }
+    }
+
+    /// <summary>True when a node with nesting key <paramref name="key"/> may sit below the ancestors <paramref name="path"/> (root first).</summary>
+    public static bool NestingAllows(Grammar g, IReadOnlyList<string> path, string key) => Allows(Rules(g), path, key);
+
+    private static bool Allows(Rule[] rules, IReadOnlyList<string> path, string key)
+    {
+        foreach (var r in rules)
+        {
+            if (r.Inner != key) continue;
+            for (int i = 0; i < path.Count; i++)
+            {
+                if (path[i] != r.Outer) continue;
+                int count = 1;
+                for (int j = i + 1; j < path.Count; j++) if (path[j] == r.Inner) count++;
+                if (count > r.MaxCount) return false;
+            }
+        }
+        return true;
+    }
+
+    private static bool LeavesAndStateValid(Expr e, Grammar g) => e switch
+    {
+        Expr.Var v => g.Features.Contains(v.Name),
+        Expr.Const c => double.IsFinite(c.Value),
+        Expr.Unary u => LeavesAndStateValid(u.Arg, g),
+        Expr.Binary b => LeavesAndStateValid(b.Left, g) && LeavesAndStateValid(b.Right, g),
+        Expr.Ema m => g.Stateful.Ema && m.Beta > 0 && m.Beta < 1 && LeavesAndStateValid(m.Arg, g),
+        Expr.Lag l => g.Stateful.Lag && l.Steps >= 1 && l.Steps <= g.Stateful.MaxLag && LeavesAndStateValid(l.Arg, g),
+        _ => false,
+    };
+}

@@ -1,0 +1,218 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using L2OEvolve.Engine;
+using L2OEvolve.Engine.Expressions;
+using L2OEvolve.Engine.Grammars;
+using L2OEvolve.Engine.Persistence;
+using L2OEvolve.Engine.Search;
+
+namespace L2OEvolve.Cli.Commands;
+
+/// <summary><c>sr</c>: symbolic regression of a table's target (or a trajectory's) under a grammar, writing the hall of fame.</summary>
+internal static class SrCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Dataset: .csv with a header, .npy (+ sidecar naming columns), or a trajectory .npy", Required = true };
+        var target = new Option<string?>("--target") { Description = "Target column (default: the last column)" };
+        var features = new Option<string?>("--features") { Description = "Comma-separated feature columns (default: all but the target)" };
+        var grammar = new Option<string>("--grammar") { Description = "Grammar file (grammars/*.json)", Required = true };
+        var time = new Option<string?>("--time") { Description = "Time budget, e.g. 60s, 2m, 1h (default 60s unless --generations or --evaluations is given)" };
+        var generations = new Option<int?>("--generations") { Description = "Stop after this many generations" };
+        var evaluations = new Option<long?>("--evaluations") { Description = "Stop after this many candidate evaluations" };
+        var targetLoss = new Option<double?>("--target-loss") { Description = "Stop once the best loss is at or below this" };
+        var targetR2 = new Option<double?>("--target-r2") { Description = "Stop once the best R2 is at or above this" };
+        var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed, same result for any --threads)", DefaultValueFactory = _ => 0UL };
+        var threads = new Option<int>("--threads") { Description = "Worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var islands = new Option<int?>("--islands") { Description = "Island populations (default 8)" };
+        var population = new Option<int?>("--population") { Description = "Members per island (default 64)" };
+        var warm = new Option<string[]>("--warm-start") { Description = "An equation to seed the populations with (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var batchRows = new Option<int>("--batch-rows") { Description = "Select on a fixed strided subset of this many rows (0 = all); the hall of fame is rescored on all rows", DefaultValueFactory = _ => 2000 };
+        var dropNonFinite = new Option<bool>("--drop-nonfinite") { Description = "Drop rows with NaN/Inf instead of failing" };
+        var quiet = new Option<bool>("--quiet") { Description = "No live progress lines" };
+        var @out = new Option<string>("--out") { Description = "Output directory (hall_of_fame.csv, hall_of_fame.tex, state.msgpack)", Required = true };
+
+        var cmd = new Command("sr", "Symbolic regression: evolve formulas for a target under a grammar.")
+        {
+            data, target, features, grammar, time, generations, evaluations, targetLoss, targetR2, seed, threads, islands, population, warm, batchRows, dropNonFinite, quiet, @out,
+        };
+        cmd.SetAction((parse, ct) => CommandErrors.Guard(() => Task.FromResult(Run(new Args(
+            parse.GetValue(data)!, parse.GetValue(target), RegressionData.ParseList(parse.GetValue(features)), parse.GetValue(grammar)!,
+            parse.GetValue(time), parse.GetValue(generations), parse.GetValue(evaluations), parse.GetValue(targetLoss), parse.GetValue(targetR2),
+            parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(islands), parse.GetValue(population),
+            parse.GetValue(warm) ?? [], parse.GetValue(batchRows), parse.GetValue(dropNonFinite), parse.GetValue(quiet), parse.GetValue(@out)!), ct))));
+        return cmd;
+    }
+
+    private sealed record Args(string Data, string? Target, IReadOnlyList<string>? Features, string Grammar, string? Time, int? Generations,
+        long? Evaluations, double? TargetLoss, double? TargetR2, ulong Seed, int Threads, int? Islands, int? Population, string[] WarmStart, int BatchRows, bool DropNonFinite,
+        bool Quiet, string Out);
+
+    private static int Run(Args a, CancellationToken ct)
+    {
+        if (a.Threads < 1) throw new InputException($"--threads must be at least 1, got {a.Threads}");
+        var grammar = GrammarJson.Load(a.Grammar);
+        var problem = RegressionData.Load(a.Data, a.Target, a.Features, a.DropNonFinite);
+        var termination = Termination(a, problem.Fitness.BaselineLoss);
+        grammar = grammar.BindFeatures(problem.Features);
+        var warm = a.WarmStart.Select(text => ParseEquation(text, "--warm-start")).ToList();
+        foreach (var w in warm)
+        {
+            var faults = grammar.Violations(w);
+            if (faults.Count > 0) throw new InputException($"warm-start equation '{w}' does not fit grammar '{grammar.Name}': {string.Join("; ", faults)}");
+        }
+
+        var defaults = SearchSettings.Default(a.Seed);
+        var settings = defaults with
+        {
+            Population = defaults.Population with
+            {
+                Islands = a.Islands ?? defaults.Population.Islands,
+                Size = a.Population ?? defaults.Population.Size,
+                OffspringPerGeneration = Math.Max(1, (a.Population ?? defaults.Population.Size) / 4),
+            },
+        };
+        if (a.BatchRows < 0) throw new InputException($"--batch-rows must be ≥ 0, got {a.BatchRows}");
+        var full = problem.Fitness;
+        var selecting = full.Subsample(a.BatchRows);
+        var ctx = SearchContext.Create(settings, grammar, selecting, selecting, Simplify.Apply, a.Threads);
+
+        Console.WriteLine($"data     {problem.Description}");
+        if (!ReferenceEquals(selecting, full)) Console.WriteLine($"batch    selecting on {selecting.Size} of {full.Size} values; the hall of fame is rescored on all");
+        Console.WriteLine($"grammar  {grammar.Name} ({grammar.Ops.Length} operators, maxsize {grammar.MaxSize}), seed {a.Seed}, threads {a.Threads}, stop: {Describe(termination)}");
+        var clock = Stopwatch.StartNew();
+        var state = Evolution.Initialize(ctx, warm, ct);
+        var lastPrint = TimeSpan.Zero;
+        state = Evolution.Run(state, ctx, termination, (s, p) =>
+        {
+            if (a.Quiet || clock.Elapsed - lastPrint < TimeSpan.FromSeconds(1)) return;
+            lastPrint = clock.Elapsed;
+            Console.WriteLine(Progress(s, ctx, clock.Elapsed));
+        }, ct);
+        double seconds = clock.Elapsed.TotalSeconds;
+
+        Directory.CreateDirectory(a.Out);
+        var hallOfFame = Report(state.HallOfFame, full, grammar);
+        var front = hallOfFame.ParetoFront();
+        File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.csv"), HallOfFameCsv(front, problem.Fitness));
+        File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.tex"), HallOfFameTex(front, problem.Fitness, problem.TargetName));
+        File.WriteAllBytes(Path.Combine(a.Out, "state.msgpack"), SearchStateCodec.Serialize(state));
+
+        Console.WriteLine(Progress(state, ctx, clock.Elapsed));
+        Console.WriteLine($"done     {state.Generation} generations, {state.Evaluations} evaluations ({ctx.Cache?.Misses ?? state.Evaluations} computed) in {seconds.ToString("F1", CultureInfo.InvariantCulture)} s; wrote {Path.Combine(a.Out, "hall_of_fame.csv")}");
+        var chosen = hallOfFame.Chosen();
+        var best = hallOfFame.MostAccurate();
+        if (chosen is null || best is null)
+        {
+            Console.WriteLine("no finite candidate was found");
+            return 1;
+        }
+        Console.WriteLine($"chosen   {Line(chosen, problem.Fitness)}");
+        Console.WriteLine($"accurate {Line(best, problem.Fitness)}");
+        return 0;
+    }
+
+    // For the report, members are simplified (constant folding; the value is unchanged on finite inputs, so -(0.01) * g0
+    // reads as -0.01 * g0 at its true complexity) and scored on every row, since selection may have used a subset.
+    private static HallOfFame Report(HallOfFame h, MseFitness full, Grammar grammar)
+    {
+        var ws = new L2OEvolve.Engine.Evaluation.EvalWorkspace();
+        return HallOfFame.Empty.Update(h.Members.SelectMany(m =>
+        {
+            var simple = Simplify.Apply(m.Tree);
+            return new[] { m.Tree, simple }.Distinct().Select(tree =>
+            {
+                double loss = full.Loss(tree, ws);
+                return m with { Tree = tree, Loss = loss, Complexity = tree.Complexity(grammar), Objectives = [loss] };
+            });
+        }));
+    }
+
+    private static string Line(Individual m, MseFitness f) =>
+        $"complexity {m.Complexity}  loss {G(m.Loss)}  R2 {f.R2(m.Loss).ToString("F6", CultureInfo.InvariantCulture)}  {m.Tree}";
+
+    private static string Progress(SearchState s, SearchContext ctx, TimeSpan elapsed)
+    {
+        double rate = (ctx.Cache?.Misses ?? s.Evaluations) / Math.Max(1e-9, elapsed.TotalSeconds);
+        var front = s.HallOfFame.ParetoFront();
+        var shown = front.Length <= 8 ? front : [.. front.Take(4), .. front.Skip(front.Length - 4)];
+        return $"gen {s.Generation,6}  evals {s.Evaluations,10}  {G(rate)}/s  best by complexity: " +
+               string.Join(" ", shown.Select(m => $"{m.Complexity}:{G(m.Loss)}"));
+    }
+
+    private static string G(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+
+    /// <summary>The Pareto front as <c>Complexity|Loss|R2|Equation</c> rows (infix equations that <c>score</c> reads back).</summary>
+    internal static string HallOfFameCsv(IReadOnlyList<Individual> front, MseFitness fitness)
+    {
+        var sb = new StringBuilder("Complexity|Loss|R2|Equation\n");
+        foreach (var m in front)
+            sb.Append(CultureInfo.InvariantCulture, $"{m.Complexity}|{m.Loss:R}|{fitness.R2(m.Loss):R}|{m.Tree}\n");
+        return sb.ToString();
+    }
+
+    /// <summary>The Pareto front as a booktabs LaTeX table.</summary>
+    internal static string HallOfFameTex(IReadOnlyList<Individual> front, MseFitness fitness, string target)
+    {
+        var sb = new StringBuilder();
+        sb.Append("% Pareto front of an l2oevolve sr run; needs \\usepackage{booktabs}\n");
+        sb.Append("\\begin{tabular}{@{}rrrl@{}}\n\\toprule\nComplexity & Loss & $R^2$ & Equation \\\\\n\\midrule\n");
+        foreach (var m in front)
+            sb.Append(CultureInfo.InvariantCulture,
+                $"{m.Complexity} & {m.Loss:0.###e+0} & {fitness.R2(m.Loss):F4} & ${Latex.Print(new Expr.Var(target))} = {Latex.Print(m.Tree)}$ \\\\\n");
+        sb.Append("\\bottomrule\n\\end{tabular}\n");
+        return sb.ToString();
+    }
+
+    private static ITermination Termination(Args a, double baseline)
+    {
+        var parts = new List<ITermination>();
+        if (a.Time is not null) parts.Add(new TimeTermination(ParseDuration(a.Time)));
+        if (a.Generations is { } g) parts.Add(g >= 0 ? new GenerationTermination(g) : throw new InputException($"--generations must be ≥ 0, got {g}"));
+        if (a.Evaluations is { } e) parts.Add(new EvaluationTermination(e));
+        if (parts.Count == 0) parts.Add(new TimeTermination(TimeSpan.FromSeconds(60)));
+        if (a.TargetLoss is { } l) parts.Add(new TargetLossTermination(l));
+        if (a.TargetR2 is { } r2) parts.Add(new TargetLossTermination((1 - r2) * baseline));
+        return parts.Count == 1 ? parts[0] : new OrTermination([.. parts]);
+    }
+
+    private static string Describe(ITermination t) => t switch
+    {
+        TimeTermination x => $"after {x.Budget.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s",
+        GenerationTermination x => $"after {x.Generations} generations",
+        EvaluationTermination x => $"after {x.Evaluations} evaluations",
+        TargetLossTermination x => $"at loss ≤ {G(x.Loss)}",
+        OrTermination x => string.Join(" or ", x.Parts.Select(Describe)),
+        _ => t.ToString() ?? "",
+    };
+
+    /// <summary>Reads <c>90</c>, <c>90s</c>, <c>1.5m</c>, <c>2h</c>, <c>250ms</c>.</summary>
+    internal static TimeSpan ParseDuration(string text)
+    {
+        var s = text.Trim().ToLowerInvariant();
+        (string number, double scale) = s switch
+        {
+            _ when s.EndsWith("ms") => (s[..^2], 0.001),
+            _ when s.EndsWith('s') => (s[..^1], 1.0),
+            _ when s.EndsWith('m') => (s[..^1], 60.0),
+            _ when s.EndsWith('h') => (s[..^1], 3600.0),
+            _ => (s, 1.0),
+        };
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v >= 0) || double.IsInfinity(v))
+            throw new InputException($"--time: '{text}' is not a duration (examples: 60s, 2m, 1h)");
+        return TimeSpan.FromSeconds(v * scale);
+    }
+
+    /// <summary>Parses an equation written in the house infix form or in PySR's notations (prefix or Julia infix).</summary>
+    internal static Expr ParseEquation(string text, string what)
+    {
+        try { return Infix.Parse(text); }
+        catch (InputException first)
+        {
+            try { return PySr.ParseEquation(text); }
+            catch (InputException) { throw new InputException($"{what}: {first.Message}"); }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using L2OEvolve.Engine.Expressions;
+using L2OEvolve.Engine.Persistence;
+using L2OEvolve.Engine.Search;
+
+namespace L2OEvolve.Engine.Tests.Search;
+
+public class EvolutionTests
+{
+    private static (SearchContext Ctx, NaiveMseFitness Fitness) Context(int threads, ulong seed = 42, Func<Dictionary<string, double>, double>? target = null)
+    {
+        var (x, y) = SearchTestKit.Data(target ?? (r => r["x0"] * r["x1"] + 0.5));
+        var fitness = new NaiveMseFitness(x, y);
+        var settings = SearchSettings.Default(seed) with
+        {
+            Population = new PopulationSettings(Islands: 3, Size: 24, OffspringPerGeneration: 8, InitialMaxSize: 6),
+            Migration = new MigrationSettings(Interval: 3),
+        };
+        return (SearchContext.Create(settings, SearchTestKit.Arithmetic(), fitness, new GreedyTuner(fitness), threads: threads), fitness);
+    }
+
+    private static SearchState RunFor(SearchContext ctx, int generations, SearchState? from = null) =>
+        Evolution.Run(from ?? Evolution.Initialize(ctx, []), ctx, new GenerationTermination(generations));
+
+    [Test]
+    public void Run_SameSeedDifferentThreadCounts_GiveTheSameHallOfFameAndPopulations()
+    {
+        var one = RunFor(Context(1).Ctx, 12);
+        var two = RunFor(Context(2).Ctx, 12);
+        var four = RunFor(Context(4).Ctx, 12);
+        Assert.That(StateComparison.Describe(two.HallOfFame), Is.EqualTo(StateComparison.Describe(one.HallOfFame)));
+        Assert.That(StateComparison.Describe(four.HallOfFame), Is.EqualTo(StateComparison.Describe(one.HallOfFame)));
+        Assert.That(StateComparison.Members(four), Is.EqualTo(StateComparison.Members(one)));
+        Assert.That(SearchStateCodec.Serialize(four), Is.EqualTo(SearchStateCodec.Serialize(one)));
+    }
+
+    [Test]
+    public void Run_DifferentSeeds_Differ()
+    {
+        var a = RunFor(Context(1, seed: 1).Ctx, 5);
+        var b = RunFor(Context(1, seed: 2).Ctx, 5);
+        Assert.That(StateComparison.Members(a), Is.Not.EqualTo(StateComparison.Members(b)));
+    }
+
+    [Test]
+    public void Resume_SavedMidSearchAndRestoredWithAFreshContext_ContinuesBitIdentically()
+    {
+        var straight = RunFor(Context(2).Ctx, 14);
+
+        var firstHalf = RunFor(Context(2).Ctx, 7);
+        var bytes = SearchStateCodec.Serialize(firstHalf);
+        var restored = SearchStateCodec.Deserialize(bytes);
+        var resumed = RunFor(Context(1).Ctx, 14, restored); // a new process: empty memo, other thread count
+
+        Assert.That(resumed.Generation, Is.EqualTo(14));
+        Assert.That(StateComparison.Describe(resumed.HallOfFame), Is.EqualTo(StateComparison.Describe(straight.HallOfFame)));
+        Assert.That(SearchStateCodec.Serialize(resumed), Is.EqualTo(SearchStateCodec.Serialize(straight)));
+    }
+
+    [Test]
+    public void Run_ProductPlusConstantTarget_FindsTheProductAndFitsTheOffset()
+    {
+        var (x, y) = SearchTestKit.Data(r => r["x0"] * r["x1"] + 0.5);
+        var fitness = new NaiveMseFitness(x, y);
+        var settings = SearchSettings.Default(3) with { Population = new PopulationSettings(4, 40, 10, 6) };
+        var ctx = SearchContext.Create(settings, SearchTestKit.Arithmetic(), fitness, new GreedyTuner(fitness), threads: 2);
+        var state = Evolution.Run(Evolution.Initialize(ctx, []), ctx, new OrTermination(new GenerationTermination(300), new TargetLossTermination(1e-4)));
+        Assert.That(state.HallOfFame.At(3)?.Loss, Is.EqualTo(0.25).Within(1e-12), "x0*x1 at complexity 3");
+        Assert.That(state.BestLoss, Is.LessThan(1e-3), StateComparison.Describe(state.HallOfFame));
+    }
+
+    [Test]
+    public void Initialize_WarmStart_PutsTheGivenExpressionsIntoTheIslandsAndHallOfFame()
+    {
+        var ctx = Context(1).Ctx;
+        Expr exact = new Expr.Binary(Op.Add, new Expr.Binary(Op.Mul, new Expr.Var("x0"), new Expr.Var("x1")), new Expr.Const(0.5));
+        var state = Evolution.Initialize(ctx, [exact]);
+        Assert.That(state.Islands[0].Members[0].Tree, Is.EqualTo(exact));
+        Assert.That(state.BestLoss, Is.EqualTo(0));
+        Assert.That(state.HallOfFame.At(5)!.Tree, Is.EqualTo(exact));
+    }
+
+    [Test]
+    public void Step_CountsEvaluationsAndKeepsIslandSizes_AndMemoSavesFitnessWork()
+    {
+        var (ctx, fitness) = Context(1);
+        var s0 = Evolution.Initialize(ctx, []);
+        var s1 = Evolution.Step(s0, ctx);
+        Assert.That(s1.Generation, Is.EqualTo(1));
+        Assert.That(s1.Evaluations, Is.GreaterThanOrEqualTo(s0.Evaluations + 3 * 8));
+        Assert.That(s1.Islands.Select(i => i.Members.Length), Is.All.EqualTo(24));
+        var s = RunFor(ctx, 20, s1);
+        Assert.That(ctx.Cache!.Hits, Is.GreaterThan(0), "duplicates are served from the memo");
+        Assert.That(s.HallOfFame.Members.Select(m => m.Complexity), Is.Ordered.Ascending.And.Unique);
+    }
+
+    [Test]
+    public void Step_CancelledToken_ReturnsTheInputState()
+    {
+        var ctx = Context(1).Ctx;
+        var s0 = Evolution.Initialize(ctx, []);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.That(Evolution.Step(s0, ctx, cts.Token), Is.SameAs(s0));
+    }
+
+    [Test]
+    public void Step_ReplaceWorstReinsertion_NeverLosesTheBestMember()
+    {
+        var (ctx, _) = Context(1);
+        ctx = SearchContext.Create(ctx.Settings with { Reinsertion = ReinsertionKind.ReplaceWorst, Migration = new MigrationSettings(0) },
+            ctx.Grammar, ctx.Fitness, ctx.Tuner, threads: 1);
+        var s = Evolution.Initialize(ctx, []);
+        double best = s.Islands[0].Members.Min(m => m.Loss);
+        for (int g = 0; g < 10; g++)
+        {
+            s = Evolution.Step(s, ctx);
+            double now = s.Islands[0].Members.Min(m => m.Loss);
+            Assert.That(now, Is.LessThanOrEqualTo(best));
+            best = now;
+        }
+    }
+}
