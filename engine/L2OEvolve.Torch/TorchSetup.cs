@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 
 namespace L2OEvolve.Torch;
@@ -24,4 +25,20 @@ public static class TorchSetup
     {
         if (threads > 0) torch.set_num_threads(threads);
     }
+
+    /// <summary>
+    /// Makes libtorch's MKL kernels bit-reproducible run to run (MKL_CBWR=AUTO,STRICT): without it MKL picks code paths
+    /// by memory alignment, so one seed gives last-bit differences that grow through meta-training and break exact
+    /// resume. Must run before the first matrix product; a value the user already set is kept.
+    /// </summary>
+    public static void MakeBlasReproducible()
+    {
+        if (Environment.GetEnvironmentVariable("MKL_CBWR") is { Length: > 0 }) return;
+        Environment.SetEnvironmentVariable("MKL_CBWR", "AUTO,STRICT");
+        // .NET keeps its own copy of the environment on Unix; MKL reads the native one.
+        if (!OperatingSystem.IsWindows()) _ = setenv("MKL_CBWR", "AUTO,STRICT", 0);
+    }
+
+    [DllImport("libc", CharSet = CharSet.Ansi)]
+    private static extern int setenv(string name, string value, int overwrite);
 }

@@ -23,6 +23,7 @@ public static class CliApp
         yield return L2OEvolve.Cli.Commands.SrCommand.Create();
         yield return L2OEvolve.Cli.Commands.ScoreCommand.Create();
         yield return L2OEvolve.Cli.Commands.SanityDataCommand.Create();
+        yield return L2OEvolve.Cli.Commands.TeacherCommand.Create();
     }
 
     private static class Commands_

@@ -18,7 +18,9 @@ namespace L2OEvolve.Cli.Commands;
 public static class EvalCommand
 {
     /// <summary>The optimizer registry the CLI resolves names with; other areas add their resolvers here.</summary>
-    public static OptimizerRegistry Registry => OptimizerRegistry.BuiltIn.With(L2OEvolve.Torch.Rules.RuleFile.TryResolve);
+    public static OptimizerRegistry Registry { get; } = OptimizerRegistry.BuiltIn
+        .With(L2OEvolve.Torch.Rules.RuleFile.TryResolve)
+        .With(L2OEvolve.Torch.Teachers.TeacherResolver.TryResolve);
 
     private sealed record Args(
         string Optimizee, string[] Optimizers, int Steps, int Seeds, long SeedBase, bool TuneLr, int TuneSeeds, int? TuneSteps,

@@ -1,0 +1,146 @@
+using System.Collections.Immutable;
+using L2OEvolve.Engine.Random;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace L2OEvolve.Torch.Teachers;
+
+/// <summary>The recurrent state of every LSTM layer, each [N, hidden]; immutable.</summary>
+public sealed record LstmState(ImmutableArray<Tensor> H, ImmutableArray<Tensor> C)
+{
+    /// <summary>Every tensor the state holds.</summary>
+    public IEnumerable<Tensor> Tensors() => H.Concat(C);
+}
+
+/// <summary>A teacher's complete per-coordinate state: feature EMAs and LSTM (h, c).</summary>
+public sealed record TeacherState(FeatureState Features, LstmState Lstm)
+{
+    /// <summary>Every tensor the state holds.</summary>
+    public IEnumerable<Tensor> Tensors() => Features.Tensors().Concat(Lstm.Tensors());
+
+    /// <summary>The same values cut from the autograd graph (truncation at a window boundary).</summary>
+    public TeacherState Detach() => new(
+        new FeatureState(Features.M?.detach(), Features.V?.detach(), Features.Mom5?.detach(), Features.Mom9?.detach(),
+            Features.Mom99?.detach(), [.. Features.Vp.Select(t => t.detach())]),
+        new LstmState([.. Lstm.H.Select(t => t.detach())], [.. Lstm.C.Select(t => t.detach())]));
+
+    /// <summary>Moves every tensor out of the current dispose scope (so it outlives the step that made it).</summary>
+    public TeacherState MoveToOuterScope()
+    {
+        foreach (var t in Tensors()) t.MoveToOuterDisposeScope();
+        return this;
+    }
+
+    /// <summary>Detaches every tensor from all dispose scopes: the owner disposes it explicitly.</summary>
+    public TeacherState DetachFromScopes()
+    {
+        foreach (var t in Tensors()) t.DetachFromDisposeScope();
+        return this;
+    }
+
+    /// <summary>Disposes every tensor.</summary>
+    public void Dispose()
+    {
+        foreach (var t in Tensors()) t.Dispose();
+    }
+}
+
+/// <summary>
+/// A coordinate-wise LSTM optimizer (DM, RNNprop, RP_s, RP_si): weights shared across coordinates, every
+/// coordinate a row of the batch. Input features → Linear+ELU layers → stacked LSTM cells → Linear(h, 1)
+/// → tanh (RNNprop family) → raw output u; the update is <see cref="TeacherConfig.OutputScale"/>·u (SPEC §1.1).
+/// </summary>
+public sealed class TeacherNet : Module
+{
+    private readonly ModuleList<Linear> pre;
+    private readonly ModuleList<LSTMCell> cells;
+    private readonly Linear head;
+    private readonly FeatureComputer _features;
+
+    /// <summary>The architecture.</summary>
+    public TeacherConfig Config { get; }
+
+    /// <summary>Builds the network for <paramref name="config"/> with weights drawn from <paramref name="rng"/>.</summary>
+    public TeacherNet(TeacherConfig config, ref Rng rng) : base("TeacherNet")
+    {
+        config.Validate();
+        Config = config;
+        _features = new FeatureComputer(config.Features, config.Beta1, config.Beta2);
+        pre = new ModuleList<Linear>();
+        long width = config.InputWidth;
+        foreach (var p in config.Preprocess) { pre.Add(Linear(width, p)); width = p; }
+        cells = new ModuleList<LSTMCell>();
+        foreach (var h in config.Hidden) { cells.Add(LSTMCell(width, h)); width = h; }
+        head = Linear(width, 1);
+        RegisterComponents();
+        Initialize(ref rng);
+    }
+
+    /// <summary>
+    /// PyTorch's default initialisation, drawn from our generator so a seed fixes the weights without touching
+    /// libtorch's global RNG: U(−1/√fan, 1/√fan), fan = input width for Linear and hidden width for LSTM cells.
+    /// </summary>
+    private void Initialize(ref Rng rng)
+    {
+        using var _ = no_grad();
+        foreach (var (name, p) in named_parameters())
+        {
+            double fan = name.StartsWith("cells", StringComparison.Ordinal)
+                ? p.shape[0] / 4.0
+                : name.EndsWith("weight", StringComparison.Ordinal) ? p.shape[1] : LinearFanIn(name);
+            double bound = 1.0 / Math.Sqrt(fan);
+            var values = new float[p.numel()];
+            for (int i = 0; i < values.Length; i++) values[i] = (float)((2 * rng.NextDouble() - 1) * bound);
+            using var t = tensor(values, p.shape);
+            p.copy_(t);
+        }
+    }
+
+    private long LinearFanIn(string biasName)
+    {
+        var weightName = biasName[..^"bias".Length] + "weight";
+        foreach (var (n, p) in named_parameters()) if (n == weightName) return p.shape[1];
+        throw new InvalidOperationException($"no weight beside {biasName}");
+    }
+
+    /// <summary>Zero state for <paramref name="n"/> coordinates.</summary>
+    public TeacherState InitialState(long n, Device device) => new(
+        _features.Initial(n, device),
+        new LstmState([.. Config.Hidden.Select(h => zeros(n, h, device: device))], [.. Config.Hidden.Select(h => zeros(n, h, device: device))]));
+
+    /// <summary>
+    /// One step on all coordinates: <paramref name="gradient"/> [N] (detached), <paramref name="step"/> from 1.
+    /// Returns the raw output u [N] (update = OutputScale·u) and the next state. The output carries the autograd
+    /// graph back to the weights through the LSTM state (meta-training); wrap in no_grad to evaluate.
+    /// </summary>
+    public (Tensor Raw, TeacherState Next) Step(Tensor gradient, TeacherState state, int step)
+    {
+        var (features, nextFeatures) = _features.Step(gradient, state.Features, step);
+        var x = Config.LogAndSign ? LogAndSign(gradient.detach()) : features;
+        foreach (var l in pre) x = functional.elu(l.call(x), 1.0);
+        var hs = new Tensor[cells.Count];
+        var cs = new Tensor[cells.Count];
+        for (int i = 0; i < cells.Count; i++)
+        {
+            (hs[i], cs[i]) = cells[i].call(x, (state.Lstm.H[i], state.Lstm.C[i]));
+            x = hs[i];
+        }
+        var u = head.call(x).squeeze(-1);
+        if (Config.Tanh) u = u.tanh();
+        return (u, new TeacherState(nextFeatures, new LstmState([.. hs], [.. cs])));
+    }
+
+    // TF's LogAndSign with k = 5 (SPEC §1.2): [max(log(|g|+ε)/5, −1), clip(g·e⁵, −1, 1)], ε = float32 machine epsilon.
+    private static Tensor LogAndSign(Tensor g)
+    {
+        using var _ = no_grad();
+        var log = ((g.abs() + 1.1920929e-7f).log() / 5.0).clamp_min(-1.0);
+        var sign = (g * Math.Exp(5.0)).clamp(-1.0, 1.0);
+        return stack([log, sign], dim: 1);
+    }
+
+    /// <summary>The weights in registration order.</summary>
+    public IReadOnlyList<Parameter> Weights() => [.. parameters()];
+}

@@ -1,0 +1,251 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using L2OEvolve.Engine.Grammars;
+using L2OEvolve.Torch;
+using L2OEvolve.Torch.Optimizees;
+using L2OEvolve.Torch.Teachers;
+
+namespace L2OEvolve.Cli.Commands;
+
+/// <summary>
+/// <c>teacher train|eval|record</c>: meta-train an LSTM teacher (DM, RNNprop, RP_s, RP_si) with checkpoints and
+/// resume, compare it to lr-tuned baselines through the <c>eval</c> harness, and record distillation datasets.
+/// </summary>
+public static class TeacherCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("teacher", "LSTM teachers: meta-train (train), compare to baselines (eval), record distillation data (record).");
+        cmd.Subcommands.Add(Train());
+        cmd.Subcommands.Add(Eval());
+        cmd.Subcommands.Add(Record());
+        return cmd;
+    }
+
+    // Options every subcommand shares: where tensors live and where optimizee data comes from.
+    private sealed class Common
+    {
+        public readonly Option<string> Device = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        public readonly Option<int> Threads = new("--threads") { Description = "libtorch intra-op threads (0: libtorch's default).", DefaultValueFactory = _ => 1 };
+        public readonly Option<string?> DataDir = new("--data-dir") { Description = "Folder with MNIST-format IDX files (default: Debian's Fashion-MNIST)." };
+        public readonly Option<int> Batch = new("--batch") { Description = "Optimizee minibatch size.", DefaultValueFactory = _ => 128 };
+
+        public void AddTo(Command c)
+        {
+            foreach (var o in new Option[] { Device, Threads, DataDir, Batch }) c.Options.Add(o);
+        }
+
+        public (TorchSharp.torch.Device Device, OptimizeeOptions Options) Setup(ParseResult p)
+        {
+            TorchSetup.MakeBlasReproducible();
+            TorchSetup.SetThreads(p.GetValue(Threads));
+            return (TorchSetup.ParseDevice(p.GetValue(Device)!), new OptimizeeOptions(DataDir: p.GetValue(DataDir), BatchSize: p.GetValue(Batch)));
+        }
+    }
+
+    private static Command Train()
+    {
+        var common = new Common();
+        var model = new Option<string?>("--model") { Description = "dm, rnnprop, rp-s or rp-si (omit to resume the run in --out)." };
+        var optimizee = new Option<string?>("--optimizee") { Description = "Optimizee family trained on: " + string.Join(", ", OptimizeeRegistry.Names) + "." };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs (a fresh optimizee each).", DefaultValueFactory = _ => 20 };
+        var steps = new Option<int>("--steps") { Description = "Optimizee steps per epoch.", DefaultValueFactory = _ => 100 };
+        var unroll = new Option<int>("--unroll") { Description = "Truncation length U (steps per meta-update).", DefaultValueFactory = _ => 20 };
+        var lr = new Option<double>("--lr") { Description = "Meta-optimizer (Adam) learning rate.", DefaultValueFactory = _ => 0.001 };
+        var seed = new Option<ulong>("--seed") { Description = "Master seed.", DefaultValueFactory = _ => 1UL };
+        var imitation = new Option<double>("--imitation") { Description = "Probability that an epoch imitates Adam (SPEC §2.5).", DefaultValueFactory = _ => 0.0 };
+        var imitationLr = new Option<double>("--imitation-adam-lr") { Description = "Learning rate of the Adam imitated.", DefaultValueFactory = _ => 0.01 };
+        var curriculum = new Option<bool>("--curriculum") { Description = "Curriculum learning over growing horizons (SPEC §2.4)." };
+        var stages = new Option<string?>("--curriculum-steps") { Description = "Curriculum horizons, comma-separated (default 100,200,500,1000,1500,2000,2500,3000)." };
+        var evalEvery = new Option<int>("--curriculum-eval-every") { Description = "Epochs between curriculum evaluations.", DefaultValueFactory = _ => 1 };
+        var evalRuns = new Option<int>("--curriculum-eval-runs") { Description = "Optimizee runs per curriculum evaluation.", DefaultValueFactory = _ => 2 };
+        var patience = new Option<int>("--curriculum-patience") { Description = "Evaluations without improvement before advancing or stopping.", DefaultValueFactory = _ => 3 };
+        var scale = new Option<double>("--random-scale") { Description = "Random scaling bound b (θ scaled by exp(U(−b,b)) per coordinate); 0 = off.", DefaultValueFactory = _ => 0.0 };
+        var features = new Option<string?>("--features") { Description = "Feature tokens joined by '+' (mt gt m mhat v vs g mom5 mom9 mom99 t magic0 magic1)." };
+        var preprocess = new Option<string?>("--preprocess") { Description = "Linear+ELU widths, comma-separated ('' for none)." };
+        var hidden = new Option<string?>("--hidden") { Description = "LSTM widths, comma-separated." };
+        var logSign = new Option<bool>("--log-and-sign") { Description = "DM only: TF's LogAndSign gradient preprocessing (k = 5)." };
+        var maxEpochs = new Option<int?>("--max-epochs") { Description = "Stop after this many epochs in this invocation (the run resumes later)." };
+        var output = new Option<string>("--out") { Description = "Teacher directory (checkpoints; an existing run there is resumed).", Required = true };
+        var cmd = new Command("train", "Meta-train a teacher by truncated BPTT; checkpoints every epoch and resumes an interrupted run.");
+        foreach (var o in new Option[] { model, optimizee, epochs, steps, unroll, lr, seed, imitation, imitationLr, curriculum, stages, evalEvery, evalRuns, patience, scale, features, preprocess, hidden, logSign, maxEpochs, output })
+            cmd.Options.Add(o);
+        common.AddTo(cmd);
+        cmd.SetAction((p, ct) => Task.FromResult(Guard("train", p.InvocationConfiguration.Error, () =>
+        {
+            var (device, optOptions) = common.Setup(p);
+            string dir = p.GetValue(output)!;
+            var err = p.InvocationConfiguration.Error;
+            MetaTrainer trainer;
+            bool resume = TeacherStore.HasCheckpoint(dir) || File.Exists(Path.Combine(dir, "config.json"));
+            if (resume)
+            {
+                var (storedConfig, storedOptions) = TeacherStore.ReadConfig(dir);
+                if (p.GetValue(model) is not null)
+                {
+                    var (config, options) = Build();
+                    var diff = Differences(storedConfig.ToJson(), config.ToJson()).Concat(Differences(storedOptions.ToJson(), options.ToJson())).ToList();
+                    if (diff.Count > 0)
+                        throw new ArgumentException($"{dir} holds a run with other settings ({string.Join("; ", diff)}); resume with the same settings, with --out alone, or use another --out");
+                }
+                trainer = MetaTrainer.Resume(dir, OptimizeeRegistry.Family(storedOptions.Optimizee, optOptions), device);
+                err.WriteLine($"teacher: resuming {dir} at epoch {trainer.Progress.Epoch}/{storedOptions.Epochs}");
+            }
+            else
+            {
+                if (p.GetValue(model) is null) throw new ArgumentException($"--model is required to start a new run ({dir} holds none)");
+                var (config, options) = Build();
+                trainer = MetaTrainer.Start(config, options, OptimizeeRegistry.Family(options.Optimizee, optOptions), device, dir);
+                err.WriteLine($"teacher: training {config.DisplayName} ({trainer.Net.Weights().Sum(w => w.numel())} weights) on {options.Optimizee}, {options.Epochs} epochs × {options.Steps} steps, unroll {options.Unroll}");
+            }
+            using (trainer)
+            {
+                var progress = trainer.Run(err, p.GetValue(maxEpochs), ct);
+                var last = progress.History.LastOrDefault();
+                if (trainer.Timings.Unrolls > 0) err.WriteLine($"teacher: time {trainer.Timings}");
+                var stdout = p.InvocationConfiguration.Output;
+                stdout.WriteLine($"teacher: {dir}: {progress.Epoch}/{trainer.Options.Epochs} epochs done{(progress.Curriculum.Stopped ? " (curriculum stopped)" : "")}" +
+                    (progress.History.Count > 0 ? $", last meta-loss {last.MetaLoss:G5}, {progress.History.Average(h => h.SecondsPerUnroll):F3} s/unroll on average" : ""));
+            }
+            return 0;
+
+            (TeacherConfig, TrainingOptions) Build()
+            {
+                var config = TeacherConfig.Create(p.GetValue(model)!, p.GetValue(features), Ints(p.GetValue(preprocess), "--preprocess"),
+                    Ints(p.GetValue(hidden), "--hidden"), p.GetValue(logSign) ? true : null);
+                var name = p.GetValue(optimizee) ?? throw new ArgumentException("--optimizee is required to start a new run");
+                var options = new TrainingOptions(name, p.GetValue(epochs), p.GetValue(steps), p.GetValue(unroll), p.GetValue(lr), p.GetValue(seed),
+                    p.GetValue(imitation), p.GetValue(imitationLr), p.GetValue(scale),
+                    p.GetValue(curriculum) ? [.. (Ints(p.GetValue(stages), "--curriculum-steps") ?? TrainingOptions.PaperCurriculum.ToArray())] : [],
+                    p.GetValue(evalEvery), p.GetValue(evalRuns), p.GetValue(patience));
+                options.Validate();
+                return (config, options);
+            }
+        })));
+        return cmd;
+    }
+
+    private static Command Eval()
+    {
+        var common = new Common();
+        var teacher = new Option<string>("--teacher") { Description = "Teacher directory.", Required = true };
+        var optimizee = new Option<string?>("--optimizee") { Description = "Optimizee family (default: the one the teacher trained on)." };
+        var steps = new Option<int?>("--steps") { Description = "Steps per run (default: the training horizon)." };
+        var seeds = new Option<int>("--seeds") { Description = "Held-out evaluation seeds.", DefaultValueFactory = _ => 10 };
+        var seedBase = new Option<long>("--seed-base") { Description = "First evaluation seed.", DefaultValueFactory = _ => 0 };
+        var baselines = new Option<string[]>("--baseline") { Description = "Baselines beside the teacher (repeatable; default adam).", Arity = ArgumentArity.ZeroOrMore };
+        var noTune = new Option<bool>("--no-tune-lr") { Description = "Do not tune the baselines' learning rates." };
+        var tuneSteps = new Option<int?>("--tune-steps") { Description = "Steps per lr-tuning run (default: --steps)." };
+        var output = new Option<string>("--out") { Description = "Output folder for the eval report.", Required = true };
+        var cmd = new Command("eval", "Evaluate a teacher beside lr-tuned baselines on held-out seeds (through the eval harness).");
+        foreach (var o in new Option[] { teacher, optimizee, steps, seeds, seedBase, baselines, noTune, tuneSteps, output }) cmd.Options.Add(o);
+        common.AddTo(cmd);
+        cmd.SetAction(async (p, ct) =>
+        {
+            string dir = p.GetValue(teacher)!;
+            TrainingOptions stored;
+            try { stored = TeacherStore.ReadConfig(dir).Options; }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
+            {
+                p.InvocationConfiguration.Error.WriteLine($"teacher eval: error: {e.Message}");
+                return 2;
+            }
+            int n = p.GetValue(steps) ?? (stored.UsesCurriculum ? stored.Curriculum[0] : stored.Steps);
+            var args = new List<string> { "eval", "--optimizee", p.GetValue(optimizee) ?? stored.Optimizee, "--optimizer", "teacher:" + dir };
+            var bl = p.GetValue(baselines);
+            foreach (var b in bl is { Length: > 0 } ? bl : ["adam"]) args.AddRange(["--optimizer", b]);
+            args.AddRange(["--steps", n.ToString(CultureInfo.InvariantCulture), "--seeds", p.GetValue(seeds).ToString(CultureInfo.InvariantCulture),
+                "--seed-base", p.GetValue(seedBase).ToString(CultureInfo.InvariantCulture), "--out", p.GetValue(output)!,
+                "--device", p.GetValue(common.Device)!, "--threads", p.GetValue(common.Threads).ToString(CultureInfo.InvariantCulture),
+                "--batch", p.GetValue(common.Batch).ToString(CultureInfo.InvariantCulture)]);
+            if (!p.GetValue(noTune)) args.Add("--tune-lr");
+            if (p.GetValue(tuneSteps) is { } ts) args.AddRange(["--tune-steps", ts.ToString(CultureInfo.InvariantCulture)]);
+            if (p.GetValue(common.DataDir) is { } dd) args.AddRange(["--data-dir", dd]);
+            TorchSetup.MakeBlasReproducible();
+            var root = new RootCommand { EvalCommand.Create() };
+            return await root.Parse(args).InvokeAsync(p.InvocationConfiguration, ct);
+        });
+        return cmd;
+    }
+
+    private static Command Record()
+    {
+        var common = new Common();
+        var teacher = new Option<string>("--teacher") { Description = "Teacher directory.", Required = true };
+        var optimizee = new Option<string?>("--optimizee") { Description = "Optimizee family (default: the one the teacher trained on)." };
+        var samples = new Option<int>("--samples") { Description = "Lag rows to record.", DefaultValueFactory = _ => 10000 };
+        var memlen = new Option<int?>("--memlen") { Description = "Lags per feature (default: from the grammar's largest lag + 1, else 20)." };
+        var grammar = new Option<string?>("--grammar") { Description = "Grammar whose feature names (mt_0, g3, mom5_2, or plain tokens) are recorded." };
+        var features = new Option<string?>("--features") { Description = "Feature names instead of a grammar, comma-separated (g0,mt_1 or plain tokens mt,gt)." };
+        var steps = new Option<int>("--steps") { Description = "Rollout length T per run (SPEC -l).", DefaultValueFactory = _ => 300 };
+        var coords = new Option<int>("--coords") { Description = "Coordinates sampled per parameter tensor and run.", DefaultValueFactory = _ => 10 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of optimizee seeds, coordinates, windows and shuffle.", DefaultValueFactory = _ => 1UL };
+        var output = new Option<string>("--out") { Description = "Lag-row .npy file (trajectories go beside it as X.traj.npy; sidecars X.npy.json).", Required = true };
+        var cmd = new Command("record", "Roll a teacher out and record distillation data: lag rows (SPEC §3.1) and trajectories, with sidecars.");
+        foreach (var o in new Option[] { teacher, optimizee, samples, memlen, grammar, features, steps, coords, seed, output }) cmd.Options.Add(o);
+        common.AddTo(cmd);
+        cmd.SetAction((p, ct) => Task.FromResult(Guard("record", p.InvocationConfiguration.Error, () =>
+        {
+            var (device, optOptions) = common.Setup(p);
+            string dir = p.GetValue(teacher)!;
+            var (config, stored) = TeacherStore.ReadConfig(dir);
+            IEnumerable<string> names;
+            if (p.GetValue(grammar) is { } gpath)
+            {
+                if (p.GetValue(features) is not null) throw new ArgumentException("give --grammar or --features, not both");
+                var g = GrammarJson.Load(gpath);
+                if (g.FeaturesFromData || g.Features.IsDefaultOrEmpty)
+                    throw new ArgumentException($"{gpath}: the grammar takes its features from the data; name the features to record with --features");
+                names = g.Features;
+            }
+            else names = p.GetValue(features) is { } f
+                ? f.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                : config.Features;
+            int? m = p.GetValue(memlen);
+            var spec = RecordSpec.FromNames(names, m ?? (names.All(FeatureTokens.Canonical.Contains) ? 20 : null));
+            using var net = TeacherStore.LoadTeacher(dir, device);
+            var family = OptimizeeRegistry.Family(p.GetValue(optimizee) ?? stored.Optimizee, optOptions);
+            var data = Recorder.Record(net, family, spec, new RecordOptions(p.GetValue(samples), p.GetValue(steps), p.GetValue(coords), p.GetValue(seed)),
+                device, p.InvocationConfiguration.Error);
+            var (rowsPath, trajPath) = data.Save(p.GetValue(output)!);
+            p.InvocationConfiguration.Output.WriteLine(
+                $"teacher record: {rowsPath}: {data.RowCount} rows × {data.RowColumns.Length} columns ({spec.Columns.Length} features, memlen {spec.Memlen}, target '{Recorder.Target}' = raw teacher output before ×{net.Config.OutputScale.ToString(CultureInfo.InvariantCulture)}); " +
+                $"{trajPath}: {data.Coordinates} coordinates × {data.Steps} steps × {data.TrajectoryColumns.Length} ({string.Join(",", data.TrajectoryColumns)}); {data.Runs} rollouts");
+            return 0;
+        })));
+        return cmd;
+    }
+
+    private static int Guard(string verb, TextWriter err, Func<int> body)
+    {
+        try { return body(); }
+        catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or IOException or InvalidOperationException)
+        {
+            err.WriteLine($"teacher {verb}: error: {e.Message}");
+            return 2;
+        }
+        catch (OperationCanceledException)
+        {
+            err.WriteLine($"teacher {verb}: cancelled");
+            return 130;
+        }
+    }
+
+    private static int[]? Ints(string? text, string option)
+    {
+        if (text is null) return null;
+        try { return [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture))]; }
+        catch (FormatException) { throw new ArgumentException($"{option} '{text}': expected comma-separated integers"); }
+    }
+
+    private static IEnumerable<string> Differences(JsonObject stored, JsonObject given)
+    {
+        foreach (var (key, value) in stored)
+        {
+            var a = value?.ToJsonString() ?? "null";
+            var b = given[key]?.ToJsonString() ?? "null";
+            if (a != b) yield return $"{key}: stored {a}, given {b}";
+        }
+    }
+}
