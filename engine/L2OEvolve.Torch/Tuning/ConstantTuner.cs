@@ -73,6 +73,7 @@ public static class ConstantTuner
         long seed = OptimizeeSeed(settings, progress.Epoch);
         var constants = progress.Constants.ToArray();
         var meta = progress.Meta;
+        var scales = Scales(rule);
         double sum = 0;
         int finite = 0, windows = 0, skipped = 0;
         using (var optimizee = family.Create(seed, device))
@@ -88,13 +89,25 @@ public static class ConstantTuner
                     skipped++;
                     return;
                 }
-                (meta, constants) = meta.Step(constants, grad, settings.MetaLr, settings.Momentum);
+                if (!settings.Relative)
+                {
+                    (meta, constants) = meta.Step(constants, grad, settings.MetaLr, settings.Momentum);
+                    return;
+                }
+                // c = s·φ with s = |c₀|: ∂L/∂φ = s·∂L/∂c; the meta-optimizer steps on φ.
+                var phi = constants.Select((c, i) => c / scales[i]).ToArray();
+                var gphi = grad.Select((g, i) => g * scales[i]).ToArray();
+                (meta, phi) = meta.Step(phi, gphi, settings.MetaLr, settings.Momentum);
+                for (int i = 0; i < constants.Length; i++) constants[i] = phi[i] * scales[i];
             }, settings.Objective == MetaObjective.Log);
         }
         var record = new TuneEpoch(progress.Epoch + 1, seed, finite > 0 ? sum / finite : double.NaN, windows, skipped,
             clock.Elapsed.TotalSeconds, [.. constants]);
         return new TuneProgress(progress.Epoch + 1, [.. constants], meta, progress.History.Add(record));
     }
+
+    /// <summary>The scale of each meta-parameter in relative mode: its initial magnitude (1 for a zero constant).</summary>
+    public static double[] Scales(TunableRule rule) => [.. rule.InitialConstants.Select(c => c != 0 && double.IsFinite(c) ? Math.Abs(c) : 1.0)];
 
     /// <summary>
     /// The meta-loss of <paramref name="constants"/> (no tuning) over the optimizee instances <paramref name="seeds"/>,

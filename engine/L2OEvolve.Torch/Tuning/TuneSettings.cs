@@ -30,12 +30,14 @@ public enum MetaObjective
 /// <param name="Batch">Minibatch size.</param>
 /// <param name="Init">Parameter initialisation (null: the SPEC's N(0, 0.01²)).</param>
 /// <param name="Objective">What is differentiated: the window meta-loss itself, or its logarithm (the default).</param>
+/// <param name="Relative">Meta-optimise each constant relative to its initial magnitude (c = |c₀|·φ, steps on φ), so one
+/// learning rate suits a 1e-3 step size and a 0.9 decay alike; false steps on the constants themselves.</param>
 public sealed record TuneSettings(
     string Optimizee,
     int Epochs = 20,
     int Steps = 200,
     int Unroll = 10,
-    double MetaLr = 0.001,
+    double MetaLr = 0.01,
     MetaOptimizerKind MetaOptimizer = MetaOptimizerKind.Adam,
     double Momentum = 0.9,
     long Seed = 0,
@@ -43,7 +45,8 @@ public sealed record TuneSettings(
     string? DataDir = null,
     int Batch = 128,
     string? Init = null,
-    MetaObjective Objective = MetaObjective.Log)
+    MetaObjective Objective = MetaObjective.Log,
+    bool Relative = true)
 {
     /// <summary>Number of meta-updates (windows) per epoch.</summary>
     public int Windows => Steps / Unroll;
@@ -82,6 +85,7 @@ public sealed record TuneSettings(
         Check("init", Init, other.Init);
         Check("data-dir", DataDir, other.DataDir);
         Check("objective", Objective, other.Objective);
+        Check("relative", Relative, other.Relative);
         return diffs;
     }
 

@@ -31,7 +31,8 @@ public static class TuneCommand
         var epochs = new Option<int>("--epochs") { Description = "Epochs; each trains a fresh optimizee instance.", DefaultValueFactory = _ => 20 };
         var steps = new Option<int>("--steps") { Description = "Optimizee steps per epoch.", DefaultValueFactory = _ => 200 };
         var unroll = new Option<int>("--unroll") { Description = "Truncation length: steps per meta-update.", DefaultValueFactory = _ => 10 };
-        var lr = new Option<double>("--lr") { Description = "Meta learning rate.", DefaultValueFactory = _ => 0.001 };
+        var lr = new Option<double>("--lr") { Description = "Meta learning rate (relative to each constant's initial magnitude unless --absolute).", DefaultValueFactory = _ => 0.01 };
+        var absolute = new Option<bool>("--absolute") { Description = "Step on the constants themselves instead of relative to their initial magnitudes." };
         var meta = new Option<string>("--meta-optimizer") { Description = "adam, or sgd (with --momentum, as the paper's stage 3).", DefaultValueFactory = _ => "adam" };
         var momentum = new Option<double>("--momentum") { Description = "Momentum of the sgd meta-optimizer.", DefaultValueFactory = _ => 0.9 };
         var seed = new Option<long>("--seed") { Description = "Seed of the per-epoch optimizee seeds.", DefaultValueFactory = _ => 0 };
@@ -47,7 +48,7 @@ public static class TuneCommand
         var output = new Option<string>("--out") { Description = "Output folder (checkpoint, constants.csv, tuned.rule.json).", Required = true };
 
         var cmd = new Command("tune", "Meta-tune a rule's constants by truncated backpropagation through unrolled training; writes the tuned rule file.");
-        foreach (var o in new Option[] { rule, optimizee, epochs, steps, unroll, lr, meta, momentum, seed, tuneBetas, evalSeeds, device, threads, dataDir, batch, init, objective, restart, output })
+        foreach (var o in new Option[] { rule, optimizee, epochs, steps, unroll, lr, meta, momentum, seed, tuneBetas, evalSeeds, device, threads, dataDir, batch, init, objective, absolute, restart, output })
             cmd.Options.Add(o);
         cmd.SetAction((parse, ct) =>
         {
@@ -68,7 +69,7 @@ public static class TuneCommand
                 };
                 var settings = new TuneSettings(parse.GetValue(optimizee)!, parse.GetValue(epochs), parse.GetValue(steps), parse.GetValue(unroll),
                     parse.GetValue(lr), kind, parse.GetValue(momentum), parse.GetValue(seed), parse.GetValue(tuneBetas),
-                    parse.GetValue(dataDir), parse.GetValue(batch), parse.GetValue(init), obj);
+                    parse.GetValue(dataDir), parse.GetValue(batch), parse.GetValue(init), obj, !parse.GetValue(absolute));
                 TorchSetup.SetThreads(parse.GetValue(threads));
                 var definition = RuleFile.Load(parse.GetValue(rule)!);
                 var result = Run(definition, settings, parse.GetValue(output)!, TorchSetup.ParseDevice(parse.GetValue(device)!),

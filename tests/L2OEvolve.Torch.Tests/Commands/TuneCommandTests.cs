@@ -65,8 +65,8 @@ public class TuneCommandTests
         var rule = Rule("-0.001 * g");
         var outDir = Path.Combine(_dir, "out");
         Assert.That(await Tune(rule, outDir, "--epochs", "1"), Is.EqualTo(0), _err.ToString());
-        Assert.That(await Tune(rule, outDir, "--epochs", "1", "--seed", "7", "--lr", "0.01"), Is.EqualTo(2), _err.ToString());
-        Assert.That(_err.ToString(), Does.Contain("seed: 0 → 7").And.Contain("lr: 0.001 → 0.01"));
+        Assert.That(await Tune(rule, outDir, "--epochs", "1", "--seed", "7", "--lr", "0.05"), Is.EqualTo(2), _err.ToString());
+        Assert.That(_err.ToString(), Does.Contain("seed: 0 → 7").And.Contain("lr: 0.01 → 0.05"));
     }
 
     [Test]

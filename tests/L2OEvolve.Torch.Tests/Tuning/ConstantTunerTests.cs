@@ -21,15 +21,17 @@ public class ConstantTunerTests
         return p;
     }
 
-    [TestCase(MetaOptimizerKind.Adam, 0.001, MetaObjective.Log)]
-    [TestCase(MetaOptimizerKind.Adam, 0.001, MetaObjective.Sum)]
-    [TestCase(MetaOptimizerKind.Sgd, 1e-8, MetaObjective.Sum)]
-    [TestCase(MetaOptimizerKind.Sgd, 1e-6, MetaObjective.Log)]
-    public void RunEpoch_SgdRuleOnQuadratic_RaisesTheLearningRateAndLowersTheMetaLoss(MetaOptimizerKind kind, double lr, MetaObjective objective)
+    [TestCase(MetaOptimizerKind.Adam, 0.05, MetaObjective.Log, true)]
+    [TestCase(MetaOptimizerKind.Sgd, 1.0, MetaObjective.Log, true)]
+    [TestCase(MetaOptimizerKind.Adam, 0.001, MetaObjective.Log, false)]
+    [TestCase(MetaOptimizerKind.Adam, 0.001, MetaObjective.Sum, false)]
+    [TestCase(MetaOptimizerKind.Sgd, 1e-8, MetaObjective.Sum, false)]
+    [TestCase(MetaOptimizerKind.Sgd, 1e-6, MetaObjective.Log, false)]
+    public void RunEpoch_SgdRuleOnQuadratic_RaisesTheLearningRateAndLowersTheMetaLoss(MetaOptimizerKind kind, double lr, MetaObjective objective, bool relative)
     {
         // With c = 0.001 the quadratic barely moves in 60 steps; the stable rates reach far further.
         var rule = Sgd(0.001);
-        var settings = new TuneSettings("quadratic", Epochs: 12, Steps: 60, Unroll: 10, MetaLr: lr, MetaOptimizer: kind, Objective: objective);
+        var settings = new TuneSettings("quadratic", Epochs: 12, Steps: 60, Unroll: 10, MetaLr: lr, MetaOptimizer: kind, Objective: objective, Relative: relative);
         var done = Run(rule, settings);
 
         double c = -done.Constants[0];
