@@ -180,7 +180,17 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
                 continue;
             }
             log.WriteLine(TuneCommand.Run(k.Update, settings, dir, _device, restart: false, evalSeeds: 0, log, ct));
-            tuned.Add(RuleFile.Load(Path.Combine(dir, TuneStore.TunedRuleFile)));
+            var result = RuleFile.Load(Path.Combine(dir, TuneStore.TunedRuleFile));
+            // Keep the tuning only when it lowers the meta-loss on seeds neither the search nor the tuning used.
+            var tunable = TunableRule.Create(k.Update);
+            var family = ConstantTuner.Family(settings);
+            long[] check = [3_000_000, 3_000_001];
+            var before = ConstantTuner.Evaluate(tunable, tunable.InitialConstants.AsSpan(), family, _device, check, t.Steps, t.Unroll);
+            var after = ConstantTuner.Evaluate(tunable, result.Rule.Constants().AsSpan(), family, _device, check, t.Steps, t.Unroll);
+            log.WriteLine($"run: {k.Name}: meta-loss on check seeds {before.MetaLoss:G5} (distilled) → {after.MetaLoss:G5} (tuned)");
+            if (!(after.MetaLoss < before.MetaLoss))
+                result = k.Update with { Name = k.Name + "-tuned", Description = $"tuning did not lower the meta-loss on seeds {string.Join(", ", check)} ({before.MetaLoss:G5} → {after.MetaLoss:G5}); the distilled constants are kept" };
+            tuned.Add(result);
         }
         return tuned;
     }
