@@ -254,7 +254,8 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
         sb.AppendLine("| complexity | combined loss | distillation R² | rollout scores | rule (raw teacher output) |");
         sb.AppendLine("|---:|---:|---:|---|---|");
         foreach (var m in evolved.HallOfFame)
-            sb.AppendLine($"| {m.Complexity} | {G(m.Loss)} | {G(1 - m.Objectives[1])} | {string.Join(", ", m.Objectives.Skip(2).Select(G))} | `{m.Tree}` |");
+            sb.AppendLine($"| {m.Complexity} | {G(m.Loss)} | {G(1 - m.Objectives[1])} | " +
+                (m.Objectives[1] > config.Evolve.ImitationPass ? "not rolled out (imitation below the pass mark)" : string.Join(", ", m.Objectives.Skip(2).Select(G))) + $" | `{m.Tree}` |");
         sb.AppendLine().AppendLine("## Kept rules").AppendLine();
         sb.AppendLine("The update is added to the parameters, θ ← θ + rule; the sign is the rule's own (SPEC §9 item 13).").AppendLine();
         for (int i = 0; i < evolved.Kept.Count; i++)
