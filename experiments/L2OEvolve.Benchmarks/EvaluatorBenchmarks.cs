@@ -39,17 +39,24 @@ public sealed class EvaluatorCases
     /// <summary>SymbolicRegression.jl's candidate-throughput example.</summary>
     public static readonly Expr Candidate = B(Op.Add, B(Op.Mul, X(1), X(2)), U(Op.Cos, X(3)));
 
+    /// <summary>Adam's direction: ema(0.9, g) / (sqrt(ema(0.999, g*g)) + 1e-8), bias corrected (8 nodes), over a trajectory.</summary>
+    public static readonly Expr Adam =
+        B(Op.Div, new Ema(0.9, true, X(0)), B(Op.Add, U(Op.Sqrt, new Ema(0.999, true, U(Op.Square, X(0)))), C(1e-8)));
+
+    public readonly CompiledRule AdamRule = Compiler.Compile(Adam, Names);
+
     public readonly float[][] Columns;
     public readonly float[] Target;
     public readonly float[] Output = new float[Rows];
-    public readonly EvalWorkspace Workspace = new();
+    public readonly EvalWorkspace Workspace;
     public readonly CompiledRule ArithmeticRule = Compiler.Compile(Arithmetic, Names);
     public readonly CompiledRule TranscendentalRule = Compiler.Compile(Transcendental, Names);
     public readonly CompiledRule CandidateRule = Compiler.Compile(Candidate, Names);
     public readonly CompiledRule[] RandomArithmetic;
 
-    public EvaluatorCases()
+    public EvaluatorCases(int blockSize = EvalWorkspace.DefaultBlockSize)
     {
+        Workspace = new EvalWorkspace(blockSize);
         var rng = new Rng(2022);
         Columns = Names.Select(_ => Enumerable.Range(0, Rows).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray()).ToArray();
         Target = Enumerable.Range(0, Rows).Select(_ => (float)rng.NextGaussian()).ToArray();
@@ -82,6 +89,13 @@ public sealed class EvaluatorCases
 
     public double MseCandidate() => Evaluator.Mse(CandidateRule, Columns, CandidateRows, Target, Workspace);
 
+    /// <summary>What a search pays per new candidate: compile the tree, then its loss on 200 rows.</summary>
+    public double CompileAndMseCandidate() =>
+        Evaluator.Mse(Compiler.Compile(Candidate, Names), Columns, CandidateRows, Target, Workspace);
+
+    /// <summary>Compiling the size-20 arithmetic tree alone.</summary>
+    public int CompileArithmetic() => Compiler.Compile(Arithmetic, Names).NodeCount;
+
     /// <summary><see cref="Arithmetic"/> as a plain C# loop (protected division included).</summary>
     public float HandArithmetic()
     {
@@ -108,6 +122,12 @@ public sealed class EvaluatorCases
     }
 
     /// <summary><see cref="Candidate"/> as a plain C# loop on 200 rows.</summary>
+    /// <summary><see cref="Adam"/> over one coordinate × 10,000 steps (the whole table read as one time series).</summary>
+    public bool EvalAdamOneCoordinate() => Evaluator.EvaluateTrajectory(AdamRule, Columns, 1, Rows, Output, Workspace);
+
+    /// <summary><see cref="Adam"/> over 100 coordinates × 100 steps.</summary>
+    public bool EvalAdam100Coordinates() => Evaluator.EvaluateTrajectory(AdamRule, Columns, 100, Rows / 100, Output, Workspace);
+
     public float HandCandidate()
     {
         float[] x1 = Columns[1], x2 = Columns[2], x3 = Columns[3], o = Output;
@@ -121,7 +141,9 @@ public sealed class EvaluatorCases
         nameof(EvalArithmetic) or nameof(HandArithmetic) => (long)ArithmeticRule.NodeCount * Rows,
         nameof(EvalTranscendental) or nameof(HandTranscendental) => (long)TranscendentalRule.NodeCount * Rows,
         nameof(EvalRandomArithmetic) => RandomArithmetic.Sum(r => (long)r.NodeCount) * Rows,
-        nameof(EvalCandidate) or nameof(MseCandidate) or nameof(HandCandidate) => (long)CandidateRule.NodeCount * CandidateRows,
+        nameof(EvalCandidate) or nameof(MseCandidate) or nameof(HandCandidate) or nameof(CompileAndMseCandidate) =>
+            (long)CandidateRule.NodeCount * CandidateRows,
+        nameof(EvalAdamOneCoordinate) or nameof(EvalAdam100Coordinates) => (long)AdamRule.NodeCount * Rows,
         _ => 0,
     };
 
@@ -158,6 +180,9 @@ public class EvaluatorBenchmarks
     [Benchmark(Baseline = true), BenchmarkCategory("candidate-200")] public float HandCandidate() => _c.HandCandidate();
     [Benchmark, BenchmarkCategory("candidate-200")] public bool EvalCandidate() => _c.EvalCandidate();
     [Benchmark, BenchmarkCategory("candidate-200")] public double MseCandidate() => _c.MseCandidate();
+    [Benchmark, BenchmarkCategory("candidate-200")] public double CompileAndMseCandidate() => _c.CompileAndMseCandidate();
+    [Benchmark, BenchmarkCategory("adam-trajectory-10k")] public bool EvalAdamOneCoordinate() => _c.EvalAdamOneCoordinate();
+    [Benchmark, BenchmarkCategory("adam-trajectory-10k")] public bool EvalAdam100Coordinates() => _c.EvalAdam100Coordinates();
 
     /// <summary>A derived column: work per call (from <see cref="EvaluatorCases"/>) divided by the mean time.</summary>
     private sealed class ThroughputColumn(string name, Func<EvaluatorCases, string, long> work) : IColumn
@@ -187,14 +212,14 @@ public class EvaluatorBenchmarks
 /// <summary>The same figures without BenchmarkDotNet: a few hundred milliseconds per case, printed in under a minute.</summary>
 public static class EvaluatorQuick
 {
-    public static void Run()
+    public static void Run(int blockSize = EvalWorkspace.DefaultBlockSize)
     {
-        var c = new EvaluatorCases();
+        var c = new EvaluatorCases(blockSize);
         // Let tiered compilation promote the hot paths (it waits ~100 ms after the first calls) before timing.
         var warm = System.Diagnostics.Stopwatch.StartNew();
         while (warm.ElapsedMilliseconds < 1500)
         {
-            c.EvalArithmetic(); c.EvalTranscendental(); c.EvalCandidate(); c.MseCandidate();
+            c.EvalArithmetic(); c.EvalTranscendental(); c.EvalCandidate(); c.MseCandidate(); c.EvalAdamOneCoordinate();
             c.HandArithmetic(); c.HandTranscendental(); c.HandCandidate();
         }
         Console.WriteLine($"Evaluator quick timing (1 thread; Vector512 accelerated: {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}, block {c.Workspace.BlockSize})");
@@ -207,6 +232,34 @@ public static class EvaluatorQuick
         double handC = Row(c, "x1*x2+cos(x3), 200 rows: hand", nameof(c.HandCandidate), () => c.HandCandidate(), 0);
         Row(c, "x1*x2+cos(x3), 200 rows: eval", nameof(c.EvalCandidate), () => c.EvalCandidate(), handC);
         Row(c, "x1*x2+cos(x3), 200 rows: mse", nameof(c.MseCandidate), () => c.MseCandidate(), handC);
+        Row(c, "x1*x2+cos(x3), 200: compile+mse", nameof(c.CompileAndMseCandidate), () => c.CompileAndMseCandidate(), handC);
+        Row(c, "compile size-20 arithmetic tree", nameof(c.CompileArithmetic), () => c.CompileArithmetic(), 0); // candidates/s = compiles/s
+        Row(c, "adam (ema), 1 coord x 10k steps", nameof(c.EvalAdamOneCoordinate), () => c.EvalAdamOneCoordinate(), 0);
+        Row(c, "adam (ema), 100 coords x 100 steps", nameof(c.EvalAdam100Coordinates), () => c.EvalAdam100Coordinates(), 0);
+        ConstantFit(c);
+    }
+
+    /// <summary>Times Levenberg–Marquardt on 2.5*x0 + sin(0.3*x1) from (1, 0.5), 1000 rows: fits per second.</summary>
+    private static void ConstantFit(EvaluatorCases c)
+    {
+        const int rows = 1000;
+        var y = new float[rows];
+        for (int i = 0; i < rows; i++) y[i] = (float)(2.5 * c.Columns[0][i] + Math.Sin(0.3 * c.Columns[1][i]));
+        var start = Compiler.Compile(new Binary(Op.Add, new Binary(Op.Mul, new Const(1), new Var("x0")),
+            new Unary(Op.Sin, new Binary(Op.Mul, new Const(0.5), new Var("x1")))), EvaluatorCases.Names);
+        var fit = L2OEvolve.Engine.Constants.ConstantOptimizer.Fit(start, c.Columns, rows, y, c.Workspace);
+        int n = 0;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (sw.ElapsedMilliseconds < 1000) L2OEvolve.Engine.Constants.ConstantOptimizer.Fit(start, c.Columns, rows, y, c.Workspace);
+        sw.Restart();
+        while (sw.ElapsedMilliseconds < 1000)
+        {
+            L2OEvolve.Engine.Constants.ConstantOptimizer.Fit(start, c.Columns, rows, y, c.Workspace);
+            n++;
+        }
+        double us = sw.Elapsed.TotalMicroseconds / n;
+        Console.WriteLine($"constant fit (LM), 2 constants, 1000 rows: {us:0} us/fit, {fit.Iterations} iterations, " +
+            $"constants {string.Join(", ", fit.Rule.Constants.Select(v => v.ToString("0.######")))}, loss {fit.Loss:0.0e0}");
     }
 
     /// <summary>Times <paramref name="body"/> (best of 5 rounds of ~100 ms) and prints its throughput; returns ns/call.</summary>
@@ -232,7 +285,8 @@ public static class EvaluatorQuick
         double nodes = c.NodeEvalsPerCall(method) / (best * 1e-9);
         double cands = c.CandidatesPerCall(method) / (best * 1e-9);
         string ratio = handNs > 0 ? $"{handNs / best,12:0.00}x" : "";
-        Console.WriteLine($"{label,-34} {best,12:0.0} {nodes,14:0.000e0} {cands,14:0.000e0} {ratio,13}");
+        string nodeText = nodes > 0 ? nodes.ToString("0.000e0") : "-";
+        Console.WriteLine($"{label,-34} {best,12:0.0} {nodeText,14} {cands,14:0.000e0} {ratio,13}");
         return best;
     }
 }

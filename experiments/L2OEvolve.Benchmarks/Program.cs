@@ -2,6 +2,7 @@ using BenchmarkDotNet.Running;
 using L2OEvolve.Benchmarks;
 
 // Run one suite: ./run.sh bench --filter '*Evaluator*'; quick evaluator figures without BenchmarkDotNet: ./run.sh bench --quick
+// (--block N sets the evaluator's rows per block).
 // Rule executor and population rollouts (stopwatch script, printed side by side): ./run.sh bench rules [--quick]
 if (args is ["rules", ..])
 {
@@ -10,7 +11,8 @@ if (args is ["rules", ..])
 }
 if (args.Contains("--quick"))
 {
-    EvaluatorQuick.Run();
+    int block = Array.IndexOf(args, "--block") is int i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : L2OEvolve.Engine.Evaluation.EvalWorkspace.DefaultBlockSize;
+    EvaluatorQuick.Run(block);
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

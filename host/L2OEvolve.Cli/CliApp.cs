@@ -11,7 +11,11 @@ public static class CliApp
         var root = new RootCommand("L2OEvolve: discover interpretable optimizer update rules.");
         foreach (var command in Commands()) root.Subcommands.Add(command);
         var parse = root.Parse(args);
-        return await parse.InvokeAsync();
+        var config = new InvocationConfiguration();
+        // The daemon's Generic Host handles SIGTERM/SIGINT itself and needs its ShutdownTimeout for final
+        // checkpoints; System.CommandLine's own handler would end the process after its 2 s grace period.
+        if (parse.CommandResult.Command.Name == "daemon") config.ProcessTerminationTimeout = null;
+        return await parse.InvokeAsync(config);
     }
 
     private static IEnumerable<Command> Commands()
@@ -26,6 +30,11 @@ public static class CliApp
         yield return L2OEvolve.Cli.Commands.ScoreCommand.Create();
         yield return L2OEvolve.Cli.Commands.SanityDataCommand.Create();
         yield return L2OEvolve.Cli.Commands.TeacherCommand.Create();
+        yield return L2OEvolve.Cli.Commands.DaemonCommand.Create();
+        yield return L2OEvolve.Cli.Commands.SubmitCommand.Create();
+        yield return L2OEvolve.Cli.Commands.StatusCommand.Create();
+        yield return L2OEvolve.Cli.Commands.StopCommand.Create();
+        yield return L2OEvolve.Cli.Commands.ResultCommand.Create();
     }
 
     private static class Commands_

@@ -8,7 +8,7 @@ namespace L2OEvolve.Engine.Constants;
 /// <param name="InitialDamping">Starting λ (relative to the diagonal of JᵀJ).</param>
 /// <param name="Tolerance">Stop when an accepted step improves the squared error by less than this fraction.</param>
 /// <param name="FitEmaBetas">Also fit ema betas (kept inside (0, 1)); otherwise only free constants move.</param>
-public sealed record ConstantFitOptions(int MaxIterations = 100, double InitialDamping = 1e-3, double Tolerance = 1e-12,
+public sealed record ConstantFitOptions(int MaxIterations = 100, double InitialDamping = 1e-3, double Tolerance = 1e-10,
     bool FitEmaBetas = true)
 {
     /// <summary>The defaults.</summary>
@@ -34,8 +34,8 @@ public sealed record ConstantFitResult(Expr Expr, CompiledRule Rule, double Loss
 /// repeat up to MaxIterations:
 ///     solve (JᵀJ + λ·diag(JᵀJ)) δ = -Jᵀr                                      (Cholesky)
 ///     if θ+δ is finite, keeps ema betas in (0,1) and S(θ+δ) &lt; S(θ):
-///         accept; λ ← λ/3; stop when the improvement is below Tolerance·S; relinearise
-///     else λ ← 4λ (stop once λ &gt; 1e16)
+///         accept; λ ← λ/3; stop when the improvement is below Tolerance·S or the step is negligible; relinearise
+///     else λ ← 4λ (stop after 20 rejections in a row)
 /// return the rule at θ unless its float32 MSE is not better than the input's
 /// </code>
 /// Derivatives and S are computed in double (<see cref="ForwardMode"/>); the reported loss is the evaluator's,
@@ -43,6 +43,9 @@ public sealed record ConstantFitResult(Expr Expr, CompiledRule Rule, double Loss
 /// </remarks>
 public static class ConstantOptimizer
 {
+    /// <summary>Rejected steps in a row after which the fit stops: λ has grown 4^20 ≈ 1e12-fold without progress.</summary>
+    private const int MaxConsecutiveRejections = 20;
+
     /// <summary>Fits the constants of <paramref name="expr"/> on row data.</summary>
     public static ConstantFitResult Fit(Expr expr, IReadOnlyList<string> featureNames, ReadOnlySpan<float[]> columns, int rows,
         ReadOnlySpan<float> target, EvalWorkspace ws, ConstantFitOptions? options = null)
@@ -95,10 +98,11 @@ public static class ConstantOptimizer
         if (!double.IsFinite(sse)) return unchanged;
 
         double lambda = o.InitialDamping;
-        int iter = 0;
-        while (iter < o.MaxIterations && lambda < 1e16 && sse > 0)
+        int iter = 0, rejected = 0;
+        while (iter < o.MaxIterations && rejected < MaxConsecutiveRejections && sse > 0)
         {
             iter++;
+            rejected++; // reset on acceptance
             double maxDiag = 0;
             for (int i = 0; i < k; i++) maxDiag = Math.Max(maxDiag, jtj[i * k + i]);
             if (!(maxDiag > 0)) break; // no constant influences the output
@@ -122,10 +126,14 @@ public static class ConstantOptimizer
                 continue;
             }
             double gain = (sse - trialSse) / sse;
+            bool tinyStep = true;
+            for (int i = 0; i < m; i++)
+                tinyStep &= Math.Abs(trial[i] - theta[i]) <= 1e-10 * (Math.Abs(theta[i]) + 1e-10);
             Array.Copy(trial, theta, m);
+            rejected = 0;
             sse = fm.Accumulate(theta, columns, steps, target, jtj, jtr);
             lambda = Math.Max(lambda / 3, 1e-15);
-            if (gain < o.Tolerance || !double.IsFinite(sse)) break;
+            if (gain < o.Tolerance || tinyStep || !double.IsFinite(sse)) break;
         }
 
         var fitted = rule.WithConstants(theta);

@@ -1,25 +1,34 @@
+using System.Numerics.Tensors;
 using L2OEvolve.Engine.Evaluation;
 using L2OEvolve.Engine.Expressions;
 
 namespace L2OEvolve.Engine.Constants;
 
 /// <summary>
-/// Forward-mode differentiation of a postfix program with respect to its constants, in double precision, one row
-/// at a time: every stack entry carries its value and its gradient over the k fitted constants.
+/// Forward-mode differentiation of a postfix program with respect to its constants, in double precision: every
+/// stack slot carries a block of values and, per fitted constant, a block of partial derivatives.
 /// </summary>
 /// <remarks>
-/// Rows are visited in time-major order (index = step·coordinates + coordinate), so the same loop serves row data
-/// (one step, coordinates = rows) and trajectories, with ema and lag state (values and gradients) per coordinate.
-/// Instead of storing the Jacobian it accumulates JᵀJ, Jᵀr and Σr², which is all Levenberg–Marquardt needs.
+/// <code>
+/// for each block of rows (time-major, as the evaluator's blocks):
+///     run the program; each instruction computes v = op(x, y) and the partials ∂v/∂x, ∂v/∂y per row, then
+///     ∂v/∂θᵢ = ∂v/∂x·∂x/∂θᵢ + ∂v/∂y·∂y/∂θᵢ   (a feature has zero gradient, constant j the unit vector eⱼ)
+///     ema/lag carry value and gradient state per coordinate along time (beta is itself a constant)
+///     r = v - y; Σr² += r·r; Jᵀr += ∇v·r; JᵀJ += ∇v ∇vᵀ
+/// </code>
+/// Rows are visited in time-major order (index = step·coordinates + coordinate), so one loop serves row data
+/// (one step, coordinates = rows) and trajectories. The Jacobian is never stored: LM needs only JᵀJ, Jᵀr and Σr².
 /// </remarks>
 internal sealed class ForwardMode
 {
+    private const int BlockRows = 256;
+
     private readonly CompiledRule _rule;
-    private readonly int _k;
+    private readonly int _k, _coordinates, _blockRows;
     private readonly int[] _param; // constant slot → fitted parameter index, or -1 when held fixed
-    private readonly double[] _val, _grad, _tmpGrad, _aGrad, _bGrad, _zero;
-    private readonly double[] _stateVal, _stateGrad;
-    private readonly int _coordinates;
+    private readonly double[] _val, _grad; // [slot][row], [slot][param][row]
+    private readonly double[] _xv, _yv, _dx, _dy, _res, _zeros, _ones;
+    private readonly double[] _stateVal, _stateGrad; // [stateRow·C + c], ([stateRow·C + c]·k + i)
 
     public ForwardMode(CompiledRule rule, int[] param, int k, int coordinates)
     {
@@ -27,231 +36,302 @@ internal sealed class ForwardMode
         _param = param;
         _k = k;
         _coordinates = coordinates;
+        _blockRows = BlockRows;
         int depth = Math.Max(rule.StackDepth, 1);
-        _val = new double[depth];
-        _grad = new double[depth * k];
-        _tmpGrad = new double[k];
-        _aGrad = new double[k];
-        _bGrad = new double[k];
-        _zero = new double[k];
+        _val = new double[depth * _blockRows];
+        _grad = new double[depth * k * _blockRows];
+        _xv = new double[_blockRows];
+        _yv = new double[_blockRows];
+        _dx = new double[_blockRows];
+        _dy = new double[_blockRows];
+        _res = new double[_blockRows];
+        _zeros = new double[_blockRows];
+        _ones = new double[_blockRows];
+        Array.Fill(_ones, 1.0);
         _stateVal = new double[rule.StateRows * coordinates];
         _stateGrad = new double[rule.StateRows * coordinates * k];
     }
 
     /// <summary>
     /// Σ (f(row) - target)² over all rows at constants <paramref name="theta"/>; when <paramref name="jtj"/> is
-    /// non-empty also JᵀJ (k×k, row-major) and Jᵀr. Returns +inf/NaN when any value is not finite.
+    /// non-empty also JᵀJ (k×k, row-major) and Jᵀr. Returns +inf when any residual is not finite.
     /// </summary>
     public double Accumulate(ReadOnlySpan<double> theta, ReadOnlySpan<float[]> columns, int steps, ReadOnlySpan<float> target,
         Span<double> jtj, Span<double> jtr)
     {
-        bool derivatives = !jtj.IsEmpty;
-        int k = _k, C = _coordinates;
+        int k = jtj.IsEmpty ? 0 : _k, C = _coordinates;
         jtj.Clear();
         jtr.Clear();
         Array.Clear(_stateVal);
         Array.Clear(_stateGrad);
         double sse = 0;
-        for (int t = 0; t < steps; t++)
+        int perBlock = C >= _blockRows ? 1 : _blockRows / C;
+        for (int t0 = 0; t0 < steps; t0 += perBlock)
         {
-            for (int c = 0; c < C; c++)
+            int blockSteps = Math.Min(perBlock, steps - t0);
+            for (int c0 = 0; c0 < C; c0 += _blockRows)
             {
-                int row = t * C + c;
-                double v = Row(theta, columns, row, t, c, derivatives);
-                double r = v - target[row];
-                if (!double.IsFinite(r)) return double.PositiveInfinity;
-                sse += r * r;
-                if (!derivatives) continue;
-                var g = _grad.AsSpan(0, k);
+                int width = Math.Min(_blockRows, C - c0);
+                var blk = new Blk(t0 * C + c0, blockSteps * width, t0, blockSteps, c0, width);
+                RunBlock(theta, columns, blk, k);
+                int n = blk.N;
+                var v = _val.AsSpan(0, n);
+                var r = _res.AsSpan(0, n);
+                for (int i = 0; i < n; i++) r[i] = v[i] - target[blk.R0 + i];
+                double s = TensorPrimitives.Dot<double>(r, r);
+                if (!double.IsFinite(s)) return double.PositiveInfinity;
+                sse += s;
                 for (int i = 0; i < k; i++)
                 {
-                    if (!double.IsFinite(g[i])) g[i] = 0; // a singular derivative (sqrt at 0) must not poison the step
-                    jtr[i] += g[i] * r;
-                    for (int j = 0; j <= i; j++) jtj[i * k + j] += g[i] * g[j];
+                    var gi = Grad(0, i, n);
+                    // A singular derivative (sqrt at 0) of a finite value must not poison the whole step.
+                    for (int q = 0; q < n; q++)
+                        if (!double.IsFinite(gi[q])) gi[q] = 0;
+                    jtr[i] += TensorPrimitives.Dot<double>(gi, r);
+                    for (int j = 0; j <= i; j++) jtj[i * k + j] += TensorPrimitives.Dot<double>(gi, Grad(0, j, n));
                 }
             }
         }
-        if (derivatives)
-        {
-            for (int i = 0; i < k; i++)
-                for (int j = 0; j < i; j++)
-                    jtj[j * k + i] = jtj[i * k + j];
-        }
+        for (int i = 0; i < k; i++)
+            for (int j = 0; j < i; j++)
+                jtj[j * k + i] = jtj[i * k + j];
         return sse;
     }
 
-    /// <summary>Evaluates one row; the result's value is returned and its gradient left in stack slot 0.</summary>
-    private double Row(ReadOnlySpan<double> theta, ReadOnlySpan<float[]> columns, int row, int step, int coord, bool derivatives)
+    /// <summary>Rows [R0, R0+N) = <c>Steps</c> steps from <c>T0</c> of the coordinates [C0, C0+Width).</summary>
+    private readonly record struct Blk(int R0, int N, int T0, int Steps, int C0, int Width);
+
+    /// <summary>An operand: a stack slot, a feature column or a constant slot.</summary>
+    private readonly record struct Operand(int Kind, int Index)
+    {
+        public const int Stack = 0, Feature = 1, Constant = 2;
+    }
+
+    private Span<double> Val(int slot, int n) => _val.AsSpan(slot * _blockRows, n);
+
+    private Span<double> Grad(int slot, int i, int n) => _grad.AsSpan((slot * _k + i) * _blockRows, n);
+
+    /// <summary>Values of an operand for the block, in <paramref name="buffer"/> unless it is a stack slot.</summary>
+    private ReadOnlySpan<double> Values(Operand o, ReadOnlySpan<double> theta, ReadOnlySpan<float[]> columns, in Blk b, double[] buffer)
+    {
+        switch (o.Kind)
+        {
+            case Operand.Stack: return Val(o.Index, b.N);
+            case Operand.Feature:
+                var col = columns[o.Index].AsSpan(b.R0, b.N);
+                for (int i = 0; i < b.N; i++) buffer[i] = col[i];
+                return buffer.AsSpan(0, b.N);
+            default:
+                buffer.AsSpan(0, b.N).Fill(theta[o.Index]);
+                return buffer.AsSpan(0, b.N);
+        }
+    }
+
+    /// <summary>∂operand/∂θᵢ over the block: a stack slot's gradient, zeros for a feature, a unit vector for a constant.</summary>
+    private ReadOnlySpan<double> Gradient(Operand o, int i, int n) => o.Kind switch
+    {
+        Operand.Stack => Grad(o.Index, i, n),
+        Operand.Constant when _param[o.Index] == i => _ones.AsSpan(0, n),
+        _ => _zeros.AsSpan(0, n),
+    };
+
+    private void RunBlock(ReadOnlySpan<double> theta, ReadOnlySpan<float[]> columns, in Blk b, int k)
     {
         var code = _rule.Code;
-        int k = derivatives ? _k : 0, sp = 0;
+        int sp = 0;
+        static Operand S(int i) => new(Operand.Stack, i);
+        static Operand F(int i) => new(Operand.Feature, i);
+        static Operand K(int i) => new(Operand.Constant, i);
         for (int pc = 0; pc < code.Length; pc++)
         {
             var ins = code[pc];
             switch (ins.Code)
             {
-                case OpCode.LoadFeature:
-                    Set(sp++, columns[ins.A][row], _zero, k);
-                    break;
-                case OpCode.LoadConst:
-                    Set(sp++, theta[ins.A], Unit(ins.A, _aGrad, k), k);
-                    break;
-                case OpCode.Unary:
-                    UnaryAt(ins.Op, sp - 1, _val[sp - 1], G(sp - 1, k), k);
-                    break;
-                case OpCode.UnaryF:
-                    UnaryAt(ins.Op, sp++, columns[ins.A][row], _zero.AsSpan(0, k), k);
-                    break;
+                case OpCode.LoadFeature: Load(F(ins.A), sp++, theta, columns, b, k); break;
+                case OpCode.LoadConst: Load(K(ins.A), sp++, theta, columns, b, k); break;
+                case OpCode.Unary: Unary(ins.Op, S(sp - 1), sp - 1, theta, columns, b, k); break;
+                case OpCode.UnaryF: Unary(ins.Op, F(ins.A), sp++, theta, columns, b, k); break;
                 case OpCode.Binary:
-                    BinaryAt(ins.Op, sp - 2, _val[sp - 2], G(sp - 2, k), _val[sp - 1], G(sp - 1, k), k);
+                    Binary(ins.Op, S(sp - 2), S(sp - 1), sp - 2, theta, columns, b, k);
                     sp--;
                     break;
-                case OpCode.BinaryRightF:
-                    BinaryAt(ins.Op, sp - 1, _val[sp - 1], G(sp - 1, k), columns[ins.A][row], _zero.AsSpan(0, k), k);
-                    break;
-                case OpCode.BinaryRightC:
-                    BinaryAt(ins.Op, sp - 1, _val[sp - 1], G(sp - 1, k), theta[ins.A], Unit(ins.A, _bGrad, k), k);
-                    break;
-                case OpCode.BinaryLeftF:
-                    BinaryAt(ins.Op, sp - 1, columns[ins.A][row], _zero.AsSpan(0, k), _val[sp - 1], G(sp - 1, k), k);
-                    break;
-                case OpCode.BinaryLeftC:
-                    BinaryAt(ins.Op, sp - 1, theta[ins.A], Unit(ins.A, _aGrad, k), _val[sp - 1], G(sp - 1, k), k);
-                    break;
-                case OpCode.BinaryFF:
-                    BinaryAt(ins.Op, sp++, columns[ins.A][row], _zero.AsSpan(0, k), columns[ins.B][row], _zero.AsSpan(0, k), k);
-                    break;
-                case OpCode.BinaryFC:
-                    BinaryAt(ins.Op, sp++, columns[ins.A][row], _zero.AsSpan(0, k), theta[ins.B], Unit(ins.B, _bGrad, k), k);
-                    break;
-                case OpCode.BinaryCF:
-                    BinaryAt(ins.Op, sp++, theta[ins.A], Unit(ins.A, _aGrad, k), columns[ins.B][row], _zero.AsSpan(0, k), k);
-                    break;
-                case OpCode.Ema:
-                    EmaAt(sp - 1, ins, theta, step, coord, k);
-                    break;
-                case OpCode.Lag:
-                    LagAt(sp - 1, ins, step, coord, k);
-                    break;
-                default:
-                    throw new InvalidOperationException($"unknown opcode {ins.Code}");
+                case OpCode.BinaryRightF: Binary(ins.Op, S(sp - 1), F(ins.A), sp - 1, theta, columns, b, k); break;
+                case OpCode.BinaryRightC: Binary(ins.Op, S(sp - 1), K(ins.A), sp - 1, theta, columns, b, k); break;
+                case OpCode.BinaryLeftF: Binary(ins.Op, F(ins.A), S(sp - 1), sp - 1, theta, columns, b, k); break;
+                case OpCode.BinaryLeftC: Binary(ins.Op, K(ins.A), S(sp - 1), sp - 1, theta, columns, b, k); break;
+                case OpCode.BinaryFF: Binary(ins.Op, F(ins.A), F(ins.B), sp++, theta, columns, b, k); break;
+                case OpCode.BinaryFC: Binary(ins.Op, F(ins.A), K(ins.B), sp++, theta, columns, b, k); break;
+                case OpCode.BinaryCF: Binary(ins.Op, K(ins.A), F(ins.B), sp++, theta, columns, b, k); break;
+                case OpCode.Ema: Ema(ins, sp - 1, theta, b, k); break;
+                case OpCode.Lag: Lag(ins, sp - 1, b, k); break;
+                default: throw new InvalidOperationException($"unknown opcode {ins.Code}");
             }
         }
-        return _val[0];
     }
 
-    private Span<double> G(int slot, int k) => _grad.AsSpan(slot * _k, k);
-
-    private ReadOnlySpan<double> Unit(int constant, double[] buffer, int k)
+    private void Load(Operand o, int slot, ReadOnlySpan<double> theta, ReadOnlySpan<float[]> columns, in Blk b, int k)
     {
-        var u = buffer.AsSpan(0, k);
-        u.Clear();
-        int p = _param[constant];
-        if (p >= 0 && p < k) u[p] = 1;
-        return u;
+        Values(o, theta, columns, b, _xv).CopyTo(Val(slot, b.N));
+        for (int i = 0; i < k; i++) Gradient(o, i, b.N).CopyTo(Grad(slot, i, b.N));
     }
 
-    private void Set(int slot, double v, ReadOnlySpan<double> g, int k)
+    private void Unary(Op op, Operand a, int slot, ReadOnlySpan<double> theta, ReadOnlySpan<float[]> columns, in Blk b, int k)
     {
-        _val[slot] = v;
-        g[..k].CopyTo(G(slot, k));
-    }
-
-    private void UnaryAt(Op op, int slot, double x, ReadOnlySpan<double> gx, int k)
-    {
-        double v = Ops.Apply(op, x);
-        double d = op switch
+        int n = b.N;
+        var x = Values(a, theta, columns, b, _xv);
+        var v = Val(slot, n);
+        var d = _dx.AsSpan(0, n);
+        for (int r = 0; r < n; r++)
         {
-            Op.Neg => -1,
-            Op.Abs => Math.Sign(x),
-            Op.Sign => 0,
-            Op.Sqrt => x == 0 ? 0 : Math.Sign(x) / (2 * v),
-            Op.Log => Math.Sign(x) / (Math.Abs(x) + Ops.LogEpsilon),
-            Op.Exp => v,
-            Op.Tanh => 1 - v * v,
-            Op.Sinh => Math.Cosh(x),
-            Op.Asinh => 1 / Math.Sqrt(x * x + 1),
-            Op.Erfc => -2 / Math.Sqrt(Math.PI) * Math.Exp(-x * x),
-            Op.Square => 2 * x,
-            Op.Cube => 3 * x * x,
-            Op.Relu => x > 0 ? 1 : 0,
-            Op.Sin => Math.Cos(x),
-            Op.Cos => -Math.Sin(x),
-            _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a unary operator"),
-        };
-        if (double.IsNaN(x)) d = 0; // Math.Sign throws on NaN; the value is NaN anyway and the row is rejected
-        var g = G(slot, k);
-        for (int i = 0; i < k; i++) g[i] = d * gx[i];
-        _val[slot] = v;
+            double xr = x[r], vr = Ops.Apply(op, xr);
+            d[r] = double.IsNaN(xr) ? 0 : op switch // the value is NaN anyway and the fit rejects it
+            {
+                Op.Neg => -1,
+                Op.Abs => Math.Sign(xr),
+                Op.Sign => 0,
+                Op.Sqrt => xr == 0 ? 0 : Math.Sign(xr) / (2 * vr),
+                Op.Log => Math.Sign(xr) / (Math.Abs(xr) + Ops.LogEpsilon),
+                Op.Exp => vr,
+                Op.Tanh => 1 - vr * vr,
+                Op.Sinh => Math.Cosh(xr),
+                Op.Asinh => 1 / Math.Sqrt(xr * xr + 1),
+                Op.Erfc => -2 / Math.Sqrt(Math.PI) * Math.Exp(-xr * xr),
+                Op.Square => 2 * xr,
+                Op.Cube => 3 * xr * xr,
+                Op.Relu => xr > 0 ? 1 : 0,
+                Op.Sin => Math.Cos(xr),
+                Op.Cos => -Math.Sin(xr),
+                _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a unary operator"),
+            };
+            v[r] = vr; // x may be this slot's values: x[r] was read above
+        }
+        for (int i = 0; i < k; i++)
+        {
+            var gx = Gradient(a, i, n);
+            var g = Grad(slot, i, n);
+            for (int r = 0; r < n; r++) g[r] = d[r] * gx[r];
+        }
     }
 
-    private void BinaryAt(Op op, int slot, double x, ReadOnlySpan<double> gx, double y, ReadOnlySpan<double> gy, int k)
+    private void Binary(Op op, Operand a, Operand c, int slot, ReadOnlySpan<double> theta, ReadOnlySpan<float[]> columns, in Blk b, int k)
     {
-        double v = Ops.Apply(op, x, y), dx, dy;
+        int n = b.N;
+        var x = Values(a, theta, columns, b, _xv);
+        var y = Values(c, theta, columns, b, _yv);
+        var v = Val(slot, n);
+        var dx = _dx.AsSpan(0, n);
+        var dy = _dy.AsSpan(0, n);
+        // v may alias x or y (in-place on the stack top): each row reads its operands before writing.
         switch (op)
         {
-            case Op.Add: dx = 1; dy = 1; break;
-            case Op.Sub: dx = 1; dy = -1; break;
-            case Op.Mul: dx = y; dy = x; break;
-            case Op.Div:
-                if (y == 0) { dx = 0; dy = 0; }
-                else { dx = 1 / y; dy = -v / y; }
+            case Op.Add:
+                for (int r = 0; r < n; r++) { v[r] = x[r] + y[r]; dx[r] = 1; dy[r] = 1; }
                 break;
-            case Op.Pow:
-                if (x == 0 || double.IsNaN(x)) { dx = 0; dy = 0; }
-                else
+            case Op.Sub:
+                for (int r = 0; r < n; r++) { v[r] = x[r] - y[r]; dx[r] = 1; dy[r] = -1; }
+                break;
+            case Op.Mul:
+                for (int r = 0; r < n; r++) { double xr = x[r], yr = y[r]; v[r] = xr * yr; dx[r] = yr; dy[r] = xr; }
+                break;
+            case Op.Div:
+                for (int r = 0; r < n; r++)
                 {
-                    double ax = Math.Abs(x);
-                    dx = y * Math.Pow(ax, y - 1);
-                    dy = v * Math.Log(ax);
+                    double xr = x[r], yr = y[r];
+                    if (yr == 0) { v[r] = 1; dx[r] = 0; dy[r] = 0; }
+                    else { double q = xr / yr; v[r] = q; dx[r] = 1 / yr; dy[r] = -q / yr; }
                 }
                 break;
-            case Op.Greater: dx = 0; dy = 0; break;
-            case Op.Min: (dx, dy) = x <= y ? (1.0, 0.0) : (0.0, 1.0); break;
-            case Op.Max: (dx, dy) = x >= y ? (1.0, 0.0) : (0.0, 1.0); break;
+            case Op.Pow:
+                for (int r = 0; r < n; r++)
+                {
+                    double xr = x[r], yr = y[r], vr = Ops.Apply(Op.Pow, xr, yr);
+                    if (xr == 0 || double.IsNaN(xr)) { dx[r] = 0; dy[r] = 0; }
+                    else
+                    {
+                        double ax = Math.Abs(xr);
+                        dx[r] = yr * Math.Pow(ax, yr - 1); // d/dx sign(x)|x|^y = y|x|^(y-1)
+                        dy[r] = vr * Math.Log(ax);
+                    }
+                    v[r] = vr;
+                }
+                break;
+            case Op.Greater:
+                for (int r = 0; r < n; r++) { v[r] = x[r] > y[r] ? 1 : 0; dx[r] = 0; dy[r] = 0; }
+                break;
+            case Op.Min:
+                for (int r = 0; r < n; r++)
+                {
+                    double xr = x[r], yr = y[r];
+                    v[r] = Math.Min(xr, yr);
+                    (dx[r], dy[r]) = xr <= yr ? (1.0, 0.0) : (0.0, 1.0);
+                }
+                break;
+            case Op.Max:
+                for (int r = 0; r < n; r++)
+                {
+                    double xr = x[r], yr = y[r];
+                    v[r] = Math.Max(xr, yr);
+                    (dx[r], dy[r]) = xr >= yr ? (1.0, 0.0) : (0.0, 1.0);
+                }
+                break;
             default: throw new ArgumentOutOfRangeException(nameof(op), op, "not a binary operator");
         }
-        // gx or gy may be this slot's own gradient, so combine into a temporary first.
-        var t = _tmpGrad.AsSpan(0, k);
-        for (int i = 0; i < k; i++) t[i] = dx * gx[i] + dy * gy[i];
-        t.CopyTo(G(slot, k));
-        _val[slot] = v;
-    }
-
-    private void EmaAt(int slot, Instruction ins, ReadOnlySpan<double> theta, int step, int coord, int k)
-    {
-        int s = ins.A * _coordinates + coord;
-        double beta = theta[ins.B], a = _val[slot], prev = _stateVal[s];
-        double st = beta * prev + (1 - beta) * a;
-        _stateVal[s] = st;
-        var gs = _stateGrad.AsSpan(s * _k, k);
-        var ga = G(slot, k);
-        int pb = _param[ins.B];
-        for (int i = 0; i < k; i++) gs[i] = beta * gs[i] + (1 - beta) * ga[i] + (i == pb ? prev - a : 0);
-        if (!ins.BiasCorrected)
+        for (int i = 0; i < k; i++)
         {
-            _val[slot] = st;
-            gs.CopyTo(ga);
-            return;
+            var gx = Gradient(a, i, n);
+            var gy = Gradient(c, i, n);
+            var g = Grad(slot, i, n);
+            for (int r = 0; r < n; r++) g[r] = dx[r] * gx[r] + dy[r] * gy[r];
         }
-        double c = 1 - Math.Pow(beta, step + 1);
-        _val[slot] = st / c;
-        // d(1/c)/dβ = (t+1)·β^t / c².
-        double dInv = (step + 1) * Math.Pow(beta, step) / (c * c);
-        for (int i = 0; i < k; i++) ga[i] = gs[i] / c + (i == pb ? st * dInv : 0);
     }
 
-    private void LagAt(int slot, Instruction ins, int step, int coord, int k)
+    private void Ema(Instruction ins, int slot, ReadOnlySpan<double> theta, in Blk b, int k)
+    {
+        double beta = theta[ins.B];
+        int pb = _param[ins.B];
+        var v = Val(slot, b.N);
+        for (int j = 0; j < b.Steps; j++)
+        {
+            int t = b.T0 + j;
+            double c = ins.BiasCorrected ? 1 - Math.Pow(beta, t + 1) : 1;
+            // d(1/c)/dβ = (t+1)·β^t / c².
+            double dInv = ins.BiasCorrected ? (t + 1) * Math.Pow(beta, t) / (c * c) : 0;
+            for (int q = 0; q < b.Width; q++)
+            {
+                int r = j * b.Width + q, s = ins.A * _coordinates + b.C0 + q;
+                double a = v[r], prev = _stateVal[s], st = beta * prev + (1 - beta) * a;
+                _stateVal[s] = st;
+                v[r] = st / c;
+                for (int i = 0; i < k; i++)
+                {
+                    ref double gs = ref _stateGrad[s * _k + i];
+                    var g = Grad(slot, i, b.N);
+                    gs = beta * gs + (1 - beta) * g[r] + (i == pb ? prev - a : 0);
+                    g[r] = gs / c + (i == pb ? st * dInv : 0);
+                }
+            }
+        }
+    }
+
+    private void Lag(Instruction ins, int slot, in Blk b, int k)
     {
         int lag = ins.B;
         if (lag == 0) return;
-        int s = (_rule.LagOffsets[ins.A] + step % lag) * _coordinates + coord;
-        (_val[slot], _stateVal[s]) = (_stateVal[s], _val[slot]);
-        var gs = _stateGrad.AsSpan(s * _k, k);
-        var g = G(slot, k);
-        var t = _tmpGrad.AsSpan(0, k);
-        g.CopyTo(t);
-        gs.CopyTo(g);
-        t.CopyTo(gs);
+        var v = Val(slot, b.N);
+        for (int j = 0; j < b.Steps; j++)
+        {
+            // Ring row (t mod k) holds the value and gradient from step t-k (zero while t < k); swap with the top.
+            int row = _rule.LagOffsets[ins.A] + (b.T0 + j) % lag;
+            for (int q = 0; q < b.Width; q++)
+            {
+                int r = j * b.Width + q, s = row * _coordinates + b.C0 + q;
+                (v[r], _stateVal[s]) = (_stateVal[s], v[r]);
+                for (int i = 0; i < k; i++)
+                {
+                    var g = Grad(slot, i, b.N);
+                    (g[r], _stateGrad[s * _k + i]) = (_stateGrad[s * _k + i], g[r]);
+                }
+            }
+        }
     }
 }

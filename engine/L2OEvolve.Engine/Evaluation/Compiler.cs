@@ -17,20 +17,21 @@ public static class Compiler
     public static CompiledRule Compile(Expr expr, IReadOnlyList<string> featureNames)
     {
         ArgumentNullException.ThrowIfNull(expr);
-        var index = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < featureNames.Count; i++) index.TryAdd(featureNames[i], i);
-        var b = new Builder(index);
+        ArgumentNullException.ThrowIfNull(featureNames);
+        // A search compiles every new candidate, often for a few hundred rows, so compiling must stay cheap: no
+        // dictionary for the usual handful of features, and no copy of names that are already immutable.
+        var names = featureNames is ImmutableArray<string> immutable ? immutable : [.. featureNames];
+        var b = new Builder(names);
         b.Emit(expr);
 
-        int depth = 0, max = 0;
+        int depth = 0, max = 0, nodes = 0;
         foreach (var ins in b.Code)
         {
             depth += ins.StackEffect;
             max = Math.Max(max, depth);
+            nodes += ins.NodeCount;
         }
-        int nodes = b.Code.Sum(i => i.NodeCount);
-        return new CompiledRule([.. b.Code], [.. b.Constants], [.. b.Kinds], [.. featureNames], max, b.Emas,
-            [.. b.Lags], nodes);
+        return new CompiledRule([.. b.Code], [.. b.Constants], [.. b.Kinds], names, max, b.Emas, [.. b.Lags], nodes);
     }
 
     /// <summary>Rebuilds the tree a program was compiled from, with the program's current constants.</summary>
@@ -66,18 +67,36 @@ public static class Compiler
         return stack.Pop();
     }
 
-    private sealed class Builder(Dictionary<string, int> index)
+    private sealed class Builder(ImmutableArray<string> names)
     {
-        public readonly List<Instruction> Code = [];
-        public readonly List<double> Constants = [];
-        public readonly List<ConstantKind> Kinds = [];
+        private const int LinearSearchLimit = 24;
+
+        public readonly List<Instruction> Code = new(16);
+        public readonly List<double> Constants = new(8);
+        public readonly List<ConstantKind> Kinds = new(8);
         public readonly List<int> Lags = [];
         public int Emas;
+        private Dictionary<string, int>? _index;
 
-        private int Feature(string name) => index.TryGetValue(name, out int i)
-            ? i
-            : throw new ArgumentException(
-                $"unknown variable '{name}' (features: {string.Join(", ", index.Keys)})", nameof(name));
+        /// <summary>The first column with this name.</summary>
+        private int Feature(string name)
+        {
+            if (names.Length <= LinearSearchLimit)
+            {
+                for (int i = 0; i < names.Length; i++)
+                    if (string.Equals(names[i], name, StringComparison.Ordinal)) return i;
+            }
+            else
+            {
+                if (_index is null)
+                {
+                    _index = new Dictionary<string, int>(names.Length, StringComparer.Ordinal);
+                    for (int i = 0; i < names.Length; i++) _index.TryAdd(names[i], i);
+                }
+                if (_index.TryGetValue(name, out int found)) return found;
+            }
+            throw new ArgumentException($"unknown variable '{name}' (features: {string.Join(", ", names)})", nameof(name));
+        }
 
         private int Constant(double value, ConstantKind kind)
         {

@@ -17,11 +17,12 @@ namespace L2OEvolve.Engine.Evaluation;
 /// Everything else is optimisation. The postfix program runs instruction by instruction over a block of rows
 /// (<see cref="EvalWorkspace.BlockSize"/>), each stack slot holding one block, so the working set stays in cache
 /// and every instruction is one tight vector loop. Row data (no stateful nodes) is blocked over rows; trajectories
-/// (time-major: index = step·coordinates + coordinate) are walked step by step, each step blocked over coordinates,
-/// with ema/lag state kept per coordinate in the workspace. Any non-finite output makes Evaluate return false and
-/// the loss +inf (intermediate infinities that a later operator maps back to finite values, e.g. tanh(exp(x)),
-/// are legitimate values, as in the reference). Nothing here throws on numerical trouble; misuse (missing columns,
-/// short buffers, a stateful rule on row data) is an ArgumentException.
+/// (time-major: index = step·coordinates + coordinate) are walked in time order, a block holding either several
+/// whole steps (few coordinates) or part of one step's coordinates; pure instructions run over the whole block and
+/// ema/lag run step by step inside it, with their state kept per coordinate in the workspace. Any non-finite
+/// output makes Evaluate return false and the loss +inf (intermediate infinities that a later operator maps back
+/// to finite values, e.g. tanh(exp(x)), are legitimate values, as in the reference). Nothing here throws on
+/// numerical trouble; misuse (missing columns, short buffers, a stateful rule on row data) is an ArgumentException.
 /// </remarks>
 public static class Evaluator
 {
@@ -37,7 +38,7 @@ public static class Evaluator
         {
             int n = Math.Min(b, rows - r0);
             var dst = output.Slice(r0, n);
-            RunBlock(rule, columns, r0, n, dst, ws, 0, 0, 0);
+            RunBlock(rule, columns, Block.Rows(r0, n), dst, ws);
             if (!Kernels.AllFinite(dst)) return false;
         }
         return true;
@@ -56,7 +57,7 @@ public static class Evaluator
         {
             int n = Math.Min(b, rows - r0);
             var dst = ws.Result(n);
-            RunBlock(rule, columns, r0, n, dst, ws, 0, 0, 0);
+            RunBlock(rule, columns, Block.Rows(r0, n), dst, ws);
             sum += Kernels.SumSquaredError(dst, target.Slice(r0, n));
             if (!double.IsFinite(sum)) return double.PositiveInfinity;
         }
@@ -76,14 +77,14 @@ public static class Evaluator
         if (!rule.IsStateful) return Evaluate(rule, features, rows, output, ws);
         ws.Prepare(rule.StackDepth);
         ws.PrepareState(rule, coordinates);
-        int b = ws.BlockSize;
-        for (int t = 0; t < steps; t++)
+        int perBlock = StepsPerBlock(coordinates, ws.BlockSize);
+        for (int t0 = 0; t0 < steps; t0 += perBlock)
         {
-            for (int c0 = 0; c0 < coordinates; c0 += b)
+            for (int c0 = 0; c0 < coordinates; c0 += ws.BlockSize)
             {
-                int n = Math.Min(b, coordinates - c0);
-                var dst = output.Slice(t * coordinates + c0, n);
-                RunBlock(rule, features, t * coordinates + c0, n, dst, ws, t, c0, coordinates);
+                var blk = Block.Trajectory(t0, Math.Min(perBlock, steps - t0), c0, Math.Min(ws.BlockSize, coordinates - c0), coordinates);
+                var dst = output.Slice(blk.R0, blk.N);
+                RunBlock(rule, features, blk, dst, ws);
                 if (!Kernels.AllFinite(dst)) return false;
             }
         }
@@ -100,17 +101,16 @@ public static class Evaluator
         if (rows == 0) return 0.0;
         ws.Prepare(rule.StackDepth);
         ws.PrepareState(rule, coordinates);
-        int b = ws.BlockSize;
+        int perBlock = StepsPerBlock(coordinates, ws.BlockSize);
         double sum = 0;
-        for (int t = 0; t < steps; t++)
+        for (int t0 = 0; t0 < steps; t0 += perBlock)
         {
-            for (int c0 = 0; c0 < coordinates; c0 += b)
+            for (int c0 = 0; c0 < coordinates; c0 += ws.BlockSize)
             {
-                int n = Math.Min(b, coordinates - c0);
-                int r0 = t * coordinates + c0;
-                var dst = ws.Result(n);
-                RunBlock(rule, features, r0, n, dst, ws, t, c0, coordinates);
-                sum += Kernels.SumSquaredError(dst, target.Slice(r0, n));
+                var blk = Block.Trajectory(t0, Math.Min(perBlock, steps - t0), c0, Math.Min(ws.BlockSize, coordinates - c0), coordinates);
+                var dst = ws.Result(blk.N);
+                RunBlock(rule, features, blk, dst, ws);
+                sum += Kernels.SumSquaredError(dst, target.Slice(blk.R0, blk.N));
                 if (!double.IsFinite(sum)) return double.PositiveInfinity;
             }
         }
@@ -149,10 +149,28 @@ public static class Evaluator
         }
     }
 
-    /// <summary>Runs the program on rows [r0, r0+n); stack slot 0 is <paramref name="bottom"/>, where the result lands.</summary>
-    private static void RunBlock(CompiledRule rule, ReadOnlySpan<float[]> columns, int r0, int n, Span<float> bottom,
-        EvalWorkspace ws, int step, int c0, int coordinates)
+    /// <summary>
+    /// Steps of a trajectory evaluated together: with fewer coordinates than a block, several whole steps share one
+    /// block (their rows are contiguous in the time-major layout), so few-coordinate trajectories keep long vectors.
+    /// </summary>
+    private static int StepsPerBlock(int coordinates, int blockSize) => coordinates >= blockSize ? 1 : blockSize / coordinates;
+
+    /// <summary>
+    /// A contiguous run of rows [R0, R0+N) covering <c>Steps</c> time steps from <c>T0</c> and, within each, the
+    /// coordinates [C0, C0+Width) (Steps = 1, or Width = all coordinates, so the rows are contiguous).
+    /// </summary>
+    private readonly record struct Block(int R0, int N, int T0, int Steps, int C0, int Width, int Coordinates)
     {
+        public static Block Rows(int r0, int n) => new(r0, n, 0, 1, 0, n, n);
+
+        public static Block Trajectory(int t0, int steps, int c0, int width, int coordinates) =>
+            new(t0 * coordinates + c0, steps * width, t0, steps, c0, width, coordinates);
+    }
+
+    /// <summary>Runs the program on one block; stack slot 0 is <paramref name="bottom"/>, where the result lands.</summary>
+    private static void RunBlock(CompiledRule rule, ReadOnlySpan<float[]> columns, in Block blk, Span<float> bottom, EvalWorkspace ws)
+    {
+        int r0 = blk.R0, n = blk.N;
         var code = rule.Code;
         var consts = rule.ConstantsF;
         var scratch = ws.Scratch(n);
@@ -219,24 +237,20 @@ public static class Evaluator
                     break;
                 case OpCode.Ema:
                 {
+                    var state = ws.State.Slice(ins.A * blk.Coordinates + blk.C0, blk.Width);
                     double beta = rule.Constants[ins.B];
-                    // The correction uses the exact double beta; 1 - beta^t is tiny for beta near 1 and small t.
-                    float scale = ins.BiasCorrected ? (float)(1.0 / (1.0 - Math.Pow(beta, step + 1))) : 1f;
-                    var state = ws.State.Slice(ins.A * coordinates + c0, n);
-                    Kernels.EmaStep(state, S(bottom, ws, sp - 1, n), consts[ins.B], scale);
+                    // The correction uses the exact double beta: 1 - beta^t is tiny for beta near 1 and small t.
+                    double power = ins.BiasCorrected ? Math.Pow(beta, blk.T0 + 1) : 0;
+                    Kernels.EmaRun(state, S(bottom, ws, sp - 1, n), blk.Steps, blk.Width, consts[ins.B], beta, ins.BiasCorrected, power);
                     break;
                 }
                 case OpCode.Lag:
                 {
                     int k = ins.B;
                     if (k == 0) break;
-                    // Row (t mod k) of the ring holds the value from step t-k (zero while t < k); swap it with top.
-                    int row = rule.LagOffsets[ins.A] + step % k;
-                    var hist = ws.State.Slice(row * coordinates + c0, n);
-                    var top = S(bottom, ws, sp - 1, n);
-                    top.CopyTo(scratch);
-                    hist.CopyTo(top);
-                    scratch.CopyTo(hist);
+                    // Row (t mod k) of the ring holds the value from step t-k (zero while t < k); it is swapped with top.
+                    var ring = ws.State.Slice(rule.LagOffsets[ins.A] * blk.Coordinates, k * blk.Coordinates);
+                    Kernels.LagRun(ring, S(bottom, ws, sp - 1, n), blk.T0, blk.Steps, k, blk.Coordinates, blk.C0, blk.Width, scratch);
                     break;
                 }
                 default:

@@ -518,7 +518,7 @@ internal static class Kernels
         return true;
     }
 
-    /// <summary>Σ (p - y)² in float lanes (per block, so lanes stay short), returned as double.</summary>
+    /// <summary>Σ (p - y)²: residuals in float, squares summed in double lanes (no overflow below 1e154).</summary>
     public static double SumSquaredError(ReadOnlySpan<float> p, ReadOnlySpan<float> y)
     {
         int n = p.Length, i = 0;
@@ -528,30 +528,44 @@ internal static class Kernels
         double sum = 0;
         if (Vector512.IsHardwareAccelerated && n >= 16)
         {
-            var acc = Vector512<float>.Zero;
+            var acc = Vector512<double>.Zero;
             for (; i <= n - 16; i += 16)
             {
-                var r = Vector512.LoadUnsafe(ref pp, (nuint)i) - Vector512.LoadUnsafe(ref py, (nuint)i);
-                acc += r * r;
+                var (lo, hi) = Vector512.Widen(Vector512.LoadUnsafe(ref pp, (nuint)i) - Vector512.LoadUnsafe(ref py, (nuint)i));
+                acc += lo * lo + hi * hi;
             }
             sum = Vector512.Sum(acc);
         }
         else if (Vector256.IsHardwareAccelerated && n >= 8)
         {
-            var acc = Vector256<float>.Zero;
+            var acc = Vector256<double>.Zero;
             for (; i <= n - 8; i += 8)
             {
-                var r = Vector256.LoadUnsafe(ref pp, (nuint)i) - Vector256.LoadUnsafe(ref py, (nuint)i);
-                acc += r * r;
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref pp, (nuint)i) - Vector256.LoadUnsafe(ref py, (nuint)i));
+                acc += lo * lo + hi * hi;
             }
             sum = Vector256.Sum(acc);
         }
         for (; i < n; i++)
         {
-            double r = Unsafe.Add(ref pp, i) - (double)Unsafe.Add(ref py, i);
+            double r = Unsafe.Add(ref pp, i) - Unsafe.Add(ref py, i);
             sum += r * r;
         }
         return sum;
+    }
+
+    /// <summary>Exchanges the contents of <paramref name="a"/> and <paramref name="b"/> (equal lengths).</summary>
+    public static void Swap(Span<float> a, Span<float> b, Span<float> scratch)
+    {
+        if (a.Length < 8)
+        {
+            for (int i = 0; i < a.Length; i++) (a[i], b[i]) = (b[i], a[i]);
+            return;
+        }
+        var t = scratch[..a.Length];
+        a.CopyTo(t);
+        b.CopyTo(a);
+        t.CopyTo(b);
     }
 
     /// <summary>One ema step per coordinate: s = beta·s + (1-beta)·x, then x = s·scale (scale = bias correction or 1).</summary>
@@ -562,7 +576,7 @@ internal static class Kernels
         ref float ps = ref MemoryMarshal.GetReference(s);
         ref float px = ref MemoryMarshal.GetReference(x);
         float alpha = 1f - beta;
-        if (Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated && n >= 8)
         {
             var vb = Vector256.Create(beta);
             var va = Vector256.Create(alpha);
@@ -579,6 +593,62 @@ internal static class Kernels
             float v = beta * Unsafe.Add(ref ps, i) + alpha * Unsafe.Add(ref px, i);
             Unsafe.Add(ref ps, i) = v;
             Unsafe.Add(ref px, i) = v * scale;
+        }
+    }
+
+    /// <summary>
+    /// Runs an ema over <paramref name="steps"/> consecutive steps of <paramref name="width"/> coordinates each
+    /// (x holds them time-major): per step s = beta·s + (1-beta)·x, x = s / (1 - beta^(t+1)) when bias corrected.
+    /// </summary>
+    /// <param name="power">beta^(t0+1) in double, for the bias correction of the first step.</param>
+    public static void EmaRun(Span<float> state, Span<float> x, int steps, int width, float beta, double betaD, bool biasCorrected, double power)
+    {
+        if (width >= 8)
+        {
+            for (int j = 0; j < steps; j++)
+            {
+                float scale = biasCorrected ? (float)(1.0 / (1.0 - power)) : 1f;
+                power *= betaD;
+                EmaStep(state, x.Slice(j * width, width), beta, scale);
+            }
+            return;
+        }
+        // Few coordinates: a scalar recurrence, without a call per step.
+        float alpha = 1f - beta;
+        for (int c = 0; c < width; c++)
+        {
+            float st = state[c];
+            double p = power;
+            for (int j = 0, i = c; j < steps; j++, i += width)
+            {
+                st = beta * st + alpha * x[i];
+                if (biasCorrected)
+                {
+                    x[i] = st * (float)(1.0 / (1.0 - p));
+                    p *= betaD;
+                }
+                else x[i] = st;
+            }
+            state[c] = st;
+        }
+    }
+
+    /// <summary>
+    /// Runs a lag of k steps over <paramref name="steps"/> consecutive steps: the ring (k rows of all coordinates,
+    /// row t mod k holding the value from step t-k) is swapped with x step by step.
+    /// </summary>
+    public static void LagRun(Span<float> ring, Span<float> x, int t0, int steps, int k, int coordinates, int c0, int width, Span<float> scratch)
+    {
+        if (width >= 8)
+        {
+            for (int j = 0; j < steps; j++)
+                Swap(ring.Slice(((t0 + j) % k) * coordinates + c0, width), x.Slice(j * width, width), scratch);
+            return;
+        }
+        for (int j = 0; j < steps; j++)
+        {
+            int h = ((t0 + j) % k) * coordinates + c0, i = j * width;
+            for (int c = 0; c < width; c++) (ring[h + c], x[i + c]) = (x[i + c], ring[h + c]);
         }
     }
 }

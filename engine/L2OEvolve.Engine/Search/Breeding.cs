@@ -39,7 +39,8 @@ public sealed record MutateOrCross(VariationSettings Settings, double TuneProbab
         }
         else
         {
-            int constants = Trees.ConstantCount(parent);
+            // Every number MutateConstant can move: constants, ema betas and lag steps.
+            int constants = Trees.Positions(parent, n => n is Expr.Const or Expr.Ema or Expr.Lag).Count;
             for (int attempt = 0; attempt < Settings.MaxAttempts; attempt++)
             {
                 var kind = Settings.Weights.Sample(ref rng, constants);

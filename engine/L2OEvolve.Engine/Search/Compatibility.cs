@@ -24,6 +24,21 @@ public static class Compatibility
         return new CompatibilityReport([.. changed], [.. changed.Where(FixedFields.Contains)]);
     }
 
+    /// <summary>
+    /// Whether <paramref name="saved"/> may continue under <paramref name="settings"/> and <paramref name="grammar"/>:
+    /// the field-by-field settings report against <paramref name="savedSettings"/>, plus <c>Grammar</c> (incompatible)
+    /// when the grammar's content hash differs from the one the search started with.
+    /// </summary>
+    public static CompatibilityReport CheckResume(SearchState saved, SearchSettings savedSettings, SearchSettings settings, Grammars.Grammar grammar)
+    {
+        var report = Check(savedSettings, settings);
+        if (saved.SettingsHash != savedSettings.ContentHash())
+            throw new ArgumentException("the saved settings are not the ones this search state was started with", nameof(savedSettings));
+        return saved.GrammarHash == grammar.ContentHash
+            ? report
+            : new CompatibilityReport(report.Changed.Add("Grammar"), report.Incompatible.Add("Grammar"));
+    }
+
     private static void Compare(object? a, object? b, string prefix, List<string> changed)
     {
         if (a is null || b is null || !IsRecord(a.GetType()))

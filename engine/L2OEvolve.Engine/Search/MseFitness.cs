@@ -43,7 +43,7 @@ public sealed class MseFitness : IFitness, IConstantTuner
     }
 
     /// <summary>Largest number of rows (or coordinates × steps) the constant tuner fits on.</summary>
-    public const int TuningRows = 512;
+    public const int TuningRows = 256;
 
     /// <summary>Total values (rows, or coordinates × steps) scored per candidate.</summary>
     public int Size => _rows;

@@ -44,18 +44,19 @@ public sealed record RolloutSettings(int Steps, IReadOnlyList<long> Seeds, Featu
 ///   for each live p: θ_p ← θ_p + rule_p(features of ∇θ_p)     -- fused kernel on the slice's memory (CPU)
 ///   a diverged p is reset to the initial parameters and frozen, so the batch stays finite
 /// </code>
-/// Deterministic: the same rules, settings and seeds give the same results.
+/// Deterministic: the same rules, settings and seeds give the same results (for a fixed libtorch thread count; a
+/// candidate's figures can differ in the last bits with the population size, as batched kernels round differently).
 /// </remarks>
 public static class PopulationRollout
 {
     /// <summary>Runs <paramref name="rules"/> (compiled with the settings' features) on the family's instances for each seed.</summary>
     public static RolloutResult[] Run(IReadOnlyList<Expr> rules, IOptimizeeFamily family, RolloutSettings settings, Device? device = null,
-        RuleBackend backend = RuleBackend.Auto) =>
-        Run(settings.Compile(rules), family, settings, device, backend);
+        RuleBackend backend = RuleBackend.Auto, CancellationToken ct = default) =>
+        Run(settings.Compile(rules), family, settings, device, backend, ct);
 
     /// <summary>Runs compiled rules; by default on the CPU through the fused kernel, elsewhere through the operator chain.</summary>
     public static RolloutResult[] Run(IReadOnlyList<RuleProgram> programs, IOptimizeeFamily family, RolloutSettings settings, Device? device = null,
-        RuleBackend backend = RuleBackend.Auto)
+        RuleBackend backend = RuleBackend.Auto, CancellationToken ct = default)
     {
         device ??= CPU;
         Validate(programs, settings);
@@ -67,8 +68,8 @@ public static class PopulationRollout
         {
             using var problem = family.Create(seed, device);
             perSeed.Add(backend == RuleBackend.Fused
-                ? RunSeedFused(programs, problem, settings.Steps)
-                : RunSeedOpChain(programs, problem, settings.Steps));
+                ? RunSeedFused(programs, problem, settings.Steps, ct)
+                : RunSeedOpChain(programs, problem, settings.Steps, ct));
         }
         return Combine(perSeed, programs.Count);
     }
@@ -130,7 +131,7 @@ public static class PopulationRollout
         return divergedAt is int d ? new(double.PositiveInfinity, double.PositiveInfinity, d) : new(last, sum / steps, null);
     }
 
-    private static unsafe SeedOutcome[] RunSeedFused(IReadOnlyList<RuleProgram> programs, IOptimizee problem, int steps)
+    private static unsafe SeedOutcome[] RunSeedFused(IReadOnlyList<RuleProgram> programs, IOptimizee problem, int steps, CancellationToken ct)
     {
         int pop = programs.Count, nt = problem.ParameterShapes.Count;
         var numel = problem.ParameterShapes.Select(s => s.Aggregate(1L, (a, b) => a * b)).ToArray();
@@ -148,10 +149,12 @@ public static class PopulationRollout
         {
             for (int step = 1; step <= steps; step++)
             {
+                ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 var loss = problem.PopulationLoss(stacked, step);
                 loss.sum().backward();
-                loss.detach().cpu().data<float>().CopyTo(losses, 0);
+                // Straight from the tensor's memory: TensorAccessor copies element by element.
+                MemoryMarshal.Cast<byte, float>(loss.detach().contiguous().bytes).CopyTo(losses);
                 for (int c = 0; c < pop; c++)
                 {
                     if (divergedAt[c] is not null) continue;
@@ -191,7 +194,7 @@ public static class PopulationRollout
         return Outcomes(sums, lasts, divergedAt, steps);
     }
 
-    private static SeedOutcome[] RunSeedOpChain(IReadOnlyList<RuleProgram> programs, IOptimizee problem, int steps)
+    private static SeedOutcome[] RunSeedOpChain(IReadOnlyList<RuleProgram> programs, IOptimizee problem, int steps, CancellationToken ct)
     {
         int pop = programs.Count, nt = problem.ParameterShapes.Count;
         var init = problem.InitialParameters();
@@ -207,6 +210,7 @@ public static class PopulationRollout
         {
             for (int step = 1; step <= steps; step++)
             {
+                ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 var loss = problem.PopulationLoss(stacked, step);
                 loss.sum().backward();

@@ -63,6 +63,9 @@ public static unsafe class FusedKernel
                     case RuleCode.Unary:
                         Unary(ins.Op, new ReadOnlySpan<float>(regs[ins.A.Index], n), new Span<float>(regs[ins.Dest], n));
                         break;
+                    case RuleCode.Binary when ins.Unguarded && ins.Op == Op.Div && !ins.A.IsUniform && !ins.B.IsUniform:
+                        TensorPrimitives.Divide(new ReadOnlySpan<float>(regs[ins.A.Index], n), new ReadOnlySpan<float>(regs[ins.B.Index], n), new Span<float>(regs[ins.Dest], n));
+                        break;
                     case RuleCode.Binary:
                         Binary(ins.Op, ins.A, ins.B, u, regs, ws, n, scratchA, scratchB, new Span<float>(regs[ins.Dest], n));
                         break;

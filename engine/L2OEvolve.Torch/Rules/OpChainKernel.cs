@@ -17,26 +17,41 @@ public static class OpChainKernel
     /// Evaluates the rule for one step. <paramref name="state"/> has <see cref="RuleProgram.StateSlots"/> tensors
     /// shaped like <paramref name="grad"/>. Returns the update (to be added to the parameters) and the next state;
     /// slots the step does not change are returned as the same tensor objects. <paramref name="param"/> is needed
-    /// only by rules that read the feature <c>p</c>.
+    /// only by rules that read the feature <c>p</c>. <paramref name="coefficients"/>, when given, are 0-dim tensors
+    /// for the program's <see cref="RuleProgram.Coefficients"/> (gradients flow into them: meta-tuning); otherwise the
+    /// plan's <see cref="StepPlan.Coefficients"/> values are used.
     /// </summary>
-    public static (Tensor Update, Tensor[] State) Evaluate(RuleProgram program, StepPlan plan, Tensor grad, IReadOnlyList<Tensor> state, Tensor? param = null)
+    public static (Tensor Update, Tensor[] State) Evaluate(RuleProgram program, StepPlan plan, Tensor grad, IReadOnlyList<Tensor> state,
+        Tensor? param = null, IReadOnlyList<Tensor>? coefficients = null)
     {
         if (state.Count != program.StateSlots)
             throw new ArgumentException($"expected {program.StateSlots} state tensors, got {state.Count}", nameof(state));
+        if (coefficients is not null && coefficients.Count != program.Coefficients.Length)
+            throw new ArgumentException($"expected {program.Coefficients.Length} coefficient tensors, got {coefficients.Count}", nameof(coefficients));
         var u = plan.Uniforms;
+        var tu = coefficients is null ? null : TensorUniforms(program, u, coefficients);
         var regs = new Tensor[program.Registers];
         var next = state.ToArray();
+        // A uniform that depends on a coefficient tensor is a 0-dim tensor and broadcasts like a register.
+        Tensor? T(Operand o) => o.IsUniform ? tu?[o.Index] : regs[o.Index];
+        Tensor Full(Operand o) => T(o) is { } t ? (o.IsUniform ? zeros_like(grad).add(t) : t) : full_like(grad, u[o.Index]);
         foreach (var ins in program.Code)
         {
+            bool tensorUniform = tu is not null && ((ins.A.IsUniform && tu[ins.A.Index] is not null) || (ins.B.IsUniform && tu[ins.B.Index] is not null));
             regs[ins.Dest] = ins.Code switch
             {
+                RuleCode.Binary when tensorUniform => BinaryTensors(ins.Op, T(ins.A) ?? full_like(grad, u[ins.A.Index]), T(ins.B) ?? full_like(grad, u[ins.B.Index])),
+                RuleCode.EmaUpdate when tensorUniform => next[ins.Index] = state[ins.Index].mul(ins.Beta).add(T(ins.A)!.mul(1.0 - ins.Beta)),
                 RuleCode.LoadGrad => grad,
                 RuleCode.LoadParam => param ?? throw new ArgumentException("this rule reads the parameter (p); pass it", nameof(param)),
+                RuleCode.Unary when ins.Unguarded && ins.Op == Op.Sqrt => regs[ins.A.Index].sqrt(),
+                RuleCode.Unary when ins.Unguarded && ins.Op == Op.Log => regs[ins.A.Index].add(Ops.LogEpsilon).log(),
                 RuleCode.Unary => Unary(ins.Op, regs[ins.A.Index]),
+                RuleCode.Binary when ins.Unguarded && ins.Op == Op.Div && !ins.B.IsUniform => (ins.A.IsUniform ? full_like(grad, u[ins.A.Index]) : regs[ins.A.Index]).div(regs[ins.B.Index]),
                 RuleCode.Binary => Binary(ins.Op, ins.A, ins.B, regs, u, grad),
                 RuleCode.EmaUpdate => next[ins.Index] = ins.A.IsUniform
                     ? state[ins.Index].mul(ins.Beta).add(u[ins.A.Index] * (1.0 - ins.Beta))
-                    : state[ins.Index].mul(ins.Beta).add(regs[ins.A.Index].mul(1.0 - ins.Beta)),
+                    : state[ins.Index].mul(ins.Beta).add(regs[ins.A.Index], alpha: 1.0 - ins.Beta),
                 RuleCode.LagRead => state[plan.LagReadSlots[ins.Index]],
                 _ => throw new InvalidOperationException($"unknown instruction {ins.Code}"),
             };
@@ -45,10 +60,28 @@ public static class OpChainKernel
         {
             var src = program.LagWrites[i].Source;
             // A copy, so a ring slot never aliases the gradient or another slot.
-            next[plan.LagWriteSlots[i]] = src.IsUniform ? full_like(grad, u[src.Index]) : regs[src.Index].clone();
+            next[plan.LagWriteSlots[i]] = src.IsUniform ? Full(src) : regs[src.Index].clone();
         }
-        var update = program.Root.IsUniform ? full_like(grad, u[program.Root.Index]) : regs[program.Root.Index];
+        var update = Full(program.Root);
         return (update, next);
+    }
+
+    private static Tensor?[] TensorUniforms(RuleProgram program, double[] u, IReadOnlyList<Tensor> coefficients)
+    {
+        var tu = new Tensor?[program.Uniforms.Length];
+        var like = coefficients.Count > 0 ? coefficients[0] : null;
+        Tensor Of(int i) => tu[i] ?? torch.tensor(u[i], like!.dtype, like.device);
+        for (int i = 0; i < tu.Length; i++)
+        {
+            tu[i] = program.Uniforms[i] switch
+            {
+                UniformNode.Coefficient k => coefficients[k.Index],
+                UniformNode.Unary un when tu[un.Arg] is { } a => Unary(un.Op, a),
+                UniformNode.Binary bi when tu[bi.Left] is not null || tu[bi.Right] is not null => BinaryTensors(bi.Op, Of(bi.Left), Of(bi.Right)),
+                _ => null,
+            };
+        }
+        return tu;
     }
 
     private static Tensor Unary(Op op, Tensor x) => op switch
@@ -86,8 +119,11 @@ public static class OpChainKernel
                 case Op.Div when b.IsUniform: return c == 0.0 ? ones_like(x) : x.div(c);
             }
         }
-        var l = a.IsUniform ? full_like(like, u[a.Index]) : regs[a.Index];
-        var r = b.IsUniform ? full_like(like, u[b.Index]) : regs[b.Index];
+        return BinaryTensors(op, a.IsUniform ? full_like(like, u[a.Index]) : regs[a.Index], b.IsUniform ? full_like(like, u[b.Index]) : regs[b.Index]);
+    }
+
+    private static Tensor BinaryTensors(Op op, Tensor l, Tensor r)
+    {
         switch (op)
         {
             case Op.Add: return l.add(r);

@@ -64,16 +64,20 @@ public static class RuleFeatures
     /// Rewrites every feature variable of <paramref name="rule"/> into its expression over <c>g</c> and <c>t</c>.
     /// Throws <see cref="ArgumentException"/> naming the first unknown variable.
     /// </summary>
-    public static Expr Expand(Expr rule, FeatureSettings settings) => rule switch
+    public static Expr Expand(Expr rule, FeatureSettings settings) => Expand(rule, settings, new HashSet<string>());
+
+    /// <summary>As <see cref="Expand(Expr, FeatureSettings)"/>, leaving the variables named in <paramref name="keep"/> alone.</summary>
+    public static Expr Expand(Expr rule, FeatureSettings settings, IReadOnlySet<string> keep) => rule switch
     {
+        Expr.Var v when keep.Contains(v.Name) => v,
         Expr.Var v => TryResolve(v.Name, settings, out var e)
             ? e
             : throw new ArgumentException(
                 $"unknown feature '{v.Name}' (known: {string.Join(", ", Catalogue.Select(c => c.Name))}, and lagged names such as g1 or mt_2)"),
-        Expr.Unary u => u with { Arg = Expand(u.Arg, settings) },
-        Expr.Binary b => b with { Left = Expand(b.Left, settings), Right = Expand(b.Right, settings) },
-        Expr.Ema e => e with { Arg = Expand(e.Arg, settings) },
-        Expr.Lag l => l with { Arg = Expand(l.Arg, settings) },
+        Expr.Unary u => u with { Arg = Expand(u.Arg, settings, keep) },
+        Expr.Binary b => b with { Left = Expand(b.Left, settings, keep), Right = Expand(b.Right, settings, keep) },
+        Expr.Ema e => e with { Arg = Expand(e.Arg, settings, keep) },
+        Expr.Lag l => l with { Arg = Expand(l.Arg, settings, keep) },
         _ => rule,
     };
 

@@ -98,7 +98,8 @@ public sealed class RuleOptimizer : IParameterOptimizer
             var p = parameters[k];
             if (p.dtype != ScalarType.Float32 || !p.is_contiguous() || p.device_type != DeviceType.CPU)
                 throw new ArgumentException($"rule '{Name}': the fused backend needs contiguous float32 CPU parameters (parameter {k} is {p.dtype} on {p.device})");
-            var g = gradients[k];
+            // A parameter the loss does not reach has no gradient: it sees zeros (its state still advances).
+            var g = gradients[k] ?? zeros_like(p);
             if (g.dtype != ScalarType.Float32 || !g.is_contiguous()) g = g.to(ScalarType.Float32).contiguous();
             if (g.numel() != p.numel() || p.numel() * Program.StateSlots != _fusedState[k].Length)
                 throw new ArgumentException($"rule '{Name}': parameter {k} has {p.numel()} elements, expected {_fusedState[k].Length / Math.Max(1, Program.StateSlots)}");
@@ -116,14 +117,14 @@ public sealed class RuleOptimizer : IParameterOptimizer
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Tensor? allFinite = null;
+        var sums = new List<Tensor>(parameters.Count);
         for (int k = 0; k < parameters.Count; k++)
         {
             var old = _tensorState[k];
-            var (update, next) = OpChainKernel.Evaluate(Program, _plan, gradients[k], old, parameters[k]);
+            var (update, next) = OpChainKernel.Evaluate(Program, _plan, gradients[k] ?? zeros_like(parameters[k]), old, parameters[k]);
             parameters[k].add_(update);
-            var ok = isfinite(parameters[k]).all();
-            allFinite = allFinite is null ? ok : allFinite.logical_and(ok);
+            // A sum is finite only when every term is (or it overflowed: parameters near 1e38 count as diverged too).
+            sums.Add(parameters[k].sum());
             for (int i = 0; i < next.Length; i++)
             {
                 if (ReferenceEquals(next[i], old[i])) continue;
@@ -132,7 +133,7 @@ public sealed class RuleOptimizer : IParameterOptimizer
             }
             _tensorState[k] = next;
         }
-        return allFinite is null || allFinite.item<bool>();
+        return sums.Count == 0 || stack(sums).sum().isfinite().item<bool>();
     }
 
     private static long Numel(long[] shape) => shape.Aggregate(1L, (a, b) => a * b);

@@ -32,7 +32,10 @@ public readonly record struct Operand(bool IsUniform, int Index)
 
 /// <summary>One per-element instruction of a <see cref="RuleProgram"/>.</summary>
 /// <param name="Index">For <see cref="RuleCode.EmaUpdate"/> the state slot; for <see cref="RuleCode.LagRead"/> the index of its read in <see cref="StepPlan.LagReadSlots"/>.</param>
-public sealed record RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, double Beta);
+/// <param name="Unguarded">The operator's guard is provably unnecessary, so executors may skip it: a division whose
+/// divisor is positive (such as <c>sqrt(v) + 1e-8</c>; x/0 = 1 costs five extra operators in the TorchSharp chain),
+/// or a sqrt or log of a non-negative argument (no |x| needed).</param>
+public sealed record RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, double Beta, bool Unguarded = false);
 
 /// <summary>A uniform value: computed once per step in double precision, shared by all coordinates.</summary>
 public abstract record UniformNode
@@ -44,6 +47,10 @@ public abstract record UniformNode
 
     /// <summary><c>step * scale</c>, the feature <c>t</c>.</summary>
     public sealed record ScaledStep(double Scale) : UniformNode;
+
+    /// <summary>A coefficient: a named scalar supplied by the caller (<see cref="StepPlan.Coefficients"/>, or tensors
+    /// in <see cref="OpChainKernel"/> so that meta-tuning can differentiate with respect to it).</summary>
+    public sealed record Coefficient(int Index) : UniformNode;
 
     /// <summary>The bias correction <c>1/(1 - Beta^step)</c> of an <c>ema_bc</c>.</summary>
     public sealed record BiasCorrection(double Beta) : UniformNode;
@@ -71,12 +78,16 @@ public sealed class StepPlan
     {
         Uniforms = new double[program.Uniforms.Length];
         UniformsF = new float[program.Uniforms.Length];
+        Coefficients = new double[program.Coefficients.Length];
         LagReadSlots = new int[program.LagReads.Length];
         LagWriteSlots = new int[program.LagWrites.Length];
     }
 
     /// <summary>The step this plan was filled for (from 1).</summary>
     public int Step { get; internal set; }
+
+    /// <summary>Values of the program's coefficients (by position in <see cref="RuleProgram.Coefficients"/>); set before <see cref="RuleProgram.Fill"/>.</summary>
+    public double[] Coefficients { get; }
 
     /// <summary>Uniform values in double precision.</summary>
     public double[] Uniforms { get; }
@@ -112,11 +123,11 @@ public sealed class StepPlan
 public sealed class RuleProgram
 {
     private RuleProgram(
-        Expr source, FeatureSettings settings, ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
+        Expr source, FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
         int registers, int emaSlots, ImmutableArray<LagRing> rings, ImmutableArray<LagReadSpec> reads,
         ImmutableArray<LagWriteSpec> writes, Operand root)
     {
-        Source = source; Settings = settings; Uniforms = uniforms; Code = code; Registers = registers;
+        Source = source; Settings = settings; Coefficients = coefficients; Uniforms = uniforms; Code = code; Registers = registers;
         EmaSlots = emaSlots; Rings = rings; LagReads = reads; LagWrites = writes; Root = root;
     }
 
@@ -125,6 +136,9 @@ public sealed class RuleProgram
 
     /// <summary>The feature settings it was compiled with.</summary>
     public FeatureSettings Settings { get; }
+
+    /// <summary>Names of the caller-supplied coefficients, in the order their values are given.</summary>
+    public ImmutableArray<string> Coefficients { get; }
 
     /// <summary>Uniform nodes in dependency order.</summary>
     public ImmutableArray<UniformNode> Uniforms { get; }
@@ -153,17 +167,24 @@ public sealed class RuleProgram
     /// <summary>State floats kept per optimizee parameter: moving averages plus ring slots.</summary>
     public int StateSlots => EmaSlots + Rings.Sum(r => r.Length);
 
-    /// <summary>Compiles <paramref name="rule"/>; throws <see cref="ArgumentException"/> naming an unknown feature or a negative lag.</summary>
-    public static RuleProgram Compile(Expr rule, FeatureSettings? settings = null)
+    /// <summary>
+    /// Compiles <paramref name="rule"/>; throws <see cref="ArgumentException"/> naming an unknown feature or a negative
+    /// lag. Variables named in <paramref name="coefficients"/> are caller-supplied scalars rather than features: write a
+    /// rule's tunable constants as such variables to meta-tune them (<see cref="OpChainKernel"/> takes them as tensors).
+    /// </summary>
+    public static RuleProgram Compile(Expr rule, FeatureSettings? settings = null, IReadOnlyList<string>? coefficients = null)
     {
         settings ??= FeatureSettings.Default;
-        var b = new Builder(settings);
-        var root = b.Visit(RuleFeatures.Expand(rule, settings));
+        var names = (coefficients ?? []).ToImmutableArray();
+        var clash = names.FirstOrDefault(n => RuleFeatures.IsKnown(n) || n == RuleFeatures.Gradient);
+        if (clash is not null) throw new ArgumentException($"coefficient name '{clash}' is a feature name");
+        var b = new Builder(settings, names);
+        var root = b.Visit(RuleFeatures.Expand(rule, settings, names.ToHashSet()));
         // Ring slots come after the moving averages; ring lengths are final only now.
         var rings = ImmutableArray.CreateBuilder<LagRing>();
         int slot = b.EmaCount;
         foreach (var len in b.RingLengths) { rings.Add(new LagRing(slot, len)); slot += len; }
-        return new RuleProgram(rule, settings, [.. b.Uniforms], [.. b.Code], b.RegisterCount, b.EmaCount, rings.ToImmutable(),
+        return new RuleProgram(rule, settings, names, [.. b.Uniforms], [.. b.Code], b.RegisterCount, b.EmaCount, rings.ToImmutable(),
             [.. b.Reads], [.. b.RingSources.Select((src, i) => new LagWriteSpec(i, src))], root);
     }
 
@@ -182,6 +203,7 @@ public sealed class RuleProgram
             {
                 UniformNode.Constant c => c.Value,
                 UniformNode.ScaledStep s => step * s.Scale,
+                UniformNode.Coefficient k => plan.Coefficients[k.Index],
                 UniformNode.BiasCorrection bc => 1.0 / (1.0 - Math.Pow(bc.Beta, step)),
                 UniformNode.Unary un => Ops.Apply(un.Op, u[un.Arg]),
                 UniformNode.Binary bi => Ops.Apply(bi.Op, u[bi.Left], u[bi.Right]),
@@ -205,7 +227,7 @@ public sealed class RuleProgram
 
     private static int Mod(int a, int n) => ((a % n) + n) % n;
 
-    private sealed class Builder(FeatureSettings settings)
+    private sealed class Builder(FeatureSettings settings, ImmutableArray<string> coefficients)
     {
         public readonly List<UniformNode> Uniforms = [];
         public readonly List<RuleInstruction> Code = [];
@@ -225,10 +247,12 @@ public sealed class RuleProgram
             if (_seen.TryGetValue(e, out var known)) return known;
             var result = e switch
             {
-                Expr.Const c => Operand.Uni(Uniform(new UniformNode.Constant(c.Value))),
-                Expr.Var { Name: RuleFeatures.Step } => Operand.Uni(Uniform(new UniformNode.ScaledStep(settings.TScale))),
+                Expr.Const c => Constant(Operand.Uni(Uniform(new UniformNode.Constant(c.Value))), c.Value),
+                Expr.Var { Name: RuleFeatures.Step } => Signed(Operand.Uni(Uniform(new UniformNode.ScaledStep(settings.TScale))),
+                    settings.TScale > 0 ? Sign.Positive : Sign.Unknown),
                 Expr.Var { Name: RuleFeatures.Gradient } => Emit(RuleCode.LoadGrad, default, default, default, 0, 0),
                 Expr.Var { Name: RuleFeatures.Parameter } => Emit(RuleCode.LoadParam, default, default, default, 0, 0),
+                Expr.Var v when coefficients.Contains(v.Name) => Operand.Uni(Uniform(new UniformNode.Coefficient(coefficients.IndexOf(v.Name)))),
                 Expr.Var v => throw new ArgumentException($"unknown feature '{v.Name}'"),
                 Expr.Unary u => UnaryOf(u.Op, Visit(u.Arg)),
                 Expr.Binary bin => BinaryOf(bin.Op, Visit(bin.Left), Visit(bin.Right)),
@@ -240,13 +264,66 @@ public sealed class RuleProgram
             return result;
         }
 
-        private Operand UnaryOf(Op op, Operand a) => a.IsUniform
-            ? Operand.Uni(Uniform(new UniformNode.Unary(op, a.Index)))
-            : Emit(RuleCode.Unary, op, a, default, 0, 0);
+        private Operand UnaryOf(Op op, Operand a)
+        {
+            var result = a.IsUniform
+                ? Operand.Uni(Uniform(new UniformNode.Unary(op, a.Index)))
+                : Emit(RuleCode.Unary, op, a, default, 0, 0, unguarded: op is Op.Sqrt or Op.Log && SignOf(a) >= Sign.NonNeg);
+            if (_constants.TryGetValue(a, out var ca)) return Constant(result, Ops.Apply(op, ca));
+            Note(result, UnarySign(op, SignOf(a)));
+            return result;
+        }
 
-        private Operand BinaryOf(Op op, Operand a, Operand b) => a.IsUniform && b.IsUniform
-            ? Operand.Uni(Uniform(new UniformNode.Binary(op, a.Index, b.Index)))
-            : Emit(RuleCode.Binary, op, a, b, 0, 0);
+        private Operand BinaryOf(Op op, Operand a, Operand b)
+        {
+            var result = a.IsUniform && b.IsUniform
+                ? Operand.Uni(Uniform(new UniformNode.Binary(op, a.Index, b.Index)))
+                : Emit(RuleCode.Binary, op, a, b, 0, 0, unguarded: op == Op.Div && SignOf(b) == Sign.Positive);
+            if (_constants.TryGetValue(a, out var ca) && _constants.TryGetValue(b, out var cb))
+                return Constant(result, Ops.Apply(op, ca, cb));
+            Note(result, op switch
+            {
+                Op.Add when SignOf(a) >= Sign.NonNeg && SignOf(b) >= Sign.NonNeg => (Sign)Math.Max((int)SignOf(a), (int)SignOf(b)),
+                // Products and quotients of non-negatives may underflow to zero: non-negative, not positive.
+                Op.Mul or Op.Div when SignOf(a) >= Sign.NonNeg && SignOf(b) >= Sign.NonNeg => Sign.NonNeg,
+                Op.Mul when a == b => Sign.NonNeg,
+                Op.Max when SignOf(a) == Sign.Positive || SignOf(b) == Sign.Positive => Sign.Positive,
+                Op.Max when SignOf(a) >= Sign.NonNeg || SignOf(b) >= Sign.NonNeg => Sign.NonNeg,
+                Op.Min => (Sign)Math.Min((int)SignOf(a), (int)SignOf(b)),
+                Op.Greater => Sign.NonNeg,
+                _ => Sign.Unknown,
+            });
+            return result;
+        }
+
+        // What is known about an operand's sign at compile time (NaN never counts as zero, so it is harmless).
+        private enum Sign { Unknown, NonNeg, Positive }
+
+        private readonly Dictionary<Operand, Sign> _signs = [];
+
+        // Uniforms whose value is known at compile time (constants and operators over them), for their sign.
+        private readonly Dictionary<Operand, double> _constants = [];
+
+        private Operand Constant(Operand o, double value)
+        {
+            _constants[o] = value;
+            Note(o, value > 0 ? Sign.Positive : value == 0 ? Sign.NonNeg : Sign.Unknown);
+            return o;
+        }
+
+        private Sign SignOf(Operand o) => _signs.TryGetValue(o, out var s) ? s : Sign.Unknown;
+
+        private void Note(Operand o, Sign s)
+        {
+            if (s != Sign.Unknown) _signs[o] = s;
+        }
+
+        private static Sign UnarySign(Op op, Sign arg) => op switch
+        {
+            Op.Abs or Op.Sqrt or Op.Square or Op.Relu or Op.Exp or Op.Erfc => Sign.NonNeg,
+            Op.Cube or Op.Tanh or Op.Sinh or Op.Asinh when arg >= Sign.NonNeg => Sign.NonNeg,
+            _ => Sign.Unknown,
+        };
 
         private Operand EmaOf(Expr.Ema em)
         {
@@ -256,10 +333,13 @@ public sealed class RuleProgram
             {
                 raw = Emit(RuleCode.EmaUpdate, default, arg, default, EmaCount++, em.Beta);
                 _emas[(em.Beta, em.Arg)] = raw;
+                // A convex combination of non-negatives, from zero, stays non-negative.
+                if (em.Beta is >= 0 and <= 1 && SignOf(arg) >= Sign.NonNeg) Note(raw, Sign.NonNeg);
             }
-            return em.BiasCorrected
-                ? BinaryOf(Op.Mul, raw, Operand.Uni(Uniform(new UniformNode.BiasCorrection(em.Beta))))
-                : raw;
+            if (!em.BiasCorrected) return raw;
+            var correction = Operand.Uni(Uniform(new UniformNode.BiasCorrection(em.Beta)));
+            if (em.Beta is >= 0 and < 1) Note(correction, Sign.Positive);
+            return BinaryOf(Op.Mul, raw, correction);
         }
 
         private Operand LagOf(Expr.Lag l)
@@ -289,11 +369,17 @@ public sealed class RuleProgram
             return _uniformIndex[node] = Uniforms.Count - 1;
         }
 
-        private Operand Emit(RuleCode code, Op op, Operand a, Operand b, int index, double beta)
+        private Operand Emit(RuleCode code, Op op, Operand a, Operand b, int index, double beta, bool unguarded = false)
         {
             int dest = RegisterCount++;
-            Code.Add(new RuleInstruction(code, dest, op, a, b, index, beta));
+            Code.Add(new RuleInstruction(code, dest, op, a, b, index, beta, unguarded));
             return Operand.Reg(dest);
+        }
+
+        private Operand Signed(Operand o, Sign s)
+        {
+            Note(o, s);
+            return o;
         }
     }
 }

@@ -91,7 +91,7 @@ internal static class SrCommand
                 [.. Enumerable.Range(0, a.RolloutSeeds).Select(k => 900_000L + 10_000L * i + k)])),
                 new L2OEvolve.Torch.Pipeline.FunnelSettings(Scale: a.RolloutScale, ImitationPass: a.ImitationPass))
             : null;
-        var ctx = SearchContext.Create(settings, grammar, (IFitness?)funnel ?? selecting, selecting, Simplify.Apply, a.Threads);
+        var ctx = funnel is null ? Context(settings, grammar, selecting, a.Threads) : SearchContext.Create(settings, grammar, funnel, selecting, Simplify.Apply, a.Threads);
 
         Console.WriteLine($"data     {problem.Description}");
         if (!ReferenceEquals(selecting, full)) Console.WriteLine($"batch    selecting on {selecting.Size} of {full.Size} values; the hall of fame is rescored on all");
@@ -131,24 +131,36 @@ internal static class SrCommand
 
     // For the report, members are simplified (constant folding; the value is unchanged on finite inputs, so -(0.01) * g0
     // reads as -0.01 * g0 at its true complexity) and scored on every row, since selection may have used a subset.
-    private static HallOfFame Report(HallOfFame h, MseFitness full, Grammar grammar)
+    // The three most accurate are also pruned (Pruning.Prune): a search that stopped on reaching its target often
+    // carries terms worth 1e-12 of loss, and the short form it implies joins the front at its own complexity.
+    internal static HallOfFame Report(HallOfFame h, MseFitness full, Grammar grammar)
     {
         var ws = new L2OEvolve.Engine.Evaluation.EvalWorkspace();
-        return HallOfFame.Empty.Update(h.Members.SelectMany(m =>
+        var scored = HallOfFame.Empty.Update(h.Members.SelectMany(m =>
         {
             var simple = Simplify.Apply(m.Tree);
-            return new[] { m.Tree, simple }.Distinct().Select(tree =>
-            {
-                double loss = full.Loss(tree, ws);
-                return m with { Tree = tree, Loss = loss, Complexity = tree.Complexity(grammar), Objectives = [loss] };
-            });
+            return new[] { m.Tree, simple }.Distinct().Select(tree => Scored(m, tree, full.Loss(tree, ws), grammar));
         }));
+        var pruned = scored.ParetoFront().OrderBy(m => m.Loss).ThenBy(m => m.Complexity).Take(3).Select(m =>
+        {
+            var (tree, loss) = Pruning.Prune(m.Tree, grammar, t => full.Loss(t, ws), t => full.Tune(t, CancellationToken.None),
+                Simplify.Apply, absoluteTolerance: 1e-10 * full.BaselineLoss, maxCandidates: 150);
+            return Scored(m, tree, loss, grammar);
+        });
+        return scored.Update(pruned.ToList());
     }
 
     // Under the funnel fitness objective 1 is the imitation loss (MSE / variance), so R2 = 1 − it.
     private static double R2Of(Individual m, MseFitness f) => m.Objectives.Length > 1 ? 1 - m.Objectives[1] : f.R2(m.Loss);
 
-    private static string Line(Individual m, MseFitness f) =>
+    private static Individual Scored(Individual m, Expr tree, double loss, Grammar grammar) =>
+        m with { Tree = tree, Loss = loss, Complexity = tree.Complexity(grammar), Objectives = [loss] };
+
+    /// <summary>The search context of an sr run (shared with the daemon's sr jobs, so both evolve identically).</summary>
+    internal static SearchContext Context(SearchSettings settings, Grammar grammar, MseFitness selecting, int threads) =>
+        SearchContext.Create(settings, grammar, selecting, selecting, Simplify.Apply, threads);
+
+    internal static string Line(Individual m, MseFitness f) =>
         $"complexity {m.Complexity}  loss {G(m.Loss)}  R2 {R2Of(m, f).ToString("F6", CultureInfo.InvariantCulture)}  {m.Tree}";
 
     private static string Progress(SearchState s, SearchContext ctx, TimeSpan elapsed)

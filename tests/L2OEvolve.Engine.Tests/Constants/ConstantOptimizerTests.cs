@@ -105,6 +105,20 @@ public class ConstantOptimizerTests
     }
 
     [Test]
+    public void Fit_NaNInsideTheTree_NeitherThrowsNorChangesTheRule()
+    {
+        // pow(0, -1) is NaN in the reference; abs and sign of it must not reach Math.Sign(NaN), which throws.
+        var x = new[] { new float[] { 0, 1, 2, 3 } };
+        foreach (var op in new[] { Op.Abs, Op.Sign, Op.Sqrt, Op.Log })
+        {
+            var e = new Unary(op, new Binary(Op.Pow, new Var("x0"), new Const(-1)));
+            var fit = ConstantOptimizer.Fit(e, ["x0"], x, 4, new float[] { 1, 1, 1, 1 }, new EvalWorkspace());
+            Assert.That(fit.Expr, Is.SameAs(e), op.ToString());
+            Assert.That(fit.Loss, Is.EqualTo(double.PositiveInfinity), op.ToString());
+        }
+    }
+
+    [Test]
     public void Fit_StepsIntoOverflow_AreRejectedAndTheFitStillConverges()
     {
         var rng = new Rng(6);

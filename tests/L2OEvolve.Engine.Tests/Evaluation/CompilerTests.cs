@@ -19,6 +19,7 @@ public class CompilerTests
             var rule = Compiler.Compile(e, Features);
             Assert.That(rule.ToExpr(), Is.EqualTo(e));
             Assert.That(rule.NodeCount, Is.EqualTo(RandomTrees.Size(e)));
+            Assert.That(rule.Constants, Is.EqualTo(e.Constants(includeBetas: true)), "constant slots follow Expr.Constants order");
         }
     }
 

@@ -44,4 +44,20 @@ public class CompatibilityTests
         Assert.That((s with { Seed = 2 }).ContentHash(), Is.Not.EqualTo(s.ContentHash()));
         Assert.That((s with { Variation = s.Variation with { Weights = s.Variation.Weights with { Hoist = 0.06 } } }).ContentHash(), Is.Not.EqualTo(s.ContentHash()));
     }
+
+    [Test]
+    public void CheckResume_OtherGrammarHash_IsIncompatible_SameGrammarWithNewWeightsIsFine()
+    {
+        var settings = SearchSettings.Default(4) with { Population = new PopulationSettings(2, 8, 2, 4) };
+        var (x, y) = SearchTestKit.Data(r => r["x0"]);
+        var grammar = SearchTestKit.Arithmetic();
+        var state = Evolution.Initialize(SearchContext.Create(settings, grammar, new NaiveMseFitness(x, y)), []);
+        var lighter = settings with { Variation = settings.Variation with { Temperature = 0.5 } };
+        var same = Compatibility.CheckResume(state, settings, lighter, grammar);
+        Assert.That(same.IsCompatible, Is.True);
+        Assert.That(same.Changed, Is.EqualTo(new[] { "Variation.Temperature" }));
+        var other = Compatibility.CheckResume(state, settings, settings, grammar with { ContentHash = "different" });
+        Assert.That(other.Incompatible, Is.EqualTo(new[] { "Grammar" }));
+        Assert.That(() => Compatibility.CheckResume(state, lighter, settings, grammar), Throws.ArgumentException);
+    }
 }

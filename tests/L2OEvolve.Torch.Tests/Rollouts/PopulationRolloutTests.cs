@@ -106,4 +106,13 @@ public class PopulationRolloutTests
     {
         Assert.Throws<ArgumentException>(() => PopulationRollout.Run([G], OptimizeeRegistry.Family("quadratic"), new RolloutSettings(5, [])));
     }
+
+    [Test]
+    public void Run_CancelledToken_StopsWithOperationCanceled()
+    {
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.Throws<OperationCanceledException>(() =>
+            PopulationRollout.Run([G], OptimizeeRegistry.Family("quadratic"), new RolloutSettings(5, [1]), ct: cts.Token));
+    }
 }

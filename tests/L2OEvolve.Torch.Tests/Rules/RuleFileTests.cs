@@ -32,6 +32,7 @@ public class RuleFileTests
     [TestCase("adam", 2)]
     [TestCase("adamw", 2)]
     [TestCase("lion", 1)]
+    [TestCase("paper-june", 2)]
     public void Load_ShippedRule_CompilesWithExpectedStateFloats(string name, int stateFloats)
     {
         var rule = RuleFile.Load(Shipped(name));

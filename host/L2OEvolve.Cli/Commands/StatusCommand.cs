@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using L2OEvolve.Cli.Daemon;
+using L2OEvolve.Cli.Jobs;
+
+namespace L2OEvolve.Cli.Commands;
+
+/// <summary><c>status --home DIR [NAME]</c>: a table of jobs, or one job in detail.</summary>
+public static class StatusCommand
+{
+    public static Command Create()
+    {
+        var home = JobCommandHelpers.HomeOption();
+        var name = new Argument<string?>("name") { Description = "Show this job in detail.", Arity = ArgumentArity.ZeroOrOne };
+        var cmd = new Command("status", "Show the state and progress of the jobs in a daemon's home.") { home, name };
+        cmd.SetAction(parse =>
+        {
+            var h = JobCommandHelpers.OpenHome(parse.GetValue(home)!);
+            bool daemonRunning = DaemonLock.IsHeld(h.Root);
+            if (parse.GetValue(name) is { } job)
+            {
+                if (!JobCommandHelpers.JobExists(h, job)) return 1;
+                Console.Write(Detail(h, job, daemonRunning));
+                return 0;
+            }
+            Console.Write(Table(h, daemonRunning));
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>One row per job: state, generation, evaluations, best loss at a few complexities, elapsed, ETA.</summary>
+    public static string Table(JobHome home, bool daemonRunning)
+    {
+        var rows = new List<string[]> { new[] { "NAME", "STATE", "GEN", "EVALS", "BEST LOSS (complexity:loss)", "ELAPSED", "ETA" } };
+        foreach (var name in home.JobNames())
+        {
+            var s = home.ReadStatus(name);
+            var (spec, _) = home.ReadSpec(name);
+            rows.Add([name, StateText(s, daemonRunning), s.Generation.ToString(CultureInfo.InvariantCulture),
+                s.Evaluations.ToString(CultureInfo.InvariantCulture), FewComplexities(s.Front), Durations.Format(s.ElapsedSeconds),
+                spec is null ? "-" : Eta(spec.Budget, s)]);
+        }
+        var sb = new StringBuilder();
+        if (!daemonRunning) sb.AppendLine($"(no daemon is running on {home.Root})");
+        if (rows.Count == 1) { sb.AppendLine("no jobs"); return sb.ToString(); }
+        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        foreach (var r in rows)
+            sb.AppendLine(string.Join("  ", r.Select((cell, c) => c == r.Length - 1 ? cell : cell.PadRight(widths[c]))).TrimEnd());
+        return sb.ToString();
+    }
+
+    /// <summary>One job: its spec, progress, full front and any message (failure reason, skipped checkpoints).</summary>
+    public static string Detail(JobHome home, string name, bool daemonRunning)
+    {
+        var s = home.ReadStatus(name);
+        var (spec, faults) = home.ReadSpec(name);
+        var sb = new StringBuilder();
+        sb.AppendLine($"job:         {name}");
+        sb.AppendLine($"state:       {StateText(s, daemonRunning)}");
+        if (spec is not null)
+        {
+            sb.AppendLine($"kind:        {spec.Kind}");
+            sb.AppendLine($"data:        {spec.Data}{(spec.Target is null ? "" : $" (target {spec.Target})")}");
+            sb.AppendLine($"grammar:     {spec.Grammar}");
+            sb.AppendLine($"seed:        {spec.Seed}");
+            sb.AppendLine($"budget:      {BudgetText(spec.Budget)}");
+        }
+        foreach (var f in faults) sb.AppendLine($"fault:       {f}");
+        sb.AppendLine($"generation:  {s.Generation}");
+        sb.AppendLine($"evaluations: {s.Evaluations}");
+        sb.AppendLine($"elapsed:     {Durations.Format(s.ElapsedSeconds)}");
+        if (spec is not null) sb.AppendLine($"eta:         {Eta(spec.Budget, s)}");
+        sb.AppendLine($"checkpoint:  {(s.CheckpointGeneration is { } g ? $"generation {g}" : "none")}");
+        if (s.Timings is { Generations: > 0 } t)
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"timing:      {t.SecondsPerGeneration * 1e3:F1} ms/generation, {t.SecondsPerCheckpoint * 1e3:F1} ms/checkpoint ({t.Checkpoints} written, {t.CheckpointBytes} bytes each) in this session"));
+        if (s.Message is not null) sb.AppendLine($"message:     {s.Message}");
+        if (s.Front.Length > 0)
+        {
+            sb.AppendLine("best loss by complexity:");
+            foreach (var p in s.Front)
+                sb.AppendLine($"  {p.Complexity,4}  {p.Loss.ToString("G6", CultureInfo.InvariantCulture),-12}  {p.Equation}");
+        }
+        return sb.ToString();
+    }
+
+    private static string StateText(JobStatus s, bool daemonRunning) =>
+        s.State == JobState.Running && !daemonRunning ? "interrupted" : s.State.ToString().ToLowerInvariant();
+
+    /// <summary>The loss at up to four complexities spread over the front (simplest, most accurate, two between).</summary>
+    private static string FewComplexities(IReadOnlyList<FrontPoint> front)
+    {
+        if (front.Count == 0) return "-";
+        var picks = new SortedSet<int> { 0, front.Count - 1, front.Count / 3, 2 * front.Count / 3 };
+        return string.Join(" ", picks.Select(i => $"{front[i].Complexity}:{front[i].Loss.ToString("0.###e+0", CultureInfo.InvariantCulture)}"));
+    }
+
+    private static string BudgetText(JobBudget b)
+    {
+        var parts = new List<string>();
+        if (b.Generations is { } g) parts.Add($"{g} generations");
+        if (b.Seconds is { } s) parts.Add(Durations.Format(s));
+        if (b.Evaluations is { } n) parts.Add($"{n} evaluations");
+        return parts.Count == 0 ? "none (runs until stopped)" : string.Join(", ", parts);
+    }
+
+    /// <summary>Time to the nearest budget limit, extrapolating the job's average rate; "-" without a budget.</summary>
+    public static string Eta(JobBudget b, JobStatus s)
+    {
+        if (s.IsTerminal) return "-";
+        var remaining = new List<double>();
+        if (b.Seconds is { } limit) remaining.Add(Math.Max(0, limit - s.ElapsedSeconds));
+        if (b.Generations is { } g && s.Generation > 0) remaining.Add(s.ElapsedSeconds / s.Generation * Math.Max(0, g - s.Generation));
+        if (b.Evaluations is { } n && s.Evaluations > 0) remaining.Add(s.ElapsedSeconds / s.Evaluations * Math.Max(0, n - s.Evaluations));
+        return remaining.Count == 0 ? "-" : Durations.Format(remaining.Min());
+    }
+}

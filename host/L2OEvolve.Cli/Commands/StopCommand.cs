@@ -1,0 +1,24 @@
+using System.CommandLine;
+
+namespace L2OEvolve.Cli.Commands;
+
+/// <summary><c>stop --home DIR NAME</c>: asks the daemon to checkpoint job NAME and stop it.</summary>
+public static class StopCommand
+{
+    public static Command Create()
+    {
+        var home = JobCommandHelpers.HomeOption();
+        var name = new Argument<string>("name") { Description = "The job to stop." };
+        var cmd = new Command("stop", "Stop a job: the daemon checkpoints it at the end of the current generation.") { home, name };
+        cmd.SetAction(parse =>
+        {
+            var h = JobCommandHelpers.OpenHome(parse.GetValue(home)!);
+            string job = parse.GetValue(name)!;
+            if (!JobCommandHelpers.JobExists(h, job)) return 1;
+            h.WriteAtomically(h.StopPath(job), DateTimeOffset.UtcNow.ToString("O") + "\n");
+            Console.WriteLine($"stop requested for '{job}': the daemon checkpoints and stops it after the current generation");
+            return 0;
+        });
+        return cmd;
+    }
+}

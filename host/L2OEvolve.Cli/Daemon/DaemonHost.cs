@@ -1,0 +1,103 @@
+using L2OEvolve.Cli.Checkpoints;
+using L2OEvolve.Cli.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace L2OEvolve.Cli.Daemon;
+
+/// <summary>The daemon's composition root: a .NET Generic Host around <see cref="DaemonService"/>.</summary>
+public static class DaemonHost
+{
+    /// <summary>Exit code when the options are invalid.</summary>
+    public const int ExitInvalidOptions = 2;
+
+    /// <summary>Exit code when another daemon holds the home's lock.</summary>
+    public const int ExitLocked = 3;
+
+    /// <summary>
+    /// Validates <paramref name="options"/>, takes the home's lock, and runs the host until SIGTERM/SIGINT (or, with
+    /// <see cref="DaemonOptions.ExitWhenIdle"/>, until no job is left); returns the process exit code.
+    /// </summary>
+    public static async Task<int> RunAsync(DaemonOptions options, IEnumerable<ISearchJobFactory> factories, CancellationToken cancellationToken = default)
+    {
+        var check = new DaemonOptionsValidator().Validate(null, options);
+        if (check.Failed)
+        {
+            foreach (var f in check.Failures ?? []) Console.Error.WriteLine($"error: {f}");
+            return ExitInvalidOptions;
+        }
+
+        DaemonLock held;
+        try { held = DaemonLock.Acquire(options.Home); }
+        catch (DaemonLockedException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitLocked;
+        }
+
+        using (held)
+        {
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+            {
+                Args = [],
+                ContentRootPath = AppContext.BaseDirectory,
+            });
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; });
+            builder.Services.AddDaemon(options, factories);
+            using var host = builder.Build();
+            try { await host.RunAsync(cancellationToken); }
+            catch (OptionsValidationException e)
+            {
+                foreach (var f in e.Failures) Console.Error.WriteLine($"error: {f}");
+                return ExitInvalidOptions;
+            }
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// Registers the daemon's services: validated options, shutdown timeout, home (with the I/O pipeline), job kinds
+    /// (whose fitnesses carry the evaluation pipeline), runner, scheduler.
+    /// </summary>
+    public static IServiceCollection AddDaemon(this IServiceCollection services, DaemonOptions options, IEnumerable<ISearchJobFactory> factories)
+    {
+        services.AddSingleton<IValidateOptions<DaemonOptions>, DaemonOptionsValidator>();
+        services.AddOptions<DaemonOptions>().Configure(o => Copy(options, o)).ValidateOnStart();
+        // The final checkpoints are written after the stop signal, so the host must wait for them.
+        services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<DaemonOptions>>().Value;
+            return new JobHome(o.Home, PhysicalFileSystem.Instance, Resilience.Io(o.IoRetries, o.IoRetryDelay));
+        });
+        services.AddSingleton(new JobFactories(factories));
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<DaemonOptions>>().Value;
+            return new JobRunner(sp.GetRequiredService<JobHome>(), sp.GetRequiredService<JobFactories>(), o,
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<JobRunner>());
+        });
+        services.AddHostedService<DaemonService>();
+        return services;
+    }
+
+    private static void Copy(DaemonOptions from, DaemonOptions to)
+    {
+        to.Home = from.Home;
+        to.Workers = from.Workers;
+        to.CheckpointEveryGenerations = from.CheckpointEveryGenerations;
+        to.CheckpointInterval = from.CheckpointInterval;
+        to.KeepCheckpoints = from.KeepCheckpoints;
+        to.PollInterval = from.PollInterval;
+        to.StatusInterval = from.StatusInterval;
+        to.EvaluationTimeout = from.EvaluationTimeout;
+        to.EvaluationAttempts = from.EvaluationAttempts;
+        to.IoRetries = from.IoRetries;
+        to.IoRetryDelay = from.IoRetryDelay;
+        to.ShutdownTimeout = from.ShutdownTimeout;
+        to.ExitWhenIdle = from.ExitWhenIdle;
+    }
+}

@@ -1,0 +1,292 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using L2OEvolve.Cli.Checkpoints;
+using L2OEvolve.Cli.Daemon;
+using Microsoft.Extensions.Logging;
+
+namespace L2OEvolve.Cli.Jobs;
+
+/// <summary>
+/// Runs one job inside the daemon: resume from the newest valid checkpoint (or start), step generations under the
+/// step pipeline, checkpoint by generation count and by time, and finish, stop or fail with the reason recorded.
+/// </summary>
+/// <remarks>
+/// <code>
+/// spec  = read and validate job.json            (malformed: Failed, with file/field/fault)
+/// ckpt  = newest checkpoint passing its checksum (corrupt ones reported, older ones tried)
+/// job   = ckpt ? resume (fingerprints must match field by field) : start
+/// loop: shutdown → save, Queued | stop file → save, Stopped | budget or converged → save, Finished
+///       job = step(job)        (its evaluations are guarded; still failing: save last good state, Failed)
+///       due (every N generations or T seconds) → save; a failed save is reported, the job goes on
+/// </code>
+/// </remarks>
+public sealed partial class JobRunner(JobHome home, JobFactories factories, DaemonOptions options, ILogger log)
+{
+    private readonly JobHome _home = home;
+    private readonly DaemonOptions _options = options;
+    private readonly ILogger _log = log;
+
+    /// <summary>Runs job <paramref name="name"/> until it finishes, fails, is stopped, or the daemon shuts down.</summary>
+    public async Task RunAsync(string name, CancellationToken shutdown)
+    {
+        try { await RunCoreAsync(name, shutdown); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Anything unforeseen (an input deleted mid-run, a bug in a job kind) fails this job only;
+            // without this the scheduler would restart it forever.
+            Fail(name, _home.ReadStatus(name), $"unexpected error: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private async Task RunCoreAsync(string name, CancellationToken shutdown)
+    {
+        var (spec, faults) = _home.ReadSpec(name);
+        if (spec is not null) faults = factories.Validate(spec, _home.SpecPath(name));
+        if (spec is null || faults.Count > 0)
+        {
+            Fail(name, JobStatus.Initial, "malformed job file: " + string.Join("; ", faults));
+            return;
+        }
+
+        IPreparedJob prepared;
+        try { prepared = factories.Find(spec.Kind)!.Prepare(spec); }
+        catch (JobInputException e) { Fail(name, JobStatus.Initial, e.Message); return; }
+
+        var store = _home.Checkpoints(name, _options.KeepCheckpoints);
+        foreach (var temp in store.CleanTemporaries()) LogInterruptedWrite(name, Path.GetFileName(temp));
+        var (envelope, checkpointPath, rejected) = store.LoadNewestValid();
+        var notes = new List<string>();
+        foreach (var bad in rejected)
+        {
+            LogCheckpointRejected(name, bad.Path, bad.Fault);
+            notes.Add($"skipped corrupt checkpoint {Path.GetFileName(bad.Path)}: {bad.Fault}");
+        }
+
+        ISearchJob job;
+        double elapsedBefore = 0;
+        if (envelope is null) job = prepared.Start();
+        else
+        {
+            var changed = prepared.IncompatibleFields(envelope.Fingerprint);
+            if (envelope.JobKind != spec.Kind) changed = ["kind", .. changed];
+            if (changed.Count > 0)
+            {
+                Fail(name, _home.ReadStatus(name), $"refused to resume from {Path.GetFileName(checkpointPath)}: settings or inputs changed incompatibly: {string.Join(", ", changed)}");
+                return;
+            }
+            try { job = prepared.Resume(envelope.State); }
+            catch (JobIncompatibleException e) { Fail(name, _home.ReadStatus(name), $"refused to resume: {e.Message}"); return; }
+            elapsedBefore = envelope.ElapsedSeconds;
+            LogResumed(name, envelope.Generation, Path.GetFileName(checkpointPath)!);
+        }
+
+        await new Session(this, name, spec, prepared, store, job, elapsedBefore, envelope?.Generation, notes).RunAsync(shutdown);
+    }
+
+    private void Fail(string name, JobStatus previous, string reason)
+    {
+        LogJobFailed(name, reason);
+        _home.WriteStatus(name, previous with { State = JobState.Failed, Message = reason, Updated = DateTimeOffset.UtcNow });
+    }
+
+    /// <summary>The mutable bookkeeping of one run of one job (the search state itself stays immutable).</summary>
+    private sealed class Session(JobRunner runner, string name, JobSpec spec, IPreparedJob prepared, CheckpointStore store,
+        ISearchJob job, double elapsedBefore, long? savedGeneration, List<string> notes)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private TimeSpan _lastSave = TimeSpan.Zero;
+        private TimeSpan _lastStatus = TimeSpan.MinValue;
+        private string? _checkpointProblem;
+        private TimeSpan? _resultWritten;
+        private long? _resultGeneration;
+
+        /// <summary>A report can cost evaluations (sr prunes and rescores), so running jobs refresh it only this often.</summary>
+        private static readonly TimeSpan ResultInterval = TimeSpan.FromSeconds(30);
+        private long _steps, _saves, _lastBytes;
+        private TimeSpan _stepTime, _saveTime, _encodeTime;
+        private readonly Queue<(double Save, double Encode)> _recentSaves = new();
+
+        private double Elapsed => elapsedBefore + _clock.Elapsed.TotalSeconds;
+        private DaemonOptions Options => runner._options;
+
+        public async Task RunAsync(CancellationToken shutdown)
+        {
+            Report(JobState.Running, force: true);
+            while (true)
+            {
+                if (shutdown.IsCancellationRequested)
+                {
+                    Save();
+                    Report(JobState.Queued, force: true, "interrupted by daemon shutdown; resumes when the daemon starts again");
+                    return;
+                }
+                if (File.Exists(runner._home.StopPath(name)))
+                {
+                    Save();
+                    WriteResult(force: true);
+                    Report(JobState.Stopped, force: true, "stopped on request");
+                    return;
+                }
+                if (BudgetReached() is { } why)
+                {
+                    Save();
+                    WriteResult(force: true);
+                    Report(JobState.Finished, force: true, why);
+                    return;
+                }
+
+                var stepStart = _clock.Elapsed;
+                try
+                {
+                    var current = job;
+                    // The engine runs unwrapped; hangs and failures are handled where they arise, in the job's
+                    // guarded fitness, and reach here only once its attempts are spent.
+                    job = await Task.Run(() => current.Step(shutdown), shutdown);
+                }
+                catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+                {
+                    continue; // the state before the interrupted generation is intact; the loop top saves it
+                }
+                catch (Exception e)
+                {
+                    Save();
+                    runner.Fail(name, Status(JobState.Failed, null),
+                        $"generation {job.Generation + 1} failed: evaluations kept failing after {Options.EvaluationAttempts} attempt(s): {e.GetType().Name}: {e.Message}");
+                    return;
+                }
+
+                _steps++;
+                _stepTime += _clock.Elapsed - stepStart;
+                bool byCount = Options.CheckpointEveryGenerations > 0 && job.Generation % Options.CheckpointEveryGenerations == 0;
+                bool byTime = _clock.Elapsed - _lastSave >= Options.CheckpointInterval;
+                if (byCount || byTime) Save();
+                Report(JobState.Running, force: false);
+            }
+        }
+
+        private string? BudgetReached()
+        {
+            var b = spec.Budget;
+            if (b.Generations is { } g && job.Generation >= g) return $"reached {g} generations";
+            if (b.Evaluations is { } n && job.Evaluations >= n) return $"reached {n} evaluations";
+            if (b.Seconds is { } s && Elapsed >= s) return $"reached the time budget of {s} s";
+            if (b.TargetLoss is { } t && job.Front.Count > 0 && job.Front.Min(p => p.Loss) <= t) return $"reached the target loss {t}";
+            if (job.IsConverged) return "converged";
+            return null;
+        }
+
+        /// <summary>Checkpoints the current state unless it is already saved; a failure is reported and the job goes on.</summary>
+        private void Save()
+        {
+            _lastSave = _clock.Elapsed;
+            if (savedGeneration == job.Generation) return;
+            var encodeStart = _clock.Elapsed;
+            var envelope = new CheckpointEnvelope
+            {
+                JobName = name,
+                JobKind = spec.Kind,
+                Generation = job.Generation,
+                Evaluations = job.Evaluations,
+                ElapsedSeconds = Elapsed,
+                WrittenUtcTicks = DateTime.UtcNow.Ticks,
+                Fingerprint = new Dictionary<string, string>(prepared.Fingerprint),
+                State = job.SaveState(),
+            };
+            var encoded = _clock.Elapsed;
+            try
+            {
+                string path = store.Save(envelope);
+                _saveTime += _clock.Elapsed - encodeStart;
+                _encodeTime += encoded - encodeStart;
+                _recentSaves.Enqueue(((_clock.Elapsed - encodeStart).TotalSeconds, (encoded - encodeStart).TotalSeconds));
+                if (_recentSaves.Count > 256) _recentSaves.Dequeue();
+                _saves++;
+                _lastBytes = new FileInfo(path).Length;
+                savedGeneration = job.Generation;
+                _checkpointProblem = null;
+                WriteResult(force: false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _checkpointProblem = $"checkpoint at generation {job.Generation} failed ({e.Message}); the previous one is kept";
+                runner.LogCheckpointFailed(name, job.Generation, e.Message);
+            }
+        }
+
+        /// <summary>Writes the job's report at a checkpoint (at most every <see cref="ResultInterval"/>) or, forced, at the end.</summary>
+        private void WriteResult(bool force)
+        {
+            try
+            {
+                if (_resultGeneration == job.Generation) return;
+                if (!force && _resultWritten is { } last && _clock.Elapsed - last < ResultInterval) return;
+                _resultWritten = _clock.Elapsed;
+                _resultGeneration = job.Generation;
+                var report = job.Report();
+                // Derived from the checkpoint, so not flushed to disk: a lost copy is rewritten at the next report.
+                runner._home.WriteAtomically(runner._home.HallOfFameCsvPath(name), report.Csv, durable: false);
+                runner._home.WriteAtomically(runner._home.ResultPath(name), report.Text, durable: false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                runner.LogCheckpointFailed(name, job.Generation, "hall of fame: " + e.Message);
+            }
+        }
+
+        private JobStatus Status(JobState state, string? message)
+        {
+            var parts = new List<string>(notes);
+            if (_checkpointProblem is not null) parts.Add(_checkpointProblem);
+            if (message is not null) parts.Add(message);
+            return new JobStatus(state, job.Generation, job.Evaluations, Elapsed, [.. job.Front], savedGeneration,
+                parts.Count == 0 ? null : string.Join("; ", parts), DateTimeOffset.UtcNow, Timings);
+        }
+
+        private JobTimings Timings => new(_steps, _stepTime.TotalSeconds, _saves, _saveTime.TotalSeconds, _lastBytes, _encodeTime.TotalSeconds,
+            Median(_recentSaves.Select(s => s.Save)), Median(_recentSaves.Select(s => s.Encode)));
+
+        private static double Median(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToArray();
+            return sorted.Length == 0 ? 0 : sorted[sorted.Length / 2];
+        }
+
+        private void Report(JobState state, bool force, string? message = null)
+        {
+            if (force && state != JobState.Running && _saves > 0 && _steps > 0)
+            {
+                var t = Timings;
+                runner.LogTimings(name, t.Checkpoints, t.SecondsPerCheckpoint * 1e3, t.MedianCheckpointSeconds * 1e3, t.MedianEncodeSeconds * 1e3,
+                    t.CheckpointBytes, t.Generations, t.SecondsPerGeneration * 1e3, t.MedianCheckpointSeconds / t.SecondsPerGeneration * 100);
+            }
+            if (!force && _clock.Elapsed - _lastStatus < Options.StatusInterval) return;
+            _lastStatus = _clock.Elapsed;
+            try { runner._home.WriteStatus(name, Status(state, message)); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                runner.LogStatusFailed(name, e.Message); // progress display only; the job goes on
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "job {Job}: rejected checkpoint {Path}: {Fault}")]
+    private partial void LogCheckpointRejected(string job, string path, string fault);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {Job}: removed {File}, a checkpoint write that was interrupted")]
+    private partial void LogInterruptedWrite(string job, string file);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {Job}: resumed at generation {Generation} from {File}")]
+    private partial void LogResumed(string job, long generation, string file);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "job {Job} failed: {Reason}")]
+    private partial void LogJobFailed(string job, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "job {Job}: checkpoint at generation {Generation} failed: {Error}")]
+    private partial void LogCheckpointFailed(string job, long generation, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {Job}: checkpoint overhead: {Checkpoints} checkpoints, mean {MsMean:F2} ms, median {MsMedian:F2} ms (of which encoding the state {MsEncode:F2} ms; {Bytes} bytes); {Generations} generations, mean {MsPerGeneration:F2} ms; one median checkpoint = {Percent:F1}% of a mean generation")]
+    private partial void LogTimings(string job, long checkpoints, double msMean, double msMedian, double msEncode, long bytes, long generations, double msPerGeneration, double percent);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "job {Job}: status not written: {Error}")]
+    private partial void LogStatusFailed(string job, string error);
+}

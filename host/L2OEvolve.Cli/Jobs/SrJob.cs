@@ -1,0 +1,222 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using L2OEvolve.Engine;
+using L2OEvolve.Engine.Expressions;
+using L2OEvolve.Engine.Grammars;
+using L2OEvolve.Engine.Persistence;
+using L2OEvolve.Engine.Search;
+using L2OEvolve.Cli.Commands;
+using Polly;
+
+namespace L2OEvolve.Cli.Jobs;
+
+/// <summary>
+/// The <c>sr</c> job kind: symbolic regression on a table, run by the search engine (<see cref="Evolution"/>) and
+/// saved with its codec (<see cref="SearchStateCodec"/>). This adapter only loads inputs and translates.
+/// </summary>
+/// <param name="evaluationGuard">Wraps every fitness batch (timeout, retries); null runs the fitness bare.</param>
+public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : ISearchJobFactory
+{
+    /// <summary>Job-file <c>settings</c> keys and how each one edits <see cref="SearchSettings"/>.</summary>
+    private static readonly Dictionary<string, Func<SearchSettings, string, SearchSettings>> Knobs = new(StringComparer.Ordinal)
+    {
+        ["islands"] = (s, v) => s with { Population = s.Population with { Islands = Int(v, 1) } },
+        ["populationSize"] = (s, v) => s with { Population = s.Population with { Size = Int(v, 2) } },
+        ["offspring"] = (s, v) => s with { Population = s.Population with { OffspringPerGeneration = Int(v, 1) } },
+        ["initialMaxSize"] = (s, v) => s with { Population = s.Population with { InitialMaxSize = Int(v, 1) } },
+        ["tournamentSize"] = (s, v) => s with { Selection = s.Selection with { TournamentSize = Int(v, 1) } },
+        ["tournamentProbability"] = (s, v) => s with { Selection = s.Selection with { TournamentProbability = Probability(v) } },
+        ["adaptiveParsimony"] = (s, v) => s with { Selection = s.Selection with { AdaptiveParsimonyScaling = NonNegative(v) } },
+        ["crossoverProbability"] = (s, v) => s with { Variation = s.Variation with { CrossoverProbability = Probability(v) } },
+        ["temperature"] = (s, v) => s with { Variation = s.Variation with { Temperature = NonNegative(v) } },
+        ["migrationInterval"] = (s, v) => s with { Migration = s.Migration with { Interval = Int(v, 0) } },
+        ["migrationFraction"] = (s, v) => s with { Migration = s.Migration with { Fraction = Probability(v) } },
+        ["hallOfFameFraction"] = (s, v) => s with { Migration = s.Migration with { HallOfFameFraction = Probability(v) } },
+        ["optimizeProbability"] = (s, v) => s with { Constants = s.Constants with { OptimizeProbability = Probability(v) } },
+        ["reinsertion"] = (s, v) => s with
+        {
+            Reinsertion = v switch
+            {
+                "replace-oldest" => ReinsertionKind.ReplaceOldest,
+                "replace-worst" => ReinsertionKind.ReplaceWorst,
+                _ => throw new FormatException("expected replace-oldest or replace-worst"),
+            },
+        },
+    };
+
+    /// <summary>The setting for <c>sr --batch-rows</c>: select on a strided subset of this many rows (0 = all).</summary>
+    public const string BatchRowsKey = "batchRows";
+
+    /// <summary>The default of <c>sr --batch-rows</c>.</summary>
+    public const int DefaultBatchRows = 2000;
+
+    public string Kind => "sr";
+
+    public IReadOnlyList<JobFault> Validate(JobSpec spec)
+    {
+        var faults = new List<JobFault>();
+        var settings = SearchSettings.Default(spec.Seed);
+        foreach (var (key, value) in spec.Settings)
+        {
+            if (key == BatchRowsKey)
+            {
+                if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var rows) || rows < 0)
+                    faults.Add(new("", $"settings.{key}", $"'{value}': expected an integer >= 0"));
+                continue;
+            }
+            if (!Knobs.TryGetValue(key, out var apply))
+            {
+                faults.Add(new("", $"settings.{key}", $"unknown setting (known: {string.Join(", ", Knobs.Keys.Append(BatchRowsKey).Order(StringComparer.Ordinal))})"));
+                continue;
+            }
+            try { settings = apply(settings, value); }
+            catch (FormatException e) { faults.Add(new("", $"settings.{key}", $"'{value}': {e.Message}")); }
+        }
+        foreach (var text in spec.WarmStart)
+        {
+            try { SrCommand.ParseEquation(text, "warm-start equation"); }
+            catch (InputException e) { faults.Add(new("", "warmStart", e.Message)); }
+        }
+        return faults;
+    }
+
+    /// <summary>
+    /// The search settings a spec asks for: the engine's defaults, the job's seed, then its settings in key order;
+    /// unless set, offspring per generation is a quarter of the island size, as <c>sr</c> chooses it.
+    /// </summary>
+    public static SearchSettings Settings(JobSpec spec)
+    {
+        var s = spec.Settings.Where(kv => kv.Key != BatchRowsKey)
+            .Aggregate(SearchSettings.Default(spec.Seed), (s, kv) => Knobs[kv.Key](s, kv.Value));
+        return spec.Settings.ContainsKey("offspring")
+            ? s
+            : s with { Population = s.Population with { OffspringPerGeneration = Math.Max(1, s.Population.Size / 4) } };
+    }
+
+    /// <summary>Loads the job's inputs and builds the search context exactly as <c>sr</c> does for the same options.</summary>
+    public IPreparedJob Prepare(JobSpec spec)
+    {
+        try
+        {
+            var grammar = GrammarJson.Load(spec.Grammar);
+            var problem = RegressionData.Load(spec.Data, spec.Target, spec.Features.IsEmpty ? null : spec.Features, spec.DropNonFinite);
+            grammar = grammar.BindFeatures(problem.Features);
+            var warm = spec.WarmStart.Select(text => SrCommand.ParseEquation(text, "warmStart")).ToList();
+            foreach (var w in warm)
+                if (grammar.Violations(w) is { Count: > 0 } faults)
+                    throw new InputException($"warm-start equation '{w}' does not fit grammar '{grammar.Name}': {string.Join("; ", faults)}");
+            var settings = Settings(spec);
+            int batchRows = spec.Settings.TryGetValue(BatchRowsKey, out var b) ? int.Parse(b, CultureInfo.InvariantCulture) : DefaultBatchRows;
+            var selecting = problem.Fitness.Subsample(batchRows);
+            var context = SrCommand.Context(settings, grammar, selecting, spec.Threads);
+            if (evaluationGuard is not null) context = context with { Fitness = new GuardedFitness(context.Fitness, evaluationGuard) };
+            var fingerprint = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["seed"] = spec.Seed.ToString(CultureInfo.InvariantCulture),
+                ["data"] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(spec.Data))),
+                ["target"] = problem.TargetName,
+                ["features"] = string.Join(",", problem.Features),
+                ["grammar"] = grammar.ContentHash,
+                ["warmStart"] = string.Join("\n", warm.Select(Infix.Print)),
+                ["batchRows"] = batchRows.ToString(CultureInfo.InvariantCulture),
+                ["settings"] = Convert.ToBase64String(SearchSettingsCodec.Serialize(settings)),
+            };
+            return new Prepared(context, problem.Fitness, grammar, warm, fingerprint);
+        }
+        catch (InputException e) { throw new JobInputException(e.Message, e); }
+    }
+
+    private sealed class Prepared(SearchContext context, MseFitness fitness, Grammar grammar, IReadOnlyList<Expr> warm, IReadOnlyDictionary<string, string> fingerprint) : IPreparedJob
+    {
+        public IReadOnlyDictionary<string, string> Fingerprint => fingerprint;
+
+        /// <summary>
+        /// Inputs and seed must match exactly; settings go through the engine's own check, which lets the fields that
+        /// only steer future generations (mutation weights, rates) change and refuses the ones that shape the state.
+        /// </summary>
+        public IReadOnlyList<string> IncompatibleFields(IReadOnlyDictionary<string, string> saved)
+        {
+            var changed = Fingerprints.Changed(saved, fingerprint).Where(f => f != "settings").ToList();
+            if (saved.TryGetValue("settings", out var old) && old != fingerprint["settings"])
+            {
+                try
+                {
+                    var report = Compatibility.Check(SearchSettingsCodec.Deserialize(Convert.FromBase64String(old)), context.Settings);
+                    changed.AddRange(report.Incompatible.Select(f => "settings." + f));
+                }
+                catch (Exception e) when (e is FormatException)
+                {
+                    changed.Add("settings");
+                }
+            }
+            return changed.Order(StringComparer.Ordinal).ToList();
+        }
+
+        public ISearchJob Start() => new SrJob(context, fitness, grammar, Evolution.Initialize(context, warm));
+
+        public ISearchJob Resume(byte[] state)
+        {
+            try { return new SrJob(context, fitness, grammar, SearchStateCodec.Deserialize(state)); }
+            catch (FormatException e) { throw new JobIncompatibleException([$"state ({e.Message})"]); }
+        }
+    }
+
+    private static int Int(string v, int min) =>
+        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= min ? i : throw new FormatException($"expected an integer >= {min}");
+
+    private static double Probability(string v) =>
+        double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d is >= 0 and <= 1 ? d : throw new FormatException("expected a number in [0, 1]");
+
+    private static double NonNegative(string v) =>
+        double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0 && double.IsFinite(d) ? d : throw new FormatException("expected a number >= 0");
+}
+
+/// <summary>One immutable snapshot of an <c>sr</c> search: the engine's state plus the context it steps in.</summary>
+/// <remarks>
+/// <paramref name="fitness"/> is the loss on every row; selection may use a subset (<c>batchRows</c>), so the
+/// reported hall of fame is rescored on all rows, as <c>sr</c> reports it. Progress (<see cref="Front"/>) shows the
+/// selection losses, which cost nothing to read.
+/// </remarks>
+public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar grammar, SearchState state) : ISearchJob
+{
+    /// <summary>The engine's state.</summary>
+    public SearchState State => state;
+
+    public long Generation => state.Generation;
+    public long Evaluations => state.Evaluations;
+    public bool IsConverged => false;
+
+    public IReadOnlyList<FrontPoint> Front =>
+        state.HallOfFame.ParetoFront().Select(m => new FrontPoint(m.Complexity, m.Loss, Infix.Print(m.Tree))).ToList();
+
+    public ISearchJob Step(CancellationToken cancellationToken)
+    {
+        var next = Evolution.Step(state, context, cancellationToken);
+        // The engine returns its input when cancelled mid-generation; surface that as a cancellation, not progress.
+        if (ReferenceEquals(next, state)) cancellationToken.ThrowIfCancellationRequested();
+        return new SrJob(context, fitness, grammar, next);
+    }
+
+    public byte[] SaveState() => SearchStateCodec.Serialize(state);
+
+
+    /// <summary>
+    /// What <c>sr</c> reports: the hall of fame simplified, pruned and rescored on every row; its Pareto front as CSV;
+    /// then the chosen and the most accurate equation.
+    /// </summary>
+    public JobReport Report()
+    {
+        var reported = SrCommand.Report(state.HallOfFame, fitness, grammar);
+        string csv = SrCommand.HallOfFameCsv(reported.ParetoFront(), fitness);
+        var sb = new StringBuilder(csv);
+        sb.Append(CultureInfo.InvariantCulture, $"done     {state.Generation} generations, {state.Evaluations} evaluations\n");
+        if (reported.Chosen() is { } chosen && reported.MostAccurate() is { } best)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"chosen   {SrCommand.Line(chosen, fitness)}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"accurate {SrCommand.Line(best, fitness)}\n");
+        }
+        else sb.Append("no finite candidate was found\n");
+        return new JobReport(csv, sb.ToString());
+    }
+}

@@ -1,0 +1,215 @@
+using L2OEvolve.Cli.Checkpoints;
+using L2OEvolve.Cli.Daemon;
+using L2OEvolve.Cli.Jobs;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace L2OEvolve.Torch.Tests.Daemon.Jobs;
+
+public class JobRunnerTests
+{
+    private static DaemonOptions Options(string home) => new()
+    {
+        Home = home, CheckpointEveryGenerations = 5, KeepCheckpoints = 3, EvaluationAttempts = 3, StatusInterval = TimeSpan.FromMilliseconds(1),
+    };
+
+    private static (JobHome Home, JobRunner Runner) Setup(string home, ChainJobFactory factory, IFileSystem? fs = null, DaemonOptions? options = null)
+    {
+        options ??= Options(home);
+        var jobHome = new JobHome(home, fs ?? PhysicalFileSystem.Instance, Resilience.Io(1, TimeSpan.FromMilliseconds(1)));
+        var runner = new JobRunner(jobHome, new JobFactories([factory]), options, NullLogger.Instance);
+        return (jobHome, runner);
+    }
+
+    private static void Submit(JobHome home, JobSpec spec) => home.WriteAtomically(home.SpecPath(spec.Name), spec.ToJson());
+
+    private static ulong ChainValue(JobHome home, string name) =>
+        new ChainJobFactory().Prepare(home.ReadSpec(name).Spec!)
+            .Resume(home.Checkpoints(name, 3).LoadNewestValid().Envelope!.State) is ChainJob j ? j.Value : 0;
+
+    [Test]
+    public async Task RunAsync_GenerationBudget_FinishesWithAFinalCheckpointAndResult()
+    {
+        using var dir = new TempDir();
+        var (home, runner) = Setup(dir.Path, new ChainJobFactory());
+        Submit(home, Specs.Chain(dir, "a", 12));
+
+        await runner.RunAsync("a", CancellationToken.None);
+
+        var status = home.ReadStatus("a");
+        Assert.Multiple(() =>
+        {
+            Assert.That(status.State, Is.EqualTo(JobState.Finished));
+            Assert.That(status.Generation, Is.EqualTo(12));
+            Assert.That(status.CheckpointGeneration, Is.EqualTo(12));
+            Assert.That(home.Checkpoints("a", 3).Files().Select(Path.GetFileName),
+                Is.EqualTo(new[] { "ckpt-0000000005.l2ock", "ckpt-0000000010.l2ock", "ckpt-0000000012.l2ock" }));
+            Assert.That(File.ReadAllText(home.ResultPath("a")), Does.Contain("after 12 generations"));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_InterruptedThenResumed_ReachesTheUninterruptedValue()
+    {
+        using var straightDir = new TempDir();
+        var (straightHome, straight) = Setup(straightDir.Path, new ChainJobFactory());
+        Submit(straightHome, Specs.Chain(straightDir, "a", 30));
+        await straight.RunAsync("a", CancellationToken.None);
+
+        using var dir = new TempDir();
+        using var shutdown = new CancellationTokenSource();
+        var interrupting = new ChainJobFactory { BeforeStep = (g, _) => { if (g == 17) shutdown.Cancel(); } };
+        var (home, first) = Setup(dir.Path, interrupting);
+        Submit(home, Specs.Chain(dir, "a", 30));
+        await first.RunAsync("a", shutdown.Token);
+        var mid = home.ReadStatus("a");
+
+        var (_, second) = Setup(dir.Path, new ChainJobFactory());
+        await second.RunAsync("a", CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(mid.State, Is.EqualTo(JobState.Queued), "a shutdown leaves the job to be resumed");
+            Assert.That(mid.CheckpointGeneration, Is.InRange(17, 18), "the shutdown saves the last completed generation");
+            Assert.That(home.ReadStatus("a").State, Is.EqualTo(JobState.Finished));
+            Assert.That(ChainValue(home, "a"), Is.EqualTo(ChainValue(straightHome, "a")));
+            Assert.That(File.ReadAllText(home.HallOfFameCsvPath("a")), Is.EqualTo(File.ReadAllText(straightHome.HallOfFameCsvPath("a"))));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_SettingsChangedSinceCheckpoint_RefusesWithTheChangedFields()
+    {
+        using var dir = new TempDir();
+        var (home, runner) = Setup(dir.Path, new ChainJobFactory());
+        Submit(home, Specs.Chain(dir, "a", 5));
+        await runner.RunAsync("a", CancellationToken.None);
+        Submit(home, Specs.Chain(dir, "a", 10));
+        File.WriteAllText(dir.File("grammar.json"), "{\"changed\": true}");
+
+        var (_, changed) = Setup(dir.Path, new ChainJobFactory { Width = "8" });
+        await changed.RunAsync("a", CancellationToken.None);
+
+        var status = home.ReadStatus("a");
+        Assert.That(status.State, Is.EqualTo(JobState.Failed));
+        Assert.That(status.Message, Does.Contain("changed incompatibly: grammar.content, settings.width"));
+    }
+
+    [Test]
+    public async Task RunAsync_BudgetRaisedAfterFinishing_ContinuesFromTheCheckpoint()
+    {
+        using var dir = new TempDir();
+        var (home, runner) = Setup(dir.Path, new ChainJobFactory());
+        Submit(home, Specs.Chain(dir, "a", 5));
+        await runner.RunAsync("a", CancellationToken.None);
+        Submit(home, Specs.Chain(dir, "a", 9));
+        await runner.RunAsync("a", CancellationToken.None);
+        Assert.That(home.ReadStatus("a").Generation, Is.EqualTo(9));
+    }
+
+    [Test]
+    public async Task RunAsync_MalformedJobFile_FailsWithFileFieldAndFault()
+    {
+        using var dir = new TempDir();
+        var (home, runner) = Setup(dir.Path, new ChainJobFactory());
+        Directory.CreateDirectory(home.JobDirectory("bad"));
+        File.WriteAllText(home.SpecPath("bad"), Specs.Chain(dir, "bad", 5).ToJson().Replace("\"generations\": 5", "\"generations\": \"five\""));
+
+        await runner.RunAsync("bad", CancellationToken.None);
+
+        var status = home.ReadStatus("bad");
+        Assert.That(status.State, Is.EqualTo(JobState.Failed));
+        Assert.That(status.Message, Does.Contain($"{home.SpecPath("bad")}: field 'generations': expected an integer"));
+    }
+
+    [Test]
+    public async Task RunAsync_EvaluationsKeepFailing_StopsTheJobWithTheReasonAndKeepsItsState()
+    {
+        using var dir = new TempDir();
+        var broken = new ScriptedFitness((g, _, _) => g < 7 ? g : throw new InvalidOperationException("rollout diverged in native code"));
+        var factory = new ChainJobFactory { Fitness = new GuardedFitness(broken, Resilience.Evaluation(TimeSpan.FromSeconds(30), attempts: 3)) };
+        var (home, runner) = Setup(dir.Path, factory);
+        Submit(home, Specs.Chain(dir, "a", 20));
+
+        await runner.RunAsync("a", CancellationToken.None);
+
+        var status = home.ReadStatus("a");
+        Assert.Multiple(() =>
+        {
+            Assert.That(broken.Calls, Is.EqualTo(7 + 3), "generations 0-6 once, then three attempts at generation 7");
+            Assert.That(status.State, Is.EqualTo(JobState.Failed));
+            Assert.That(status.Message, Does.Contain("generation 8 failed: evaluations kept failing").And.Contain("rollout diverged"));
+            Assert.That(status.CheckpointGeneration, Is.EqualTo(7), "the last good state is saved");
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_HungEvaluation_TimesOutAndFailsThatJobOnly()
+    {
+        using var dir = new TempDir();
+        using var release = new ManualResetEventSlim();
+        // Ignores its token on purpose: a hang in native code cannot be interrupted, only abandoned.
+        var hangs = new ScriptedFitness((g, _, _) => { if (g == 2) release.Wait(TimeSpan.FromSeconds(20)); return g; });
+        var hanging = new ChainJobFactory("hangs") { Fitness = new GuardedFitness(hangs, Resilience.Evaluation(TimeSpan.FromMilliseconds(200), attempts: 2)) };
+        var healthy = new ChainJobFactory();
+        var home = new JobHome(dir.Path, PhysicalFileSystem.Instance, Resilience.Io(1, TimeSpan.FromMilliseconds(1)));
+        var runner = new JobRunner(home, new JobFactories([hanging, healthy]), Options(dir.Path), NullLogger.Instance);
+        Submit(home, Specs.Chain(dir, "stuck", 10) with { Kind = "hangs" });
+        Submit(home, Specs.Chain(dir, "fine", 10));
+
+        await Task.WhenAll(runner.RunAsync("stuck", CancellationToken.None), runner.RunAsync("fine", CancellationToken.None));
+        release.Set();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(hangs.Calls, Is.EqualTo(2 + 2), "generations 0-1, then two timed-out attempts at generation 2");
+            Assert.That(home.ReadStatus("stuck").State, Is.EqualTo(JobState.Failed));
+            Assert.That(home.ReadStatus("stuck").Message, Does.Contain("TimeoutRejectedException"));
+            Assert.That(home.ReadStatus("fine").State, Is.EqualTo(JobState.Finished));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_DiskFullDuringACheckpoint_KeepsThePreviousOneAndTheJobRunning()
+    {
+        using var dir = new TempDir();
+        // Generation 10's checkpoint hits a full disk; later ones find space again.
+        var fs = new FaultyFileSystem(p => p.EndsWith("ckpt-0000000010.l2ock.tmp", StringComparison.Ordinal));
+        var (home, runner) = Setup(dir.Path, new ChainJobFactory(), fs);
+        using var stop = new CancellationTokenSource();
+        Submit(home, Specs.Chain(dir, "a", 12));
+
+        await runner.RunAsync("a", CancellationToken.None);
+
+        var files = home.Checkpoints("a", 3).Files().Select(Path.GetFileName).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(fs.InjectedFailures, Is.EqualTo(2), "one attempt and one retry");
+            Assert.That(files, Is.EqualTo(new[] { "ckpt-0000000005.l2ock", "ckpt-0000000012.l2ock" }));
+            Assert.That(home.ReadStatus("a").State, Is.EqualTo(JobState.Finished));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_StopRequested_SavesAndMarksStopped()
+    {
+        using var dir = new TempDir();
+        JobHome? homeRef = null;
+        var factory = new ChainJobFactory { BeforeStep = (g, _) => { if (g == 4) File.WriteAllText(homeRef!.StopPath("a"), "now"); } };
+        var (home, runner) = Setup(dir.Path, factory);
+        homeRef = home;
+        Submit(home, Specs.Chain(dir, "a", 100));
+
+        await runner.RunAsync("a", CancellationToken.None);
+
+        Assert.That(home.ReadStatus("a").State, Is.EqualTo(JobState.Stopped));
+        Assert.That(home.ReadStatus("a").CheckpointGeneration, Is.EqualTo(5));
+    }
+
+    [Test]
+    public void FingerprintsChanged_AddedRemovedAndChanged_AreAllListed()
+    {
+        var saved = new Dictionary<string, string> { ["a"] = "1", ["b"] = "2", ["c"] = "3" };
+        var now = new Dictionary<string, string> { ["a"] = "1", ["b"] = "20", ["d"] = "4" };
+        Assert.That(Fingerprints.Changed(saved, now), Is.EqualTo(new[] { "b", "c", "d" }));
+    }
+}
