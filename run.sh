@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # L2OEvolve's one entry point.
-#   ./run.sh                 the main job on its default, embedded configuration
+#   ./run.sh                 the main job on its default, embedded configuration (l2oevolve run)
+#   ./run.sh --config FILE   the main job on another configuration (experiments/paper-scale.pipeline.json)
 #   ./run.sh test            the whole test suite
 #   ./run.sh bench [ARGS]    BenchmarkDotNet suites (e.g. --filter '*Evaluator*')
 #   ./run.sh VERB [ARGS]     any CLI verb (sr, score, eval, teacher, tune, export, daemon, submit, ...); ./run.sh --help
@@ -48,10 +49,11 @@ case "${1:-}" in
     build
     dotnet "experiments/L2OEvolve.Benchmarks/bin/$config/net10.0/L2OEvolve.Benchmarks.dll" "$@"
     ;;
-  "")
+  ""|--config|--config=*|--out|--out=*)
+    # No verb, or only run's options: the pipeline (./run.sh --config FILE runs another configuration).
     command -v dpkg >/dev/null 2>&1 && apt_install dataset-fashion-mnist
     build
-    cli run
+    cli run "$@"
     ;;
   *)
     case "$1" in run|eval|teacher|evolve|tune) command -v dpkg >/dev/null 2>&1 && apt_install dataset-fashion-mnist ;; esac

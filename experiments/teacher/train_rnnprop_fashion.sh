@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-runs/teacher/rnnprop-fashion}
 EPOCHS=${EPOCHS:-6}; STEPS=${STEPS:-100}; UNROLL=${UNROLL:-20}; LR=${LR:-0.001}; IMIT=${IMIT:-0}
-SEEDS=${SEEDS:-10}; HORIZONS=${HORIZONS:-"1 2 5"}; SAMPLES=${SAMPLES:-5000}; THREADS=${THREADS:-1}
+SEEDS=${SEEDS:-10}; HORIZONS=${HORIZONS:-"1 2 5"}; SAMPLES=${SAMPLES:-5000}; THREADS=${THREADS:-1}  # SR_TIME: sr budget (default 2m)
 # L2O_CLI: a prebuilt l2oevolve.dll to run (lets a long run go on while the tree is rebuilt); default: build here.
 if [ -z "${L2O_CLI:-}" ]; then ./run.sh version >/dev/null; L2O_CLI=host/L2OEvolve.Cli/bin/Release/net10.0/l2oevolve.dll; fi
 cli() { dotnet "$L2O_CLI" "$@"; }
@@ -29,9 +29,10 @@ done
 cli teacher record --teacher "$out/teacher" --samples "$SAMPLES" --grammar grammars/paper-rp.json --steps 300 \
   --threads "$THREADS" --out "$out/data/rp.npy"
 
-# Symbolic regression on the recorded rows, when the search verb is present in this build.
+# Symbolic regression on the recorded rows (R2 at complexity <= 20 and the best R2 are in the hall of fame).
 if cli sr --help >/dev/null 2>&1; then
-  cli sr --data "$out/data/rp.npy" --grammar grammars/paper-rp.json --out "$out/sr" || echo "sr: see its --help for the options of this build"
+  cli sr --data "$out/data/rp.npy" --grammar grammars/paper-rp.json --time "${SR_TIME:-2m}" --threads "$THREADS" \
+    --seed 0 --quiet --out "$out/sr"
 else
-  echo "sr verb not in this build: run ./run.sh sr on $out/data/rp.npy when it lands"
+  echo "sr verb not in this build: run ./run.sh sr --data $out/data/rp.npy --grammar grammars/paper-rp.json --out $out/sr"
 fi

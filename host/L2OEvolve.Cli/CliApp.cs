@@ -41,6 +41,10 @@ public static class CliApp
     {
         yield return Commands_.Version();
         yield return L2OEvolve.Cli.Commands.EvalCommand.Create();
+        yield return L2OEvolve.Cli.Commands.TuneCommand.Create();
+        yield return L2OEvolve.Cli.Commands.ExportCommand.Create();
+        yield return L2OEvolve.Cli.Commands.RunCommand.Create();
+        yield return L2OEvolve.Cli.Commands.RunCommand.CreateEvolve();
         yield return L2OEvolve.Cli.Commands.SrCommand.Create();
         yield return L2OEvolve.Cli.Commands.ScoreCommand.Create();
         yield return L2OEvolve.Cli.Commands.SanityDataCommand.Create();

@@ -177,16 +177,24 @@ public sealed class MetaTrainer : IDisposable
                 for (int j = 0; j < Options.Unroll; j++)
                 {
                     int k = w * Options.Unroll + j + 1;
+                    // Intermediates die with the step: the autograd graph keeps what the meta-backward needs, and
+                    // freeing the rest at once lets the allocator reuse memory (keeping a window's worth alive made
+                    // every step fault in fresh pages).
+                    using var stepScope = NewDisposeScope();
                     long a = Stopwatch.GetTimestamp();
                     var (u, next) = Net.Step(gk, st, k);
-                    th = th + u * Net.Config.OutputScale;
+                    var thNext = th + u * Net.Config.OutputScale;
                     long b = Stopwatch.GetTimestamp();
-                    var loss = optimizee.Loss(layout.Views(scale is null ? th : th * scale), k + 1);
-                    metaLoss = metaLoss + loss;
-                    gk = autograd.grad([loss], [th], retain_graph: true)[0].detach();
-                    st = next;
+                    var loss = optimizee.Loss(layout.Views(scale is null ? thNext : thNext * scale), k + 1);
+                    var metaNext = metaLoss + loss;
+                    var gNext = autograd.grad([loss], [thNext], retain_graph: true)[0].detach();
                     tTeacher += Stopwatch.GetElapsedTime(a, b).TotalSeconds;
                     tOptimizee += Stopwatch.GetElapsedTime(b).TotalSeconds;
+                    thNext.MoveToOuterDisposeScope(); metaNext.MoveToOuterDisposeScope(); gNext.MoveToOuterDisposeScope();
+                    next.MoveToOuterScope();
+                    if (j > 0) { th.Dispose(); gk.Dispose(); st.Dispose(); }
+                    metaLoss.Dispose();
+                    (th, gk, st, metaLoss) = (thNext, gNext, next, metaNext);
                 }
                 double value = metaLoss.item<float>();
                 if (!double.IsFinite(value)) return double.NaN;
@@ -242,6 +250,7 @@ public sealed class MetaTrainer : IDisposable
                 for (int j = 0; j < Options.Unroll; j++)
                 {
                     int k = w * Options.Unroll + j + 1;
+                    using var stepScope = NewDisposeScope();
                     var g = Gradient(optimizee, layout, theta, null, k);
                     Tensor delta;
                     using (no_grad())
@@ -252,8 +261,12 @@ public sealed class MetaTrainer : IDisposable
                         theta.add_(delta);
                     }
                     var (u, next) = Net.Step(g, st, k);
-                    loss = loss + 0.5 * (delta - u * Net.Config.OutputScale).square().sum() / layout.Count;
-                    st = next;
+                    var lossNext = loss + 0.5 * (delta - u * Net.Config.OutputScale).square().sum() / layout.Count;
+                    lossNext.MoveToOuterDisposeScope();
+                    next.MoveToOuterScope();
+                    if (j > 0) st.Dispose();
+                    loss.Dispose();
+                    (st, loss) = (next, lossNext);
                 }
                 double value = loss.item<float>();
                 if (!double.IsFinite(value)) return double.NaN;

@@ -184,7 +184,7 @@ public static class Recorder
         long offset = 0;
         foreach (var size in layout.Sizes)
         {
-            // K distinct coordinates of this tensor (partial Fisher-Yates over its index range).
+            // K distinct coordinates of this tensor, drawn uniformly (redraw on repeats).
             int k = (int)Math.Min(perTensor, size);
             var chosen = new HashSet<long>();
             while (chosen.Count < k) chosen.Add(offset + (long)(rng.NextDouble() * size));

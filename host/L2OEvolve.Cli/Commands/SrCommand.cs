@@ -20,22 +20,29 @@ internal static class SrCommand
         var generations = new Option<int?>("--generations") { Description = "Stop after this many generations" };
         var threads = new Option<int>("--threads") { Description = "Worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var quiet = new Option<bool>("--quiet") { Description = "No live progress lines" };
+        var rollout = new Option<string[]>("--rollout-optimizee") { Description = "Funnel fitness: roll candidates that imitate well out on this optimizee (repeat for a second, longer stage)", AllowMultipleArgumentsPerToken = false };
+        var rolloutSteps = new Option<int[]>("--rollout-steps") { Description = "Steps per rollout stage (one value per --rollout-optimizee; default 50)", AllowMultipleArgumentsPerToken = false };
+        var rolloutSeeds = new Option<int>("--rollout-seeds") { Description = "Seeds per rollout stage", DefaultValueFactory = _ => 3 };
+        var rolloutScale = new Option<double>("--rollout-scale") { Description = "Rollouts apply scale · rule (0.01: the target is a teacher's raw output)", DefaultValueFactory = _ => 0.01 };
+        var imitationPass = new Option<double>("--imitation-pass") { Description = "Only candidates with 1 − R² at most this get rollouts", DefaultValueFactory = _ => 0.7 };
         var @out = new Option<string>("--out") { Description = "Output directory (hall_of_fame.csv, hall_of_fame.tex, state.msgpack)", Required = true };
 
         var cmd = new Command("sr", "Symbolic regression: evolve formulas for a target under a grammar.");
-        foreach (var option in o.All().Concat([time, generations, threads, quiet, @out])) cmd.Options.Add(option);
+        foreach (var option in o.All().Concat([time, generations, threads, quiet, @out, rollout, rolloutSteps, rolloutSeeds, rolloutScale, imitationPass]))
+            cmd.Options.Add(option);
         cmd.SetAction((parse, ct) => CommandErrors.Guard(() => Task.FromResult(Run(new Args(
             parse.GetValue(o.Data)!, parse.GetValue(o.Target), RegressionData.ParseList(parse.GetValue(o.Features)), parse.GetValue(o.Grammar)!,
             parse.GetValue(time), parse.GetValue(generations), parse.GetValue(o.Evaluations), parse.GetValue(o.TargetLoss), parse.GetValue(o.TargetR2),
             parse.GetValue(o.Seed), parse.GetValue(threads), parse.GetValue(o.Islands), parse.GetValue(o.Population),
             parse.GetValue(o.WarmStart) ?? [], parse.GetValue(o.BatchRows) ?? Jobs.SrJobFactory.DefaultBatchRows, parse.GetValue(o.DropNonFinite),
-            parse.GetValue(quiet), parse.GetValue(@out)!), ct))));
+            parse.GetValue(quiet), parse.GetValue(@out)!,
+            parse.GetValue(rollout) ?? [], parse.GetValue(rolloutSteps) ?? [], parse.GetValue(rolloutSeeds), parse.GetValue(rolloutScale), parse.GetValue(imitationPass)), ct))));
         return cmd;
     }
 
     private sealed record Args(string Data, string? Target, IReadOnlyList<string>? Features, string Grammar, string? Time, int? Generations,
         long? Evaluations, double? TargetLoss, double? TargetR2, ulong Seed, int Threads, int? Islands, int? Population, string[] WarmStart, int BatchRows, bool DropNonFinite,
-        bool Quiet, string Out);
+        bool Quiet, string Out, string[] Rollouts = null!, int[] RolloutSteps = null!, int RolloutSeeds = 3, double RolloutScale = 0.01, double ImitationPass = 0.7);
 
     private static int Run(Args a, CancellationToken ct)
     {
@@ -61,7 +68,14 @@ internal static class SrCommand
         });
         var full = problem.Fitness;
         var selecting = full.Subsample(a.BatchRows);
-        var ctx = Context(settings, grammar, selecting, a.Threads);
+        // With --rollout-optimizee the search runs on the pipeline's funnel: imitation for all, rollouts for those that pass.
+        var funnel = a.Rollouts is { Length: > 0 }
+            ? new L2OEvolve.Torch.Pipeline.FunnelFitness(selecting, a.Rollouts.Select((name, i) => new L2OEvolve.Torch.Pipeline.RolloutStage(
+                L2OEvolve.Torch.Optimizees.OptimizeeRegistry.Family(name), name, i < a.RolloutSteps.Length ? a.RolloutSteps[i] : 50,
+                [.. Enumerable.Range(0, a.RolloutSeeds).Select(k => 900_000L + 10_000L * i + k)])),
+                new L2OEvolve.Torch.Pipeline.FunnelSettings(Scale: a.RolloutScale, ImitationPass: a.ImitationPass))
+            : null;
+        var ctx = funnel is null ? Context(settings, grammar, selecting, a.Threads) : SearchContext.Create(settings, grammar, funnel, selecting, Simplify.Apply, a.Threads);
 
         Console.WriteLine($"data     {problem.Description}");
         if (!ReferenceEquals(selecting, full)) Console.WriteLine($"batch    selecting on {selecting.Size} of {full.Size} values; the hall of fame is rescored on all");
@@ -77,7 +91,8 @@ internal static class SrCommand
         }, ct);
         double seconds = clock.Elapsed.TotalSeconds;
 
-        var hallOfFame = Report(state.HallOfFame, full, grammar);
+        // Funnel scores are not rescored on all rows (that would rerun the rollouts); R2 is then 1 − imitation loss.
+        var hallOfFame = funnel is null ? Report(state.HallOfFame, full, grammar) : state.HallOfFame;
         var front = hallOfFame.ParetoFront();
         File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.csv"), HallOfFameCsv(front, problem.Fitness));
         File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.tex"), HallOfFameTex(front, problem.Fitness, problem.TargetName));
@@ -136,6 +151,9 @@ internal static class SrCommand
         return scored.Update(pruned.ToList());
     }
 
+    // Under the funnel fitness objective 1 is the imitation loss (MSE / variance), so R2 = 1 − it.
+    private static double R2Of(Individual m, MseFitness f) => m.Objectives.Length > 1 ? 1 - m.Objectives[1] : f.R2(m.Loss);
+
     private static Individual Scored(Individual m, Expr tree, double loss, Grammar grammar) =>
         m with { Tree = tree, Loss = loss, Complexity = tree.Complexity(grammar), Objectives = [loss] };
 
@@ -148,7 +166,7 @@ internal static class SrCommand
         SearchContext.Create(settings, grammar, selecting, selecting, Simplify.Apply, threads);
 
     internal static string Line(Individual m, MseFitness f) =>
-        $"complexity {m.Complexity}  loss {G(m.Loss)}  R2 {f.R2(m.Loss).ToString("F6", CultureInfo.InvariantCulture)}  {m.Tree}";
+        $"complexity {m.Complexity}  loss {G(m.Loss)}  R2 {R2Of(m, f).ToString("F6", CultureInfo.InvariantCulture)}  {m.Tree}";
 
     private static string Progress(SearchState s, SearchContext ctx, TimeSpan elapsed)
     {
@@ -166,7 +184,7 @@ internal static class SrCommand
     {
         var sb = new StringBuilder("Complexity|Loss|R2|Equation\n");
         foreach (var m in front)
-            sb.Append(CultureInfo.InvariantCulture, $"{m.Complexity}|{m.Loss:R}|{fitness.R2(m.Loss):R}|{m.Tree}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"{m.Complexity}|{m.Loss:R}|{R2Of(m, fitness):R}|{m.Tree}\n");
         return sb.ToString();
     }
 
@@ -178,7 +196,7 @@ internal static class SrCommand
         sb.Append("\\begin{tabular}{@{}rrrl@{}}\n\\toprule\nComplexity & Loss & $R^2$ & Equation \\\\\n\\midrule\n");
         foreach (var m in front)
             sb.Append(CultureInfo.InvariantCulture,
-                $"{m.Complexity} & {m.Loss:0.###e+0} & {fitness.R2(m.Loss):F4} & ${Latex.Print(new Expr.Var(target))} = {Latex.Print(m.Tree)}$ \\\\\n");
+                $"{m.Complexity} & {m.Loss:0.###e+0} & {R2Of(m, fitness):F4} & ${Latex.Print(new Expr.Var(target))} = {Latex.Print(m.Tree)}$ \\\\\n");
         sb.Append("\\bottomrule\n\\end{tabular}\n");
         return sb.ToString();
     }

@@ -85,9 +85,19 @@ public static class TeacherCommand
                 if (p.GetValue(model) is not null)
                 {
                     var (config, options) = Build();
-                    var diff = Differences(storedConfig.ToJson(), config.ToJson()).Concat(Differences(storedOptions.ToJson(), options.ToJson())).ToList();
+                    var diff = Differences(storedConfig.ToJson(), config.ToJson())
+                        .Concat(Differences(storedOptions.ToJson(), (options with { Epochs = storedOptions.Epochs }).ToJson())).ToList();
                     if (diff.Count > 0)
                         throw new ArgumentException($"{dir} holds a run with other settings ({string.Join("; ", diff)}); resume with the same settings, with --out alone, or use another --out");
+                }
+                // --epochs may grow (or shrink to no less than what is done) on resume: epoch randomness depends on
+                // the epoch index only, so a longer run continues exactly as if it had been asked for at the start.
+                if (p.GetResult(epochs) is { Implicit: false } && p.GetValue(epochs) != storedOptions.Epochs)
+                {
+                    int done = TeacherStore.ReadProgress(dir).Epoch;
+                    if (p.GetValue(epochs) < done) throw new ArgumentException($"--epochs {p.GetValue(epochs)}: {dir} has already done {done} epochs");
+                    storedOptions = storedOptions with { Epochs = p.GetValue(epochs) };
+                    TeacherStore.WriteConfig(dir, storedConfig, storedOptions);
                 }
                 trainer = MetaTrainer.Resume(dir, OptimizeeRegistry.Family(storedOptions.Optimizee, optOptions), device);
                 err.WriteLine($"teacher: resuming {dir} at epoch {trainer.Progress.Epoch}/{storedOptions.Epochs}");

@@ -25,6 +25,8 @@ public class TeacherCommandTests
         Assert.That(TeacherStore.ReadProgress(teacher).Epoch, Is.EqualTo(1));
         Assert.That(await CliApp.RunAsync(["teacher", "train", "--out", teacher]), Is.EqualTo(0));
         Assert.That(TeacherStore.ReadProgress(teacher).Epoch, Is.EqualTo(3));
+        Assert.That(await CliApp.RunAsync(["teacher", "train", "--out", teacher, "--epochs", "4"]), Is.EqualTo(0));
+        Assert.That(TeacherStore.ReadProgress(teacher).Epoch, Is.EqualTo(4));
         var data = Path.Combine(_dir, "rec.npy");
         Assert.That(await CliApp.RunAsync(["teacher", "record", "--teacher", teacher, "--samples", "30", "--steps", "30",
             "--features", "mt_0,gt_0,mt_1,gt_1", "--out", data]), Is.EqualTo(0));

@@ -1,0 +1,339 @@
+using System.Globalization;
+using System.Text;
+using L2OEvolve.Engine.Expressions;
+using L2OEvolve.Torch.Rules;
+
+namespace L2OEvolve.Torch.Export;
+
+/// <summary>
+/// Generates optimizer classes from a <see cref="RuleProgram"/>, instruction by instruction, in C# (TorchSharp) or
+/// Python (PyTorch). Per step and parameter tensor:
+/// <code>
+/// uniforms u_i (doubles: constants, t, bias corrections, operators over them)
+/// registers r_i = the program's per-element instructions (moving averages updated in place)
+/// update = root (a fresh tensor); ring writes: clones of their sources replace the oldest slots
+/// θ += update
+/// </code>
+/// Ring sources are cloned before any slot is replaced and the update is materialised before θ changes, so
+/// every value is read as it was at the start of the step, as in <see cref="OpChainKernel"/>.
+/// </summary>
+internal static class CodeGen
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private interface IDialect
+    {
+        bool Python { get; }
+        string UniformHelper(Op op, string a, string? b);
+        string TensorUnary(Op op, string x);
+        string Full(string value);
+        string Method(string receiver, string name, params string[] args);
+        string Where(string cond, string a, string b);
+        string Minimum(string a, string b);
+        string Maximum(string a, string b);
+        string Eq0(string x);
+        string OnesLike(string x);
+        string Gt(string a, string b);
+    }
+
+    private sealed class CSharpDialect : IDialect
+    {
+        public bool Python => false;
+        public string UniformHelper(Op op, string a, string? b) => b is null ? $"U(Op.{op}, {a})" : $"U(Op.{op}, {a}, {b})";
+        public string TensorUnary(Op op, string x) => op switch
+        {
+            Op.Neg => $"{x}.neg()", Op.Abs => $"{x}.abs()", Op.Sign => $"{x}.sign()", Op.Sqrt => $"{x}.abs().sqrt()",
+            Op.Log => $"{x}.abs().add({RuleExport.Number(Ops.LogEpsilon, false)}).log()", Op.Exp => $"{x}.exp()", Op.Tanh => $"{x}.tanh()",
+            Op.Sinh => $"{x}.sinh()", Op.Asinh => $"{x}.asinh()", Op.Erfc => $"{x}.erfc()", Op.Square => $"{x}.mul({x})",
+            Op.Cube => $"{x}.mul({x}).mul({x})", Op.Relu => $"{x}.relu()", Op.Sin => $"{x}.sin()", Op.Cos => $"{x}.cos()",
+            _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a unary operator"),
+        };
+        public string Full(string value) => $"full_like(g, {value})";
+        public string Method(string receiver, string name, params string[] args) => $"{receiver}.{name}({string.Join(", ", args)})";
+        public string Where(string cond, string a, string b) => $"where({cond}, {a}, {b})";
+        public string Minimum(string a, string b) => $"minimum({a}, {b})";
+        public string Maximum(string a, string b) => $"maximum({a}, {b})";
+        public string Eq0(string x) => $"{x}.eq(0.0)";
+        public string OnesLike(string x) => $"ones_like({x})";
+        public string Gt(string a, string b) => $"{a}.gt({b}).to({a}.dtype)";
+    }
+
+    private sealed class PythonDialect : IDialect
+    {
+        public bool Python => true;
+        public string UniformHelper(Op op, string a, string? b) => b is null ? $"_u(\"{op}\", {a})" : $"_u(\"{op}\", {a}, {b})";
+        public string TensorUnary(Op op, string x) => op switch
+        {
+            Op.Neg => $"{x}.neg()", Op.Abs => $"{x}.abs()", Op.Sign => $"{x}.sign()", Op.Sqrt => $"{x}.abs().sqrt()",
+            Op.Log => $"{x}.abs().add({RuleExport.Number(Ops.LogEpsilon, true)}).log()", Op.Exp => $"{x}.exp()", Op.Tanh => $"{x}.tanh()",
+            Op.Sinh => $"{x}.sinh()", Op.Asinh => $"{x}.asinh()", Op.Erfc => $"{x}.erfc()", Op.Square => $"{x}.mul({x})",
+            Op.Cube => $"{x}.mul({x}).mul({x})", Op.Relu => $"{x}.relu()", Op.Sin => $"{x}.sin()", Op.Cos => $"{x}.cos()",
+            _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a unary operator"),
+        };
+        public string Full(string value) => $"torch.full_like(g, {value})";
+        public string Method(string receiver, string name, params string[] args) => $"{receiver}.{name}({string.Join(", ", args)})";
+        public string Where(string cond, string a, string b) => $"torch.where({cond}, {a}, {b})";
+        public string Minimum(string a, string b) => $"torch.minimum({a}, {b})";
+        public string Maximum(string a, string b) => $"torch.maximum({a}, {b})";
+        public string Eq0(string x) => $"{x}.eq(0.0)";
+        public string OnesLike(string x) => $"torch.ones_like({x})";
+        public string Gt(string a, string b) => $"{a}.gt({b}).to({a}.dtype)";
+    }
+
+    /// <summary>The body lines (uniforms first, then per-tensor code) shared by both languages.</summary>
+    private sealed record Body(List<string> Uniforms, List<string> PerTensor, int Slots);
+
+    private static Body Emit(RuleProgram p, IDialect d)
+    {
+        bool py = d.Python;
+        string decl = py ? "" : "double ";
+        string tdecl = py ? "" : "var ";
+        string end = py ? "" : ";";
+        var uni = new List<string>();
+        for (int i = 0; i < p.Uniforms.Length; i++)
+        {
+            string value = p.Uniforms[i] switch
+            {
+                UniformNode.Constant c => RuleExport.Number(c.Value, py),
+                UniformNode.ScaledStep s => $"t * {RuleExport.Number(s.Scale, py)}",
+                UniformNode.BiasCorrection bc => py
+                    ? $"1.0 / (1.0 - {RuleExport.Number(bc.Beta, py)} ** t)"
+                    : $"1.0 / (1.0 - Math.Pow({RuleExport.Number(bc.Beta, py)}, t))",
+                UniformNode.Unary u => d.UniformHelper(u.Op, $"u{u.Arg}", null),
+                UniformNode.Binary b => d.UniformHelper(b.Op, $"u{b.Left}", $"u{b.Right}"),
+                _ => throw new InvalidOperationException("unknown uniform node"),
+            };
+            uni.Add($"{decl}u{i} = {value}{end}");
+        }
+
+        var body = new List<string>();
+        string O(Operand o) => o.IsUniform ? $"u{o.Index}" : $"r{o.Index}";
+        var aliases = new HashSet<int>(); // registers that are g, θ or a state tensor, not fresh values
+        foreach (var ins in p.Code)
+        {
+            string value;
+            switch (ins.Code)
+            {
+                case RuleCode.LoadGrad: value = "g"; aliases.Add(ins.Dest); break;
+                case RuleCode.LoadParam: value = "p"; aliases.Add(ins.Dest); break;
+                case RuleCode.Unary: value = d.TensorUnary(ins.Op, O(ins.A)); break;
+                case RuleCode.Binary: value = Binary(d, ins.Op, ins.A, ins.B, O); break;
+                case RuleCode.EmaUpdate:
+                {
+                    string rest = RuleExport.Number(1.0 - ins.Beta, py);
+                    string add = ins.A.IsUniform ? $"{O(ins.A)} * {rest}" : d.Method(O(ins.A), "mul", rest);
+                    value = d.Method(d.Method($"s[{ins.Index}]", "mul_", RuleExport.Number(ins.Beta, py)), "add_", add);
+                    aliases.Add(ins.Dest);
+                    break;
+                }
+                case RuleCode.LagRead:
+                {
+                    var spec = p.LagReads[ins.Index];
+                    var ring = p.Rings[spec.Ring];
+                    value = $"s[{ring.BaseSlot} + _mod(t - 1 - {spec.Lag}, {ring.Length})]";
+                    aliases.Add(ins.Dest);
+                    break;
+                }
+                default: throw new InvalidOperationException($"unknown instruction {ins.Code}");
+            }
+            body.Add($"{tdecl}r{ins.Dest} = {value}{end}");
+        }
+        string root = p.Root.IsUniform ? d.Full(O(p.Root)) : aliases.Contains(p.Root.Index) ? d.Method(O(p.Root), "clone") : O(p.Root);
+        body.Add($"{tdecl}update = {root}{end}");
+        for (int i = 0; i < p.LagWrites.Length; i++)
+        {
+            var src = p.LagWrites[i].Source;
+            body.Add($"{tdecl}w{i} = {(src.IsUniform ? d.Full(O(src)) : d.Method(O(src), "clone"))}{end}");
+        }
+        for (int i = 0; i < p.LagWrites.Length; i++)
+        {
+            var ring = p.Rings[p.LagWrites[i].Ring];
+            string slot = $"{ring.BaseSlot} + _mod(t - 1, {ring.Length})";
+            body.Add(py ? $"s[{slot}] = w{i}" : $"Replace(s, {slot}, w{i});");
+        }
+        body.Add(py ? "p.add_(update)" : "p.add_(update);");
+        return new Body(uni, body, p.StateSlots);
+    }
+
+    private static string Binary(IDialect d, Op op, Operand a, Operand b, Func<Operand, string> o)
+    {
+        if (a.IsUniform != b.IsUniform)
+        {
+            string c = a.IsUniform ? o(a) : o(b);
+            string x = a.IsUniform ? o(b) : o(a);
+            switch (op)
+            {
+                case Op.Add: return d.Method(x, "add", c);
+                case Op.Mul: return d.Method(x, "mul", c);
+                case Op.Sub when b.IsUniform: return d.Method(x, "sub", c);
+                case Op.Sub: return d.Method(d.Method(x, "neg"), "add", c);
+                case Op.Div when b.IsUniform:
+                    return d.Python ? $"(torch.ones_like({x}) if {c} == 0.0 else {x}.div({c}))" : $"({c} == 0.0 ? ones_like({x}) : {x}.div({c}))";
+            }
+        }
+        string l = a.IsUniform ? d.Full(o(a)) : o(a);
+        string r = b.IsUniform ? d.Full(o(b)) : o(b);
+        return op switch
+        {
+            Op.Add => d.Method(l, "add", r),
+            Op.Sub => d.Method(l, "sub", r),
+            Op.Mul => d.Method(l, "mul", r),
+            Op.Div => d.Where(d.Eq0(r), d.OnesLike(l), d.Method(l, "div", d.Where(d.Eq0(r), d.OnesLike(r), r))),
+            Op.Pow => d.Method(d.Method(l, "sign"), "mul", d.Method(d.Method(l, "abs"), "pow", r)),
+            Op.Greater => d.Gt(l, r),
+            Op.Min => d.Minimum(l, r),
+            Op.Max => d.Maximum(l, r),
+            _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a binary operator"),
+        };
+    }
+
+    private static string Header(RuleDefinition rule, string comment) =>
+        $"{comment} Generated by `l2oevolve export` from rule '{rule.Name}':\n" +
+        $"{comment}   update = {Infix.Print(rule.Rule)}\n" +
+        $"{comment} The update is added to the parameters (theta <- theta + update): the sign is part of the rule.\n" +
+        $"{comment} Features: beta1={rule.Features.Beta1.ToString("R", Inv)}, beta2={rule.Features.Beta2.ToString("R", Inv)}, " +
+        $"epsilon={rule.Features.Epsilon.ToString("R", Inv)}, t_scale={rule.Features.TScale.ToString("R", Inv)}.\n";
+
+    /// <summary>A self-contained TorchSharp optimizer class.</summary>
+    public static string CSharp(RuleDefinition rule, string className)
+    {
+        var program = rule.Compile();
+        var b = Emit(program, new CSharpDialect());
+        var sb = new StringBuilder();
+        sb.Append(Header(rule, "//"));
+        sb.Append($"// State per parameter: {b.Slots} tensor(s) of its shape.\n");
+        sb.Append("""
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace L2OEvolve.Exported;
+
+""");
+        sb.Append('\n');
+        sb.Append($"/// <summary>The rule '{rule.Name}' as an optimizer: call step() after backward(), zero_grad() before it.</summary>\n");
+        sb.Append($"public sealed class {className} : IDisposable\n{{\n");
+        sb.Append("    private readonly Tensor[] _params;\n    private readonly Tensor[][] _state;\n\n");
+        sb.Append($"    /// <summary>Number of state tensors kept per parameter.</summary>\n    public const int StateSlots = {b.Slots};\n\n");
+        sb.Append($"    public {className}(IEnumerable<Tensor> parameters)\n    {{\n");
+        sb.Append("        _params = parameters.ToArray();\n");
+        sb.Append("        _state = _params.Select(p => Enumerable.Range(0, StateSlots).Select(_ => zeros_like(p).detach().DetachFromDisposeScope()).ToArray()).ToArray();\n");
+        sb.Append("    }\n\n");
+        sb.Append("    /// <summary>Steps taken so far (t of the next step minus one).</summary>\n    public int StepCount { get; private set; }\n\n");
+        sb.Append("    /// <summary>Clears the parameters' gradients.</summary>\n    public void zero_grad()\n    {\n        foreach (var p in _params) p.grad?.zero_();\n    }\n\n");
+        sb.Append("    /// <summary>Applies one update to every parameter that has a gradient.</summary>\n    public void step()\n    {\n");
+        sb.Append("        using var scope = NewDisposeScope();\n        using var noGrad = no_grad();\n");
+        sb.Append("        int t = ++StepCount;\n");
+        foreach (var l in b.Uniforms) sb.Append("        ").Append(l).Append('\n');
+        sb.Append("        for (int k = 0; k < _params.Length; k++)\n        {\n");
+        sb.Append("            var p = _params[k];\n            var g = p.grad;\n            if (g is null) continue;\n            var s = _state[k];\n");
+        foreach (var l in b.PerTensor) sb.Append("            ").Append(l).Append('\n');
+        sb.Append("        }\n    }\n\n");
+        sb.Append("""
+    public void Dispose()
+    {
+        foreach (var slots in _state) foreach (var x in slots) x.Dispose();
+    }
+
+    private static int _mod(int a, int n) => ((a % n) + n) % n;
+
+    private static void Replace(Tensor[] s, int slot, Tensor value)
+    {
+        var old = s[slot];
+        s[slot] = value.DetachFromDisposeScope();
+        old.Dispose();
+    }
+
+    private enum Op { Add, Sub, Mul, Div, Pow, Greater, Min, Max, Neg, Abs, Sign, Sqrt, Log, Exp, Tanh, Sinh, Asinh, Erfc, Square, Cube, Relu, Sin, Cos }
+
+    // Scalar semantics of the rule language: protected division (x/0 = 1), sqrt and log of |x|, signed pow.
+    private static double U(Op op, double x) => op switch
+    {
+        Op.Neg => -x, Op.Abs => Math.Abs(x), Op.Sign => double.IsNaN(x) ? double.NaN : Math.Sign(x),
+        Op.Sqrt => Math.Sqrt(Math.Abs(x)), Op.Log => Math.Log(Math.Abs(x) + 1e-8), Op.Exp => Math.Exp(x),
+        Op.Tanh => Math.Tanh(x), Op.Sinh => Math.Sinh(x), Op.Asinh => Math.Asinh(x),
+        Op.Erfc => torch.tensor(x, ScalarType.Float64).erfc().item<double>(),
+        Op.Square => x * x, Op.Cube => x * x * x, Op.Relu => x > 0 ? x : 0.0, Op.Sin => Math.Sin(x), Op.Cos => Math.Cos(x),
+        _ => throw new ArgumentOutOfRangeException(nameof(op)),
+    };
+
+    private static double U(Op op, double x, double y) => op switch
+    {
+        Op.Add => x + y, Op.Sub => x - y, Op.Mul => x * y, Op.Div => y == 0.0 ? 1.0 : x / y,
+        Op.Pow => double.IsNaN(x) ? double.NaN : Math.Sign(x) * Math.Pow(Math.Abs(x), y),
+        Op.Greater => x > y ? 1.0 : 0.0, Op.Min => Math.Min(x, y), Op.Max => Math.Max(x, y),
+        _ => throw new ArgumentOutOfRangeException(nameof(op)),
+    };
+}
+
+""");
+        return sb.ToString();
+    }
+
+    /// <summary>A <c>torch.optim.Optimizer</c> subclass.</summary>
+    public static string Python(RuleDefinition rule, string className)
+    {
+        var program = rule.Compile();
+        var b = Emit(program, new PythonDialect());
+        var sb = new StringBuilder();
+        sb.Append(Header(rule, "#"));
+        sb.Append($"# State per parameter: {b.Slots} tensor(s) of its shape.\n");
+        sb.Append("""
+import math
+
+import torch
+
+
+def _mod(a, n):
+    return a % n
+
+
+def _u(op, x, y=None):
+    # Scalar semantics of the rule language: protected division (x/0 = 1), sqrt and log of |x|, signed pow.
+    if op == "Add": return x + y
+    if op == "Sub": return x - y
+    if op == "Mul": return x * y
+    if op == "Div": return 1.0 if y == 0.0 else x / y
+    if op == "Pow": return math.copysign(1.0, x) * abs(x) ** y if x != 0.0 else 0.0
+    if op == "Greater": return 1.0 if x > y else 0.0
+    if op == "Min": return min(x, y)
+    if op == "Max": return max(x, y)
+    if op == "Neg": return -x
+    if op == "Abs": return abs(x)
+    if op == "Sign": return (x > 0) - (x < 0) if x == x else math.nan
+    if op == "Sqrt": return math.sqrt(abs(x))
+    if op == "Log": return math.log(abs(x) + 1e-8)
+    if op == "Exp": return math.exp(x)
+    if op == "Tanh": return math.tanh(x)
+    if op == "Sinh": return math.sinh(x)
+    if op == "Asinh": return math.asinh(x)
+    if op == "Erfc": return math.erfc(x)
+    if op == "Square": return x * x
+    if op == "Cube": return x * x * x
+    if op == "Relu": return x if x > 0 else 0.0
+    if op == "Sin": return math.sin(x)
+    if op == "Cos": return math.cos(x)
+    raise ValueError(op)
+
+
+""");
+        sb.Append("\n\n");
+        sb.Append($"class {className}(torch.optim.Optimizer):\n");
+        sb.Append($"    \"\"\"The rule '{rule.Name}' as an optimizer (no hyper-parameters: its constants are in the rule).\"\"\"\n\n");
+        sb.Append($"    STATE_SLOTS = {b.Slots}\n\n");
+        sb.Append("    def __init__(self, params):\n        super().__init__(params, {})\n\n");
+        sb.Append("    @torch.no_grad()\n    def step(self, closure=None):\n        loss = None\n        if closure is not None:\n");
+        sb.Append("            with torch.enable_grad():\n                loss = closure()\n");
+        sb.Append("        for group in self.param_groups:\n            for p in group[\"params\"]:\n");
+        sb.Append("                if p.grad is None:\n                    continue\n                g = p.grad\n");
+        sb.Append("                state = self.state[p]\n                if len(state) == 0:\n                    state[\"step\"] = 0\n");
+        sb.Append("                    state[\"slots\"] = [torch.zeros_like(p) for _ in range(self.STATE_SLOTS)]\n");
+        sb.Append("                state[\"step\"] += 1\n                t = state[\"step\"]\n                s = state[\"slots\"]\n");
+        foreach (var l in b.Uniforms) sb.Append("                ").Append(l).Append('\n');
+        foreach (var l in b.PerTensor) sb.Append("                ").Append(l).Append('\n');
+        sb.Append("        return loss\n");
+        return sb.ToString();
+    }
+}

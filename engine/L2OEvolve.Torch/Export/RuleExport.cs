@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text;
+using L2OEvolve.Engine.Expressions;
+using L2OEvolve.Torch.Rules;
+
+namespace L2OEvolve.Torch.Export;
+
+/// <summary>The export targets of <see cref="RuleExport"/>.</summary>
+public enum ExportFormat
+{
+    /// <summary>LaTeX math (the LANG printer), as <c>\Delta\theta = ...</c>.</summary>
+    Latex,
+    /// <summary>A Python snippet building the rule as a sympy expression.</summary>
+    Sympy,
+    /// <summary>A self-contained TorchSharp optimizer class (C# source).</summary>
+    TorchSharp,
+    /// <summary>A <c>torch.optim.Optimizer</c> subclass (Python source).</summary>
+    PyTorch,
+}
+
+/// <summary>
+/// Turns a rule into source others can use. The optimizer classes are generated from the same compiled
+/// <see cref="RuleProgram"/> the rule executors run, so they keep exactly the rule's state (one tensor per moving
+/// average, K per lag ring) and agree with <see cref="RuleOptimizer"/> step by step. The update is added:
+/// θ ← θ + rule (the sign is part of the rule).
+/// </summary>
+public static class RuleExport
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>The source for <paramref name="rule"/> in <paramref name="format"/>; <paramref name="className"/> overrides the generated class name.</summary>
+    public static string Export(RuleDefinition rule, ExportFormat format, string? className = null) => format switch
+    {
+        ExportFormat.Latex => $@"\Delta\theta = {Latex.Print(rule.Rule)}" + "\n",
+        ExportFormat.Sympy => SympyExport.Source(rule),
+        ExportFormat.TorchSharp => CodeGen.CSharp(rule, className ?? ClassName(rule.Name) + "Optimizer"),
+        ExportFormat.PyTorch => CodeGen.Python(rule, className ?? ClassName(rule.Name)),
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown export format"),
+    };
+
+    /// <summary>Parses <c>latex</c>, <c>sympy</c>, <c>torchsharp</c> or <c>pytorch</c>.</summary>
+    public static ExportFormat ParseFormat(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "latex" or "tex" => ExportFormat.Latex,
+        "sympy" => ExportFormat.Sympy,
+        "torchsharp" or "csharp" or "cs" => ExportFormat.TorchSharp,
+        "pytorch" or "torch" or "python" => ExportFormat.PyTorch,
+        _ => throw new ArgumentException($"export format '{text}': expected latex, sympy, torchsharp or pytorch"),
+    };
+
+    /// <summary>A PascalCase identifier from a rule name (<c>adam-tuned</c> → <c>AdamTuned</c>).</summary>
+    public static string ClassName(string name)
+    {
+        var sb = new StringBuilder();
+        bool upper = true;
+        foreach (var ch in name)
+        {
+            if (char.IsAsciiLetterOrDigit(ch))
+            {
+                sb.Append(upper ? char.ToUpperInvariant(ch) : ch);
+                upper = false;
+            }
+            else upper = true;
+        }
+        if (sb.Length == 0 || char.IsAsciiDigit(sb[0])) sb.Insert(0, "Rule");
+        return sb.ToString();
+    }
+
+    /// <summary>A double literal valid in both C# and Python source (always with a '.' or an exponent).</summary>
+    internal static string Number(double v, bool python)
+    {
+        if (double.IsNaN(v)) return python ? "math.nan" : "double.NaN";
+        if (double.IsPositiveInfinity(v)) return python ? "math.inf" : "double.PositiveInfinity";
+        if (double.IsNegativeInfinity(v)) return python ? "(-math.inf)" : "double.NegativeInfinity";
+        var s = v.ToString("R", Inv);
+        if (!s.Contains('.') && !s.Contains('E') && !s.Contains('e')) s += ".0";
+        return v < 0 ? $"({s})" : s;
+    }
+}
+
+/// <summary>The sympy form: features are symbols, stateful operators undefined functions <c>ema</c>, <c>ema_bc</c>, <c>lag</c>.</summary>
+internal static class SympyExport
+{
+    public static string Source(RuleDefinition rule)
+    {
+        var vars = rule.Rule.Variables();
+        var sb = new StringBuilder();
+        sb.Append("# Rule '").Append(rule.Name).Append("' as a sympy expression (l2oevolve export). The update is added: theta <- theta + expr.\n");
+        sb.Append("# Division is written plainly (the runtime protects x/0 = 1); sqrt and log act on |x|; pow is sign(x)|x|^y.\n");
+        sb.Append("# Features (SPEC §1.3): beta1=").Append(rule.Features.Beta1.ToString("R", CultureInfo.InvariantCulture))
+          .Append(", beta2=").Append(rule.Features.Beta2.ToString("R", CultureInfo.InvariantCulture))
+          .Append(", epsilon=").Append(rule.Features.Epsilon.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+        sb.Append("import sympy as sp\n\n");
+        foreach (var v in vars) sb.Append(Id(v)).Append(" = sp.Symbol(\"").Append(v).Append("\")\n");
+        sb.Append("ema = sp.Function(\"ema\")\nema_bc = sp.Function(\"ema_bc\")\nlag = sp.Function(\"lag\")\n\n");
+        sb.Append("expr = ").Append(Render(rule.Rule)).Append('\n');
+        return sb.ToString();
+    }
+
+    private static string Id(string name) => name is "lambda" or "sp" or "expr" or "ema" or "ema_bc" or "lag" ? name + "_" : name;
+
+    private static string N(double v) => $"sp.Float({RuleExport.Number(v, python: true)})";
+
+    private static string Render(Expr e) => e switch
+    {
+        Expr.Const c => N(c.Value),
+        Expr.Var v => Id(v.Name),
+        Expr.Unary u => Unary(u.Op, Render(u.Arg)),
+        Expr.Binary b => Binary(b.Op, Render(b.Left), Render(b.Right)),
+        Expr.Ema m => $"{(m.BiasCorrected ? "ema_bc" : "ema")}({N(m.Beta)}, {Render(m.Arg)})",
+        Expr.Lag l => $"lag({l.Steps.ToString(CultureInfo.InvariantCulture)}, {Render(l.Arg)})",
+        _ => throw new InvalidOperationException("unknown node"),
+    };
+
+    private static string Unary(Op op, string x) => op switch
+    {
+        Op.Neg => $"(-{x})",
+        Op.Abs => $"sp.Abs({x})",
+        Op.Sign => $"sp.sign({x})",
+        Op.Sqrt => $"sp.sqrt(sp.Abs({x}))",
+        Op.Log => $"sp.log(sp.Abs({x}) + {N(Ops.LogEpsilon)})",
+        Op.Exp => $"sp.exp({x})",
+        Op.Tanh => $"sp.tanh({x})",
+        Op.Sinh => $"sp.sinh({x})",
+        Op.Asinh => $"sp.asinh({x})",
+        Op.Erfc => $"sp.erfc({x})",
+        Op.Square => $"({x})**2",
+        Op.Cube => $"({x})**3",
+        Op.Relu => $"sp.Max(0, {x})",
+        Op.Sin => $"sp.sin({x})",
+        Op.Cos => $"sp.cos({x})",
+        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a unary operator"),
+    };
+
+    private static string Binary(Op op, string l, string r) => op switch
+    {
+        Op.Add => $"({l} + {r})",
+        Op.Sub => $"({l} - {r})",
+        Op.Mul => $"({l} * {r})",
+        Op.Div => $"({l} / {r})",
+        Op.Pow => $"(sp.sign({l}) * sp.Abs({l})**({r}))",
+        Op.Greater => $"sp.Piecewise((1, ({l}) > ({r})), (0, True))",
+        Op.Min => $"sp.Min({l}, {r})",
+        Op.Max => $"sp.Max({l}, {r})",
+        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a binary operator"),
+    };
+}

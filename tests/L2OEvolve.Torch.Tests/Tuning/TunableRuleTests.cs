@@ -1,0 +1,73 @@
+using L2OEvolve.Engine.Expressions;
+using L2OEvolve.Torch.Optimizees;
+using L2OEvolve.Torch.Rules;
+using L2OEvolve.Torch.Tuning;
+using TorchSharp;
+using static L2OEvolve.Torch.Tests.Rules.RuleTestKit;
+using static TorchSharp.torch;
+
+namespace L2OEvolve.Torch.Tests.Tuning;
+
+public class TunableRuleTests
+{
+    [OneTimeSetUp]
+    public void Threads() => torch.set_num_threads(1);
+
+    private static RuleDefinition Def(string infix) => new("r", Infix.Parse(infix), "", FeatureSettings.Default);
+
+    [TestCase("-0.01 * g")]
+    [TestCase("-0.001 * ema_bc(0.9, g) / (sqrt(ema_bc(0.999, g * g)) + 1e-08)")]
+    [TestCase("-0.01 * (mt + g1 + gt_2 + mom99 + t * lag(3, mom5) + tanh(ema_bc(0.7, abs(g))))")]
+    [TestCase("-0.0001 * sign(ema(0.99, g) + 0.1 * g) - 0.001 * p")]
+    [TestCase("-0.01 * m / (1 - 0.8 + 0.8 * vs)")]
+    public void Step_AtInitialConstants_ReproducesRuleOptimizerTrajectory(string infix)
+    {
+        var def = Def(infix);
+        var tunable = TunableRule.Create(def);
+        using var problem = OptimizeeRegistry.Create("logreg", 2, CPU);
+        using var reference = new RuleOptimizer("r", def.Compile(), problem.ParameterShapes, CPU, RuleBackend.OpChain);
+        var expected = Trajectory(problem, 40, reference);
+
+        var states = problem.ParameterShapes.Select(s => tunable.InitialState(s, CPU).Select(t => t.DetachFromDisposeScope()).ToArray()).ToArray();
+        using var c = tensor(tunable.InitialConstants.ToArray(), ScalarType.Float64);
+        var ours = Trajectory(problem, 40, (ps, step) =>
+        {
+            using var _ = no_grad();
+            for (int i = 0; i < ps.Count; i++)
+            {
+                var (update, next) = tunable.Step(ps[i].grad!, ps[i], states[i], step, c);
+                ps[i].add_(update);
+                states[i] = next.Select(t => t.DetachFromDisposeScope()).ToArray();
+            }
+        });
+        Assert.That(MaxRelativeDeviation(ours, expected), Is.LessThan(1e-5));
+    }
+
+    [Test]
+    public void Create_EqualConstants_StayDistinctMetaParameters()
+    {
+        var tunable = TunableRule.Create(Def("-0.5 * g + -0.5 * g1"));
+        Assert.That(tunable.Count, Is.EqualTo(2));
+        var tuned = tunable.WithConstants([-0.25, -0.75]);
+        Assert.That(Infix.Print(tuned.Rule), Is.EqualTo(Infix.Print(Infix.Parse("-0.25 * g + -0.75 * g1"))));
+    }
+
+    [Test]
+    public void Create_TuneBetas_CountsWrittenEmaBetasButNotFeatureBetas()
+    {
+        var tunable = TunableRule.Create(Def("-0.01 * ema(0.9, g) / (sqrt(v) + 1e-8)"), tuneBetas: true);
+        Assert.That(tunable.InitialConstants, Is.EqualTo(new[] { -0.01, 0.9, 1e-8 }));
+    }
+
+    [Test]
+    public void Step_ConstantRequiringGrad_GetsTheAnalyticGradient()
+    {
+        // update = c * g, so d(update)/dc = g: the gradient of sum(update) with respect to c is sum(g).
+        var tunable = TunableRule.Create(Def("-0.1 * g"));
+        using var c = tensor(new[] { -0.1 }, ScalarType.Float64).requires_grad_(true);
+        using var g = tensor(new float[] { 1, 2, -4 });
+        var (update, _) = tunable.Step(g, zeros_like(g), [], 1, c);
+        update.sum().backward();
+        Assert.That(c.grad!.data<double>()[0], Is.EqualTo(-1.0).Within(1e-6));
+    }
+}
