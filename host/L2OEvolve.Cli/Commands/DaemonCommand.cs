@@ -52,6 +52,9 @@ public static class DaemonCommand
             if (File.Exists(options.Home)) faults.Add($"--home: {options.Home} is a file, not a directory");
             if (faults.Count > 0)
             {
+                // Name the other bad values too (the validator would otherwise report them only on the next try).
+                var named = faults.Select(f => f.Split(':')[0]).ToHashSet(StringComparer.Ordinal);
+                faults.AddRange((new DaemonOptionsValidator().Validate(null, options).Failures ?? []).Where(f => !named.Contains(f.Split(':')[0])));
                 foreach (var f in faults) Console.Error.WriteLine($"error: {f}");
                 return DaemonHost.ExitInvalidOptions;
             }
