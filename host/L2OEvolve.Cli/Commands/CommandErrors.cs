@@ -5,10 +5,13 @@ namespace L2OEvolve.Cli.Commands;
 /// <summary>Runs a verb body so that bad input (<see cref="InputException"/>, a missing file) prints one line and exits non-zero.</summary>
 internal static class CommandErrors
 {
-    /// <summary>Exit code for bad input.</summary>
+    /// <summary>
+    /// Exit code for bad usage or input (an unknown option, a missing file, a malformed grammar, an unknown job): every
+    /// verb uses it, so a script can tell it from 1, a run that went wrong on good input (no finite candidate, no result yet).
+    /// </summary>
     public const int BadInput = 2;
 
-    /// <summary>Runs <paramref name="body"/>; input faults become "error: ..." on stderr and exit code 2.</summary>
+    /// <summary>Runs <paramref name="body"/>; input faults become "error: ..." on stderr and exit code 2, other I/O failures exit 1.</summary>
     public static async Task<int> Guard(Func<Task<int>> body)
     {
         try { return await body(); }
@@ -16,7 +19,16 @@ internal static class CommandErrors
         catch (FileNotFoundException ex) { return Fail($"{ex.FileName}: file not found"); }
         catch (DirectoryNotFoundException ex) { return Fail(ex.Message); }
         catch (UnauthorizedAccessException ex) { return Fail(ex.Message); }
+        catch (IOException ex)
+        {
+            // Not the user's input (a full disk, a vanished mount), but still one line rather than a stack trace.
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return 1;
+        }
     }
+
+    /// <summary>Runs a synchronous verb body under the same rules as <see cref="Guard(Func{Task{int}})"/>.</summary>
+    public static int Guard(Func<int> body) => Guard(() => Task.FromResult(body())).GetAwaiter().GetResult();
 
     /// <summary>Prints <paramref name="message"/> as an error and returns the bad-input exit code.</summary>
     public static int Fail(string message)

@@ -25,7 +25,7 @@ public static class DaemonCommand
         {
             home, workers, everyGen, everyTime, keep, poll, statusEvery, stepTimeout, stepAttempts, shutdown, exitIdle,
         };
-        cmd.SetAction(async (parse, ct) =>
+        cmd.SetAction((parse, ct) => CommandErrors.Guard(async () =>
         {
             var faults = new List<string>();
             TimeSpan Duration(Option<string> o)
@@ -49,6 +49,7 @@ public static class DaemonCommand
                 ShutdownTimeout = Duration(shutdown),
                 ExitWhenIdle = parse.GetValue(exitIdle),
             };
+            if (File.Exists(options.Home)) faults.Add($"--home: {options.Home} is a file, not a directory");
             if (faults.Count > 0)
             {
                 foreach (var f in faults) Console.Error.WriteLine($"error: {f}");
@@ -57,7 +58,7 @@ public static class DaemonCommand
             // The host handles SIGTERM/SIGINT itself (stop, final checkpoints); ct is System.CommandLine's view of the same signals.
             var guard = Resilience.Evaluation(options.EvaluationTimeout, options.EvaluationAttempts);
             return await DaemonHost.RunAsync(options, JobKinds.All(guard), CancellationToken.None);
-        });
+        }));
         return cmd;
     }
 }

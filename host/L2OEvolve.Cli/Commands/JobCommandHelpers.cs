@@ -2,6 +2,7 @@ using System.CommandLine;
 using L2OEvolve.Cli.Checkpoints;
 using L2OEvolve.Cli.Daemon;
 using L2OEvolve.Cli.Jobs;
+using L2OEvolve.Engine;
 
 namespace L2OEvolve.Cli.Commands;
 
@@ -11,8 +12,17 @@ internal static class JobCommandHelpers
     public static Option<string> HomeOption() =>
         new("--home") { Description = "The daemon's home directory.", Required = true };
 
-    public static JobHome OpenHome(string path) =>
-        new(path, PhysicalFileSystem.Instance, Resilience.Io(3, TimeSpan.FromMilliseconds(100)));
+    /// <summary>
+    /// The home at <paramref name="path"/>; <paramref name="create"/> allows one that does not exist yet (submit makes
+    /// it). A path naming a file, or a missing home to read from, is bad input naming the path.
+    /// </summary>
+    public static JobHome OpenHome(string path, bool create = false)
+    {
+        if (File.Exists(path)) throw new InputException("a file, not a directory", path, "--home");
+        if (!create && !Directory.Exists(path))
+            throw new InputException("no such directory (submit or daemon makes a home)", path, "--home");
+        return new(path, PhysicalFileSystem.Instance, Resilience.Io(3, TimeSpan.FromMilliseconds(100)));
+    }
 
     /// <summary>Checks that job <paramref name="name"/> exists; prints a clear error otherwise.</summary>
     public static bool JobExists(JobHome home, string name)

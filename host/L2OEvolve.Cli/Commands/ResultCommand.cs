@@ -10,22 +10,23 @@ public static class ResultCommand
         var home = JobCommandHelpers.HomeOption();
         var name = new Argument<string>("name") { Description = "The job." };
         var cmd = new Command("result", "Print a job's hall of fame (as of its newest checkpoint while it runs).") { home, name };
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => CommandErrors.Guard(() =>
         {
             var h = JobCommandHelpers.OpenHome(parse.GetValue(home)!);
             string job = parse.GetValue(name)!;
-            if (!JobCommandHelpers.JobExists(h, job)) return 1;
+            if (!JobCommandHelpers.JobExists(h, job)) return CommandErrors.BadInput;
             var status = h.ReadStatus(job);
             if (!File.Exists(h.ResultPath(job)))
             {
-                Console.Error.WriteLine($"error: job '{job}' has no result yet (state {status.State.ToString().ToLowerInvariant()}, generation {status.Generation})");
+                Console.Error.WriteLine($"error: job '{job}' has no result yet (state {status.State.ToString().ToLowerInvariant()}, generation {status.Generation}" +
+                    (status.Message is { } why ? $": {why})" : ")"));
                 return 1;
             }
             if (status.State != Jobs.JobState.Finished)
                 Console.Error.WriteLine($"note: job '{job}' is {status.State.ToString().ToLowerInvariant()}; this is its latest reported hall of fame (refreshed at checkpoints, at most every 30 s)");
             Console.Write(File.ReadAllText(h.ResultPath(job)));
             return 0;
-        });
+        }));
         return cmd;
     }
 }

@@ -60,16 +60,15 @@ internal static class SrCommand
     private static int Run(Args a, CancellationToken ct)
     {
         if (a.Threads < 1) throw new InputException($"--threads must be at least 1, got {a.Threads}");
-        var grammar = GrammarJson.Load(a.Grammar);
-        var problem = RegressionData.Load(a.Data, a.Target, a.Features, a.DropNonFinite);
+        if (a.Islands is < 1) throw new InputException($"--islands must be at least 1, got {a.Islands}");
+        if (a.Population is < 2) throw new InputException($"--population must be at least 2, got {a.Population}");
+        if (a.BatchRows < 0) throw new InputException($"--batch-rows must be ≥ 0, got {a.BatchRows}");
+        var (grammar, problem, warm) = LoadInputs(a.Grammar, a.Data, a.Target, a.Features, a.DropNonFinite, a.WarmStart, "--warm-start");
         var termination = Termination(a, problem.Fitness.BaselineLoss);
-        grammar = grammar.BindFeatures(problem.Features);
-        var warm = a.WarmStart.Select(text => ParseEquation(text, "--warm-start")).ToList();
-        foreach (var w in warm)
-        {
-            var faults = grammar.Violations(w);
-            if (faults.Count > 0) throw new InputException($"warm-start equation '{w}' does not fit grammar '{grammar.Name}': {string.Join("; ", faults)}");
-        }
+        // The output directory is made before the search, so a bad --out fails now rather than after the whole budget.
+        if (File.Exists(a.Out)) throw new InputException("a file, not a directory", a.Out, "--out");
+        try { Directory.CreateDirectory(a.Out); }
+        catch (IOException e) { throw new InputException($"cannot create the directory: {e.Message}", a.Out, "--out"); }
 
         var defaults = SearchSettings.Default(a.Seed);
         var settings = defaults with
@@ -81,7 +80,6 @@ internal static class SrCommand
                 OffspringPerGeneration = Math.Max(1, (a.Population ?? defaults.Population.Size) / 4),
             },
         };
-        if (a.BatchRows < 0) throw new InputException($"--batch-rows must be ≥ 0, got {a.BatchRows}");
         var full = problem.Fitness;
         var selecting = full.Subsample(a.BatchRows);
         // With --rollout-optimizee the search runs on the pipeline's funnel: imitation for all, rollouts for those that pass.
@@ -107,7 +105,6 @@ internal static class SrCommand
         }, ct);
         double seconds = clock.Elapsed.TotalSeconds;
 
-        Directory.CreateDirectory(a.Out);
         // Funnel scores are not rescored on all rows (that would rerun the rollouts); R2 is then 1 − imitation loss.
         var hallOfFame = funnel is null ? Report(state.HallOfFame, full, grammar) : state.HallOfFame;
         var front = hallOfFame.ParetoFront();
@@ -127,6 +124,24 @@ internal static class SrCommand
         Console.WriteLine($"chosen   {Line(chosen, problem.Fitness)}");
         Console.WriteLine($"accurate {Line(best, problem.Fitness)}");
         return 0;
+    }
+
+    /// <summary>
+    /// Loads what an sr run (or an sr job) searches with: the grammar bound to the data's features, the data, and the
+    /// warm-start equations, each checked against the grammar. Faults name the file (or <paramref name="warmWhat"/>).
+    /// </summary>
+    internal static (Grammar Grammar, RegressionData Problem, IReadOnlyList<Expr> Warm) LoadInputs(string grammarPath, string dataPath,
+        string? target, IReadOnlyList<string>? features, bool dropNonFinite, IEnumerable<string> warmStart, string warmWhat)
+    {
+        var grammar = GrammarJson.Load(grammarPath);
+        var problem = RegressionData.Load(dataPath, target, features, dropNonFinite);
+        try { grammar = grammar.BindFeatures(problem.Features); }
+        catch (InputException e) when (e.File is null) { throw e.InFile(grammarPath, "$.features"); }
+        var warm = warmStart.Select(text => ParseEquation(text, warmWhat)).ToList();
+        foreach (var w in warm)
+            if (grammar.Violations(w) is { Count: > 0 } faults)
+                throw new InputException($"equation '{w}' does not fit grammar '{grammar.Name}' ({grammarPath}): {string.Join("; ", faults)}", location: warmWhat);
+        return (grammar, problem, warm);
     }
 
     // For the report, members are simplified (constant folding; the value is unchanged on finite inputs, so -(0.01) * g0
@@ -201,10 +216,10 @@ internal static class SrCommand
         var parts = new List<ITermination>();
         if (a.Time is not null) parts.Add(new TimeTermination(ParseDuration(a.Time)));
         if (a.Generations is { } g) parts.Add(g >= 0 ? new GenerationTermination(g) : throw new InputException($"--generations must be ≥ 0, got {g}"));
-        if (a.Evaluations is { } e) parts.Add(new EvaluationTermination(e));
+        if (a.Evaluations is { } e) parts.Add(e > 0 ? new EvaluationTermination(e) : throw new InputException($"--evaluations must be positive, got {e}"));
         if (parts.Count == 0) parts.Add(new TimeTermination(TimeSpan.FromSeconds(60)));
-        if (a.TargetLoss is { } l) parts.Add(new TargetLossTermination(l));
-        if (a.TargetR2 is { } r2) parts.Add(new TargetLossTermination((1 - r2) * baseline));
+        if (a.TargetLoss is { } l) parts.Add(!double.IsNaN(l) ? new TargetLossTermination(l) : throw new InputException("--target-loss must be a number, got NaN"));
+        if (a.TargetR2 is { } r2) parts.Add(r2 <= 1 ? new TargetLossTermination((1 - r2) * baseline) : throw new InputException($"--target-r2 must be a number at most 1, got {r2}"));
         return parts.Count == 1 ? parts[0] : new OrTermination([.. parts]);
     }
 

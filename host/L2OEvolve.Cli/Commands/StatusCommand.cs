@@ -14,19 +14,19 @@ public static class StatusCommand
         var home = JobCommandHelpers.HomeOption();
         var name = new Argument<string?>("name") { Description = "Show this job in detail.", Arity = ArgumentArity.ZeroOrOne };
         var cmd = new Command("status", "Show the state and progress of the jobs in a daemon's home.") { home, name };
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => CommandErrors.Guard(() =>
         {
             var h = JobCommandHelpers.OpenHome(parse.GetValue(home)!);
             bool daemonRunning = DaemonLock.IsHeld(h.Root);
             if (parse.GetValue(name) is { } job)
             {
-                if (!JobCommandHelpers.JobExists(h, job)) return 1;
+                if (!JobCommandHelpers.JobExists(h, job)) return CommandErrors.BadInput;
                 Console.Write(Detail(h, job, daemonRunning));
                 return 0;
             }
             Console.Write(Table(h, daemonRunning));
             return 0;
-        });
+        }));
         return cmd;
     }
 
@@ -37,8 +37,10 @@ public static class StatusCommand
         foreach (var name in home.JobNames())
         {
             var s = home.ReadStatus(name);
-            var (spec, _) = home.ReadSpec(name);
-            rows.Add([name, StateText(s, daemonRunning), s.Generation.ToString(CultureInfo.InvariantCulture),
+            var (spec, faults) = home.ReadSpec(name);
+            // A malformed job file is failed by the daemon when it meets it; say so before that happens.
+            string state = faults.Count > 0 && !s.IsTerminal ? "malformed" : StateText(s, daemonRunning);
+            rows.Add([name, state, s.Generation.ToString(CultureInfo.InvariantCulture),
                 s.Evaluations.ToString(CultureInfo.InvariantCulture), FewComplexities(s.Front), Durations.Format(s.ElapsedSeconds),
                 spec is null ? "-" : Eta(spec.Budget, s)]);
         }
@@ -103,6 +105,8 @@ public static class StatusCommand
         if (b.Generations is { } g) parts.Add($"{g} generations");
         if (b.Seconds is { } s) parts.Add(Durations.Format(s));
         if (b.Evaluations is { } n) parts.Add($"{n} evaluations");
+        if (b.TargetLoss is { } l) parts.Add($"loss <= {l.ToString("G6", CultureInfo.InvariantCulture)}");
+        if (b.TargetR2 is { } r2) parts.Add($"R2 >= {r2.ToString("G6", CultureInfo.InvariantCulture)}");
         return parts.Count == 0 ? "none (runs until stopped)" : string.Join(", ", parts);
     }
 

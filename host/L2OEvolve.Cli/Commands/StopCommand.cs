@@ -10,15 +10,15 @@ public static class StopCommand
         var home = JobCommandHelpers.HomeOption();
         var name = new Argument<string>("name") { Description = "The job to stop." };
         var cmd = new Command("stop", "Stop a job: the daemon checkpoints it at the end of the current generation.") { home, name };
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => CommandErrors.Guard(() =>
         {
             var h = JobCommandHelpers.OpenHome(parse.GetValue(home)!);
             string job = parse.GetValue(name)!;
-            if (!JobCommandHelpers.JobExists(h, job)) return 1;
+            if (!JobCommandHelpers.JobExists(h, job)) return CommandErrors.BadInput;
             h.WriteAtomically(h.StopPath(job), DateTimeOffset.UtcNow.ToString("O") + "\n");
             Console.WriteLine($"stop requested for '{job}': the daemon checkpoints and stops it after the current generation");
             return 0;
-        });
+        }));
         return cmd;
     }
 }

@@ -15,7 +15,7 @@ public static class SubmitCommand
     {
         ["name"] = "--name", ["kind"] = "--kind", ["data"] = "--data", ["target"] = "--target", ["features"] = "--features",
         ["grammar"] = "--grammar", ["generations"] = "--generations", ["timeSeconds"] = "--time",
-        ["evaluations"] = "--evaluations", ["seed"] = "--seed", ["threads"] = "--threads", ["targetLoss"] = "--target-loss",
+        ["evaluations"] = "--evaluations", ["seed"] = "--seed", ["threads"] = "--threads", ["targetLoss"] = "--target-loss", ["targetR2"] = "--target-r2",
         ["warmStart"] = "--warm-start", ["settings.islands"] = "--islands", ["settings.populationSize"] = "--population", ["settings.batchRows"] = "--batch-rows",
     };
 
@@ -34,6 +34,7 @@ public static class SubmitCommand
         var generations = new Option<long?>("--generations") { Description = "Generation budget." };
         var evaluations = new Option<long?>("--evaluations") { Description = "Evaluation budget." };
         var targetLoss = new Option<double?>("--target-loss") { Description = "Stop once the best loss is at or below this." };
+        var targetR2 = new Option<double?>("--target-r2") { Description = "Stop once the best R2 is at or above this, as for sr." };
         var islands = new Option<int?>("--islands") { Description = "Island populations (default 8), as for sr." };
         var population = new Option<int?>("--population") { Description = "Members per island (default 64), as for sr." };
         var warm = new Option<string[]>("--warm-start") { Description = "An equation to seed the populations with (repeatable).", AllowMultipleArgumentsPerToken = false };
@@ -45,10 +46,10 @@ public static class SubmitCommand
 
         var cmd = new Command("submit", "Submit a search job to a daemon's home directory.")
         {
-            home, name, kind, data, target, features, grammar, time, generations, evaluations, targetLoss, seed, threads,
+            home, name, kind, data, target, features, grammar, time, generations, evaluations, targetLoss, targetR2, seed, threads,
             islands, population, warm, batchRows, dropNonFinite, settings,
         };
-        cmd.SetAction(parse =>
+        cmd.SetAction(parse => CommandErrors.Guard(() =>
         {
             var errors = new List<string>();
             double? seconds = null;
@@ -71,10 +72,10 @@ public static class SubmitCommand
                 .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToImmutableArray();
             var spec = new JobSpec(parse.GetValue(name)!, parse.GetValue(kind)!, DateTimeOffset.UtcNow,
                 Path.GetFullPath(parse.GetValue(data)!), parse.GetValue(target), featureList, Path.GetFullPath(parse.GetValue(grammar)!),
-                new JobBudget(parse.GetValue(generations), seconds, parse.GetValue(evaluations), parse.GetValue(targetLoss)),
+                new JobBudget(parse.GetValue(generations), seconds, parse.GetValue(evaluations), parse.GetValue(targetLoss), parse.GetValue(targetR2)),
                 parse.GetValue(seed), parse.GetValue(threads), map.ToImmutable(), [.. parse.GetValue(warm) ?? []], parse.GetValue(dropNonFinite));
-            return Submit(JobCommandHelpers.OpenHome(parse.GetValue(home)!), spec, new JobFactories(kinds), errors);
-        });
+            return Submit(JobCommandHelpers.OpenHome(parse.GetValue(home)!, create: true), spec, new JobFactories(kinds), errors);
+        }));
         return cmd;
     }
 
@@ -94,7 +95,7 @@ public static class SubmitCommand
         if (errors.Count > 0)
         {
             foreach (var e in errors) Console.Error.WriteLine($"error: {e}");
-            return 1;
+            return CommandErrors.BadInput;
         }
         home.WriteAtomically(home.SpecPath(spec.Name), spec.ToJson());
         Console.WriteLine($"submitted job '{spec.Name}' to {home.Root}");

@@ -11,7 +11,7 @@ namespace L2OEvolve.Cli.Daemon;
 public static class DaemonHost
 {
     /// <summary>Exit code when the options are invalid.</summary>
-    public const int ExitInvalidOptions = 2;
+    public const int ExitInvalidOptions = Commands.CommandErrors.BadInput;
 
     /// <summary>Exit code when another daemon holds the home's lock.</summary>
     public const int ExitLocked = 3;
@@ -48,24 +48,18 @@ public static class DaemonHost
             builder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; });
             builder.Services.AddDaemon(options, factories);
             using var host = builder.Build();
-            try { await host.RunAsync(cancellationToken); }
-            catch (OptionsValidationException e)
-            {
-                foreach (var f in e.Failures) Console.Error.WriteLine($"error: {f}");
-                return ExitInvalidOptions;
-            }
+            await host.RunAsync(cancellationToken);
             return 0;
         }
     }
 
     /// <summary>
-    /// Registers the daemon's services: validated options, shutdown timeout, home (with the I/O pipeline), job kinds
-    /// (whose fitnesses carry the evaluation pipeline), runner, scheduler.
+    /// Registers the daemon's services: the options (<see cref="RunAsync"/> has validated them), shutdown timeout, home
+    /// (with the I/O pipeline), job kinds (whose fitnesses carry the evaluation pipeline), runner, scheduler.
     /// </summary>
     public static IServiceCollection AddDaemon(this IServiceCollection services, DaemonOptions options, IEnumerable<ISearchJobFactory> factories)
     {
-        services.AddSingleton<IValidateOptions<DaemonOptions>, DaemonOptionsValidator>();
-        services.AddOptions<DaemonOptions>().Configure(o => Copy(options, o)).ValidateOnStart();
+        services.AddSingleton(Options.Create(options));
         // The final checkpoints are written after the stop signal, so the host must wait for them.
         services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
         services.AddSingleton(sp =>
@@ -82,22 +76,5 @@ public static class DaemonHost
         });
         services.AddHostedService<DaemonService>();
         return services;
-    }
-
-    private static void Copy(DaemonOptions from, DaemonOptions to)
-    {
-        to.Home = from.Home;
-        to.Workers = from.Workers;
-        to.CheckpointEveryGenerations = from.CheckpointEveryGenerations;
-        to.CheckpointInterval = from.CheckpointInterval;
-        to.KeepCheckpoints = from.KeepCheckpoints;
-        to.PollInterval = from.PollInterval;
-        to.StatusInterval = from.StatusInterval;
-        to.EvaluationTimeout = from.EvaluationTimeout;
-        to.EvaluationAttempts = from.EvaluationAttempts;
-        to.IoRetries = from.IoRetries;
-        to.IoRetryDelay = from.IoRetryDelay;
-        to.ShutdownTimeout = from.ShutdownTimeout;
-        to.ExitWhenIdle = from.ExitWhenIdle;
     }
 }

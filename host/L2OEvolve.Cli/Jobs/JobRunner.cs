@@ -171,7 +171,7 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
             if (b.Evaluations is { } n && job.Evaluations >= n) return $"reached {n} evaluations";
             if (b.Seconds is { } s && Elapsed >= s) return $"reached the time budget of {s} s";
             if (b.TargetLoss is { } t && job.Front.Count > 0 && job.Front.Min(p => p.Loss) <= t) return $"reached the target loss {t}";
-            if (job.IsConverged) return "converged";
+            if (job.IsConverged) return b.TargetR2 is { } r2 ? $"reached the target R2 {r2}" : "converged";
             return null;
         }
 

@@ -11,7 +11,8 @@ namespace L2OEvolve.Cli.Jobs;
 /// <param name="Seconds">Stop after this much running time, summed over daemon sessions.</param>
 /// <param name="Evaluations">Stop after this many fitness evaluations.</param>
 /// <param name="TargetLoss">Stop once the best loss is at or below this.</param>
-public sealed record JobBudget(long? Generations, double? Seconds, long? Evaluations, double? TargetLoss = null)
+/// <param name="TargetR2">Stop once the best R² is at or above this (the job kind knows the data's variance).</param>
+public sealed record JobBudget(long? Generations, double? Seconds, long? Evaluations, double? TargetLoss = null, double? TargetR2 = null)
 {
     /// <summary>True when any limit is set (so an ETA can be given).</summary>
     public bool Any => Generations is not null || Seconds is not null || Evaluations is not null;
@@ -59,6 +60,7 @@ public sealed record JobSpec(
         if (Budget.Seconds is { } s && !(s > 0 && double.IsFinite(s))) faults.Add(new(file, "timeSeconds", $"must be a positive number (got {s})"));
         if (Budget.Evaluations is <= 0) faults.Add(new(file, "evaluations", $"must be positive (got {Budget.Evaluations})"));
         if (Budget.TargetLoss is { } tl && double.IsNaN(tl)) faults.Add(new(file, "targetLoss", "must be a number"));
+        if (Budget.TargetR2 is { } r2 && !(r2 <= 1)) faults.Add(new(file, "targetR2", $"must be a number at most 1 (got {r2})"));
         foreach (var e in WarmStart)
             if (string.IsNullOrWhiteSpace(e)) faults.Add(new(file, "warmStart", "contains an empty equation"));
         if (Threads < 1) faults.Add(new(file, "threads", $"must be at least 1 (got {Threads})"));
@@ -88,6 +90,7 @@ public sealed record JobSpec(
             if (Budget.Seconds is { } s) w.WriteNumber("timeSeconds", s); else w.WriteNull("timeSeconds");
             WriteOptional(w, "evaluations", Budget.Evaluations);
             if (Budget.TargetLoss is { } tl) w.WriteNumber("targetLoss", tl); else w.WriteNull("targetLoss");
+            if (Budget.TargetR2 is { } r2) w.WriteNumber("targetR2", r2);
             w.WriteNumber("seed", Seed);
             w.WriteNumber("threads", Threads);
             w.WriteStartArray("warmStart");
@@ -128,7 +131,7 @@ public sealed record JobSpec(
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) return (null, [new(file, "(document)", $"expected a JSON object, found {root.ValueKind}")]);
             var known = new HashSet<string>(StringComparer.Ordinal)
-                { "schema", "name", "kind", "submitted", "data", "target", "features", "grammar", "generations", "timeSeconds", "evaluations", "targetLoss", "seed", "threads", "settings", "warmStart", "dropNonFinite" };
+                { "schema", "name", "kind", "submitted", "data", "target", "features", "grammar", "generations", "timeSeconds", "evaluations", "targetLoss", "targetR2", "seed", "threads", "settings", "warmStart", "dropNonFinite" };
             foreach (var p in root.EnumerateObject())
                 if (!known.Contains(p.Name)) faults.Add(new(file, p.Name, "unknown field"));
 
@@ -148,6 +151,7 @@ public sealed record JobSpec(
             double? seconds = r.Double("timeSeconds");
             long? evaluations = r.Long("evaluations", required: false);
             double? targetLoss = r.Double("targetLoss");
+            double? targetR2 = r.Double("targetR2");
             var warmStart = r.StringArray("warmStart");
             bool dropNonFinite = r.Bool("dropNonFinite") ?? false;
             ulong seed = r.ULong("seed") ?? 0;
@@ -156,7 +160,7 @@ public sealed record JobSpec(
             if (threads is > int.MaxValue or < int.MinValue) { faults.Add(new(file, "threads", "out of range")); threads = 1; }
 
             var spec = new JobSpec(name ?? "", kind, submitted, data ?? "", target, features, grammar ?? "",
-                new JobBudget(generations, seconds, evaluations, targetLoss), seed, (int)threads, settings, warmStart, dropNonFinite);
+                new JobBudget(generations, seconds, evaluations, targetLoss, targetR2), seed, (int)threads, settings, warmStart, dropNonFinite);
             // Value checks too, except on fields already reported, so one pass names every fault.
             var reported = faults.Select(f => f.Field).ToHashSet(StringComparer.Ordinal);
             faults.AddRange(spec.Validate(file).Where(f => !reported.Contains(f.Field)));

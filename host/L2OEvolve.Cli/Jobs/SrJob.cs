@@ -99,13 +99,8 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
     {
         try
         {
-            var grammar = GrammarJson.Load(spec.Grammar);
-            var problem = RegressionData.Load(spec.Data, spec.Target, spec.Features.IsEmpty ? null : spec.Features, spec.DropNonFinite);
-            grammar = grammar.BindFeatures(problem.Features);
-            var warm = spec.WarmStart.Select(text => SrCommand.ParseEquation(text, "warmStart")).ToList();
-            foreach (var w in warm)
-                if (grammar.Violations(w) is { Count: > 0 } faults)
-                    throw new InputException($"warm-start equation '{w}' does not fit grammar '{grammar.Name}': {string.Join("; ", faults)}");
+            var (grammar, problem, warm) = SrCommand.LoadInputs(spec.Grammar, spec.Data, spec.Target,
+                spec.Features.IsEmpty ? null : spec.Features, spec.DropNonFinite, spec.WarmStart, "warmStart");
             var settings = Settings(spec);
             int batchRows = spec.Settings.TryGetValue(BatchRowsKey, out var b) ? int.Parse(b, CultureInfo.InvariantCulture) : DefaultBatchRows;
             var selecting = problem.Fitness.Subsample(batchRows);
@@ -122,12 +117,15 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
                 ["batchRows"] = batchRows.ToString(CultureInfo.InvariantCulture),
                 ["settings"] = Convert.ToBase64String(SearchSettingsCodec.Serialize(settings)),
             };
-            return new Prepared(context, problem.Fitness, grammar, warm, fingerprint);
+            // sr's --target-r2 rule: R² = 1 - loss / baseline, with the baseline of every row.
+            double? targetLoss = spec.Budget.TargetR2 is { } r2 ? (1 - r2) * problem.Fitness.BaselineLoss : null;
+            return new Prepared(context, problem.Fitness, grammar, warm, fingerprint, targetLoss);
         }
         catch (InputException e) { throw new JobInputException(e.Message, e); }
     }
 
-    private sealed class Prepared(SearchContext context, MseFitness fitness, Grammar grammar, IReadOnlyList<Expr> warm, IReadOnlyDictionary<string, string> fingerprint) : IPreparedJob
+    private sealed class Prepared(SearchContext context, MseFitness fitness, Grammar grammar, IReadOnlyList<Expr> warm,
+        IReadOnlyDictionary<string, string> fingerprint, double? targetLoss) : IPreparedJob
     {
         public IReadOnlyDictionary<string, string> Fingerprint => fingerprint;
 
@@ -145,7 +143,7 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
                     var report = Compatibility.Check(SearchSettingsCodec.Deserialize(Convert.FromBase64String(old)), context.Settings);
                     changed.AddRange(report.Incompatible.Select(f => "settings." + f));
                 }
-                catch (Exception e) when (e is FormatException)
+                catch (FormatException)
                 {
                     changed.Add("settings");
                 }
@@ -153,11 +151,11 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
             return changed.Order(StringComparer.Ordinal).ToList();
         }
 
-        public ISearchJob Start() => new SrJob(context, fitness, grammar, Evolution.Initialize(context, warm));
+        public ISearchJob Start() => new SrJob(context, fitness, grammar, Evolution.Initialize(context, warm), targetLoss);
 
         public ISearchJob Resume(byte[] state)
         {
-            try { return new SrJob(context, fitness, grammar, SearchStateCodec.Deserialize(state)); }
+            try { return new SrJob(context, fitness, grammar, SearchStateCodec.Deserialize(state), targetLoss); }
             catch (FormatException e) { throw new JobIncompatibleException([$"state ({e.Message})"]); }
         }
     }
@@ -178,14 +176,15 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
 /// reported hall of fame is rescored on all rows, as <c>sr</c> reports it. Progress (<see cref="Front"/>) shows the
 /// selection losses, which cost nothing to read.
 /// </remarks>
-public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar grammar, SearchState state) : ISearchJob
+/// <param name="targetLoss">The loss the job's target R² stands for; the search has converged once its best loss reaches it.</param>
+public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar grammar, SearchState state, double? targetLoss = null) : ISearchJob
 {
     /// <summary>The engine's state.</summary>
     public SearchState State => state;
 
     public long Generation => state.Generation;
     public long Evaluations => state.Evaluations;
-    public bool IsConverged => false;
+    public bool IsConverged => targetLoss is { } t && state.HallOfFame.Members.Any(m => m.Loss <= t);
 
     public IReadOnlyList<FrontPoint> Front =>
         state.HallOfFame.ParetoFront().Select(m => new FrontPoint(m.Complexity, m.Loss, Infix.Print(m.Tree))).ToList();
@@ -195,7 +194,7 @@ public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar gra
         var next = Evolution.Step(state, context, cancellationToken);
         // The engine returns its input when cancelled mid-generation; surface that as a cancellation, not progress.
         if (ReferenceEquals(next, state)) cancellationToken.ThrowIfCancellationRequested();
-        return new SrJob(context, fitness, grammar, next);
+        return new SrJob(context, fitness, grammar, next, targetLoss);
     }
 
     public byte[] SaveState() => SearchStateCodec.Serialize(state);

@@ -91,4 +91,42 @@ public class SrCommandTests
         Assert.That(code, Is.Not.Zero);
         Assert.That(stderr, Does.Contain("soon"));
     }
+
+    [Test]
+    public void Sr_OutIsAnExistingFile_FailsBeforeSearchingAndLeavesTheFileAlone()
+    {
+        using var cli = new CliRunner();
+        var (data, grammar) = cli.ProductProblem();
+        string before = File.ReadAllText(data);
+        var (code, stdout, stderr) = cli.Run("sr", "--data", data, "--grammar", grammar, "--generations", "1", "--out", data);
+        Assert.That(code, Is.EqualTo(L2OEvolve.Cli.Commands.CommandErrors.BadInput));
+        Assert.That(stderr, Does.StartWith($"error: {data}: --out: a file, not a directory"));
+        Assert.That(stdout, Does.Not.Contain("gen "), "no search ran");
+        Assert.That(File.ReadAllText(data), Is.EqualTo(before));
+    }
+
+    [TestCase("--islands", "0", "--islands must be at least 1")]
+    [TestCase("--population", "1", "--population must be at least 2")]
+    [TestCase("--evaluations", "-5", "--evaluations must be positive")]
+    [TestCase("--target-r2", "1.5", "--target-r2 must be a number at most 1")]
+    [TestCase("--target-loss", "NaN", "--target-loss must be a number")]
+    public void Sr_OutOfRangeOption_IsRejectedNamingIt(string option, string value, string message)
+    {
+        using var cli = new CliRunner();
+        var (data, grammar) = cli.ProductProblem();
+        var (code, _, stderr) = cli.Run("sr", "--data", data, "--grammar", grammar, "--generations", "1", "--out", cli.PathOf("o"), option, value);
+        Assert.That(code, Is.EqualTo(L2OEvolve.Cli.Commands.CommandErrors.BadInput));
+        Assert.That(stderr, Does.StartWith("error: " + message));
+    }
+
+    [Test]
+    public void Sr_GrammarFeatureMissingFromData_NamesTheGrammarFile()
+    {
+        using var cli = new CliRunner();
+        var (data, _) = cli.ProductProblem();
+        File.WriteAllText(cli.PathOf("g.json"), """{ "name": "needs-z", "features": ["x0", "z"], "operators": { "+": 1 } }""");
+        var (code, _, stderr) = cli.Run("sr", "--data", data, "--grammar", cli.PathOf("g.json"), "--generations", "1", "--out", cli.PathOf("o"));
+        Assert.That(code, Is.EqualTo(L2OEvolve.Cli.Commands.CommandErrors.BadInput));
+        Assert.That(stderr, Does.StartWith($"error: {cli.PathOf("g.json")}: $.features: grammar 'needs-z' needs feature(s) z"));
+    }
 }

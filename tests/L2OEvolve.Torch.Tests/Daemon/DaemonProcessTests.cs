@@ -89,7 +89,7 @@ public class DaemonProcessTests
         using var dir = new TempDir();
         var (code, _, stderr) = DaemonProcess.Run("submit", "--home", dir.Path, "--name", "../x", "--data", dir.File("none.csv"),
             "--grammar", dir.File("none.json"), "--generations", "-2", "--time", "soon", "--setting", "novalue");
-        Assert.That(code, Is.EqualTo(1));
+        Assert.That(code, Is.EqualTo(2), "bad input");
         Assert.That(stderr, Does.Contain("--time: 'soon' is not a duration")
             .And.Contain("--setting: 'novalue' is not KEY=VALUE")
             .And.Contain("--name: '../x' is not a valid job name")
@@ -327,7 +327,7 @@ public class DaemonProcessTests
         Inputs(dir);
         var (code, _, stderr) = DaemonProcess.Run("submit", "--home", dir.File("home"), "--name", "j", "--data", dir.File("data.csv"),
             "--grammar", dir.File("grammar.json"), "--target", "nope", "--generations", "5");
-        Assert.That(code, Is.EqualTo(1));
+        Assert.That(code, Is.EqualTo(2), "bad input");
         Assert.That(stderr, Does.Contain("data.csv").And.Contain("nope"));
         Assert.That(File.Exists(Path.Combine(dir.File("home"), "jobs", "j", "job.json")), Is.False);
     }

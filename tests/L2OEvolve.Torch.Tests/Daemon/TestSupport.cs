@@ -162,6 +162,14 @@ internal static class Specs
         return new JobSpec(name, "chain", DateTimeOffset.UnixEpoch, dir.File("data.csv"), null, [], dir.File("grammar.json"),
             new JobBudget(generations, null, null), seed, 1, ImmutableSortedDictionary<string, string>.Empty);
     }
+
+    /// <summary>Writes <paramref name="spec"/> as the job file, as <c>submit</c> does.</summary>
+    public static void Submit(JobHome home, JobSpec spec) => home.WriteAtomically(home.SpecPath(spec.Name), spec.ToJson());
+
+    /// <summary>The chain value in a chain job's newest checkpoint (equal values: identical histories).</summary>
+    public static ulong ChainValue(JobHome home, string name) =>
+        new ChainJobFactory().Prepare(home.ReadSpec(name).Spec!)
+            .Resume(home.Checkpoints(name, 3).LoadNewestValid().Envelope!.State) is ChainJob j ? j.Value : 0;
 }
 
 /// <summary>A fitness whose behaviour per call is scripted: a value, a failure, or a hang that ignores cancellation.</summary>

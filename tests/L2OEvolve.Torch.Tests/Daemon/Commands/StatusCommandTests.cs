@@ -39,4 +39,14 @@ public class StatusCommandTests
         Assert.That(table, Does.Contain("no daemon is running"));
         Assert.That(table, Does.Match(@"a\s+interrupted\s+5\s+100\s+1:5e-1 3:2\.5e-1 5:1\.25e-1\s+10\.0s\s+30\.0s"));
     }
+
+    [Test]
+    public void Table_MalformedJobNotYetSeenByTheDaemon_ShowsMalformed()
+    {
+        using var dir = new TempDir();
+        var home = new JobHome(dir.File("home"), PhysicalFileSystem.Instance, Resilience.Io(0, TimeSpan.Zero));
+        home.WriteAtomically(home.SpecPath("bad"), "{ \"schema\": 1,");
+
+        Assert.That(StatusCommand.Table(home, daemonRunning: false), Does.Match(@"\nbad\s+malformed\s"));
+    }
 }

@@ -20,18 +20,12 @@ public class JobRunnerTests
         return (jobHome, runner);
     }
 
-    private static void Submit(JobHome home, JobSpec spec) => home.WriteAtomically(home.SpecPath(spec.Name), spec.ToJson());
-
-    private static ulong ChainValue(JobHome home, string name) =>
-        new ChainJobFactory().Prepare(home.ReadSpec(name).Spec!)
-            .Resume(home.Checkpoints(name, 3).LoadNewestValid().Envelope!.State) is ChainJob j ? j.Value : 0;
-
     [Test]
     public async Task RunAsync_GenerationBudget_FinishesWithAFinalCheckpointAndResult()
     {
         using var dir = new TempDir();
         var (home, runner) = Setup(dir.Path, new ChainJobFactory());
-        Submit(home, Specs.Chain(dir, "a", 12));
+        Specs.Submit(home, Specs.Chain(dir, "a", 12));
 
         await runner.RunAsync("a", CancellationToken.None);
 
@@ -52,14 +46,14 @@ public class JobRunnerTests
     {
         using var straightDir = new TempDir();
         var (straightHome, straight) = Setup(straightDir.Path, new ChainJobFactory());
-        Submit(straightHome, Specs.Chain(straightDir, "a", 30));
+        Specs.Submit(straightHome, Specs.Chain(straightDir, "a", 30));
         await straight.RunAsync("a", CancellationToken.None);
 
         using var dir = new TempDir();
         using var shutdown = new CancellationTokenSource();
         var interrupting = new ChainJobFactory { BeforeStep = (g, _) => { if (g == 17) shutdown.Cancel(); } };
         var (home, first) = Setup(dir.Path, interrupting);
-        Submit(home, Specs.Chain(dir, "a", 30));
+        Specs.Submit(home, Specs.Chain(dir, "a", 30));
         await first.RunAsync("a", shutdown.Token);
         var mid = home.ReadStatus("a");
 
@@ -71,7 +65,7 @@ public class JobRunnerTests
             Assert.That(mid.State, Is.EqualTo(JobState.Queued), "a shutdown leaves the job to be resumed");
             Assert.That(mid.CheckpointGeneration, Is.InRange(17, 18), "the shutdown saves the last completed generation");
             Assert.That(home.ReadStatus("a").State, Is.EqualTo(JobState.Finished));
-            Assert.That(ChainValue(home, "a"), Is.EqualTo(ChainValue(straightHome, "a")));
+            Assert.That(Specs.ChainValue(home, "a"), Is.EqualTo(Specs.ChainValue(straightHome, "a")));
             Assert.That(File.ReadAllText(home.HallOfFameCsvPath("a")), Is.EqualTo(File.ReadAllText(straightHome.HallOfFameCsvPath("a"))));
         });
     }
@@ -81,9 +75,9 @@ public class JobRunnerTests
     {
         using var dir = new TempDir();
         var (home, runner) = Setup(dir.Path, new ChainJobFactory());
-        Submit(home, Specs.Chain(dir, "a", 5));
+        Specs.Submit(home, Specs.Chain(dir, "a", 5));
         await runner.RunAsync("a", CancellationToken.None);
-        Submit(home, Specs.Chain(dir, "a", 10));
+        Specs.Submit(home, Specs.Chain(dir, "a", 10));
         File.WriteAllText(dir.File("grammar.json"), "{\"changed\": true}");
 
         var (_, changed) = Setup(dir.Path, new ChainJobFactory { Width = "8" });
@@ -99,9 +93,9 @@ public class JobRunnerTests
     {
         using var dir = new TempDir();
         var (home, runner) = Setup(dir.Path, new ChainJobFactory());
-        Submit(home, Specs.Chain(dir, "a", 5));
+        Specs.Submit(home, Specs.Chain(dir, "a", 5));
         await runner.RunAsync("a", CancellationToken.None);
-        Submit(home, Specs.Chain(dir, "a", 9));
+        Specs.Submit(home, Specs.Chain(dir, "a", 9));
         await runner.RunAsync("a", CancellationToken.None);
         Assert.That(home.ReadStatus("a").Generation, Is.EqualTo(9));
     }
@@ -128,7 +122,7 @@ public class JobRunnerTests
         var broken = new ScriptedFitness((g, _, _) => g < 7 ? g : throw new InvalidOperationException("rollout diverged in native code"));
         var factory = new ChainJobFactory { Fitness = new GuardedFitness(broken, Resilience.Evaluation(TimeSpan.FromSeconds(30), attempts: 3)) };
         var (home, runner) = Setup(dir.Path, factory);
-        Submit(home, Specs.Chain(dir, "a", 20));
+        Specs.Submit(home, Specs.Chain(dir, "a", 20));
 
         await runner.RunAsync("a", CancellationToken.None);
 
@@ -153,8 +147,8 @@ public class JobRunnerTests
         var healthy = new ChainJobFactory();
         var home = new JobHome(dir.Path, PhysicalFileSystem.Instance, Resilience.Io(1, TimeSpan.FromMilliseconds(1)));
         var runner = new JobRunner(home, new JobFactories([hanging, healthy]), Options(dir.Path), NullLogger.Instance);
-        Submit(home, Specs.Chain(dir, "stuck", 10) with { Kind = "hangs" });
-        Submit(home, Specs.Chain(dir, "fine", 10));
+        Specs.Submit(home, Specs.Chain(dir, "stuck", 10) with { Kind = "hangs" });
+        Specs.Submit(home, Specs.Chain(dir, "fine", 10));
 
         await Task.WhenAll(runner.RunAsync("stuck", CancellationToken.None), runner.RunAsync("fine", CancellationToken.None));
         release.Set();
@@ -176,7 +170,7 @@ public class JobRunnerTests
         var fs = new FaultyFileSystem(p => p.EndsWith("ckpt-0000000010.l2ock.tmp", StringComparison.Ordinal));
         var (home, runner) = Setup(dir.Path, new ChainJobFactory(), fs);
         using var stop = new CancellationTokenSource();
-        Submit(home, Specs.Chain(dir, "a", 12));
+        Specs.Submit(home, Specs.Chain(dir, "a", 12));
 
         await runner.RunAsync("a", CancellationToken.None);
 
@@ -197,7 +191,7 @@ public class JobRunnerTests
         var factory = new ChainJobFactory { BeforeStep = (g, _) => { if (g == 4) File.WriteAllText(homeRef!.StopPath("a"), "now"); } };
         var (home, runner) = Setup(dir.Path, factory);
         homeRef = home;
-        Submit(home, Specs.Chain(dir, "a", 100));
+        Specs.Submit(home, Specs.Chain(dir, "a", 100));
 
         await runner.RunAsync("a", CancellationToken.None);
 

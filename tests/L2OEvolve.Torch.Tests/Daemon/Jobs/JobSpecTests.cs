@@ -20,6 +20,19 @@ public class JobSpecTests
     }
 
     [Test]
+    public void Parse_TargetR2_RoundTripsAndMustBeAtMostOne()
+    {
+        using var dir = new TempDir();
+        var spec = Specs.Chain(dir, "a", 10) with { Budget = new JobBudget(10, null, null, TargetR2: 0.99) };
+        var (back, faults) = JobSpec.Parse(spec.ToJson(), "job.json");
+        Assert.That(faults, Is.Empty);
+        Assert.That(back!.Budget.TargetR2, Is.EqualTo(0.99));
+
+        var (_, bad) = JobSpec.Parse(spec.ToJson().Replace("\"targetR2\": 0.99", "\"targetR2\": 1.5"), "job.json");
+        Assert.That(bad.Select(f => f.ToString()), Is.EqualTo(new[] { "job.json: field 'targetR2': must be a number at most 1 (got 1.5)" }));
+    }
+
+    [Test]
     public void Parse_NotJson_NamesTheFileAndLine()
     {
         var (spec, faults) = JobSpec.Parse("{\n  \"name\": \"a\",\n  oops\n}", "/h/jobs/a/job.json");

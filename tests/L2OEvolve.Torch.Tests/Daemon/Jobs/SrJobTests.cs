@@ -94,6 +94,26 @@ public class SrJobTests
     }
 
     [Test]
+    public void IsConverged_TargetR2_OnlyOnceTheBestLossReachesIt()
+    {
+        using var dir = new TempDir();
+        var factory = new SrJobFactory();
+        var unreachable = factory.Prepare(Spec(dir) with { Budget = new JobBudget(10, null, null, TargetR2: 1) }).Start();
+        var trivial = factory.Prepare(Spec(dir) with { Budget = new JobBudget(10, null, null, TargetR2: -1e9) }).Start();
+        var none = factory.Prepare(Spec(dir)).Start();
+        Assert.That((unreachable.IsConverged, trivial.IsConverged, none.IsConverged), Is.EqualTo((false, true, false)));
+    }
+
+    [Test]
+    public void Prepare_GrammarFeatureMissingFromData_NamesTheGrammarFile()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("g.json"), """{ "name": "needs-z", "features": ["a", "z"], "operators": { "+": 1 } }""");
+        var e = Assert.Throws<JobInputException>(() => new SrJobFactory().Prepare(Spec(dir) with { Grammar = dir.File("g.json") }))!;
+        Assert.That(e.Message, Does.StartWith(dir.File("g.json") + ": $.features: ").And.Contain("needs feature(s) z which the data lacks"));
+    }
+
+    [Test]
     public void Prepare_MissingColumn_NamesTheFile()
     {
         using var dir = new TempDir();
