@@ -63,6 +63,9 @@ internal static class SrCommand
         if (a.Islands is < 1) throw new InputException($"--islands must be at least 1, got {a.Islands}");
         if (a.Population is < 2) throw new InputException($"--population must be at least 2, got {a.Population}");
         if (a.BatchRows < 0) throw new InputException($"--batch-rows must be ≥ 0, got {a.BatchRows}");
+        // With --rollout-optimizee the search runs on the pipeline's funnel: imitation for all, rollouts for those that pass.
+        var rollouts = new RolloutOptions([.. a.Rollouts], [.. a.RolloutSteps], a.RolloutSeeds, a.RolloutScale, a.ImitationPass);
+        if (rollouts.Faults() is { Count: > 0 } rolloutFaults) throw new InputException(string.Join("; ", rolloutFaults.Select(f => $"{RolloutOption(f.Field)}: {f.Fault}")));
         var (grammar, problem, warm) = LoadInputs(a.Grammar, a.Data, a.Target, a.Features, a.DropNonFinite, a.WarmStart, "--warm-start");
         var termination = Termination(a, problem.Fitness.BaselineLoss);
         // The output directory is made before the search, so a bad --out fails now rather than after the whole budget.
@@ -82,14 +85,7 @@ internal static class SrCommand
         };
         var full = problem.Fitness;
         var selecting = full.Subsample(a.BatchRows);
-        // With --rollout-optimizee the search runs on the pipeline's funnel: imitation for all, rollouts for those that pass.
-        var funnel = a.Rollouts is { Length: > 0 }
-            ? new L2OEvolve.Torch.Pipeline.FunnelFitness(selecting, a.Rollouts.Select((name, i) => new L2OEvolve.Torch.Pipeline.RolloutStage(
-                L2OEvolve.Torch.Optimizees.OptimizeeRegistry.Family(name), name, i < a.RolloutSteps.Length ? a.RolloutSteps[i] : 50,
-                [.. Enumerable.Range(0, a.RolloutSeeds).Select(k => 900_000L + 10_000L * i + k)])),
-                new L2OEvolve.Torch.Pipeline.FunnelSettings(Scale: a.RolloutScale, ImitationPass: a.ImitationPass))
-            : null;
-        var ctx = funnel is null ? Context(settings, grammar, selecting, a.Threads) : SearchContext.Create(settings, grammar, funnel, selecting, Simplify.Apply, a.Threads);
+        var ctx = rollouts.Context(settings, grammar, selecting, a.Threads);
 
         Console.WriteLine($"data     {problem.Description}");
         if (!ReferenceEquals(selecting, full)) Console.WriteLine($"batch    selecting on {selecting.Size} of {full.Size} values; the hall of fame is rescored on all");
@@ -106,7 +102,7 @@ internal static class SrCommand
         double seconds = clock.Elapsed.TotalSeconds;
 
         // Funnel scores are not rescored on all rows (that would rerun the rollouts); R2 is then 1 − imitation loss.
-        var hallOfFame = funnel is null ? Report(state.HallOfFame, full, grammar) : state.HallOfFame;
+        var hallOfFame = rollouts.Report(state.HallOfFame, full, grammar);
         var front = hallOfFame.ParetoFront();
         File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.csv"), HallOfFameCsv(front, problem.Fitness));
         File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.tex"), HallOfFameTex(front, problem.Fitness, problem.TargetName));
@@ -125,6 +121,16 @@ internal static class SrCommand
         Console.WriteLine($"accurate {Line(best, problem.Fitness)}");
         return 0;
     }
+
+    /// <summary>The <c>sr</c> option a <see cref="RolloutOptions.Faults"/> field stands for.</summary>
+    internal static string RolloutOption(string field) => field switch
+    {
+        "optimizee" => "--rollout-optimizee",
+        "steps" => "--rollout-steps",
+        "seeds" => "--rollout-seeds",
+        "scale" => "--rollout-scale",
+        _ => "--imitation-pass",
+    };
 
     /// <summary>
     /// Loads what an sr run (or an sr job) searches with: the grammar bound to the data's features, the data, and the

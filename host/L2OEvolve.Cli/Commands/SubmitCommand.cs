@@ -17,6 +17,8 @@ public static class SubmitCommand
         ["grammar"] = "--grammar", ["generations"] = "--generations", ["timeSeconds"] = "--time",
         ["evaluations"] = "--evaluations", ["seed"] = "--seed", ["threads"] = "--threads", ["targetLoss"] = "--target-loss", ["targetR2"] = "--target-r2",
         ["warmStart"] = "--warm-start", ["settings.islands"] = "--islands", ["settings.populationSize"] = "--population", ["settings.batchRows"] = "--batch-rows",
+        ["settings.rolloutOptimizee"] = "--rollout-optimizee", ["settings.rolloutSteps"] = "--rollout-steps", ["settings.rolloutSeeds"] = "--rollout-seeds",
+        ["settings.rolloutScale"] = "--rollout-scale", ["settings.imitationPass"] = "--imitation-pass",
     };
 
     public static Command Create() => Create(JobKinds.All());
@@ -42,12 +44,17 @@ public static class SubmitCommand
         var dropNonFinite = new Option<bool>("--drop-nonfinite") { Description = "Drop rows with NaN/Inf instead of failing." };
         var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Threads for evaluation (results do not depend on it).", DefaultValueFactory = _ => 1 };
+        var rollout = new Option<string[]>("--rollout-optimizee") { Description = "Funnel fitness: roll candidates that imitate well out on this optimizee (repeat for a second, longer stage), as for sr.", AllowMultipleArgumentsPerToken = false };
+        var rolloutSteps = new Option<int[]>("--rollout-steps") { Description = "Steps per rollout stage (one value per --rollout-optimizee; default 50), as for sr.", AllowMultipleArgumentsPerToken = false };
+        var rolloutSeeds = new Option<int?>("--rollout-seeds") { Description = "Seeds per rollout stage (default 3), as for sr." };
+        var rolloutScale = new Option<double?>("--rollout-scale") { Description = "Rollouts apply scale · rule (default 0.01), as for sr." };
+        var imitationPass = new Option<double?>("--imitation-pass") { Description = "Only candidates with 1 − R² at most this get rollouts (default 0.7), as for sr." };
         var settings = new Option<string[]>("--setting") { Description = "A search setting KEY=VALUE (repeatable), e.g. populationSize=200.", AllowMultipleArgumentsPerToken = false };
 
         var cmd = new Command("submit", "Submit a search job to a daemon's home directory.")
         {
             home, name, kind, data, target, features, grammar, time, generations, evaluations, targetLoss, targetR2, seed, threads,
-            islands, population, warm, batchRows, dropNonFinite, settings,
+            islands, population, warm, batchRows, dropNonFinite, settings, rollout, rolloutSteps, rolloutSeeds, rolloutScale, imitationPass,
         };
         cmd.SetAction(parse => CommandErrors.Guard(() =>
         {
@@ -68,6 +75,17 @@ public static class SubmitCommand
             if (parse.GetValue(islands) is { } isl) map["islands"] = isl.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (parse.GetValue(batchRows) is { } rows) map[SrJobFactory.BatchRowsKey] = rows.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (parse.GetValue(population) is { } pop) map["populationSize"] = pop.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            if (parse.GetValue(rollout) is { Length: > 0 } optimizees)
+            {
+                foreach (var o in optimizees.Where(o => o.Contains(';')))
+                    errors.Add($"--rollout-optimizee: '{o}' contains ';', which the job file uses to separate stages");
+                map["rolloutOptimizee"] = string.Join(";", optimizees);
+            }
+            if (parse.GetValue(rolloutSteps) is { Length: > 0 } steps) map["rolloutSteps"] = string.Join(";", steps.Select(x => x.ToString(inv)));
+            if (parse.GetValue(rolloutSeeds) is { } rs) map["rolloutSeeds"] = rs.ToString(inv);
+            if (parse.GetValue(rolloutScale) is { } sc) map["rolloutScale"] = sc.ToString("R", inv);
+            if (parse.GetValue(imitationPass) is { } ip) map["imitationPass"] = ip.ToString("R", inv);
             var featureList = (parse.GetValue(features) ?? "")
                 .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToImmutableArray();
             var spec = new JobSpec(parse.GetValue(name)!, parse.GetValue(kind)!, DateTimeOffset.UtcNow,
