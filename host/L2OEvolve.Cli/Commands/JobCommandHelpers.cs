@@ -24,12 +24,11 @@ internal static class JobCommandHelpers
         return new(path, PhysicalFileSystem.Instance, Resilience.Io(3, TimeSpan.FromMilliseconds(100)));
     }
 
-    /// <summary>Checks that job <paramref name="name"/> exists; prints a clear error otherwise.</summary>
-    public static bool JobExists(JobHome home, string name)
+    /// <summary>Checks that job <paramref name="name"/> exists; bad input naming the known jobs otherwise.</summary>
+    public static void RequireJob(JobHome home, string name)
     {
-        if (JobSpec.NameFault(name) is { } fault) { Console.Error.WriteLine($"error: {fault}"); return false; }
-        if (File.Exists(home.SpecPath(name))) return true;
-        Console.Error.WriteLine($"error: no job '{name}' in {home.Root} (known: {string.Join(", ", home.JobNames().DefaultIfEmpty("none"))})");
-        return false;
+        if (JobSpec.NameFault(name) is { } fault) throw new InputException(fault);
+        if (!File.Exists(home.SpecPath(name)))
+            throw new InputException($"no job '{name}' in {home.Root} (known: {string.Join(", ", home.JobNames().DefaultIfEmpty("none"))})");
     }
 }

@@ -14,7 +14,7 @@ public static class ResultCommand
         {
             var h = JobCommandHelpers.OpenHome(parse.GetValue(home)!);
             string job = parse.GetValue(name)!;
-            if (!JobCommandHelpers.JobExists(h, job)) return CommandErrors.BadInput;
+            JobCommandHelpers.RequireJob(h, job);
             var status = h.ReadStatus(job);
             if (!File.Exists(h.ResultPath(job)))
             {

@@ -16,12 +16,13 @@ public static class ResumeCommand
     }
 
     /// <summary>
-    /// Removes the job's stop request and, if the daemon already stopped it, queues it again; returns the exit code.
+    /// Removes the job's stop request and, if the daemon already stopped it, queues it again; returns the exit code
+    /// (an unknown job throws <see cref="L2OEvolve.Engine.InputException"/>).
     /// The stop file goes first: a daemon that sees a queued job beside a stop file would mark it stopped again.
     /// </summary>
     public static int Resume(JobHome home, string name)
     {
-        if (!JobCommandHelpers.JobExists(home, name)) return CommandErrors.BadInput;
+        JobCommandHelpers.RequireJob(home, name);
         var status = home.ReadStatus(name);
         bool stopRequested = File.Exists(home.StopPath(name));
         if (status.State is JobState.Finished or JobState.Failed)

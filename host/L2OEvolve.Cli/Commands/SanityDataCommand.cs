@@ -22,7 +22,9 @@ internal static class SanityDataCommand
         cmd.SetAction((parse, _) => CommandErrors.Guard(() =>
         {
             int c = parse.GetValue(coordinates), s = parse.GetValue(steps);
-            if (c < 1 || s < 1) return Task.FromResult(CommandErrors.Fail("--coordinates and --steps must be positive"));
+            if (c < 1) return Task.FromResult(CommandErrors.Fail($"--coordinates must be positive, got {c}"));
+            if (s < 1) return Task.FromResult(CommandErrors.Fail($"--steps must be positive, got {s}"));
+            if (File.Exists(parse.GetValue(@out))) return Task.FromResult(CommandErrors.Fail($"{parse.GetValue(@out)}: --out: a file, not a directory"));
             var written = SanityData.Write(parse.GetValue(@out)!, parse.GetValue(seed), c, s);
             foreach (var line in written) Console.WriteLine(line);
             return Task.FromResult(0);

@@ -15,47 +15,27 @@ internal static class SrCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "Dataset: .csv with a header, .npy (+ sidecar naming columns), or a trajectory .npy", Required = true };
-        var target = new Option<string?>("--target") { Description = "Target column (default: the last column)" };
-        var features = new Option<string?>("--features") { Description = "Comma-separated feature columns (default: all but the target)" };
-        var grammar = new Option<string>("--grammar") { Description = "Grammar file (grammars/*.json)", Required = true };
+        var o = new SearchOptions();
         var time = new Option<string?>("--time") { Description = "Time budget, e.g. 60s, 2m, 1h (default 60s unless --generations or --evaluations is given)" };
         var generations = new Option<int?>("--generations") { Description = "Stop after this many generations" };
-        var evaluations = new Option<long?>("--evaluations") { Description = "Stop after this many candidate evaluations" };
-        var targetLoss = new Option<double?>("--target-loss") { Description = "Stop once the best loss is at or below this" };
-        var targetR2 = new Option<double?>("--target-r2") { Description = "Stop once the best R2 is at or above this" };
-        var seed = new Option<ulong>("--seed") { Description = "Random seed (same seed, same result for any --threads)", DefaultValueFactory = _ => 0UL };
         var threads = new Option<int>("--threads") { Description = "Worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var islands = new Option<int?>("--islands") { Description = "Island populations (default 8)" };
-        var population = new Option<int?>("--population") { Description = "Members per island (default 64)" };
-        var warm = new Option<string[]>("--warm-start") { Description = "An equation to seed the populations with (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var batchRows = new Option<int>("--batch-rows") { Description = "Select on a fixed strided subset of this many rows (0 = all); the hall of fame is rescored on all rows", DefaultValueFactory = _ => 2000 };
-        var dropNonFinite = new Option<bool>("--drop-nonfinite") { Description = "Drop rows with NaN/Inf instead of failing" };
         var quiet = new Option<bool>("--quiet") { Description = "No live progress lines" };
-        var rollout = new Option<string[]>("--rollout-optimizee") { Description = "Funnel fitness: roll candidates that imitate well out on this optimizee (repeat for a second, longer stage)", AllowMultipleArgumentsPerToken = false };
-        var rolloutSteps = new Option<int[]>("--rollout-steps") { Description = "Steps per rollout stage (one value per --rollout-optimizee; default 50)", AllowMultipleArgumentsPerToken = false };
-        var rolloutSeeds = new Option<int>("--rollout-seeds") { Description = "Seeds per rollout stage", DefaultValueFactory = _ => 3 };
-        var rolloutScale = new Option<double>("--rollout-scale") { Description = "Rollouts apply scale · rule (0.01: the target is a teacher's raw output)", DefaultValueFactory = _ => 0.01 };
-        var imitationPass = new Option<double>("--imitation-pass") { Description = "Only candidates with 1 − R² at most this get rollouts", DefaultValueFactory = _ => 0.7 };
         var @out = new Option<string>("--out") { Description = "Output directory (hall_of_fame.csv, hall_of_fame.tex, state.msgpack)", Required = true };
 
-        var cmd = new Command("sr", "Symbolic regression: evolve formulas for a target under a grammar.")
-        {
-            data, target, features, grammar, time, generations, evaluations, targetLoss, targetR2, seed, threads, islands, population, warm, batchRows, dropNonFinite, quiet, @out,
-            rollout, rolloutSteps, rolloutSeeds, rolloutScale, imitationPass,
-        };
+        var cmd = new Command("sr", "Symbolic regression: evolve formulas for a target under a grammar.");
+        foreach (var option in o.All().Concat([time, generations, threads, quiet, @out])) cmd.Options.Add(option);
         cmd.SetAction((parse, ct) => CommandErrors.Guard(() => Task.FromResult(Run(new Args(
-            parse.GetValue(data)!, parse.GetValue(target), RegressionData.ParseList(parse.GetValue(features)), parse.GetValue(grammar)!,
-            parse.GetValue(time), parse.GetValue(generations), parse.GetValue(evaluations), parse.GetValue(targetLoss), parse.GetValue(targetR2),
-            parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(islands), parse.GetValue(population),
-            parse.GetValue(warm) ?? [], parse.GetValue(batchRows), parse.GetValue(dropNonFinite), parse.GetValue(quiet), parse.GetValue(@out)!,
-            parse.GetValue(rollout) ?? [], parse.GetValue(rolloutSteps) ?? [], parse.GetValue(rolloutSeeds), parse.GetValue(rolloutScale), parse.GetValue(imitationPass)), ct))));
+            parse.GetValue(o.Data)!, parse.GetValue(o.Target), RegressionData.ParseList(parse.GetValue(o.Features)), parse.GetValue(o.Grammar)!,
+            parse.GetValue(time), parse.GetValue(generations), parse.GetValue(o.Evaluations), parse.GetValue(o.TargetLoss), parse.GetValue(o.TargetR2),
+            parse.GetValue(o.Seed), parse.GetValue(threads), parse.GetValue(o.Islands), parse.GetValue(o.Population),
+            parse.GetValue(o.WarmStart) ?? [], parse.GetValue(o.BatchRows) ?? Jobs.SrJobFactory.DefaultBatchRows, parse.GetValue(o.DropNonFinite),
+            parse.GetValue(quiet), parse.GetValue(@out)!, o.Rollouts(parse)), ct))));
         return cmd;
     }
 
     private sealed record Args(string Data, string? Target, IReadOnlyList<string>? Features, string Grammar, string? Time, int? Generations,
         long? Evaluations, double? TargetLoss, double? TargetR2, ulong Seed, int Threads, int? Islands, int? Population, string[] WarmStart, int BatchRows, bool DropNonFinite,
-        bool Quiet, string Out, string[] Rollouts = null!, int[] RolloutSteps = null!, int RolloutSeeds = 3, double RolloutScale = 0.01, double ImitationPass = 0.7);
+        bool Quiet, string Out, RolloutOptions Rollouts);
 
     private static int Run(Args a, CancellationToken ct)
     {
@@ -64,7 +44,7 @@ internal static class SrCommand
         if (a.Population is < 2) throw new InputException($"--population must be at least 2, got {a.Population}");
         if (a.BatchRows < 0) throw new InputException($"--batch-rows must be ≥ 0, got {a.BatchRows}");
         // With --rollout-optimizee the search runs on the pipeline's funnel: imitation for all, rollouts for those that pass.
-        var rollouts = new RolloutOptions([.. a.Rollouts], [.. a.RolloutSteps], a.RolloutSeeds, a.RolloutScale, a.ImitationPass);
+        var rollouts = a.Rollouts;
         if (rollouts.Faults() is { Count: > 0 } rolloutFaults) throw new InputException(string.Join("; ", rolloutFaults.Select(f => $"{RolloutOption(f.Field)}: {f.Fault}")));
         var (grammar, problem, warm) = LoadInputs(a.Grammar, a.Data, a.Target, a.Features, a.DropNonFinite, a.WarmStart, "--warm-start");
         var termination = Termination(a, problem.Fitness.BaselineLoss);
@@ -74,15 +54,14 @@ internal static class SrCommand
         catch (IOException e) { throw new InputException($"cannot create the directory: {e.Message}", a.Out, "--out"); }
 
         var defaults = SearchSettings.Default(a.Seed);
-        var settings = defaults with
+        var settings = WithQuarterOffspring(defaults with
         {
             Population = defaults.Population with
             {
                 Islands = a.Islands ?? defaults.Population.Islands,
                 Size = a.Population ?? defaults.Population.Size,
-                OffspringPerGeneration = Math.Max(1, (a.Population ?? defaults.Population.Size) / 4),
             },
-        };
+        });
         var full = problem.Fitness;
         var selecting = full.Subsample(a.BatchRows);
         var ctx = rollouts.Context(settings, grammar, selecting, a.Threads);
@@ -176,6 +155,10 @@ internal static class SrCommand
 
     private static Individual Scored(Individual m, Expr tree, double loss, Grammar grammar) =>
         m with { Tree = tree, Loss = loss, Complexity = tree.Complexity(grammar), Objectives = [loss] };
+
+    /// <summary>sr's choice of offspring per generation: a quarter of the island size (shared with sr jobs).</summary>
+    internal static SearchSettings WithQuarterOffspring(SearchSettings s) =>
+        s with { Population = s.Population with { OffspringPerGeneration = Math.Max(1, s.Population.Size / 4) } };
 
     /// <summary>The search context of an sr run (shared with the daemon's sr jobs, so both evolve identically).</summary>
     internal static SearchContext Context(SearchSettings settings, Grammar grammar, MseFitness selecting, int threads) =>

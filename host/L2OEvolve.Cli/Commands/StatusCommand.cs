@@ -20,7 +20,7 @@ public static class StatusCommand
             bool daemonRunning = DaemonLock.IsHeld(h.Root);
             if (parse.GetValue(name) is { } job)
             {
-                if (!JobCommandHelpers.JobExists(h, job)) return CommandErrors.BadInput;
+                JobCommandHelpers.RequireJob(h, job);
                 Console.Write(Detail(h, job, daemonRunning));
                 return 0;
             }

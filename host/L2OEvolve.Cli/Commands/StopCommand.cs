@@ -14,7 +14,7 @@ public static class StopCommand
         {
             var h = JobCommandHelpers.OpenHome(parse.GetValue(home)!);
             string job = parse.GetValue(name)!;
-            if (!JobCommandHelpers.JobExists(h, job)) return CommandErrors.BadInput;
+            JobCommandHelpers.RequireJob(h, job);
             h.WriteAtomically(h.StopPath(job), DateTimeOffset.UtcNow.ToString("O") + "\n");
             Console.WriteLine($"stop requested for '{job}': the daemon checkpoints and stops it after the current generation");
             return 0;

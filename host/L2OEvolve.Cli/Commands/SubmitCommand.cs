@@ -25,37 +25,17 @@ public static class SubmitCommand
 
     public static Command Create(IReadOnlyList<ISearchJobFactory> kinds)
     {
+        var o = new SearchOptions();
         var home = JobCommandHelpers.HomeOption();
         var name = new Option<string>("--name") { Description = "The job's name (letters, digits, _ . -).", Required = true };
         var kind = new Option<string>("--kind") { Description = "The job kind.", DefaultValueFactory = _ => "sr" };
-        var data = new Option<string>("--data") { Description = "The dataset (CSV or .npy), as for sr.", Required = true };
-        var target = new Option<string?>("--target") { Description = "The target column (default: the last)." };
-        var features = new Option<string?>("--features") { Description = "Comma-separated feature columns (default: all but the target)." };
-        var grammar = new Option<string>("--grammar") { Description = "The grammar file, as for sr.", Required = true };
         var time = new Option<string?>("--time") { Description = "Time budget (e.g. 60s, 2h), summed over daemon restarts." };
         var generations = new Option<long?>("--generations") { Description = "Generation budget." };
-        var evaluations = new Option<long?>("--evaluations") { Description = "Evaluation budget." };
-        var targetLoss = new Option<double?>("--target-loss") { Description = "Stop once the best loss is at or below this." };
-        var targetR2 = new Option<double?>("--target-r2") { Description = "Stop once the best R2 is at or above this, as for sr." };
-        var islands = new Option<int?>("--islands") { Description = "Island populations (default 8), as for sr." };
-        var population = new Option<int?>("--population") { Description = "Members per island (default 64), as for sr." };
-        var warm = new Option<string[]>("--warm-start") { Description = "An equation to seed the populations with (repeatable).", AllowMultipleArgumentsPerToken = false };
-        var batchRows = new Option<int?>("--batch-rows") { Description = "Select on a strided subset of this many rows (0 = all; default 2000), as for sr." };
-        var dropNonFinite = new Option<bool>("--drop-nonfinite") { Description = "Drop rows with NaN/Inf instead of failing." };
-        var seed = new Option<ulong>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads") { Description = "Threads for evaluation (results do not depend on it).", DefaultValueFactory = _ => 1 };
-        var rollout = new Option<string[]>("--rollout-optimizee") { Description = "Funnel fitness: roll candidates that imitate well out on this optimizee (repeat for a second, longer stage), as for sr.", AllowMultipleArgumentsPerToken = false };
-        var rolloutSteps = new Option<int[]>("--rollout-steps") { Description = "Steps per rollout stage (one value per --rollout-optimizee; default 50), as for sr.", AllowMultipleArgumentsPerToken = false };
-        var rolloutSeeds = new Option<int?>("--rollout-seeds") { Description = "Seeds per rollout stage (default 3), as for sr." };
-        var rolloutScale = new Option<double?>("--rollout-scale") { Description = "Rollouts apply scale · rule (default 0.01), as for sr." };
-        var imitationPass = new Option<double?>("--imitation-pass") { Description = "Only candidates with 1 − R² at most this get rollouts (default 0.7), as for sr." };
         var settings = new Option<string[]>("--setting") { Description = "A search setting KEY=VALUE (repeatable), e.g. populationSize=200.", AllowMultipleArgumentsPerToken = false };
 
-        var cmd = new Command("submit", "Submit a search job to a daemon's home directory.")
-        {
-            home, name, kind, data, target, features, grammar, time, generations, evaluations, targetLoss, targetR2, seed, threads,
-            islands, population, warm, batchRows, dropNonFinite, settings, rollout, rolloutSteps, rolloutSeeds, rolloutScale, imitationPass,
-        };
+        var cmd = new Command("submit", "Submit a search job to a daemon's home directory.") { home, name, kind };
+        foreach (var option in o.All().Concat([time, generations, threads, settings])) cmd.Options.Add(option);
         cmd.SetAction(parse => CommandErrors.Guard(() =>
         {
             var errors = new List<string>();
@@ -72,26 +52,25 @@ public static class SubmitCommand
                 if (eq <= 0) errors.Add($"--setting: '{kv}' is not KEY=VALUE");
                 else map[kv[..eq].Trim()] = kv[(eq + 1)..].Trim();
             }
-            if (parse.GetValue(islands) is { } isl) map["islands"] = isl.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (parse.GetValue(batchRows) is { } rows) map[SrJobFactory.BatchRowsKey] = rows.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (parse.GetValue(population) is { } pop) map["populationSize"] = pop.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (parse.GetValue(o.Islands) is { } isl) map["islands"] = isl.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (parse.GetValue(o.BatchRows) is { } rows) map[SrJobFactory.BatchRowsKey] = rows.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (parse.GetValue(o.Population) is { } pop) map["populationSize"] = pop.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var inv = System.Globalization.CultureInfo.InvariantCulture;
-            if (parse.GetValue(rollout) is { Length: > 0 } optimizees)
+            if (parse.GetValue(o.RolloutOptimizee) is { Length: > 0 } optimizees)
             {
-                foreach (var o in optimizees.Where(o => o.Contains(';')))
-                    errors.Add($"--rollout-optimizee: '{o}' contains ';', which the job file uses to separate stages");
+                foreach (var bad in optimizees.Where(x => x.Contains(';')))
+                    errors.Add($"--rollout-optimizee: '{bad}' contains ';', which the job file uses to separate stages");
                 map["rolloutOptimizee"] = string.Join(";", optimizees);
             }
-            if (parse.GetValue(rolloutSteps) is { Length: > 0 } steps) map["rolloutSteps"] = string.Join(";", steps.Select(x => x.ToString(inv)));
-            if (parse.GetValue(rolloutSeeds) is { } rs) map["rolloutSeeds"] = rs.ToString(inv);
-            if (parse.GetValue(rolloutScale) is { } sc) map["rolloutScale"] = sc.ToString("R", inv);
-            if (parse.GetValue(imitationPass) is { } ip) map["imitationPass"] = ip.ToString("R", inv);
-            var featureList = (parse.GetValue(features) ?? "")
-                .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToImmutableArray();
+            if (parse.GetValue(o.RolloutSteps) is { Length: > 0 } steps) map["rolloutSteps"] = string.Join(";", steps.Select(x => x.ToString(inv)));
+            if (parse.GetValue(o.RolloutSeeds) is { } rs) map["rolloutSeeds"] = rs.ToString(inv);
+            if (parse.GetValue(o.RolloutScale) is { } sc) map["rolloutScale"] = sc.ToString("R", inv);
+            if (parse.GetValue(o.ImitationPass) is { } ip) map["imitationPass"] = ip.ToString("R", inv);
+            ImmutableArray<string> featureList = [.. RegressionData.ParseList(parse.GetValue(o.Features)) ?? []];
             var spec = new JobSpec(parse.GetValue(name)!, parse.GetValue(kind)!, DateTimeOffset.UtcNow,
-                Path.GetFullPath(parse.GetValue(data)!), parse.GetValue(target), featureList, Path.GetFullPath(parse.GetValue(grammar)!),
-                new JobBudget(parse.GetValue(generations), seconds, parse.GetValue(evaluations), parse.GetValue(targetLoss), parse.GetValue(targetR2)),
-                parse.GetValue(seed), parse.GetValue(threads), map.ToImmutable(), [.. parse.GetValue(warm) ?? []], parse.GetValue(dropNonFinite));
+                Path.GetFullPath(parse.GetValue(o.Data)!), parse.GetValue(o.Target), featureList, Path.GetFullPath(parse.GetValue(o.Grammar)!),
+                new JobBudget(parse.GetValue(generations), seconds, parse.GetValue(o.Evaluations), parse.GetValue(o.TargetLoss), parse.GetValue(o.TargetR2)),
+                parse.GetValue(o.Seed), parse.GetValue(threads), map.ToImmutable(), [.. parse.GetValue(o.WarmStart) ?? []], parse.GetValue(o.DropNonFinite));
             return Submit(JobCommandHelpers.OpenHome(parse.GetValue(home)!, create: true), spec, new JobFactories(kinds), errors);
         }));
         return cmd;

@@ -124,7 +124,7 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
         }
         foreach (var text in spec.WarmStart)
         {
-            try { SrCommand.ParseEquation(text, "warm-start equation"); }
+            try { SrCommand.ParseEquation(text, "equation"); }
             catch (InputException e) { faults.Add(new("", "warmStart", e.Message)); }
         }
         return faults;
@@ -138,9 +138,7 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
     {
         var s = spec.Settings.Where(kv => kv.Key != BatchRowsKey && !IsRolloutKey(kv.Key))
             .Aggregate(SearchSettings.Default(spec.Seed), (s, kv) => Knobs[kv.Key](s, kv.Value));
-        return spec.Settings.ContainsKey("offspring")
-            ? s
-            : s with { Population = s.Population with { OffspringPerGeneration = Math.Max(1, s.Population.Size / 4) } };
+        return spec.Settings.ContainsKey("offspring") ? s : SrCommand.WithQuarterOffspring(s);
     }
 
     /// <summary>Loads the job's inputs and builds the search context exactly as <c>sr</c> does for the same options.</summary>

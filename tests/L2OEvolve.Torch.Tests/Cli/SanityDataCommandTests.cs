@@ -28,4 +28,26 @@ public class SanityDataCommandTests
         var score = cli.Run("score", "--data", cli.PathOf("momentum.csv"), "--equation", terms);
         Assert.That(score.Out, Does.Match(@"R2\s+(1\.000000|0\.99999\d)"));
     }
+
+    [TestCase("--coordinates", "0", "error: --coordinates must be positive, got 0")]
+    [TestCase("--steps", "-5", "error: --steps must be positive, got -5")]
+    public void SanityData_NonPositiveSize_IsRejectedNamingTheOption(string option, string value, string message)
+    {
+        using var cli = new CliRunner();
+        var (code, _, stderr) = cli.Run("sanity-data", "--out", cli.PathOf("s"), option, value);
+        Assert.That(code, Is.EqualTo(L2OEvolve.Cli.Commands.CommandErrors.BadInput));
+        Assert.That(stderr, Does.StartWith(message));
+        Assert.That(Directory.Exists(cli.PathOf("s")), Is.False);
+    }
+
+    [Test]
+    public void SanityData_OutIsAFile_IsRejectedAndTheFileLeftAlone()
+    {
+        using var cli = new CliRunner();
+        File.WriteAllText(cli.PathOf("f"), "keep");
+        var (code, _, stderr) = cli.Run("sanity-data", "--out", cli.PathOf("f"));
+        Assert.That(code, Is.EqualTo(L2OEvolve.Cli.Commands.CommandErrors.BadInput));
+        Assert.That(stderr, Does.StartWith($"error: {cli.PathOf("f")}: --out: a file, not a directory"));
+        Assert.That(File.ReadAllText(cli.PathOf("f")), Is.EqualTo("keep"));
+    }
 }

@@ -1,3 +1,4 @@
+using L2OEvolve.Cli.Commands;
 namespace L2OEvolve.Torch.Tests.Cli;
 
 public class ScoreCommandTests
@@ -33,7 +34,7 @@ public class ScoreCommandTests
         using var cli = new CliRunner();
         var (data, _) = cli.ProductProblem();
         var (code, _, stderr) = cli.Run("score", "--data", data, "--equation", "x0 * * x1");
-        Assert.That(code, Is.Not.Zero);
+        Assert.That(code, Is.EqualTo(CommandErrors.BadInput));
         Assert.That(stderr, Does.StartWith("error: --equation"));
     }
 
@@ -43,7 +44,7 @@ public class ScoreCommandTests
         using var cli = new CliRunner();
         var (data, _) = cli.ProductProblem();
         var (code, _, stderr) = cli.Run("score", "--data", data, "--equation", "x7 + 1");
-        Assert.That(code, Is.Not.Zero);
+        Assert.That(code, Is.EqualTo(CommandErrors.BadInput));
         Assert.That(stderr, Does.Contain("x7"));
     }
 }

@@ -1,3 +1,4 @@
+using L2OEvolve.Cli.Commands;
 using L2OEvolve.Engine.Persistence;
 
 namespace L2OEvolve.Torch.Tests.Cli;
@@ -55,7 +56,7 @@ public class SrCommandTests
         using var cli = new CliRunner();
         var (_, grammar) = cli.ProductProblem();
         var (code, _, stderr) = cli.Run("sr", "--data", cli.PathOf("nope.csv"), "--grammar", grammar, "--generations", "1", "--out", cli.PathOf("o"));
-        Assert.That(code, Is.Not.Zero);
+        Assert.That(code, Is.EqualTo(CommandErrors.BadInput));
         Assert.That(stderr, Does.StartWith("error: ").And.Contain("nope.csv").And.Contain("not found"));
         Assert.That(stderr, Does.Not.Contain("   at "), "no stack trace");
     }
@@ -66,7 +67,7 @@ public class SrCommandTests
         using var cli = new CliRunner();
         var (data, grammar) = cli.ProductProblem();
         var (code, _, stderr) = cli.Run("sr", "--data", data, "--target", "zz", "--grammar", grammar, "--generations", "1", "--out", cli.PathOf("o"));
-        Assert.That(code, Is.Not.Zero);
+        Assert.That(code, Is.EqualTo(CommandErrors.BadInput));
         Assert.That(stderr, Does.Contain("zz"));
     }
 
@@ -77,7 +78,7 @@ public class SrCommandTests
         var (data, _) = cli.ProductProblem();
         File.WriteAllText(cli.PathOf("bad.json"), """{ "features": "from-data", "operators": { "expp": 1 } }""");
         var (code, _, stderr) = cli.Run("sr", "--data", data, "--grammar", cli.PathOf("bad.json"), "--generations", "1", "--out", cli.PathOf("o"));
-        Assert.That(code, Is.Not.Zero);
+        Assert.That(code, Is.EqualTo(CommandErrors.BadInput));
         Assert.That(stderr, Does.Contain("bad.json").And.Contain("expp"));
     }
 
@@ -86,9 +87,9 @@ public class SrCommandTests
     {
         using var cli = new CliRunner();
         var (data, grammar) = cli.ProductProblem();
-        Assert.That(cli.Run("sr", "--data", data, "--grammar", grammar, "--out", cli.PathOf("o"), "--frobnicate").Code, Is.Not.Zero);
+        Assert.That(cli.Run("sr", "--data", data, "--grammar", grammar, "--out", cli.PathOf("o"), "--frobnicate").Code, Is.EqualTo(CommandErrors.BadInput));
         var (code, _, stderr) = cli.Run("sr", "--data", data, "--grammar", grammar, "--out", cli.PathOf("o"), "--time", "soon");
-        Assert.That(code, Is.Not.Zero);
+        Assert.That(code, Is.EqualTo(CommandErrors.BadInput));
         Assert.That(stderr, Does.Contain("soon"));
     }
 
@@ -99,7 +100,7 @@ public class SrCommandTests
         var (data, grammar) = cli.ProductProblem();
         string before = File.ReadAllText(data);
         var (code, stdout, stderr) = cli.Run("sr", "--data", data, "--grammar", grammar, "--generations", "1", "--out", data);
-        Assert.That(code, Is.EqualTo(L2OEvolve.Cli.Commands.CommandErrors.BadInput));
+        Assert.That(code, Is.EqualTo(CommandErrors.BadInput));
         Assert.That(stderr, Does.StartWith($"error: {data}: --out: a file, not a directory"));
         Assert.That(stdout, Does.Not.Contain("gen "), "no search ran");
         Assert.That(File.ReadAllText(data), Is.EqualTo(before));
@@ -115,7 +116,7 @@ public class SrCommandTests
         using var cli = new CliRunner();
         var (data, grammar) = cli.ProductProblem();
         var (code, _, stderr) = cli.Run("sr", "--data", data, "--grammar", grammar, "--generations", "1", "--out", cli.PathOf("o"), option, value);
-        Assert.That(code, Is.EqualTo(L2OEvolve.Cli.Commands.CommandErrors.BadInput));
+        Assert.That(code, Is.EqualTo(CommandErrors.BadInput));
         Assert.That(stderr, Does.StartWith("error: " + message));
     }
 
@@ -126,7 +127,7 @@ public class SrCommandTests
         var (data, _) = cli.ProductProblem();
         File.WriteAllText(cli.PathOf("g.json"), """{ "name": "needs-z", "features": ["x0", "z"], "operators": { "+": 1 } }""");
         var (code, _, stderr) = cli.Run("sr", "--data", data, "--grammar", cli.PathOf("g.json"), "--generations", "1", "--out", cli.PathOf("o"));
-        Assert.That(code, Is.EqualTo(L2OEvolve.Cli.Commands.CommandErrors.BadInput));
+        Assert.That(code, Is.EqualTo(CommandErrors.BadInput));
         Assert.That(stderr, Does.StartWith($"error: {cli.PathOf("g.json")}: $.features: grammar 'needs-z' needs feature(s) z"));
     }
 }

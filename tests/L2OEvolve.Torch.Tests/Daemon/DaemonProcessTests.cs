@@ -364,4 +364,32 @@ public class DaemonProcessTests
             Assert.That(result, Does.StartWith("Complexity|Loss|R2|Equation").And.Contain("chosen").And.Contain("accurate"));
         });
     }
+
+    [Test]
+    public void Daemon_StoppedJobResumedByTheVerb_CarriesOnToTheUninterruptedHallOfFame()
+    {
+        const ulong seed = 33;
+        string expected = Uninterrupted(seed);
+        using var dir = new TempDir();
+        Inputs(dir);
+        string homePath = dir.File("home");
+        SubmitSr(homePath, "paused", dir, seed);
+        var home = Home(homePath);
+        // Stopped while no daemon runs, so the stop cannot race the job to its budget: the next daemon marks it stopped.
+        RunUntilThenTerminate(homePath, "paused", 5);
+        long savedAt = home.ReadStatus("paused").Generation;
+        Assert.That(DaemonProcess.Run("stop", "--home", homePath, "paused").ExitCode, Is.EqualTo(0));
+        var (idleCode, idleOut, idleErr) = DaemonProcess.Run(DaemonArgs(homePath, "--exit-when-idle"));
+        Assert.That((idleCode, home.ReadStatus("paused").State, home.ReadStatus("paused").Generation), Is.EqualTo((0, JobState.Stopped, savedAt)), idleOut + idleErr);
+
+        var (code, stdout, stderr) = DaemonProcess.Run("resume", "--home", homePath, "paused");
+        Assert.That(code, Is.EqualTo(0), stderr);
+        Assert.That(stdout, Does.Contain($"checkpoint at generation {savedAt}"));
+        var (runCode, runOut, runErr) = DaemonProcess.Run(DaemonArgs(homePath, "--exit-when-idle"));
+
+        Assert.That(runCode, Is.EqualTo(0), runOut + runErr);
+        Assert.That(home.ReadStatus("paused").State, Is.EqualTo(JobState.Finished), runOut + runErr);
+        Assert.That(savedAt, Is.LessThan(Generations), "the job was stopped before its budget");
+        Assert.That(File.ReadAllText(home.HallOfFameCsvPath("paused")), Is.EqualTo(expected));
+    }
 }

@@ -71,6 +71,7 @@ public class ResumeCommandTests
     public void Resume_UnknownJob_IsBadInput()
     {
         using var dir = new TempDir();
-        Assert.That(ResumeCommand.Resume(Home(dir), "ghost"), Is.EqualTo(CommandErrors.BadInput));
+        var e = Assert.Throws<L2OEvolve.Engine.InputException>(() => ResumeCommand.Resume(Home(dir), "ghost"))!;
+        Assert.That(e.Message, Does.StartWith("no job 'ghost' in "));
     }
 }
