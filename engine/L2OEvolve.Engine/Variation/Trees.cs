@@ -15,17 +15,6 @@ public static class Trees
     /// <summary>PySR's complexity: the sum of per-node weights from the grammar (1 for variables).</summary>
     public static int Complexity(Expr e, Grammar g) => e.Complexity(g);
 
-    /// <summary>Number of constant leaves (ema betas are not counted: they are tuned by their own mutation).</summary>
-    public static int ConstantCount(Expr e) => e switch
-    {
-        Expr.Const => 1,
-        Expr.Unary u => ConstantCount(u.Arg),
-        Expr.Binary b => ConstantCount(b.Left) + ConstantCount(b.Right),
-        Expr.Ema m => ConstantCount(m.Arg),
-        Expr.Lag l => ConstantCount(l.Arg),
-        _ => 0,
-    };
-
     /// <summary>Numbers a constant tuner may move: constant leaves and ema betas.</summary>
     public static int TunableCount(Expr e) => e.Constants(includeBetas: true).Length;
 

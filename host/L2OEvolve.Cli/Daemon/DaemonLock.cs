@@ -16,7 +16,7 @@ public sealed class DaemonLock : IDisposable
     public static DaemonLock Acquire(string home)
     {
         Directory.CreateDirectory(home);
-        string path = Path.Combine(home, "daemon.lock");
+        string path = LockFile(home);
         string pidPath = Path.Combine(home, "daemon.pid");
         for (int attempt = 1; ; attempt++)
         {
@@ -39,7 +39,7 @@ public sealed class DaemonLock : IDisposable
     /// <summary>True when some process holds the lock on <paramref name="home"/> (used by `status` to tell stale "running" states).</summary>
     public static bool IsHeld(string home)
     {
-        string path = Path.Combine(home, "daemon.lock");
+        string path = LockFile(home);
         if (!File.Exists(path)) return false;
         try
         {
@@ -48,6 +48,8 @@ public sealed class DaemonLock : IDisposable
         }
         catch (IOException) { return true; }
     }
+
+    private static string LockFile(string home) => Path.Combine(home, "daemon.lock");
 
     public void Dispose() => _stream.Dispose();
 }

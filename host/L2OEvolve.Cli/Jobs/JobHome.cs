@@ -20,9 +20,6 @@ public sealed class JobHome(string root, IFileSystem fileSystem, ResiliencePipel
     /// <summary>The home directory.</summary>
     public string Root { get; } = Path.GetFullPath(root);
 
-    /// <summary>The lock file a running daemon holds.</summary>
-    public string LockPath => Path.Combine(Root, "daemon.lock");
-
     /// <summary>The directory holding one folder per job.</summary>
     public string JobsDirectory => Path.Combine(Root, "jobs");
 
