@@ -21,8 +21,20 @@ internal sealed class SearchOptions
     public Option<string[]> WarmStart { get; } = new("--warm-start") { Description = "An equation to seed the populations with (repeatable)", AllowMultipleArgumentsPerToken = false };
     public Option<int?> BatchRows { get; } = new("--batch-rows") { Description = "Select on a fixed strided subset of this many rows (0 = all; default 2000); the hall of fame is rescored on all rows" };
     public Option<bool> DropNonFinite { get; } = new("--drop-nonfinite") { Description = "Drop rows with NaN/Inf instead of failing" };
+    public Option<string[]> RolloutOptimizee { get; } = new("--rollout-optimizee") { Description = "Funnel fitness: roll candidates that imitate well out on this optimizee (repeat for a second, longer stage)", AllowMultipleArgumentsPerToken = false };
+    public Option<int[]> RolloutSteps { get; } = new("--rollout-steps") { Description = "Steps per rollout stage (one value per --rollout-optimizee; default 50)", AllowMultipleArgumentsPerToken = false };
+    public Option<int?> RolloutSeeds { get; } = new("--rollout-seeds") { Description = "Seeds per rollout stage (default 3)" };
+    public Option<double?> RolloutScale { get; } = new("--rollout-scale") { Description = "Rollouts apply scale · rule (default 0.01: the target is a teacher's raw output)" };
+    public Option<double?> ImitationPass { get; } = new("--imitation-pass") { Description = "Only candidates with 1 − R² at most this get rollouts (default 0.7)" };
+
+    /// <summary>The funnel options as given, with <see cref="RolloutOptions.None"/>'s defaults for those left out.</summary>
+    public RolloutOptions Rollouts(ParseResult parse) => new(
+        [.. parse.GetValue(RolloutOptimizee) ?? []], [.. parse.GetValue(RolloutSteps) ?? []],
+        parse.GetValue(RolloutSeeds) ?? RolloutOptions.None.Seeds, parse.GetValue(RolloutScale) ?? RolloutOptions.None.Scale,
+        parse.GetValue(ImitationPass) ?? RolloutOptions.None.ImitationPass);
 
     /// <summary>Every shared option, for a command's option list.</summary>
     public IEnumerable<Option> All() =>
-        [Data, Target, Features, Grammar, Evaluations, TargetLoss, TargetR2, Seed, Islands, Population, WarmStart, BatchRows, DropNonFinite];
+        [Data, Target, Features, Grammar, Evaluations, TargetLoss, TargetR2, Seed, Islands, Population, WarmStart, BatchRows, DropNonFinite,
+         RolloutOptimizee, RolloutSteps, RolloutSeeds, RolloutScale, ImitationPass];
 }

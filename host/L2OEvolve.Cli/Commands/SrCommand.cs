@@ -20,29 +20,22 @@ internal static class SrCommand
         var generations = new Option<int?>("--generations") { Description = "Stop after this many generations" };
         var threads = new Option<int>("--threads") { Description = "Worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var quiet = new Option<bool>("--quiet") { Description = "No live progress lines" };
-        var rollout = new Option<string[]>("--rollout-optimizee") { Description = "Funnel fitness: roll candidates that imitate well out on this optimizee (repeat for a second, longer stage)", AllowMultipleArgumentsPerToken = false };
-        var rolloutSteps = new Option<int[]>("--rollout-steps") { Description = "Steps per rollout stage (one value per --rollout-optimizee; default 50)", AllowMultipleArgumentsPerToken = false };
-        var rolloutSeeds = new Option<int>("--rollout-seeds") { Description = "Seeds per rollout stage", DefaultValueFactory = _ => 3 };
-        var rolloutScale = new Option<double>("--rollout-scale") { Description = "Rollouts apply scale · rule (0.01: the target is a teacher's raw output)", DefaultValueFactory = _ => 0.01 };
-        var imitationPass = new Option<double>("--imitation-pass") { Description = "Only candidates with 1 − R² at most this get rollouts", DefaultValueFactory = _ => 0.7 };
         var @out = new Option<string>("--out") { Description = "Output directory (hall_of_fame.csv, hall_of_fame.tex, state.msgpack)", Required = true };
 
         var cmd = new Command("sr", "Symbolic regression: evolve formulas for a target under a grammar.");
-        foreach (var option in o.All().Concat([time, generations, threads, quiet, @out, rollout, rolloutSteps, rolloutSeeds, rolloutScale, imitationPass]))
-            cmd.Options.Add(option);
+        foreach (var option in o.All().Concat([time, generations, threads, quiet, @out])) cmd.Options.Add(option);
         cmd.SetAction((parse, ct) => CommandErrors.Guard(() => Task.FromResult(Run(new Args(
             parse.GetValue(o.Data)!, parse.GetValue(o.Target), RegressionData.ParseList(parse.GetValue(o.Features)), parse.GetValue(o.Grammar)!,
             parse.GetValue(time), parse.GetValue(generations), parse.GetValue(o.Evaluations), parse.GetValue(o.TargetLoss), parse.GetValue(o.TargetR2),
             parse.GetValue(o.Seed), parse.GetValue(threads), parse.GetValue(o.Islands), parse.GetValue(o.Population),
             parse.GetValue(o.WarmStart) ?? [], parse.GetValue(o.BatchRows) ?? Jobs.SrJobFactory.DefaultBatchRows, parse.GetValue(o.DropNonFinite),
-            parse.GetValue(quiet), parse.GetValue(@out)!,
-            parse.GetValue(rollout) ?? [], parse.GetValue(rolloutSteps) ?? [], parse.GetValue(rolloutSeeds), parse.GetValue(rolloutScale), parse.GetValue(imitationPass)), ct))));
+            parse.GetValue(quiet), parse.GetValue(@out)!, o.Rollouts(parse)), ct))));
         return cmd;
     }
 
     private sealed record Args(string Data, string? Target, IReadOnlyList<string>? Features, string Grammar, string? Time, int? Generations,
         long? Evaluations, double? TargetLoss, double? TargetR2, ulong Seed, int Threads, int? Islands, int? Population, string[] WarmStart, int BatchRows, bool DropNonFinite,
-        bool Quiet, string Out, string[] Rollouts = null!, int[] RolloutSteps = null!, int RolloutSeeds = 3, double RolloutScale = 0.01, double ImitationPass = 0.7);
+        bool Quiet, string Out, RolloutOptions Rollouts);
 
     private static int Run(Args a, CancellationToken ct)
     {
@@ -50,6 +43,9 @@ internal static class SrCommand
         if (a.Islands is < 1) throw new InputException($"--islands must be at least 1, got {a.Islands}");
         if (a.Population is < 2) throw new InputException($"--population must be at least 2, got {a.Population}");
         if (a.BatchRows < 0) throw new InputException($"--batch-rows must be ≥ 0, got {a.BatchRows}");
+        // With --rollout-optimizee the search runs on the pipeline's funnel: imitation for all, rollouts for those that pass.
+        var rollouts = a.Rollouts;
+        if (rollouts.Faults() is { Count: > 0 } rolloutFaults) throw new InputException(string.Join("; ", rolloutFaults.Select(f => $"{RolloutOption(f.Field)}: {f.Fault}")));
         var (grammar, problem, warm) = LoadInputs(a.Grammar, a.Data, a.Target, a.Features, a.DropNonFinite, a.WarmStart, "--warm-start");
         var termination = Termination(a, problem.Fitness.BaselineLoss);
         // The output directory is made before the search, so a bad --out fails now rather than after the whole budget.
@@ -68,14 +64,7 @@ internal static class SrCommand
         });
         var full = problem.Fitness;
         var selecting = full.Subsample(a.BatchRows);
-        // With --rollout-optimizee the search runs on the pipeline's funnel: imitation for all, rollouts for those that pass.
-        var funnel = a.Rollouts is { Length: > 0 }
-            ? new L2OEvolve.Torch.Pipeline.FunnelFitness(selecting, a.Rollouts.Select((name, i) => new L2OEvolve.Torch.Pipeline.RolloutStage(
-                L2OEvolve.Torch.Optimizees.OptimizeeRegistry.Family(name), name, i < a.RolloutSteps.Length ? a.RolloutSteps[i] : 50,
-                [.. Enumerable.Range(0, a.RolloutSeeds).Select(k => 900_000L + 10_000L * i + k)])),
-                new L2OEvolve.Torch.Pipeline.FunnelSettings(Scale: a.RolloutScale, ImitationPass: a.ImitationPass))
-            : null;
-        var ctx = funnel is null ? Context(settings, grammar, selecting, a.Threads) : SearchContext.Create(settings, grammar, funnel, selecting, Simplify.Apply, a.Threads);
+        var ctx = rollouts.Context(settings, grammar, selecting, a.Threads);
 
         Console.WriteLine($"data     {problem.Description}");
         if (!ReferenceEquals(selecting, full)) Console.WriteLine($"batch    selecting on {selecting.Size} of {full.Size} values; the hall of fame is rescored on all");
@@ -92,7 +81,7 @@ internal static class SrCommand
         double seconds = clock.Elapsed.TotalSeconds;
 
         // Funnel scores are not rescored on all rows (that would rerun the rollouts); R2 is then 1 − imitation loss.
-        var hallOfFame = funnel is null ? Report(state.HallOfFame, full, grammar) : state.HallOfFame;
+        var hallOfFame = rollouts.Report(state.HallOfFame, full, grammar);
         var front = hallOfFame.ParetoFront();
         File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.csv"), HallOfFameCsv(front, problem.Fitness));
         File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.tex"), HallOfFameTex(front, problem.Fitness, problem.TargetName));
@@ -111,6 +100,16 @@ internal static class SrCommand
         Console.WriteLine($"accurate {Line(best, problem.Fitness)}");
         return 0;
     }
+
+    /// <summary>The <c>sr</c> option a <see cref="RolloutOptions.Faults"/> field stands for.</summary>
+    internal static string RolloutOption(string field) => field switch
+    {
+        "optimizee" => "--rollout-optimizee",
+        "steps" => "--rollout-steps",
+        "seeds" => "--rollout-seeds",
+        "scale" => "--rollout-scale",
+        _ => "--imitation-pass",
+    };
 
     /// <summary>
     /// Loads what an sr run (or an sr job) searches with: the grammar bound to the data's features, the data, and the

@@ -17,6 +17,8 @@ public static class SubmitCommand
         ["grammar"] = "--grammar", ["generations"] = "--generations", ["timeSeconds"] = "--time",
         ["evaluations"] = "--evaluations", ["seed"] = "--seed", ["threads"] = "--threads", ["targetLoss"] = "--target-loss", ["targetR2"] = "--target-r2",
         ["warmStart"] = "--warm-start", ["settings.islands"] = "--islands", ["settings.populationSize"] = "--population", ["settings.batchRows"] = "--batch-rows",
+        ["settings.rolloutOptimizee"] = "--rollout-optimizee", ["settings.rolloutSteps"] = "--rollout-steps", ["settings.rolloutSeeds"] = "--rollout-seeds",
+        ["settings.rolloutScale"] = "--rollout-scale", ["settings.imitationPass"] = "--imitation-pass",
     };
 
     public static Command Create() => Create(JobKinds.All());
@@ -53,6 +55,17 @@ public static class SubmitCommand
             if (parse.GetValue(o.Islands) is { } isl) map["islands"] = isl.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (parse.GetValue(o.BatchRows) is { } rows) map[SrJobFactory.BatchRowsKey] = rows.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (parse.GetValue(o.Population) is { } pop) map["populationSize"] = pop.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            if (parse.GetValue(o.RolloutOptimizee) is { Length: > 0 } optimizees)
+            {
+                foreach (var bad in optimizees.Where(x => x.Contains(';')))
+                    errors.Add($"--rollout-optimizee: '{bad}' contains ';', which the job file uses to separate stages");
+                map["rolloutOptimizee"] = string.Join(";", optimizees);
+            }
+            if (parse.GetValue(o.RolloutSteps) is { Length: > 0 } steps) map["rolloutSteps"] = string.Join(";", steps.Select(x => x.ToString(inv)));
+            if (parse.GetValue(o.RolloutSeeds) is { } rs) map["rolloutSeeds"] = rs.ToString(inv);
+            if (parse.GetValue(o.RolloutScale) is { } sc) map["rolloutScale"] = sc.ToString("R", inv);
+            if (parse.GetValue(o.ImitationPass) is { } ip) map["imitationPass"] = ip.ToString("R", inv);
             ImmutableArray<string> featureList = [.. RegressionData.ParseList(parse.GetValue(o.Features)) ?? []];
             var spec = new JobSpec(parse.GetValue(name)!, parse.GetValue(kind)!, DateTimeOffset.UtcNow,
                 Path.GetFullPath(parse.GetValue(o.Data)!), parse.GetValue(o.Target), featureList, Path.GetFullPath(parse.GetValue(o.Grammar)!),

@@ -51,6 +51,42 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
     /// <summary>The default of <c>sr --batch-rows</c>.</summary>
     public const int DefaultBatchRows = 2000;
 
+    /// <summary>
+    /// Settings for the funnel fitness, as <c>sr --rollout-optimizee/--rollout-steps/--rollout-seeds/--rollout-scale/
+    /// --imitation-pass</c>; lists (one value per stage) are separated by ';', since optimizee specs use ','.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> RolloutKeys = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["optimizee"] = "rolloutOptimizee", ["steps"] = "rolloutSteps", ["seeds"] = "rolloutSeeds", ["scale"] = "rolloutScale", ["imitationPass"] = "imitationPass",
+    };
+
+    private static bool IsRolloutKey(string key) => RolloutKeys.Values.Contains(key);
+
+    /// <summary>The funnel options a spec asks for (<see cref="RolloutOptions.None"/> without <c>rolloutOptimizee</c>); bad values throw <see cref="FormatException"/> naming the setting.</summary>
+    public static RolloutOptions Rollouts(JobSpec spec)
+    {
+        string? Get(string field) => spec.Settings.TryGetValue(RolloutKeys[field], out var v) ? v : null;
+        static string[] List(string v) => v.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        T Parse<T>(string field, T fallback, Func<string, (bool, T)> parse, string expected)
+        {
+            if (Get(field) is not { } text) return fallback;
+            var (ok, value) = parse(text);
+            return ok ? value : throw new FormatException($"settings.{RolloutKeys[field]}: '{text}': expected {expected}");
+        }
+        var defaults = RolloutOptions.None;
+        return new RolloutOptions(
+            [.. Get("optimizee") is { } o ? List(o) : []],
+            Parse<System.Collections.Immutable.ImmutableArray<int>>("steps", [], t =>
+            {
+                var parts = List(t);
+                var values = parts.Select(p => int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : (int?)null).ToList();
+                return (values.All(v => v is not null), [.. values.Select(v => v ?? 0)]);
+            }, "integers separated by ';'"),
+            Parse("seeds", defaults.Seeds, t => (int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i), i), "an integer"),
+            Parse("scale", defaults.Scale, t => (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d), d), "a number"),
+            Parse("imitationPass", defaults.ImitationPass, t => (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d), d), "a number"));
+    }
+
     public string Kind => "sr";
 
     public IReadOnlyList<JobFault> Validate(JobSpec spec)
@@ -59,6 +95,7 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
         var settings = SearchSettings.Default(spec.Seed);
         foreach (var (key, value) in spec.Settings)
         {
+            if (IsRolloutKey(key)) continue;
             if (key == BatchRowsKey)
             {
                 if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var rows) || rows < 0)
@@ -67,11 +104,23 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
             }
             if (!Knobs.TryGetValue(key, out var apply))
             {
-                faults.Add(new("", $"settings.{key}", $"unknown setting (known: {string.Join(", ", Knobs.Keys.Append(BatchRowsKey).Order(StringComparer.Ordinal))})"));
+                faults.Add(new("", $"settings.{key}", $"unknown setting (known: {string.Join(", ", Knobs.Keys.Append(BatchRowsKey).Concat(RolloutKeys.Values).Order(StringComparer.Ordinal))})"));
                 continue;
             }
             try { settings = apply(settings, value); }
             catch (FormatException e) { faults.Add(new("", $"settings.{key}", $"'{value}': {e.Message}")); }
+        }
+        try
+        {
+            var rollouts = Rollouts(spec);
+            foreach (var (field, fault) in rollouts.Faults()) faults.Add(new("", $"settings.{RolloutKeys[field]}", fault));
+            if (!rollouts.Enabled && spec.Settings.Keys.FirstOrDefault(k => IsRolloutKey(k)) is { } orphan)
+                faults.Add(new("", $"settings.{orphan}", $"applies only with settings.{RolloutKeys["optimizee"]} (the funnel's rollout stages)"));
+        }
+        catch (FormatException e)
+        {
+            int colon = e.Message.IndexOf(": ", StringComparison.Ordinal);
+            faults.Add(new("", e.Message[..colon], e.Message[(colon + 2)..]));
         }
         foreach (var text in spec.WarmStart)
         {
@@ -87,7 +136,7 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
     /// </summary>
     public static SearchSettings Settings(JobSpec spec)
     {
-        var s = spec.Settings.Where(kv => kv.Key != BatchRowsKey)
+        var s = spec.Settings.Where(kv => kv.Key != BatchRowsKey && !IsRolloutKey(kv.Key))
             .Aggregate(SearchSettings.Default(spec.Seed), (s, kv) => Knobs[kv.Key](s, kv.Value));
         return spec.Settings.ContainsKey("offspring") ? s : SrCommand.WithQuarterOffspring(s);
     }
@@ -102,7 +151,12 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
             var settings = Settings(spec);
             int batchRows = spec.Settings.TryGetValue(BatchRowsKey, out var b) ? int.Parse(b, CultureInfo.InvariantCulture) : DefaultBatchRows;
             var selecting = problem.Fitness.Subsample(batchRows);
-            var context = SrCommand.Context(settings, grammar, selecting, spec.Threads);
+            RolloutOptions rollouts;
+            try { rollouts = Rollouts(spec); }
+            catch (FormatException e) { throw new JobInputException(e.Message, e); }
+            if (rollouts.Faults() is { Count: > 0 } rolloutFaults)
+                throw new JobInputException(string.Join("; ", rolloutFaults.Select(f => $"settings.{RolloutKeys[f.Field]}: {f.Fault}")));
+            var context = rollouts.Context(settings, grammar, selecting, spec.Threads);
             if (evaluationGuard is not null) context = context with { Fitness = new GuardedFitness(context.Fitness, evaluationGuard) };
             var fingerprint = new Dictionary<string, string>(StringComparer.Ordinal)
             {
@@ -115,15 +169,25 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
                 ["batchRows"] = batchRows.ToString(CultureInfo.InvariantCulture),
                 ["settings"] = Convert.ToBase64String(SearchSettingsCodec.Serialize(settings)),
             };
+            // The funnel's settings shape every score, so each must match on resume; a job without rollouts adds
+            // none, so its checkpoints from before the funnel existed still resume.
+            if (rollouts.Enabled)
+            {
+                fingerprint["settings." + RolloutKeys["optimizee"]] = string.Join(";", rollouts.Optimizees);
+                fingerprint["settings." + RolloutKeys["steps"]] = string.Join(";", rollouts.Optimizees.Select((_, i) => rollouts.StepsOf(i).ToString(CultureInfo.InvariantCulture)));
+                fingerprint["settings." + RolloutKeys["seeds"]] = rollouts.Seeds.ToString(CultureInfo.InvariantCulture);
+                fingerprint["settings." + RolloutKeys["scale"]] = rollouts.Scale.ToString("R", CultureInfo.InvariantCulture);
+                fingerprint["settings." + RolloutKeys["imitationPass"]] = rollouts.ImitationPass.ToString("R", CultureInfo.InvariantCulture);
+            }
             // sr's --target-r2 rule: R² = 1 - loss / baseline, with the baseline of every row.
             double? targetLoss = spec.Budget.TargetR2 is { } r2 ? (1 - r2) * problem.Fitness.BaselineLoss : null;
-            return new Prepared(context, problem.Fitness, grammar, warm, fingerprint, targetLoss);
+            return new Prepared(context, problem.Fitness, grammar, warm, fingerprint, targetLoss, rollouts);
         }
         catch (InputException e) { throw new JobInputException(e.Message, e); }
     }
 
     private sealed class Prepared(SearchContext context, MseFitness fitness, Grammar grammar, IReadOnlyList<Expr> warm,
-        IReadOnlyDictionary<string, string> fingerprint, double? targetLoss) : IPreparedJob
+        IReadOnlyDictionary<string, string> fingerprint, double? targetLoss, RolloutOptions rollouts) : IPreparedJob
     {
         public IReadOnlyDictionary<string, string> Fingerprint => fingerprint;
 
@@ -149,11 +213,11 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
             return changed.Order(StringComparer.Ordinal).ToList();
         }
 
-        public ISearchJob Start() => new SrJob(context, fitness, grammar, Evolution.Initialize(context, warm), targetLoss);
+        public ISearchJob Start() => new SrJob(context, fitness, grammar, Evolution.Initialize(context, warm), targetLoss, rollouts);
 
         public ISearchJob Resume(byte[] state)
         {
-            try { return new SrJob(context, fitness, grammar, SearchStateCodec.Deserialize(state), targetLoss); }
+            try { return new SrJob(context, fitness, grammar, SearchStateCodec.Deserialize(state), targetLoss, rollouts); }
             catch (FormatException e) { throw new JobIncompatibleException([$"state ({e.Message})"]); }
         }
     }
@@ -175,7 +239,9 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
 /// selection losses, which cost nothing to read.
 /// </remarks>
 /// <param name="targetLoss">The loss the job's target R² stands for; the search has converged once its best loss reaches it.</param>
-public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar grammar, SearchState state, double? targetLoss = null) : ISearchJob
+/// <param name="rollouts">The funnel options the context was built with (they decide how the hall of fame is reported).</param>
+public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar grammar, SearchState state, double? targetLoss = null,
+    RolloutOptions? rollouts = null) : ISearchJob
 {
     /// <summary>The engine's state.</summary>
     public SearchState State => state;
@@ -192,7 +258,7 @@ public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar gra
         var next = Evolution.Step(state, context, cancellationToken);
         // The engine returns its input when cancelled mid-generation; surface that as a cancellation, not progress.
         if (ReferenceEquals(next, state)) cancellationToken.ThrowIfCancellationRequested();
-        return new SrJob(context, fitness, grammar, next, targetLoss);
+        return new SrJob(context, fitness, grammar, next, targetLoss, rollouts);
     }
 
     public byte[] SaveState() => SearchStateCodec.Serialize(state);
@@ -204,7 +270,7 @@ public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar gra
     /// </summary>
     public JobReport Report()
     {
-        var reported = SrCommand.Report(state.HallOfFame, fitness, grammar);
+        var reported = (rollouts ?? RolloutOptions.None).Report(state.HallOfFame, fitness, grammar);
         string csv = SrCommand.HallOfFameCsv(reported.ParetoFront(), fitness);
         var sb = new StringBuilder(csv);
         sb.Append(CultureInfo.InvariantCulture, $"done     {state.Generation} generations, {state.Evaluations} evaluations\n");
