@@ -42,7 +42,16 @@ case "${1:-}" in
     shift
     build
     # Fashion-MNIST is not needed by the tests: they write tiny IDX files of their own.
-    dotnet test L2OEvolve.sln -c "$config" --no-build -nologo -v quiet "$@"
+    log=$(mktemp)
+    set +e
+    dotnet test L2OEvolve.sln -c "$config" --no-build -nologo -v quiet --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    set -e
+    # One closing line over both test assemblies, in the plain 'N passed, N failed' form CI reads.
+    awk -F'[:,]' '/(Passed|Failed)! +- +Failed:/ { for (i = 1; i <= NF; i++) { if ($i ~ /Failed$/) f += $(i+1); if ($i ~ /Passed$/) p += $(i+1); if ($i ~ /Skipped$/) s += $(i+1) } }
+                  END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+    rm -f "$log"
+    exit "$rc"
     ;;
   bench)
     shift

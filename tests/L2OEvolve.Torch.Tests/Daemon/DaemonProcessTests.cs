@@ -186,26 +186,31 @@ public class DaemonProcessTests
         for (int cycle = 0; cycle < cycles; cycle++)
         {
             // Kill targets spread over the run, each jittered; checkpoints every generation so that kills also
-            // land inside checkpoint writes.
+            // land inside checkpoint writes. On an idle machine a generation takes milliseconds, so a kill can land
+            // well past its target: when no room is left before the budget ends, the remaining cycles are skipped
+            // rather than waiting for a generation the job will never reach.
             long target = Math.Max(Generations * (cycle + 1) / (cycles + 1) + random.Next(-3, 4), killedAt.LastOrDefault() + 2);
+            if (target >= Generations - 1) break;
             using var daemon = DaemonProcess.Start(DaemonArgs(homePath, checkpointEvery: 1));
-            bool reached = DaemonProcess.WaitUntil(() => home.ReadStatus("crashy").Generation >= target, Patience);
+            bool reached = DaemonProcess.WaitUntil(() => home.ReadStatus("crashy") is var s && (s.Generation >= target || s.IsTerminal), Patience);
             Assert.That(reached, Is.True, $"cycle {cycle}: generation {target} not reached\n{home.ReadStatus("crashy")}\n{daemon.Output}");
             Thread.Sleep(random.Next(0, 20));
             daemon.Kill9();
-            killedAt.Add(home.ReadStatus("crashy").Generation);
             logs.Append(daemon.Output);
+            var status = home.ReadStatus("crashy");
+            if (status.IsTerminal) break; // finished before the kill landed: nothing left to interrupt
+            killedAt.Add(status.Generation);
         }
         TestContext.Out.WriteLine($"killed at generations {string.Join(", ", killedAt)} of {Generations}");
+        Assert.That(killedAt, Has.Count.GreaterThanOrEqualTo(3), "at least three kills must land inside the run");
 
         var (code, stdout, stderr) = DaemonProcess.Run(DaemonArgs(homePath, "--exit-when-idle"));
         logs.Append(stdout);
         int midWrite = System.Text.RegularExpressions.Regex.Matches(logs.ToString(), "a checkpoint write that was interrupted").Count;
-        TestContext.Out.WriteLine($"{midWrite} of {cycles} kills interrupted a checkpoint write");
+        TestContext.Out.WriteLine($"{midWrite} of {killedAt.Count} kills interrupted a checkpoint write");
 
         Assert.That(code, Is.EqualTo(0), stdout + stderr);
         Assert.That(home.ReadStatus("crashy").State, Is.EqualTo(JobState.Finished), stdout + stderr);
-        Assert.That(killedAt.Last(), Is.LessThan(Generations), "every kill landed before the job finished");
         Assert.That(File.ReadAllText(home.HallOfFameCsvPath("crashy")), Is.EqualTo(expected));
         var (resultCode, result, _) = DaemonProcess.Run("result", "--home", homePath, "crashy");
         Assert.That((resultCode, result), Is.EqualTo((0, File.ReadAllText(home.ResultPath("crashy")))));
