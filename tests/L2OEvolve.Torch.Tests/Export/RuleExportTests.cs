@@ -16,9 +16,6 @@ namespace L2OEvolve.Torch.Tests.Export;
 
 public class RuleExportTests
 {
-    [OneTimeSetUp]
-    public void Threads() => torch.set_num_threads(1);
-
     // Every kind of instruction: moving averages with bias correction, features, lag rings (also of a lag),
     // uniforms over t, the parameter, protected division and the signed pow.
     private static readonly string[] Rules =
@@ -82,7 +79,7 @@ public class RuleExportTests
     [Test]
     public void PyTorch_GeneratedClasses_MatchTheCSharpExecutorUnderPython()
     {
-        var python = PythonWithTorch() ?? throw new IgnoreException("python3 with torch is not installed (apt-get install python3-torch); the PyTorch export comparison is skipped");
+        var python = PythonWith("torch") ?? throw new IgnoreException("python3 with torch is not installed (apt-get install python3-torch); the PyTorch export comparison is skipped");
         var dir = Path.Combine(Path.GetTempPath(), "l2o-export-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         try
@@ -146,22 +143,6 @@ for i in range(data["rules"]):
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static string? PythonWithTorch()
-    {
-        foreach (var candidate in new[] { "/usr/bin/python3", "python3" })
-        {
-            try
-            {
-                using var p = Process.Start(new ProcessStartInfo(candidate, ["-c", "import torch"]) { RedirectStandardError = true, RedirectStandardOutput = true });
-                if (p is null) continue;
-                p.WaitForExit();
-                if (p.ExitCode == 0) return candidate;
-            }
-            catch (System.ComponentModel.Win32Exception) { }
-        }
-        return null;
     }
 
     [Test]

@@ -1,16 +1,12 @@
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Torch.Rules;
 using L2OEvolve.Torch.Tuning;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace L2OEvolve.Torch.Tests.Tuning;
 
 public class ConstantTunerTests
 {
-    [OneTimeSetUp]
-    public void Threads() => torch.set_num_threads(1);
-
     private static TunableRule Sgd(double c) => TunableRule.Create(new RuleDefinition("sgd", Infix.Parse($"-{c} * g"), "", FeatureSettings.Default));
 
     private static TuneProgress Run(TunableRule rule, TuneSettings settings, TuneProgress? from = null)

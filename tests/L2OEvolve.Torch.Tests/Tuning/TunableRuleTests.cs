@@ -2,7 +2,6 @@ using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Rules;
 using L2OEvolve.Torch.Tuning;
-using TorchSharp;
 using static L2OEvolve.Torch.Tests.Rules.RuleTestKit;
 using static TorchSharp.torch;
 
@@ -10,9 +9,6 @@ namespace L2OEvolve.Torch.Tests.Tuning;
 
 public class TunableRuleTests
 {
-    [OneTimeSetUp]
-    public void Threads() => torch.set_num_threads(1);
-
     private static RuleDefinition Def(string infix) => new("r", Infix.Parse(infix), "", FeatureSettings.Default);
 
     [TestCase("-0.01 * g")]
