@@ -27,8 +27,6 @@ public class RuleExportTests
         "lag(1, g) * -0.01",
     ];
 
-    private static RuleDefinition Def(string infix) => new("gen", Infix.Parse(infix), "", FeatureSettings.Default);
-
     private static List<float[]> Reference(IOptimizee problem, RuleDefinition def, int steps)
     {
         using var opt = new RuleOptimizer("r", def.Compile(), problem.ParameterShapes, CPU, RuleBackend.OpChain);
@@ -40,7 +38,7 @@ public class RuleExportTests
     // One compilation holds a class per rule (Roslyn's first compilation dominates the cost).
     private static Type CompiledClass(int index)
     {
-        _compiled ??= Compile(string.Join("\n", Rules.Select((r, i) => RuleExport.Export(Def(r), ExportFormat.TorchSharp, $"Generated{i}"))
+        _compiled ??= Compile(string.Join("\n", Rules.Select((r, i) => RuleExport.Export(Def(r, "gen"), ExportFormat.TorchSharp, $"Generated{i}"))
             .Select((src, i) => i == 0 ? src : src[src.IndexOf("namespace L2OEvolve.Exported;", StringComparison.Ordinal)..]
                 .Replace("namespace L2OEvolve.Exported;", ""))));
         return _compiled.GetType($"L2OEvolve.Exported.Generated{index}")!;
@@ -49,7 +47,7 @@ public class RuleExportTests
     [TestCase(0), TestCase(1), TestCase(2), TestCase(3), TestCase(4)]
     public void TorchSharp_GeneratedClass_CompilesAndTrainsLikeRuleOptimizer(int index)
     {
-        var def = Def(Rules[index]);
+        var def = Def(Rules[index], "gen");
         var type = CompiledClass(index);
         using var problem = OptimizeeRegistry.Create("logreg", 4, CPU);
         object? opt = null;
@@ -85,7 +83,7 @@ public class RuleExportTests
         try
         {
             for (int i = 0; i < Rules.Length; i++)
-                File.WriteAllText(Path.Combine(dir, $"gen_rule{i}.py"), RuleExport.Export(Def(Rules[i]), ExportFormat.PyTorch, "GenRule"));
+                File.WriteAllText(Path.Combine(dir, $"gen_rule{i}.py"), RuleExport.Export(Def(Rules[i], "gen"), ExportFormat.PyTorch, "GenRule"));
             const int d = 6, steps = 30;
             var rng = new L2OEvolve.Engine.Random.Rng(11);
             var w = Enumerable.Range(0, d * d).Select(_ => (float)(rng.NextGaussian() / Math.Sqrt(d))).ToArray();
@@ -124,7 +122,7 @@ for i in range(data["rules"]):
                 using var wt = tensor(w, [d, d]);
                 using var yt = tensor(y);
                 using var theta = tensor(theta0).requires_grad_(true);
-                using var opt = new RuleOptimizer("r", Def(Rules[r]).Compile(), [[d]], CPU, RuleBackend.OpChain);
+                using var opt = new RuleOptimizer("r", Def(Rules[r], "gen").Compile(), [[d]], CPU, RuleBackend.OpChain);
                 for (int k = 1; k <= steps; k++)
                 {
                     using var scope = NewDisposeScope();
