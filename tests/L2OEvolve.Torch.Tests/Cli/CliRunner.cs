@@ -9,7 +9,9 @@ internal sealed class CliRunner : IDisposable
 
     public string PathOf(string name) => System.IO.Path.Combine(Dir, name);
 
-    public (int Code, string Out, string Err) Run(params string[] args)
+    public (int Code, string Out, string Err) Run(params string[] args) => RunAsync(args).GetAwaiter().GetResult();
+
+    public async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
     {
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         using var stdout = new StringWriter();
@@ -18,7 +20,7 @@ internal sealed class CliRunner : IDisposable
         Console.SetError(stderr);
         try
         {
-            int code = CliApp.RunAsync(args).GetAwaiter().GetResult();
+            int code = await CliApp.RunAsync(args);
             return (code, stdout.ToString(), stderr.ToString());
         }
         finally

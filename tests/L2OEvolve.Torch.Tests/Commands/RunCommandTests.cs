@@ -1,35 +1,12 @@
-using L2OEvolve.Cli;
 using L2OEvolve.Cli.Pipeline;
 using L2OEvolve.Torch.Rules;
+using L2OEvolve.Torch.Tests.Cli;
 
 namespace L2OEvolve.Torch.Tests.Commands;
 
 [NonParallelizable]
 public class RunCommandTests
 {
-    private string _dir = "";
-    private TextWriter _stdout = null!, _stderr = null!;
-    private StringWriter _out = null!, _err = null!;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "l2o-run-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_dir);
-        (_stdout, _stderr) = (Console.Out, Console.Error);
-        (_out, _err) = (new StringWriter(), new StringWriter());
-        Console.SetOut(_out);
-        Console.SetError(_err);
-    }
-
-    [TearDown]
-    public void TearDown()
-    {
-        Console.SetOut(_stdout);
-        Console.SetError(_stderr);
-        Directory.Delete(_dir, recursive: true);
-    }
-
     // The default configuration's shape at a size that runs in seconds.
     private static string TinyConfig(string dataDir) => $$"""
     {
@@ -52,14 +29,15 @@ public class RunCommandTests
     [Test]
     public async Task Run_TinyConfig_WritesTheReportWithEveryPart()
     {
+        using var cli = new CliRunner();
         using var tiny = new TinyMnist(n: 40);
-        var configPath = Path.Combine(_dir, "tiny.json");
+        var configPath = cli.PathOf("tiny.json");
         File.WriteAllText(configPath, TinyConfig(tiny.Dir));
-        var runDir = Path.Combine(_dir, "run");
+        var runDir = cli.PathOf("run");
 
-        int code = await CliApp.RunAsync(["run", "--config", configPath, "--out", runDir]);
+        var (code, _, stderr) = await cli.RunAsync("run", "--config", configPath, "--out", runDir);
 
-        Assert.That(code, Is.EqualTo(0), _err.ToString());
+        Assert.That(code, Is.EqualTo(0), stderr);
         var report = File.ReadAllText(Path.Combine(runDir, "report.md"));
         Assert.That(report, Does.Contain("## Teacher").And.Contain("distillation R²").And.Contain("LaTeX: $\\Delta\\theta =")
             .And.Contain("## Evaluation on mlp-fashion").And.Contain("## Evaluation on cnn-fashion (never seen")
@@ -82,9 +60,11 @@ public class RunCommandTests
     [Test]
     public async Task Run_ConfigWithUnknownKey_FailsNamingIt()
     {
-        var path = Path.Combine(_dir, "bad.json");
+        using var cli = new CliRunner();
+        var path = cli.PathOf("bad.json");
         File.WriteAllText(path, PipelineConfig.DefaultText().Replace("\"seed\": 1,", "\"seed\": 1, \"sead\": 2,"));
-        Assert.That(await CliApp.RunAsync(["run", "--config", path, "--out", Path.Combine(_dir, "r")]), Is.EqualTo(2));
-        Assert.That(_err.ToString(), Does.Contain("sead").And.Contain(path));
+        var (code, _, stderr) = await cli.RunAsync("run", "--config", path, "--out", cli.PathOf("r"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("sead").And.Contain(path));
     }
 }

@@ -8,9 +8,6 @@ namespace L2OEvolve.Torch.Tests.Evaluation;
 
 public class HarnessTests
 {
-    [OneTimeSetUp]
-    public void OneTimeSetUp() => torch.set_num_threads(1);
-
     private static OptimizerEntry Entry(string spec) => new(spec, OptimizerRegistry.BuiltIn.Resolve(spec, CPU));
 
     [Test]

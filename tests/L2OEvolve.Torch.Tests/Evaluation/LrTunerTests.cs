@@ -1,16 +1,12 @@
 using L2OEvolve.Torch.Evaluation;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Optimizers;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace L2OEvolve.Torch.Tests.Evaluation;
 
 public class LrTunerTests
 {
-    [OneTimeSetUp]
-    public void OneTimeSetUp() => torch.set_num_threads(1);
-
     [Test]
     public void Grid_IsLogSpacedFromMinToMax()
     {

@@ -16,9 +16,6 @@ namespace L2OEvolve.Torch.Tests.Export;
 
 public class RuleExportTests
 {
-    [OneTimeSetUp]
-    public void Threads() => torch.set_num_threads(1);
-
     // Every kind of instruction: moving averages with bias correction, features, lag rings (also of a lag),
     // uniforms over t, the parameter, protected division and the signed pow.
     private static readonly string[] Rules =
@@ -29,8 +26,6 @@ public class RuleExportTests
         "-0.01 * pow(g, 0.5) / (g1 - g1) + min(g, 0.001) * greater(m, 0.0) - 0.001 * lag(2, p)",
         "lag(1, g) * -0.01",
     ];
-
-    private static RuleDefinition Def(string infix) => new("gen", Infix.Parse(infix), "", FeatureSettings.Default);
 
     private static List<float[]> Reference(IOptimizee problem, RuleDefinition def, int steps)
     {
@@ -43,7 +38,7 @@ public class RuleExportTests
     // One compilation holds a class per rule (Roslyn's first compilation dominates the cost).
     private static Type CompiledClass(int index)
     {
-        _compiled ??= Compile(string.Join("\n", Rules.Select((r, i) => RuleExport.Export(Def(r), ExportFormat.TorchSharp, $"Generated{i}"))
+        _compiled ??= Compile(string.Join("\n", Rules.Select((r, i) => RuleExport.Export(Def(r, "gen"), ExportFormat.TorchSharp, $"Generated{i}"))
             .Select((src, i) => i == 0 ? src : src[src.IndexOf("namespace L2OEvolve.Exported;", StringComparison.Ordinal)..]
                 .Replace("namespace L2OEvolve.Exported;", ""))));
         return _compiled.GetType($"L2OEvolve.Exported.Generated{index}")!;
@@ -52,7 +47,7 @@ public class RuleExportTests
     [TestCase(0), TestCase(1), TestCase(2), TestCase(3), TestCase(4)]
     public void TorchSharp_GeneratedClass_CompilesAndTrainsLikeRuleOptimizer(int index)
     {
-        var def = Def(Rules[index]);
+        var def = Def(Rules[index], "gen");
         var type = CompiledClass(index);
         using var problem = OptimizeeRegistry.Create("logreg", 4, CPU);
         object? opt = null;
@@ -82,13 +77,13 @@ public class RuleExportTests
     [Test]
     public void PyTorch_GeneratedClasses_MatchTheCSharpExecutorUnderPython()
     {
-        var python = PythonWithTorch() ?? throw new IgnoreException("python3 with torch is not installed (apt-get install python3-torch); the PyTorch export comparison is skipped");
+        var python = PythonWith("torch") ?? throw new IgnoreException("python3 with torch is not installed (apt-get install python3-torch); the PyTorch export comparison is skipped");
         var dir = Path.Combine(Path.GetTempPath(), "l2o-export-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         try
         {
             for (int i = 0; i < Rules.Length; i++)
-                File.WriteAllText(Path.Combine(dir, $"gen_rule{i}.py"), RuleExport.Export(Def(Rules[i]), ExportFormat.PyTorch, "GenRule"));
+                File.WriteAllText(Path.Combine(dir, $"gen_rule{i}.py"), RuleExport.Export(Def(Rules[i], "gen"), ExportFormat.PyTorch, "GenRule"));
             const int d = 6, steps = 30;
             var rng = new L2OEvolve.Engine.Random.Rng(11);
             var w = Enumerable.Range(0, d * d).Select(_ => (float)(rng.NextGaussian() / Math.Sqrt(d))).ToArray();
@@ -127,7 +122,7 @@ for i in range(data["rules"]):
                 using var wt = tensor(w, [d, d]);
                 using var yt = tensor(y);
                 using var theta = tensor(theta0).requires_grad_(true);
-                using var opt = new RuleOptimizer("r", Def(Rules[r]).Compile(), [[d]], CPU, RuleBackend.OpChain);
+                using var opt = new RuleOptimizer("r", Def(Rules[r], "gen").Compile(), [[d]], CPU, RuleBackend.OpChain);
                 for (int k = 1; k <= steps; k++)
                 {
                     using var scope = NewDisposeScope();
@@ -146,22 +141,6 @@ for i in range(data["rules"]):
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static string? PythonWithTorch()
-    {
-        foreach (var candidate in new[] { "/usr/bin/python3", "python3" })
-        {
-            try
-            {
-                using var p = Process.Start(new ProcessStartInfo(candidate, ["-c", "import torch"]) { RedirectStandardError = true, RedirectStandardOutput = true });
-                if (p is null) continue;
-                p.WaitForExit();
-                if (p.ExitCode == 0) return candidate;
-            }
-            catch (System.ComponentModel.Win32Exception) { }
-        }
-        return null;
     }
 
     [Test]

@@ -13,11 +13,7 @@ public class OptimizeeFamilyTests
     public static IEnumerable<string> AllNames => OptimizeeRegistry.Names;
 
     [OneTimeSetUp]
-    public void OneTimeSetUp()
-    {
-        torch.set_num_threads(1);
-        _tiny = new TinyMnist(n: 40);
-    }
+    public void OneTimeSetUp() => _tiny = new TinyMnist(n: 40);
 
     [OneTimeTearDown]
     public void OneTimeTearDown() => _tiny.Dispose();

@@ -8,9 +8,6 @@ namespace L2OEvolve.Torch.Tests.Optimizers;
 
 public class BuiltInOptimizersTests
 {
-    [OneTimeSetUp]
-    public void OneTimeSetUp() => torch.set_num_threads(1);
-
     private static float[] TwoSteps(string spec, float gradient)
     {
         using var scope = torch.NewDisposeScope();

@@ -4,15 +4,11 @@ using L2OEvolve.Engine.Random;
 using L2OEvolve.Engine.Search;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Pipeline;
-using TorchSharp;
 
 namespace L2OEvolve.Torch.Tests.Pipeline;
 
 public class FunnelFitnessTests
 {
-    [OneTimeSetUp]
-    public void Threads() => torch.set_num_threads(1);
-
     // Imitation data where the teacher's raw output is exactly -mt0.
     private static MseFitness Imitation()
     {

@@ -2,7 +2,6 @@ using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Rollouts;
 using L2OEvolve.Torch.Rules;
-using TorchSharp;
 using static L2OEvolve.Torch.Tests.Rules.RuleTestKit;
 using static TorchSharp.torch;
 
@@ -10,9 +9,6 @@ namespace L2OEvolve.Torch.Tests.Rollouts;
 
 public class PopulationRolloutTests
 {
-    [OneTimeSetUp]
-    public void Threads() => torch.set_num_threads(1);
-
     private static readonly Expr Exploding = new Expr.Unary(Op.Exp, Mul(C(1e4), new Expr.Unary(Op.Abs, G)));
 
     /// <summary>A mixed population: Adam, momentum, SGD, a lagged-feature rule and the paper's m̃/g̃ features.</summary>

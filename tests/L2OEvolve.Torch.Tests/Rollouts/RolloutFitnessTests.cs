@@ -2,15 +2,11 @@ using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Search;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Rollouts;
-using TorchSharp;
 
 namespace L2OEvolve.Torch.Tests.Rollouts;
 
 public class RolloutFitnessTests
 {
-    [OneTimeSetUp]
-    public void Threads() => torch.set_num_threads(1);
-
     private static readonly FitnessRequest Request = new(1, 0, 0);
 
     [Test]

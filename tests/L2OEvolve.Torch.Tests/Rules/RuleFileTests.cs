@@ -1,7 +1,6 @@
 using L2OEvolve.Engine;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Rules;
-using TorchSharp;
 using static L2OEvolve.Torch.Tests.Rules.RuleTestKit;
 using static TorchSharp.torch;
 
@@ -9,9 +8,6 @@ namespace L2OEvolve.Torch.Tests.Rules;
 
 public class RuleFileTests
 {
-    [OneTimeSetUp]
-    public void Threads() => torch.set_num_threads(1);
-
     /// <summary>The repository's grammars/optimizers folder, found upwards from the test binaries.</summary>
     internal static string ShippedDir()
     {
@@ -51,41 +47,30 @@ public class RuleFileTests
         Assert.That(opt.StateFloatsPerParameter, Is.EqualTo(2));
     }
 
-    [Test]
-    public void Load_ShippedMomentum_ReproducesTorchSgdMomentum()
+    /// <summary>The shipped rule's 200-step trajectory on logistic regression against TorchSharp's own optimizer.</summary>
+    private static void AssertShippedReproduces(string name, Func<IEnumerable<TorchSharp.Modules.Parameter>, optim.Optimizer> torchOptimizer)
     {
         using var problem = OptimizeeRegistry.Create("logreg", 7, CPU);
-        using var opt = RuleFile.Load(Shipped("momentum")).Factory()(problem.ParameterShapes, CPU);
-        var reference = TorchTrajectory(problem, 200, ps => optim.SGD(ps, 0.01, momentum: 0.9));
+        using var opt = RuleFile.Load(Shipped(name)).Factory()(problem.ParameterShapes, CPU);
+        var reference = TorchTrajectory(problem, 200, torchOptimizer);
         Assert.That(MaxRelativeDeviation(Trajectory(problem, 200, opt), reference), Is.LessThan(1e-5));
     }
+
+    [Test]
+    public void Load_ShippedMomentum_ReproducesTorchSgdMomentum()
+        => AssertShippedReproduces("momentum", ps => optim.SGD(ps, 0.01, momentum: 0.9));
 
     [Test]
     public void Load_ShippedNesterov_ReproducesTorchNesterov()
-    {
-        using var problem = OptimizeeRegistry.Create("logreg", 7, CPU);
-        using var opt = RuleFile.Load(Shipped("nesterov")).Factory()(problem.ParameterShapes, CPU);
-        var reference = TorchTrajectory(problem, 200, ps => optim.SGD(ps, 0.01, momentum: 0.9, nesterov: true));
-        Assert.That(MaxRelativeDeviation(Trajectory(problem, 200, opt), reference), Is.LessThan(1e-5));
-    }
+        => AssertShippedReproduces("nesterov", ps => optim.SGD(ps, 0.01, momentum: 0.9, nesterov: true));
 
     [Test]
     public void Load_ShippedRmsprop_ReproducesTorchRmsprop()
-    {
-        using var problem = OptimizeeRegistry.Create("logreg", 7, CPU);
-        using var opt = RuleFile.Load(Shipped("rmsprop")).Factory()(problem.ParameterShapes, CPU);
-        var reference = TorchTrajectory(problem, 200, ps => optim.RMSProp(ps, 0.01));
-        Assert.That(MaxRelativeDeviation(Trajectory(problem, 200, opt), reference), Is.LessThan(1e-5));
-    }
+        => AssertShippedReproduces("rmsprop", ps => optim.RMSProp(ps, 0.01));
 
     [Test]
     public void Load_ShippedAdamW_ReproducesTorchAdamW()
-    {
-        using var problem = OptimizeeRegistry.Create("logreg", 7, CPU);
-        using var opt = RuleFile.Load(Shipped("adamw")).Factory()(problem.ParameterShapes, CPU);
-        var reference = TorchTrajectory(problem, 200, ps => optim.AdamW(ps, 0.001, weight_decay: 0.01));
-        Assert.That(MaxRelativeDeviation(Trajectory(problem, 200, opt), reference), Is.LessThan(1e-5));
-    }
+        => AssertShippedReproduces("adamw", ps => optim.AdamW(ps, 0.001, weight_decay: 0.01));
 
     [Test]
     public void Load_ShippedLion_MatchesLionWrittenOut()

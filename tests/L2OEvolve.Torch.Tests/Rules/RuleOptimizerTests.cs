@@ -1,7 +1,6 @@
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Rules;
-using TorchSharp;
 using static L2OEvolve.Torch.Tests.Rules.RuleTestKit;
 using static TorchSharp.torch;
 
@@ -9,9 +8,6 @@ namespace L2OEvolve.Torch.Tests.Rules;
 
 public class RuleOptimizerTests
 {
-    [OneTimeSetUp]
-    public void Threads() => torch.set_num_threads(1);
-
     [TestCase("quadratic", RuleBackend.Fused)]
     [TestCase("quadratic", RuleBackend.OpChain)]
     [TestCase("logreg", RuleBackend.Fused)]

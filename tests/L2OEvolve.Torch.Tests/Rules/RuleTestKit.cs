@@ -1,6 +1,7 @@
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Optimizers;
+using L2OEvolve.Torch.Rules;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,6 +18,9 @@ internal static class RuleTestKit
     public static Expr Sub(Expr a, Expr b) => new Expr.Binary(Op.Sub, a, b);
     public static Expr Sqrt(Expr a) => new Expr.Unary(Op.Sqrt, a);
     public static Expr G => V("g");
+
+    /// <summary>A rule definition from infix text with the default features.</summary>
+    public static RuleDefinition Def(string infix, string name = "r") => new(name, Infix.Parse(infix), "", FeatureSettings.Default);
 
     /// <summary>Adam written as a rule: <c>-lr * ema_bc(b1, g) / (sqrt(ema_bc(b2, g*g)) + eps)</c>.</summary>
     public static Expr Adam(double lr, double b1 = 0.9, double b2 = 0.999, double eps = 1e-8) =>

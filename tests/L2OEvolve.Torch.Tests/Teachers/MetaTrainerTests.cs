@@ -8,9 +8,6 @@ public class MetaTrainerTests
 {
     private string _dir = "";
 
-    [OneTimeSetUp]
-    public void OneThread() => torch.set_num_threads(1);
-
     [SetUp]
     public void TempDir() => _dir = Path.Combine(Path.GetTempPath(), "l2o-teacher-" + Guid.NewGuid().ToString("N"));
 

@@ -10,9 +10,6 @@ public class RecorderTests
 {
     private string _dir = "";
 
-    [OneTimeSetUp]
-    public void OneThread() => torch.set_num_threads(1);
-
     [SetUp]
     public void TempDir() => _dir = Path.Combine(Path.GetTempPath(), "l2o-record-" + Guid.NewGuid().ToString("N"));
 

@@ -1,15 +1,11 @@
 using L2OEvolve.Engine.Random;
 using L2OEvolve.Torch.Teachers;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace L2OEvolve.Torch.Tests.Teachers;
 
 public class TeacherNetTests
 {
-    [OneTimeSetUp]
-    public void OneThread() => torch.set_num_threads(1);
-
     private static TeacherNet Net(string model, ulong seed = 1)
     {
         var rng = new Rng(seed);

@@ -1,17 +1,13 @@
-using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Torch.Rules;
 using L2OEvolve.Torch.Tuning;
-using TorchSharp;
+using static L2OEvolve.Torch.Tests.Rules.RuleTestKit;
 using static TorchSharp.torch;
 
 namespace L2OEvolve.Torch.Tests.Tuning;
 
 public class ConstantTunerTests
 {
-    [OneTimeSetUp]
-    public void Threads() => torch.set_num_threads(1);
-
-    private static TunableRule Sgd(double c) => TunableRule.Create(new RuleDefinition("sgd", Infix.Parse($"-{c} * g"), "", FeatureSettings.Default));
+    private static TunableRule Sgd(double c) => TunableRule.Create(Def($"-{c} * g", "sgd"));
 
     private static TuneProgress Run(TunableRule rule, TuneSettings settings, TuneProgress? from = null)
     {
@@ -47,7 +43,7 @@ public class ConstantTunerTests
     [Test]
     public void RunEpoch_ResumedAfterTwoEpochs_MatchesAnUninterruptedRun()
     {
-        var rule = TunableRule.Create(new RuleDefinition("m", Infix.Parse("-0.01 * ema(0.9, g) - 0.001 * g1"), "", FeatureSettings.Default), tuneBetas: true);
+        var rule = TunableRule.Create(Def("-0.01 * ema(0.9, g) - 0.001 * g1", "m"), tuneBetas: true);
         var settings = new TuneSettings("logreg", Epochs: 4, Steps: 20, Unroll: 5, MetaLr: 0.001);
         var straight = Run(rule, settings);
         var half = Run(rule, settings with { Epochs = 2 });

@@ -2,7 +2,6 @@ using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Rules;
 using L2OEvolve.Torch.Tuning;
-using TorchSharp;
 using static L2OEvolve.Torch.Tests.Rules.RuleTestKit;
 using static TorchSharp.torch;
 
@@ -10,11 +9,6 @@ namespace L2OEvolve.Torch.Tests.Tuning;
 
 public class TunableRuleTests
 {
-    [OneTimeSetUp]
-    public void Threads() => torch.set_num_threads(1);
-
-    private static RuleDefinition Def(string infix) => new("r", Infix.Parse(infix), "", FeatureSettings.Default);
-
     [TestCase("-0.01 * g")]
     [TestCase("-0.001 * ema_bc(0.9, g) / (sqrt(ema_bc(0.999, g * g)) + 1e-08)")]
     [TestCase("-0.01 * (mt + g1 + gt_2 + mom99 + t * lag(3, mom5) + tanh(ema_bc(0.7, abs(g))))")]
