@@ -22,7 +22,7 @@ out=${1:-runs/teacher/rnnprop-fashion-2}
 # EPOCHS=123: the reported teacher is the epoch-123 checkpoint of a run started with --epochs 200 (stopped at 130
 # by the time budget); epoch randomness depends on the epoch index only, so --epochs 123 reaches the same weights.
 EPOCHS=${EPOCHS:-123}; STEPS=${STEPS:-100}; UNROLL=${UNROLL:-20}; LR=${LR:-0.002}; IMIT=${IMIT:-0.3}; WARMUP=${WARMUP:-8}
-SEEDS=${SEEDS:-10}; HORIZONS=${HORIZONS:-"1 5"}; PREFIX_HORIZONS=${PREFIX_HORIZONS:-"2"}; LR_POINTS=${LR_POINTS:-17}
+SEEDS=${SEEDS:-10}; HORIZONS=${HORIZONS:-"1 2 5"}; PREFIX_HORIZONS=${PREFIX_HORIZONS:-}; LR_POINTS=${LR_POINTS:-17}
 THREADS=${THREADS:-2}; SAMPLES=${SAMPLES:-3000}; SR_TIME=${SR_TIME:-2m}
 if [ -z "${L2O_CLI:-}" ]; then ./run.sh --help >/dev/null; L2O_CLI=host/L2OEvolve.Cli/bin/Release/net10.0/l2oevolve.dll; fi
 cli() { dotnet "$L2O_CLI" "$@"; }
