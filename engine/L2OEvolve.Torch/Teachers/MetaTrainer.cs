@@ -29,7 +29,7 @@ public readonly record struct EpochRecord(int Epoch, string Kind, int Steps, dou
 /// <remarks>
 /// <code>
 /// for epoch e (randomness: Rng(seed).Fork(e)):
-///   imitation with probability p, else:
+///   imitation if e < warm-up or with probability p, else:
 ///   θ₁ ← init of a fresh optimizee (new seed); g₁ ← ∇f(θ₁; batch 1); state ← 0
 ///   for each window of U steps:
 ///     L ← 0
@@ -115,7 +115,8 @@ public sealed class MetaTrainer : IDisposable
         {
             int epoch = _progress.Epoch;
             var rng = new Rng(Options.Seed).Fork(1000 + (ulong)epoch);
-            bool imitate = rng.NextBool(Options.Imitation);
+            // The draw is made even in the warm-up so later epochs see the same randomness with or without it.
+            bool imitate = rng.NextBool(Options.Imitation) | epoch < Options.ImitationWarmup;
             long optimizeeSeed = (long)(rng.NextUInt64() >> 1);
             int steps = Options.UsesCurriculum ? Options.Curriculum[_progress.Curriculum.Stage] : Options.Steps;
             var epochClock = Stopwatch.StartNew();

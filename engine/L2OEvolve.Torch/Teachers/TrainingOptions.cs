@@ -20,6 +20,7 @@ namespace L2OEvolve.Torch.Teachers;
 /// <param name="CurriculumEvalEvery">Epochs between curriculum evaluations.</param>
 /// <param name="CurriculumEvalRuns">Optimizee runs per curriculum evaluation (fixed seeds, disjoint from training).</param>
 /// <param name="CurriculumPatience">Evaluations without improvement before advancing (or stopping).</param>
+/// <param name="ImitationWarmup">The first this many epochs always imitate Adam (a sane starting point), whatever the draw.</param>
 public sealed record TrainingOptions(
     string Optimizee,
     int Epochs = 20,
@@ -33,7 +34,8 @@ public sealed record TrainingOptions(
     ImmutableArray<int> Curriculum = default,
     int CurriculumEvalEvery = 1,
     int CurriculumEvalRuns = 2,
-    int CurriculumPatience = 3)
+    int CurriculumPatience = 3,
+    int ImitationWarmup = 0)
 {
     /// <summary>The paper's curriculum (TF/train_dm.py): 100, 200, 500, 1000, 1500, 2000, 2500, 3000 steps.</summary>
     public static ImmutableArray<int> PaperCurriculum { get; } = [100, 200, 500, 1000, 1500, 2000, 2500, 3000];
@@ -48,6 +50,7 @@ public sealed record TrainingOptions(
         if (Unroll <= 0) throw new ArgumentException($"unroll must be positive, got {Unroll}");
         if (Steps < Unroll) throw new ArgumentException($"steps per epoch ({Steps}) must be at least the unroll ({Unroll})");
         if (Imitation is < 0 or > 1) throw new ArgumentException($"imitation probability must lie in [0, 1], got {Imitation}");
+        if (ImitationWarmup < 0) throw new ArgumentException($"imitation warm-up must be non-negative, got {ImitationWarmup}");
         if (RandomScale < 0) throw new ArgumentException($"random scale bound must be non-negative, got {RandomScale}");
         if (MetaLr <= 0) throw new ArgumentException($"meta learning rate must be positive, got {MetaLr}");
         if (UsesCurriculum && Curriculum.Any(s => s < Unroll))
@@ -72,6 +75,7 @@ public sealed record TrainingOptions(
         ["curriculumEvalEvery"] = CurriculumEvalEvery,
         ["curriculumEvalRuns"] = CurriculumEvalRuns,
         ["curriculumPatience"] = CurriculumPatience,
+        ["imitationWarmup"] = ImitationWarmup,
     };
 
     /// <summary>Reads the JSON form; <paramref name="source"/> names the file in errors.</summary>
@@ -86,7 +90,9 @@ public sealed record TrainingOptions(
                 o["imitation"]!.GetValue<double>(), o["imitationTeacherLr"]!.GetValue<double>(),
                 o["randomScale"]!.GetValue<double>(), [.. o["curriculum"]!.AsArray().Select(x => x!.GetValue<int>())],
                 o["curriculumEvalEvery"]!.GetValue<int>(), o["curriculumEvalRuns"]!.GetValue<int>(),
-                o["curriculumPatience"]!.GetValue<int>());
+                o["curriculumPatience"]!.GetValue<int>(),
+                // Absent in runs written before the option existed: no warm-up.
+                o["imitationWarmup"]?.GetValue<int>() ?? 0);
             t.Validate();
             return t;
         }

@@ -55,6 +55,7 @@ public static class TeacherCommand
         var lr = new Option<double>("--lr") { Description = "Meta-optimizer (Adam) learning rate.", DefaultValueFactory = _ => 0.001 };
         var seed = new Option<ulong>("--seed") { Description = "Master seed.", DefaultValueFactory = _ => 1UL };
         var imitation = new Option<double>("--imitation") { Description = "Probability that an epoch imitates Adam (SPEC §2.5).", DefaultValueFactory = _ => 0.0 };
+        var warmup = new Option<int>("--imitation-warmup") { Description = "The first N epochs always imitate Adam (then --imitation applies).", DefaultValueFactory = _ => 0 };
         var imitationLr = new Option<double>("--imitation-adam-lr") { Description = "Learning rate of the Adam imitated.", DefaultValueFactory = _ => 0.01 };
         var curriculum = new Option<bool>("--curriculum") { Description = "Curriculum learning over growing horizons (SPEC §2.4)." };
         var stages = new Option<string?>("--curriculum-steps") { Description = "Curriculum horizons, comma-separated (default 100,200,500,1000,1500,2000,2500,3000)." };
@@ -69,7 +70,7 @@ public static class TeacherCommand
         var maxEpochs = new Option<int?>("--max-epochs") { Description = "Stop after this many epochs in this invocation (the run resumes later)." };
         var output = new Option<string>("--out") { Description = "Teacher directory (checkpoints; an existing run there is resumed).", Required = true };
         var cmd = new Command("train", "Meta-train a teacher by truncated BPTT; checkpoints every epoch and resumes an interrupted run.");
-        foreach (var o in new Option[] { model, optimizee, epochs, steps, unroll, lr, seed, imitation, imitationLr, curriculum, stages, evalEvery, evalRuns, patience, scale, features, preprocess, hidden, logSign, maxEpochs, output })
+        foreach (var o in new Option[] { model, optimizee, epochs, steps, unroll, lr, seed, imitation, warmup, imitationLr, curriculum, stages, evalEvery, evalRuns, patience, scale, features, preprocess, hidden, logSign, maxEpochs, output })
             cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction((p, ct) => Task.FromResult(Guard("train", p.InvocationConfiguration.Error, () =>
@@ -128,7 +129,7 @@ public static class TeacherCommand
                 var options = new TrainingOptions(name, p.GetValue(epochs), p.GetValue(steps), p.GetValue(unroll), p.GetValue(lr), p.GetValue(seed),
                     p.GetValue(imitation), p.GetValue(imitationLr), p.GetValue(scale),
                     p.GetValue(curriculum) ? [.. (Ints(p.GetValue(stages), "--curriculum-steps") ?? TrainingOptions.PaperCurriculum.ToArray())] : [],
-                    p.GetValue(evalEvery), p.GetValue(evalRuns), p.GetValue(patience));
+                    p.GetValue(evalEvery), p.GetValue(evalRuns), p.GetValue(patience), p.GetValue(warmup));
                 options.Validate();
                 return (config, options);
             }

@@ -77,6 +77,32 @@ public class MetaTrainerTests
     }
 
     [Test]
+    public void Run_ImitationWarmup_FirstEpochsImitateThenTheDrawsDecide()
+    {
+        var config = TeacherConfig.Preset("rp-s");
+        string[] Kinds(TrainingOptions o)
+        {
+            using var t = MetaTrainer.Start(config, o, Quadratic, torch.CPU, null);
+            return [.. t.Run().History.Select(h => h.Kind)];
+        }
+        var plain = Kinds(Options(8, imitation: 0.4));
+        var warm = Kinds(Options(8, imitation: 0.4) with { ImitationWarmup = 3 });
+        Assert.That(warm.Take(3), Is.All.EqualTo("imitation"));
+        Assert.That(warm.Skip(3), Is.EqualTo(plain.Skip(3)));
+        Assert.That(plain.Take(3), Does.Contain("meta"), "seed 3 should draw a meta epoch among the first three, or the test shows nothing");
+    }
+
+    [Test]
+    public void ImitationWarmup_JsonRoundTripAndOldConfigs_ReadBack()
+    {
+        var o = Options(4) with { ImitationWarmup = 2 };
+        Assert.That(TrainingOptions.FromJson(o.ToJson(), "t.json"), Is.EqualTo(o));
+        var old = Options(4).ToJson();
+        old.Remove("imitationWarmup");
+        Assert.That(TrainingOptions.FromJson(old, "t.json").ImitationWarmup, Is.EqualTo(0));
+    }
+
+    [Test]
     public void Run_Curriculum_EvaluatesAndAdvancesOrStops()
     {
         var options = Options(12) with { Curriculum = [20, 40, 60], CurriculumPatience = 1, MetaLr = 0.3 };
