@@ -62,6 +62,18 @@ public sealed class TeacherNet : Module
     /// <summary>The architecture.</summary>
     public TeacherConfig Config { get; }
 
+    /// <summary>
+    /// The kernel new networks start with: a process-wide execution setting, like libtorch's thread count
+    /// (<c>--lstm-kernel</c> on the <c>teacher</c> verbs).
+    /// </summary>
+    public static LstmKernel DefaultKernel { get; set; } = LstmKernel.Auto;
+
+    /// <summary>
+    /// Which implementation runs the LSTM cells. An execution setting, not part of the configuration: both compute
+    /// the same function up to float rounding, and checkpoints from either load in the other.
+    /// </summary>
+    public LstmKernel Kernel { get; set; } = DefaultKernel;
+
     /// <summary>Builds the network for <paramref name="config"/> with weights drawn from <paramref name="rng"/>.</summary>
     public TeacherNet(TeacherConfig config, ref Rng rng) : base("TeacherNet")
     {
@@ -124,13 +136,24 @@ public sealed class TeacherNet : Module
         var cs = new Tensor[cells.Count];
         for (int i = 0; i < cells.Count; i++)
         {
-            (hs[i], cs[i]) = cells[i].call(x, (state.Lstm.H[i], state.Lstm.C[i]));
+            (hs[i], cs[i]) = UsesFusedCells(x)
+                ? FusedLstmCell.Step(cells[i], x, state.Lstm.H[i], state.Lstm.C[i])
+                : cells[i].call(x, (state.Lstm.H[i], state.Lstm.C[i]));
             x = hs[i];
         }
         var u = head.call(x).squeeze(-1);
         if (Config.Tanh) u = u.tanh();
         return (u, new TeacherState(nextFeatures, new LstmState([.. hs], [.. cs])));
     }
+
+    private bool UsesFusedCells(Tensor x) => Kernel switch
+    {
+        LstmKernel.LibTorch => false,
+        LstmKernel.Fused => FusedLstmCell.Supports(x)
+            ? true
+            : throw new InvalidOperationException($"the fused LSTM kernel runs on float32 CPU tensors, not {x.dtype} on {x.device}"),
+        _ => FusedLstmCell.Supports(x),
+    };
 
     // TF's LogAndSign with k = 5 (SPEC §1.2): [max(log(|g|+ε)/5, −1), clip(g·e⁵, −1, 1)], ε = float32 machine epsilon.
     private static Tensor LogAndSign(Tensor g)

@@ -30,16 +30,22 @@ public static class TeacherCommand
         public readonly Option<int> Threads = new("--threads") { Description = "libtorch intra-op threads (0: libtorch's default).", DefaultValueFactory = _ => 1 };
         public readonly Option<string?> DataDir = new("--data-dir") { Description = "Folder with MNIST-format IDX files (default: Debian's Fashion-MNIST)." };
         public readonly Option<int> Batch = new("--batch") { Description = "Optimizee minibatch size.", DefaultValueFactory = _ => 128 };
+        public readonly Option<LstmKernel> Kernel = new("--lstm-kernel")
+        {
+            Description = "LSTM cell implementation: auto (fused on the CPU, libtorch's elsewhere), fused, or libtorch (the reference).",
+            DefaultValueFactory = _ => LstmKernel.Auto,
+        };
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Device, Threads, DataDir, Batch }) c.Options.Add(o);
+            foreach (var o in new Option[] { Device, Threads, DataDir, Batch, Kernel }) c.Options.Add(o);
         }
 
         public (TorchSharp.torch.Device Device, OptimizeeOptions Options) Setup(ParseResult p)
         {
             TorchSetup.MakeBlasReproducible();
             TorchSetup.SetThreads(p.GetValue(Threads));
+            TeacherNet.DefaultKernel = p.GetValue(Kernel);
             return (TorchSetup.ParseDevice(p.GetValue(Device)!), new OptimizeeOptions(DataDir: p.GetValue(DataDir), BatchSize: p.GetValue(Batch)));
         }
     }
@@ -174,6 +180,7 @@ public static class TeacherCommand
             if (p.GetValue(tuneSteps) is { } ts) args.AddRange(["--tune-steps", ts.ToString(CultureInfo.InvariantCulture)]);
             if (p.GetValue(common.DataDir) is { } dd) args.AddRange(["--data-dir", dd]);
             TorchSetup.MakeBlasReproducible();
+            TeacherNet.DefaultKernel = p.GetValue(common.Kernel);
             var root = new RootCommand { EvalCommand.Create() };
             return await root.Parse(args).InvokeAsync(p.InvocationConfiguration, ct);
         });

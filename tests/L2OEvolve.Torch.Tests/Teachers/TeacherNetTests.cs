@@ -1,4 +1,5 @@
 using L2OEvolve.Engine.Random;
+using TorchSharp;
 using L2OEvolve.Torch.Teachers;
 using static TorchSharp.torch;
 
@@ -100,5 +101,59 @@ public class TeacherNetTests
         var back = TeacherConfig.FromJson(c.ToJson(), "test");
         Assert.That(back, Is.EqualTo(c));
         Assert.That(back.Features, Is.EqualTo(new[] { "mt", "gt", "mp2", "mp2h", "mp3" }));
+    }
+
+    [TestCase("rnnprop")]
+    [TestCase("rp-s")]
+    [TestCase("dm")]
+    public void Step_FusedAndLibTorchKernels_AgreeOnAWindowAndItsMetaGradient(string model)
+    {
+        using var scope = NewDisposeScope();
+        (float Loss, float[][] Grads) Window(LstmKernel kernel)
+        {
+            using var net = Net(model, 3);
+            net.Kernel = kernel;
+            var state = net.InitialState(300, CPU);
+            var theta = zeros(300);
+            var target = linspace(-1, 1, 300);
+            Tensor loss = zeros(1);
+            manual_seed(5);
+            for (int k = 1; k <= 6; k++)
+            {
+                var g = (2 * (theta - target)).detach() + randn(300) * 0.01;
+                var (u, next) = net.Step(g, state, k);
+                theta = theta + u * 0.1;
+                loss = loss + (theta - target).square().sum();
+                state = next;
+            }
+            loss.backward();
+            return (loss.item<float>(), [.. net.Weights().Select(w => w.grad!.data<float>().ToArray())]);
+        }
+        var fused = Window(LstmKernel.Fused);
+        var reference = Window(LstmKernel.LibTorch);
+        Assert.That(fused.Loss, Is.EqualTo(reference.Loss).Within(1e-5).Percent);
+        for (int i = 0; i < fused.Grads.Length; i++)
+        {
+            double scale = Math.Max(1e-3, reference.Grads[i].Max(Math.Abs));
+            double err = fused.Grads[i].Zip(reference.Grads[i], (a, b) => Math.Abs(a - b)).Max();
+            Assert.That(err / scale, Is.LessThan(1e-4), $"weight {i}: max |diff| {err:E2} at scale {scale:G3}");
+        }
+    }
+
+    [Test]
+    public void Kernel_AutoFallsBackOffFloat32_FusedRefusesWithAReason()
+    {
+        using var scope = NewDisposeScope();
+        using var net = Net("rnnprop");
+        net.to(ScalarType.Float64);
+        var state = net.InitialState(10, CPU);
+        var lstm = new LstmState([.. state.Lstm.H.Select(h => h.to(ScalarType.Float64))], [.. state.Lstm.C.Select(c => c.to(ScalarType.Float64))]);
+        var features = state.Features with { M = state.Features.M!.to(ScalarType.Float64), V = state.Features.V!.to(ScalarType.Float64) };
+        var s64 = new TeacherState(features, lstm);
+        var g = randn(10, dtype: ScalarType.Float64);
+        Assert.That(net.Step(g, s64, 1).Raw.dtype, Is.EqualTo(ScalarType.Float64));
+        net.Kernel = LstmKernel.Fused;
+        var e = Assert.Throws<InvalidOperationException>(() => net.Step(g, s64, 1));
+        Assert.That(e!.Message, Does.Contain("float32 CPU"));
     }
 }

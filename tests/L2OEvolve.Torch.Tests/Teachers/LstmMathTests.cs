@@ -1,0 +1,77 @@
+using System.Runtime.Intrinsics;
+using L2OEvolve.Torch.Teachers;
+
+namespace L2OEvolve.Torch.Tests.Teachers;
+
+public class LstmMathTests
+{
+    private static IEnumerable<float> Inputs()
+    {
+        var rng = new System.Random(1);
+        for (int i = 0; i < 20000; i++) yield return (float)(rng.NextDouble() * 180 - 90);
+        for (int i = 0; i < 2000; i++) yield return (float)((rng.NextDouble() * 2 - 1) * 1e-3);
+        foreach (var x in new[] { 0f, -0f, 1e-30f, -1e-30f, 80f, -80f, 79.99f, 88.7f, -87.3f, 200f, -200f, float.MaxValue, float.MinValue, float.PositiveInfinity, float.NegativeInfinity })
+            yield return x;
+    }
+
+    private static float[] VectorSigmoid(float[] xs)
+    {
+        var ys = new float[xs.Length];
+        for (int i = 0; i + 8 <= xs.Length; i += 8)
+            LstmMath.Sigmoid(Vector256.Create(xs, i)).CopyTo(ys, i);
+        return ys;
+    }
+
+    [Test]
+    public void Sigmoid_VectorLanes_BitIdenticalToScalar()
+    {
+        var xs = Inputs().Take(22008).ToArray();
+        var vs = VectorSigmoid(xs);
+        for (int i = 0; i < xs.Length; i++)
+            Assert.That(BitConverter.SingleToInt32Bits(vs[i]), Is.EqualTo(BitConverter.SingleToInt32Bits(LstmMath.Sigmoid(xs[i]))), $"x = {xs[i]:R}");
+    }
+
+    [Test]
+    public void Exp_WithinTwoUlpOfTheExactValue_OnTheClampedRange()
+    {
+        var rng = new System.Random(2);
+        for (int i = 0; i < 50000; i++)
+        {
+            float x = (float)(rng.NextDouble() * 160 - 80);
+            double exact = Math.Exp(x);
+            double ulp = MathF.BitIncrement((float)exact) - (float)exact;
+            Assert.That(Math.Abs(LstmMath.Exp(x) - exact), Is.LessThanOrEqualTo(2 * ulp), $"x = {x:R}");
+        }
+    }
+
+    [Test]
+    public void Sigmoid_MatchesTheLogisticFunction_AndSaturatesToNormalFloats()
+    {
+        foreach (var x in Inputs().Where(float.IsFinite))
+        {
+            double exact = 1 / (1 + Math.Exp(-(double)Math.Clamp(x, -80f, 80f)));
+            float s = LstmMath.Sigmoid(x);
+            Assert.That(Math.Abs(s - exact), Is.LessThanOrEqualTo(3e-7 * exact + 1e-45), $"x = {x:R}");
+            Assert.That(s == 0 || float.IsNormal(s), Is.True, $"σ({x:R}) = {s:R} is subnormal");
+        }
+        Assert.That(LstmMath.Sigmoid(float.PositiveInfinity), Is.EqualTo(1f));
+        Assert.That(LstmMath.Sigmoid(float.NegativeInfinity), Is.GreaterThan(0f).And.LessThan(1e-30f));
+    }
+
+    [Test]
+    public void Sigmoid_NaN_StaysNaN_InScalarAndVector()
+    {
+        Assert.That(float.IsNaN(LstmMath.Sigmoid(float.NaN)), Is.True);
+        Assert.That(float.IsNaN(LstmMath.Sigmoid(Vector256.Create(float.NaN))[3]), Is.True);
+    }
+
+    [Test]
+    public unsafe void SigmoidInPlace_LengthNotAMultipleOfTheVector_TailGivesTheSameBits()
+    {
+        var xs = Inputs().Take(19).ToArray();
+        var ys = (float[])xs.Clone();
+        fixed (float* p = ys) LstmMath.SigmoidInPlace(p, ys.Length);
+        for (int i = 0; i < xs.Length; i++)
+            Assert.That(BitConverter.SingleToInt32Bits(ys[i]), Is.EqualTo(BitConverter.SingleToInt32Bits(LstmMath.Sigmoid(xs[i]))));
+    }
+}
