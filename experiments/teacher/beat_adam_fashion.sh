@@ -16,21 +16,29 @@
 #      STEPS*h steps of the longest HORIZONS run (runs are deterministic per seed, so that prefix is an h-run).
 #   3. teacher record over grammars/paper-rp.json's features, then sr on the rows (SR_TIME budget).
 # Set SKIP_TRAIN=1 / SKIP_EVAL=1 / SKIP_RECORD=1 / SKIP_SR=1 to rerun parts.
+# VALIDATE=1 selects the teacher by validation instead of by hand: a one-stage curriculum (SPEC §2.4) evaluates the
+# teacher every EVAL_EVERY epochs on EVAL_RUNS optimizees drawn from the training seed (never the held-out 0..9) and
+# keeps the best weights, which eval and record then load (--weights auto). EPOCHS defaults to 130 there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-runs/teacher/rnnprop-fashion-2}
 # EPOCHS=123: the reported teacher is the epoch-123 checkpoint of a run started with --epochs 200 (stopped at 130
 # by the time budget); epoch randomness depends on the epoch index only, so --epochs 123 reaches the same weights.
+if [ -n "${VALIDATE:-}" ]; then EPOCHS=${EPOCHS:-130}; fi
 EPOCHS=${EPOCHS:-123}; STEPS=${STEPS:-100}; UNROLL=${UNROLL:-20}; LR=${LR:-0.002}; IMIT=${IMIT:-0.3}; WARMUP=${WARMUP:-8}
 SEEDS=${SEEDS:-10}; HORIZONS=${HORIZONS:-"1 2 5"}; PREFIX_HORIZONS=${PREFIX_HORIZONS:-}; LR_POINTS=${LR_POINTS:-17}
-THREADS=${THREADS:-2}; SAMPLES=${SAMPLES:-3000}; SR_TIME=${SR_TIME:-2m}
+THREADS=${THREADS:-2}; SAMPLES=${SAMPLES:-3000}; SR_TIME=${SR_TIME:-2m}; EVAL_EVERY=${EVAL_EVERY:-5}; EVAL_RUNS=${EVAL_RUNS:-3}
+validate=()
+if [ -n "${VALIDATE:-}" ]; then
+  validate=(--curriculum --curriculum-steps "$STEPS" --curriculum-eval-every "$EVAL_EVERY" --curriculum-eval-runs "$EVAL_RUNS" --curriculum-patience 1000000)
+fi
 if [ -z "${L2O_CLI:-}" ]; then ./run.sh --help >/dev/null; L2O_CLI=host/L2OEvolve.Cli/bin/Release/net10.0/l2oevolve.dll; fi
 cli() { dotnet "$L2O_CLI" "$@"; }
 mkdir -p "$out"
 
 if [ -z "${SKIP_TRAIN:-}" ]; then
   cli teacher train --model rnnprop --optimizee mlp-fashion --epochs "$EPOCHS" --steps "$STEPS" --unroll "$UNROLL" \
-    --lr "$LR" --imitation "$IMIT" --imitation-warmup "$WARMUP" --threads "$THREADS" --out "$out/teacher" 2>&1 | tee -a "$out/train.log"
+    --lr "$LR" --imitation "$IMIT" --imitation-warmup "$WARMUP" --threads "$THREADS" "${validate[@]}" --out "$out/teacher" 2>&1 | tee -a "$out/train.log"
 fi
 
 if [ -z "${SKIP_EVAL:-}" ]; then

@@ -18,6 +18,17 @@ public sealed record TrainingProgress(int Epoch, CurriculumState Curriculum, Imm
     public static TrainingProgress Initial { get; } = new(0, CurriculumState.Start, [], null);
 }
 
+/// <summary>Which weights of a teacher directory to load.</summary>
+public enum TeacherWeights
+{
+    /// <summary><see cref="Best"/> when the run kept them (curriculum runs), else <see cref="Last"/>.</summary>
+    Auto,
+    /// <summary>The latest checkpoint.</summary>
+    Last,
+    /// <summary>The best weights by the curriculum's evaluation (on training-side seeds) in the current stage, as TF's train_dm keeps them.</summary>
+    Best,
+}
+
 /// <summary>
 /// A teacher directory: <c>config.json</c> (architecture and training settings), and per checkpoint
 /// <c>weights.eN.bin</c> (TorchSharp <c>Module.save</c>), <c>state.eN.bin</c> (meta-optimizer moments, curriculum
@@ -141,15 +152,32 @@ public static class TeacherStore
         }
     }
 
-    /// <summary>Loads a trained teacher (its latest checkpoint) for evaluation or recording.</summary>
-    public static TeacherNet LoadTeacher(string dir, Device device)
+    /// <summary>
+    /// Loads a trained teacher for evaluation or recording: the weights <paramref name="which"/> names (by default the
+    /// validation-selected best of a curriculum run, else the latest checkpoint).
+    /// </summary>
+    public static TeacherNet LoadTeacher(string dir, Device device, TeacherWeights which = TeacherWeights.Auto) =>
+        LoadTeacher(dir, device, which, out _);
+
+    /// <summary>As <see cref="LoadTeacher(string, Device, TeacherWeights)"/>, telling whether the best weights were loaded.</summary>
+    public static TeacherNet LoadTeacher(string dir, Device device, TeacherWeights which, out bool loadedBest)
     {
+        loadedBest = false;
         var (config, options) = ReadConfig(dir);
         var progress = ReadProgress(dir);
         if (progress.Epoch == 0) throw new InvalidDataException($"{dir}: the teacher has no trained checkpoint yet (progress.json missing)");
         var rng = new Rng(options.Seed).Fork(0);
         var net = new TeacherNet(config, ref rng);
-        LoadWeights(dir, progress.Epoch, net);
+        if (which == TeacherWeights.Last) LoadWeights(dir, progress.Epoch, net);
+        else
+        {
+            using var meta = new MetaAdam(net.Weights(), options.MetaLr);
+            using var imitation = new MetaAdam(net.Weights(), options.MetaLr);
+            var loaded = LoadCheckpoint(dir, progress, net, meta, imitation);
+            if (loaded.BestWeights is { } best) { Restore(net, best); loadedBest = true; }
+            else if (which == TeacherWeights.Best)
+                throw new InvalidDataException($"{dir}: the run kept no best weights (only curriculum runs evaluate while training); load the last ones instead");
+        }
         net.to(device);
         return net;
     }

@@ -36,6 +36,13 @@ public static class TeacherCommand
             DefaultValueFactory = _ => LstmKernel.Auto,
         };
 
+        /// <summary>For the verbs that load a trained teacher.</summary>
+        public readonly Option<TeacherWeights> Weights = new("--weights")
+        {
+            Description = "Which weights: auto (a curriculum run's validation-selected best, else the last), best, or last.",
+            DefaultValueFactory = _ => TeacherWeights.Auto,
+        };
+
         public void AddTo(Command c)
         {
             foreach (var o in new Option[] { Device, Threads, DataDir, Batch, Kernel }) c.Options.Add(o);
@@ -121,6 +128,9 @@ public static class TeacherCommand
                 var progress = trainer.Run(err, p.GetValue(maxEpochs), ct);
                 var last = progress.History.LastOrDefault();
                 if (trainer.Timings.Unrolls > 0) err.WriteLine($"teacher: time {trainer.Timings}");
+                if (progress.BestWeights is not null)
+                    err.WriteLine($"teacher: best evaluation cost {progress.Curriculum.Best:G5} in stage {progress.Curriculum.Stage}; " +
+                        "teacher eval and record load those weights (--weights last for the final ones)");
                 var stdout = p.InvocationConfiguration.Output;
                 stdout.WriteLine($"teacher: {dir}: {progress.Epoch}/{trainer.Options.Epochs} epochs done{(progress.Curriculum.Stopped ? " (curriculum stopped)" : "")}" +
                     (progress.History.Count > 0 ? $", last meta-loss {last.MetaLoss:G5}, {progress.History.Average(h => h.SecondsPerUnroll):F3} s/unroll on average" : ""));
@@ -156,7 +166,7 @@ public static class TeacherCommand
         var tuneSteps = new Option<int?>("--tune-steps") { Description = "Steps per lr-tuning run (default: --steps)." };
         var output = new Option<string>("--out") { Description = "Output folder for the eval report.", Required = true };
         var cmd = new Command("eval", "Evaluate a teacher beside lr-tuned baselines on held-out seeds (through the eval harness).");
-        foreach (var o in new Option[] { teacher, optimizee, steps, seeds, seedBase, baselines, noTune, tuneSteps, output }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { teacher, optimizee, steps, seeds, seedBase, baselines, noTune, tuneSteps, output, common.Weights }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction(async (p, ct) =>
         {
@@ -169,7 +179,7 @@ public static class TeacherCommand
                 return 2;
             }
             int n = p.GetValue(steps) ?? (stored.UsesCurriculum ? stored.Curriculum[0] : stored.Steps);
-            var args = new List<string> { "eval", "--optimizee", p.GetValue(optimizee) ?? stored.Optimizee, "--optimizer", "teacher:" + dir };
+            var args = new List<string> { "eval", "--optimizee", p.GetValue(optimizee) ?? stored.Optimizee, "--optimizer", "teacher:" + dir + WeightsSuffix(p.GetValue(common.Weights)) };
             var bl = p.GetValue(baselines);
             foreach (var b in bl is { Length: > 0 } ? bl : ["adam"]) args.AddRange(["--optimizer", b]);
             args.AddRange(["--steps", n.ToString(CultureInfo.InvariantCulture), "--seeds", p.GetValue(seeds).ToString(CultureInfo.InvariantCulture),
@@ -187,6 +197,13 @@ public static class TeacherCommand
         return cmd;
     }
 
+    private static string WeightsSuffix(TeacherWeights w) => w switch
+    {
+        TeacherWeights.Best => "@best",
+        TeacherWeights.Last => "@last",
+        _ => "",
+    };
+
     private static Command Record()
     {
         var common = new Common();
@@ -201,7 +218,7 @@ public static class TeacherCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of optimizee seeds, coordinates, windows and shuffle.", DefaultValueFactory = _ => 1UL };
         var output = new Option<string>("--out") { Description = "Lag-row .npy file (trajectories go beside it as X.traj.npy; sidecars X.npy.json).", Required = true };
         var cmd = new Command("record", "Roll a teacher out and record distillation data: lag rows (SPEC §3.1) and trajectories, with sidecars.");
-        foreach (var o in new Option[] { teacher, optimizee, samples, memlen, grammar, features, steps, coords, seed, output }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { teacher, optimizee, samples, memlen, grammar, features, steps, coords, seed, output, common.Weights }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction((p, ct) => Task.FromResult(Guard("record", p.InvocationConfiguration.Error, () =>
         {
@@ -222,7 +239,7 @@ public static class TeacherCommand
                 : config.Features;
             int? m = p.GetValue(memlen);
             var spec = RecordSpec.FromNames(names, m ?? (names.All(FeatureTokens.Canonical.Contains) ? 20 : null));
-            using var net = TeacherStore.LoadTeacher(dir, device);
+            using var net = TeacherStore.LoadTeacher(dir, device, p.GetValue(common.Weights));
             var family = OptimizeeRegistry.Family(p.GetValue(optimizee) ?? stored.Optimizee, optOptions);
             var data = Recorder.Record(net, family, spec, new RecordOptions(p.GetValue(samples), p.GetValue(steps), p.GetValue(coords), p.GetValue(seed)),
                 device, p.InvocationConfiguration.Error);
