@@ -1,4 +1,7 @@
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using L2OEvolve.Torch;
 using L2OEvolve.Torch.Teachers;
 using TorchSharp;
@@ -11,8 +14,13 @@ namespace L2OEvolve.Benchmarks;
 /// One coordinate-wise LSTM cell step on the meta-training benchmark's shape (15,910 coordinates of mlp-mnist-dm,
 /// input and hidden width 20), the fused cell beside libtorch's <c>LSTMCell</c> (the baseline), one libtorch thread:
 /// forward with autograd recording, forward and backward, and the forward alone as evaluation runs it.
-/// <c>./run.sh bench --filter '*LstmCell*' --job short</c>
+/// <c>./run.sh bench --filter '*LstmCell*'</c>
 /// </summary>
+/// <remarks>
+/// In process: BenchmarkDotNet's generated child project would lack the build's native libtorch fix
+/// (build/torchsharp-fix.sh), and a cell step is milliseconds long, so the in-process harness costs nothing.
+/// </remarks>
+[Config(typeof(InProcessShortRun))]
 [MemoryDiagnoser(displayGenColumns: false)]
 public class LstmCellBenchmarks
 {
@@ -66,4 +74,10 @@ public class LstmCellBenchmarks
         using var _ = no_grad();
         Step();
     }
+}
+
+/// <summary>BenchmarkDotNet's short run, in the benchmark's own process.</summary>
+public sealed class InProcessShortRun : ManualConfig
+{
+    public InProcessShortRun() => AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance));
 }
