@@ -27,16 +27,30 @@ public static class TorchSetup
     }
 
     /// <summary>
-    /// Makes libtorch's MKL kernels bit-reproducible run to run (MKL_CBWR=AUTO,STRICT): without it MKL picks code paths
-    /// by memory alignment, so one seed gives last-bit differences that grow through meta-training and break exact
-    /// resume. Must run before the first matrix product; a value the user already set is kept.
+    /// Sets the environment libtorch's native libraries read, keeping any value the user already set. Call it first
+    /// thing in a process, before any TorchSharp call loads libtorch:
+    /// <list type="bullet">
+    /// <item><c>MKL_CBWR=AUTO,STRICT</c> makes MKL's kernels bit-reproducible run to run. Without it MKL picks code
+    /// paths by memory alignment, so one seed gives last-bit differences that grow through meta-training and break
+    /// exact resume. (MKL reads it at the first matrix product.)</item>
+    /// <item><c>GOMP_SPINCOUNT=1000</c>: libtorch's OpenMP workers wait about a microsecond for the next parallel
+    /// region, then sleep, instead of spinning for milliseconds. Spinning workers held the second core while the
+    /// fused LSTM passes (run on .NET threads) wanted it: with 2 threads a meta-training unroll took 0.27–0.31 s with
+    /// the default and 0.22–0.24 s with this (experiments/teacher/README.md). (libgomp reads it when it loads.)</item>
+    /// </list>
     /// </summary>
-    public static void MakeBlasReproducible()
+    public static void PrepareNativeRuntime()
     {
-        if (Environment.GetEnvironmentVariable("MKL_CBWR") is { Length: > 0 }) return;
-        Environment.SetEnvironmentVariable("MKL_CBWR", "AUTO,STRICT");
-        // .NET keeps its own copy of the environment on Unix; MKL reads the native one.
-        if (!OperatingSystem.IsWindows()) _ = setenv("MKL_CBWR", "AUTO,STRICT", 0);
+        SetDefault("MKL_CBWR", "AUTO,STRICT");
+        SetDefault("GOMP_SPINCOUNT", "1000");
+    }
+
+    private static void SetDefault(string name, string value)
+    {
+        if (Environment.GetEnvironmentVariable(name) is { Length: > 0 }) return;
+        Environment.SetEnvironmentVariable(name, value);
+        // .NET keeps its own copy of the environment on Unix; native libraries read the process's.
+        if (!OperatingSystem.IsWindows()) _ = setenv(name, value, 0);
     }
 
     [DllImport("libc", CharSet = CharSet.Ansi)]

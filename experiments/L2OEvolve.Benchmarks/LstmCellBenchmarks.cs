@@ -34,7 +34,7 @@ public class LstmCellBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        TorchSetup.MakeBlasReproducible();
+        TorchSetup.PrepareNativeRuntime();
         TorchSetup.SetThreads(1);
         manual_seed(1);
         _cell = nn.LSTMCell(20, 20);

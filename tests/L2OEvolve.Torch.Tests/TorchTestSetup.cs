@@ -10,7 +10,7 @@ public class TorchTestSetup
     [OneTimeSetUp]
     public void ReproducibleBlasOneThread()
     {
-        TorchSetup.MakeBlasReproducible();
+        TorchSetup.PrepareNativeRuntime();
         TorchSetup.SetThreads(1);
     }
 }

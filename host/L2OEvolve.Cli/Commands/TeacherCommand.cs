@@ -50,7 +50,7 @@ public static class TeacherCommand
 
         public (TorchSharp.torch.Device Device, OptimizeeOptions Options) Setup(ParseResult p)
         {
-            TorchSetup.MakeBlasReproducible();
+            TorchSetup.PrepareNativeRuntime();
             TorchSetup.SetThreads(p.GetValue(Threads));
             TeacherNet.DefaultKernel = p.GetValue(Kernel);
             return (TorchSetup.ParseDevice(p.GetValue(Device)!), new OptimizeeOptions(DataDir: p.GetValue(DataDir), BatchSize: p.GetValue(Batch)));
@@ -189,7 +189,7 @@ public static class TeacherCommand
             if (!p.GetValue(noTune)) args.Add("--tune-lr");
             if (p.GetValue(tuneSteps) is { } ts) args.AddRange(["--tune-steps", ts.ToString(CultureInfo.InvariantCulture)]);
             if (p.GetValue(common.DataDir) is { } dd) args.AddRange(["--data-dir", dd]);
-            TorchSetup.MakeBlasReproducible();
+            TorchSetup.PrepareNativeRuntime();
             TeacherNet.DefaultKernel = p.GetValue(common.Kernel);
             var root = new RootCommand { EvalCommand.Create() };
             return await root.Parse(args).InvokeAsync(p.InvocationConfiguration, ct);
