@@ -29,13 +29,14 @@ public enum LstmKernel
 /// <code>
 /// forward:  A ← [x h]·[W_ih W_hh]ᵀ·D + D(b_ih + b_hh)        (two GEMMs; D doubles the g rows)
 ///           S ← σ(A)                                        (one flat pass; g = 2σ(2a) − 1 = tanh a)
-///           c' ← f⊙c + i⊙g;  τ ← tanh c';  h' ← o⊙τ          (row passes)
+///           c' ← f⊙c + i⊙g;  τ ← tanh c';  h' ← o⊙τ          (one row pass)
 ///           saved for backward: x, h, c, S, τ
 /// backward: δc ← dc' + dh'⊙o⊙(1 − τ²)
 ///           dA ← [δc⊙g⊙i(1−i), δc⊙c⊙f(1−f), δc⊙i⊙(1−g²), dh'⊙τ⊙o(1−o)];  dc ← δc⊙f   (one row pass)
-///           dx ← dA·W_ih;  dh ← dA·W_hh;  dW_ih ← dAᵀx;  dW_hh ← dAᵀh;  db ← Σ_rows dA       (GEMMs)
+///           [dx dh] ← dA·[W_ih W_hh];  dW_ih ← (xᵀ·dA)ᵀ;  dW_hh ← (hᵀ·dA)ᵀ;  db ← Σ_rows dA   (GEMMs)
 /// </code>
-/// Elementwise work is split into fixed blocks of rows, so results are bit-identical for any thread count.
+/// σ is <see cref="LstmMath"/>'s. Elementwise work is split into fixed blocks of rows, so results are bit-identical
+/// for any thread count. CPU and float32 only: elsewhere <see cref="LstmKernel.Auto"/> uses libtorch's cell.
 /// </remarks>
 public static class FusedLstmCell
 {
@@ -319,18 +320,18 @@ public static class FusedLstmCell
             }
             // The engine copies what backward returns as soon as it returns, so these handles are released at the next
             // call instead of living (with the gradients they keep alive) until the caller's dispose scope ends.
-            foreach (var t in grads) if (t is not null) _handedOver.Add(t);
+            foreach (var t in grads) if (t is not null) HandedOver.Add(t);
             foreach (var g in gradOutputs) g?.Dispose();
             return grads;
         }
 
         [ThreadStatic] private static List<Tensor>? _handedOverStore;
-        private static List<Tensor> _handedOver => _handedOverStore ??= [];
+        private static List<Tensor> HandedOver => _handedOverStore ??= [];
 
         private static void ReleaseHandedOver()
         {
-            foreach (var t in _handedOver) t.Dispose();
-            _handedOver.Clear();
+            foreach (var t in HandedOver) t.Dispose();
+            HandedOver.Clear();
         }
 
         private static Tensor? Defined(List<Tensor> grads, int i) =>
