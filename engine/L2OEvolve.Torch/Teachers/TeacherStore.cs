@@ -168,7 +168,9 @@ public static class TeacherStore
         if (progress.Epoch == 0) throw new InvalidDataException($"{dir}: the teacher has no trained checkpoint yet (progress.json missing)");
         var rng = new Rng(options.Seed).Fork(0);
         var net = new TeacherNet(config, ref rng);
-        if (which == TeacherWeights.Last) LoadWeights(dir, progress.Epoch, net);
+        // A teacher copied without its state file (weights and config only) still loads its last weights under Auto.
+        bool hasState = File.Exists(Path.Combine(dir, $"state.e{progress.Epoch}.bin"));
+        if (which == TeacherWeights.Last || (which == TeacherWeights.Auto && !hasState)) LoadWeights(dir, progress.Epoch, net);
         else
         {
             using var meta = new MetaAdam(net.Weights(), options.MetaLr);

@@ -61,6 +61,17 @@ public class TeacherStoreTests
     }
 
     [Test]
+    public void LoadTeacher_StateFileMissing_AutoLoadsTheLastWeights_BestSaysWhatIsMissing()
+    {
+        TrainWithValidation(out var last);
+        File.Delete(Path.Combine(_dir, "state.e5.bin"));
+        using var auto = TeacherStore.LoadTeacher(_dir, torch.CPU);
+        Assert.That(TeacherStore.Snapshot(auto), Is.EqualTo(last));
+        var e = Assert.Throws<FileNotFoundException>(() => TeacherStore.LoadTeacher(_dir, torch.CPU, TeacherWeights.Best));
+        Assert.That(e!.Message, Does.Contain("state.e5.bin"));
+    }
+
+    [Test]
     public void Resolver_WeightsSuffix_PicksTheWeightsAndSaysWhich()
     {
         TrainWithValidation(out _);
