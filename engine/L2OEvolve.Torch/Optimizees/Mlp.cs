@@ -8,6 +8,7 @@ public enum Activation
 {
     Sigmoid,
     Relu,
+    Tanh,
 }
 
 /// <summary>
@@ -82,5 +83,10 @@ internal sealed class Mlp : ImageClassifier
         return h;
     }
 
-    private Tensor Activate(Tensor h) => _activation == Activation.Sigmoid ? h.sigmoid() : h.relu();
+    private Tensor Activate(Tensor h) => _activation switch
+    {
+        Activation.Sigmoid => h.sigmoid(),
+        Activation.Tanh => h.tanh(),
+        _ => h.relu(),
+    };
 }

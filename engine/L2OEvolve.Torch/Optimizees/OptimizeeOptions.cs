@@ -9,12 +9,16 @@ namespace L2OEvolve.Torch.Optimizees;
 /// <param name="Init">How every parameter tensor is initialised (default N(0, 0.01²), weights and biases alike).</param>
 /// <param name="Dimension">Problem dimension for quadratic (10), rosenbrock (2) and logreg (20); null takes the family default.</param>
 /// <param name="EvalExamples">Cap on held-out examples used by Evaluate (null: the whole evaluation half).</param>
+/// <param name="Hidden">Hidden layer widths of an MLP family (null: the family's own), e.g. <c>hidden=64x32</c>.</param>
+/// <param name="Activation">Hidden activation of an MLP family (null: the family's own), e.g. <c>act=tanh</c>.</param>
 public sealed record OptimizeeOptions(
     string? DataDir = null,
     int BatchSize = 128,
     ParameterInit? Init = null,
     int? Dimension = null,
-    int? EvalExamples = null)
+    int? EvalExamples = null,
+    int[]? Hidden = null,
+    Activation? Activation = null)
 {
     /// <summary>The SPEC defaults.</summary>
     public static OptimizeeOptions Default { get; } = new();
@@ -40,7 +44,11 @@ public sealed record OptimizeeOptions(
                 "batch" => o with { BatchSize = Int() },
                 "eval" => o with { EvalExamples = Int() },
                 "init" => o with { Init = ParameterInit.Parse(value) },
-                _ => throw new ArgumentException($"optimizee '{spec}': unknown setting '{key}' (known: dim, batch, eval, init)"),
+                "hidden" => o with { Hidden = [.. value.Split('x').Select(w => int.TryParse(w, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n is > 0 and <= 100_000
+                    ? n : throw new ArgumentException($"optimizee '{spec}': 'hidden={value}' needs layer widths like 64 or 64x32 (each 1..100000)"))] },
+                "act" => o with { Activation = Enum.TryParse<Activation>(value, ignoreCase: true, out var a) && Enum.IsDefined(a) && !char.IsAsciiDigit(value[0])
+                    ? a : throw new ArgumentException($"optimizee '{spec}': 'act={value}' must be one of {string.Join(", ", Enum.GetNames<Activation>().Select(n => n.ToLowerInvariant()))}") },
+                _ => throw new ArgumentException($"optimizee '{spec}': unknown setting '{key}' (known: dim, batch, eval, init, and for MLPs hidden, act)"),
             };
         }
         return o;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using L2OEvolve.Engine;
 using L2OEvolve.Engine.Expressions;
@@ -14,10 +15,24 @@ namespace L2OEvolve.Torch.Rules;
 /// <param name="Rule">The update, added to the parameters (the sign is part of the rule).</param>
 /// <param name="Description">Free text (where the rule comes from, its defaults).</param>
 /// <param name="Features">Settings of the paper's features the rule reads (m, v, mt, gt, t).</param>
-public sealed record RuleDefinition(string Name, Expr Rule, string Description, FeatureSettings Features)
+/// <param name="Lr">The step size: a multiplier of the update, as every optimizer has one (1 = the rule as written).
+/// It is kept apart from <paramref name="Rule"/> so that it can be tuned like any baseline's lr and exported as an
+/// <c>lr</c> argument.</param>
+public sealed record RuleDefinition(string Name, Expr Rule, string Description, FeatureSettings Features, double Lr = 1.0)
 {
-    /// <summary>Compiles the rule (fails naming an unknown feature).</summary>
-    public RuleProgram Compile() => RuleProgram.Compile(Rule, Features);
+    /// <summary>The update actually applied: <c>Lr · Rule</c> (the rule itself when Lr is 1).</summary>
+    public Expr Update => Lr == 1.0 ? Rule : new Expr.Binary(Op.Mul, new Expr.Const(Lr), Rule);
+
+    /// <summary>This rule with its step size folded into the expression (Lr = 1), for tools that edit constants.</summary>
+    public RuleDefinition Folded() => Lr == 1.0 ? this : this with { Rule = Update, Lr = 1.0 };
+
+    /// <summary>This rule with step size <paramref name="lr"/> (must be finite and positive).</summary>
+    public RuleDefinition WithLr(double lr) => double.IsFinite(lr) && lr > 0
+        ? this with { Lr = lr }
+        : throw new ArgumentException($"rule '{Name}': lr must be a finite positive number, got {lr}");
+
+    /// <summary>Compiles the update <c>Lr · Rule</c> (fails naming an unknown feature).</summary>
+    public RuleProgram Compile() => RuleProgram.Compile(Update, Features);
 
     /// <summary>A factory of fresh <see cref="RuleOptimizer"/>s for this rule.</summary>
     public ParameterOptimizerFactory Factory(RuleBackend backend = RuleBackend.Auto)
@@ -33,7 +48,8 @@ public static class RuleFile
     /// <summary>The file name suffix of rule files.</summary>
     public const string Extension = ".rule.json";
 
-    private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true };
+    // Relaxed escaping keeps rules readable in the file ("a + b", not "a \u002B b"); the text is never embedded in HTML.
+    private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Loads a rule file; any fault raises an <see cref="InputException"/> naming the file and the place.</summary>
     public static RuleDefinition Load(string path)
@@ -55,6 +71,7 @@ public static class RuleFile
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new InputException("expected a JSON object", source, "$");
             string name = defaultName, description = "", ruleText = "";
+            double lr = 1.0;
             var features = FeatureSettings.Default;
             foreach (var prop in root.EnumerateObject())
             {
@@ -64,8 +81,9 @@ public static class RuleFile
                     case "description": description = String(prop, source); break;
                     case "rule": ruleText = String(prop, source); break;
                     case "features": features = Features(prop.Value, source); break;
+                    case "lr": lr = PositiveNumber(prop, source); break;
                     default:
-                        throw new InputException($"unknown key '{prop.Name}' (known: name, rule, description, features)", source, $"$.{prop.Name}");
+                        throw new InputException($"unknown key '{prop.Name}' (known: name, rule, lr, description, features)", source, $"$.{prop.Name}");
                 }
             }
             if (ruleText.Length == 0) throw new InputException("missing \"rule\" (the update as an infix expression)", source, "$.rule");
@@ -75,7 +93,7 @@ public static class RuleFile
             {
                 throw new InputException(e.Fault, source, "$.rule" + (e.Location is null ? "" : $", {e.Location}"), e);
             }
-            var def = new RuleDefinition(name, rule, description, features);
+            var def = new RuleDefinition(name, rule, description, features, lr);
             try { def.Compile(); }
             catch (ArgumentException e) { throw new InputException(e.Message, source, "$.rule", e); }
             return def;
@@ -89,6 +107,7 @@ public static class RuleFile
         {
             ["name"] = rule.Name,
             ["rule"] = Infix.Print(rule.Rule),
+            ["lr"] = rule.Lr,
             ["description"] = rule.Description,
             ["features"] = new Dictionary<string, double>
             {
@@ -102,7 +121,8 @@ public static class RuleFile
     }
 
     /// <summary>
-    /// Resolves an optimizer name that is a path to a rule file, optionally followed by <c>:backend=fused|opchain|auto</c>;
+    /// Resolves an optimizer name that is a path to a rule file, optionally followed by <c>:lr=X</c> (the step size,
+    /// replacing the file's) and <c>backend=fused|opchain|auto</c>, e.g. <c>lion.rule.json:lr=3e-4,backend=fused</c>;
     /// null when <paramref name="name"/> is not a rule-file path (so other resolvers may try it). A path that ends in
     /// <c>.rule.json</c> but cannot be loaded fails with the loader's error; an unknown option with an ArgumentException.
     /// </summary>
@@ -111,13 +131,38 @@ public static class RuleFile
         var (path, options) = SplitOptions(name);
         if (!path.EndsWith(Extension, StringComparison.OrdinalIgnoreCase)) return null;
         var backend = RuleBackend.Auto;
+        double? lr = null;
         foreach (var (key, value) in options)
         {
             // ArgumentException (not InputException): the name, not the file, is at fault; lr tuning probes with it.
-            if (key != "backend" || !Enum.TryParse(value, ignoreCase: true, out backend))
-                throw new ArgumentException($"optimizer '{name}': unknown rule option '{key}={value}' (known: backend=auto|fused|opchain; rule files have no lr, their constants are part of the rule)");
+            if (key == "lr" && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && double.IsFinite(x) && x > 0) lr = x;
+            else if (key != "backend" || !Enum.TryParse(value, ignoreCase: true, out backend))
+                throw new ArgumentException($"optimizer '{name}': bad rule option '{key}={value}' (known: lr=X with X > 0, backend=auto|fused|opchain)");
         }
-        return Load(path).Factory(backend);
+        var rule = Load(path);
+        return (lr is { } l ? rule.WithLr(l) : rule).Factory(backend);
+    }
+
+    /// <summary>The folder of the shipped optimizers (<c>grammars/optimizers</c>, copied beside the program at build).</summary>
+    public static string ShippedDirectory => Path.Combine(AppContext.BaseDirectory, "optimizers");
+
+    /// <summary>The names of the shipped rule files (sgd, momentum, ..., lion), sorted.</summary>
+    public static IReadOnlyList<string> ShippedNames =>
+        System.IO.Directory.Exists(ShippedDirectory)
+            ? [.. System.IO.Directory.EnumerateFiles(ShippedDirectory, "*" + Extension).Select(f => Path.GetFileName(f)[..^Extension.Length]).Order(StringComparer.Ordinal)]
+            : [];
+
+    /// <summary>
+    /// Resolves a shipped optimizer by name with the options of <see cref="TryResolve"/> (<c>lion</c>,
+    /// <c>rmsprop:lr=0.003</c>); null when the name is not shipped.
+    /// </summary>
+    public static ParameterOptimizerFactory? TryResolveShipped(string spec, Device device)
+    {
+        int colon = spec.IndexOf(':');
+        string key = (colon < 0 ? spec : spec[..colon]).Trim();
+        if (key.Length == 0 || key.IndexOfAny(['/', '\\', '.']) >= 0) return null;
+        var path = Path.Combine(ShippedDirectory, key + Extension);
+        return File.Exists(path) ? TryResolve(path + (colon < 0 ? "" : spec[colon..]), device) : null;
     }
 
     private static (string Path, List<(string Key, string Value)> Options) SplitOptions(string name)
@@ -138,6 +183,11 @@ public static class RuleFile
     private static string String(JsonProperty prop, string source) => prop.Value.ValueKind == JsonValueKind.String
         ? prop.Value.GetString()!
         : throw new InputException($"\"{prop.Name}\" must be a string, not {prop.Value.ValueKind}", source, $"$.{prop.Name}");
+
+    private static double PositiveNumber(JsonProperty prop, string source) =>
+        prop.Value.ValueKind == JsonValueKind.Number && prop.Value.GetDouble() is var v && double.IsFinite(v) && v > 0
+            ? v
+            : throw new InputException($"\"{prop.Name}\" must be a finite number above 0, not {prop.Value}", source, $"$.{prop.Name}");
 
     private static FeatureSettings Features(JsonElement e, string source)
     {

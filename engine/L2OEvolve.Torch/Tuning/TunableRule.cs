@@ -60,9 +60,13 @@ public sealed class TunableRule
     /// <summary>State tensors kept per parameter tensor (moving averages plus lag-ring slots).</summary>
     public int StateSlots => _emaSlots + _rings.Sum(r => r.Length);
 
-    /// <summary>Compiles <paramref name="definition"/>; throws <see cref="ArgumentException"/> naming an unknown feature.</summary>
+    /// <summary>
+    /// Compiles <paramref name="definition"/> with its step size folded into the expression (so the lr is tuned as
+    /// one of the constants); throws <see cref="ArgumentException"/> naming an unknown feature.
+    /// </summary>
     public static TunableRule Create(RuleDefinition definition, bool tuneBetas = false)
     {
+        definition = definition.Folded();
         var b = new Builder(definition.Features, tuneBetas);
         int root = b.User(definition.Rule);
         return new TunableRule(definition, tuneBetas, [.. b.Nodes], b.EmaSlots, [.. b.Rings], root);

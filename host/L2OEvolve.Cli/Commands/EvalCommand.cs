@@ -20,12 +20,13 @@ public static class EvalCommand
 {
     /// <summary>The optimizer registry the CLI resolves names with; other areas add their resolvers here.</summary>
     public static OptimizerRegistry Registry { get; } = OptimizerRegistry.BuiltIn
+        .With(L2OEvolve.Torch.Rules.RuleFile.TryResolveShipped)
         .With(L2OEvolve.Torch.Rules.RuleFile.TryResolve)
         .With(L2OEvolve.Torch.Teachers.TeacherResolver.TryResolve);
 
     private sealed record Args(
         string Optimizee, string[] Optimizers, int Steps, int Seeds, long SeedBase, bool TuneLr, int TuneSeeds, int? TuneSteps,
-        double LrMin, double LrMax, int LrPoints, string Device, int Threads, string? DataDir, int Batch, string? Init, string Out);
+        double? LrMin, double? LrMax, int LrPoints, double LrDecades, string Device, int Threads, int Workers, string? DataDir, int Batch, string? Init, string Out);
 
     public static Command Create()
     {
@@ -37,9 +38,11 @@ public static class EvalCommand
         var tuneLr = new Option<bool>("--tune-lr") { Description = "Tune each optimizer's learning rate on a log grid first (on separate tuning seeds)." };
         var tuneSeeds = new Option<int>("--tune-seeds") { Description = "Tuning seeds (1000000, 1000001, ...).", DefaultValueFactory = _ => 3 };
         var tuneSteps = new Option<int?>("--tune-steps") { Description = "Steps per tuning run (default: --steps)." };
-        var lrMin = new Option<double>("--lr-min") { Description = "Smallest learning rate of the tuning grid.", DefaultValueFactory = _ => 1e-4 };
-        var lrMax = new Option<double>("--lr-max") { Description = "Largest learning rate of the tuning grid.", DefaultValueFactory = _ => 1.0 };
-        var lrPoints = new Option<int>("--lr-points") { Description = "Grid points, log-spaced.", DefaultValueFactory = _ => 9 };
+        var lrMin = new Option<double?>("--lr-min") { Description = "Smallest learning rate of the tuning grid (with --lr-max; default: --lr-decades around each optimizer's own rate, grown past an edge that holds the best)." };
+        var lrMax = new Option<double?>("--lr-max") { Description = "Largest learning rate of the tuning grid (with --lr-min)." };
+        var lrPoints = new Option<int>("--lr-points") { Description = "Grid points, log-spaced.", DefaultValueFactory = _ => 17 };
+        var lrDecades = new Option<double>("--lr-decades") { Description = "Span of the default grid in decades, centred on each optimizer's own rate (a rule's is its lr, 1 as written).", DefaultValueFactory = _ => 2.0 };
+        var workers = new Option<int>("--workers") { Description = "Training runs at once, each on its own thread (results do not depend on it).", DefaultValueFactory = _ => 1 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads (0: libtorch's default).", DefaultValueFactory = _ => 1 };
         var dataDir = new Option<string?>("--data-dir") { Description = $"Folder with MNIST-format IDX files (default: {Torch.Data.MnistData.DebianFashionMnistDir})." };
@@ -48,13 +51,13 @@ public static class EvalCommand
         var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
 
         var cmd = new Command("eval", "Compare optimizers on an optimizee over several seeds: CSV losses, a summary table and loss plots.");
-        foreach (var o in new Option[] { optimizee, optimizer, steps, seeds, seedBase, tuneLr, tuneSeeds, tuneSteps, lrMin, lrMax, lrPoints, device, threads, dataDir, batch, init, output })
+        foreach (var o in new Option[] { optimizee, optimizer, steps, seeds, seedBase, tuneLr, tuneSeeds, tuneSteps, lrMin, lrMax, lrPoints, lrDecades, device, threads, workers, dataDir, batch, init, output })
             cmd.Options.Add(o);
         cmd.SetAction((parse, ct) =>
         {
             var args = new Args(parse.GetValue(optimizee)!, parse.GetValue(optimizer)!, parse.GetValue(steps), parse.GetValue(seeds),
                 parse.GetValue(seedBase), parse.GetValue(tuneLr), parse.GetValue(tuneSeeds), parse.GetValue(tuneSteps),
-                parse.GetValue(lrMin), parse.GetValue(lrMax), parse.GetValue(lrPoints), parse.GetValue(device)!, parse.GetValue(threads),
+                parse.GetValue(lrMin), parse.GetValue(lrMax), parse.GetValue(lrPoints), parse.GetValue(lrDecades), parse.GetValue(device)!, parse.GetValue(threads), parse.GetValue(workers),
                 parse.GetValue(dataDir), parse.GetValue(batch), parse.GetValue(init), parse.GetValue(output)!);
             return Task.FromResult(Run(args, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, ct));
         });
@@ -69,6 +72,9 @@ public static class EvalCommand
             if (a.Batch < 1) throw new ArgumentException($"--batch must be at least 1, got {a.Batch}");
             if (a.Threads < 0) throw new ArgumentException($"--threads must be 0 (libtorch's default) or more, got {a.Threads}");
             if (a.TuneLr && a.TuneSeeds < 1) throw new ArgumentException($"--tune-seeds must be at least 1, got {a.TuneSeeds}");
+            if (a.Workers < 1) throw new ArgumentException($"--workers must be at least 1, got {a.Workers}");
+            if ((a.LrMin is null) != (a.LrMax is null)) throw new ArgumentException("--lr-min and --lr-max go together (or neither, for a grid around each optimizer's own rate)");
+            if (!(a.LrDecades > 0)) throw new ArgumentException($"--lr-decades must be positive, got {a.LrDecades}");
             // Before any training: an unwritable --out should not surface only after an hour of runs.
             Directory.CreateDirectory(a.Out);
             TorchSetup.SetThreads(a.Threads);
@@ -85,26 +91,29 @@ public static class EvalCommand
                 var label = Unique(spec, entries);
                 if (a.TuneLr && LrTuner.IsTunable(spec, Registry, device))
                 {
-                    var settings = new LrTuningSettings(a.LrMin, a.LrMax, a.LrPoints, a.TuneSteps ?? a.Steps,
-                        Enumerable.Range(0, a.TuneSeeds).Select(i => LrTuningSettings.DefaultSeeds[0] + i).ToArray());
+                    var tuneSeeds = Enumerable.Range(0, a.TuneSeeds).Select(i => LrTuningSettings.DefaultSeeds[0] + i).ToArray();
+                    var settings = a.LrMin is { } lo && a.LrMax is { } hi
+                        ? new LrTuningSettings(lo, hi, a.LrPoints, a.TuneSteps ?? a.Steps, tuneSeeds, Workers: a.Workers)
+                        : LrTuningSettings.Around(LrTuner.DefaultLr(spec), a.LrDecades, a.LrPoints, a.TuneSteps ?? a.Steps, tuneSeeds, workers: a.Workers);
                     var tuned = LrTuner.Tune(family, device, Registry, spec, settings, evalSeeds, progress, ct);
                     progress.Done();
                     string lr = tuned.BestLr.ToString("G3", CultureInfo.InvariantCulture);
                     stderr.WriteLine($"eval: {spec}: tuned lr = {lr}  (" +
                         string.Join(", ", tuned.Scores.Select(s => $"{s.Lr.ToString("G3", CultureInfo.InvariantCulture)}→{s.Score.ToString("G4", CultureInfo.InvariantCulture)}")) + ")");
-                    notes.Add($"{label}: lr tuned on seeds {string.Join(", ", settings.Seeds)} ({settings.Steps} steps, grid " +
-                        $"{settings.MinLr.ToString("G3", CultureInfo.InvariantCulture)}..{settings.MaxLr.ToString("G3", CultureInfo.InvariantCulture)}, {settings.Points} points): " +
-                        string.Join(", ", tuned.Scores.Select(s => $"{s.Lr.ToString("G3", CultureInfo.InvariantCulture)} → {s.Score.ToString("G4", CultureInfo.InvariantCulture)}")) + $"; chosen {lr}.");
+                    notes.Add($"{label}: lr tuned on seeds {string.Join(", ", settings.Seeds)} ({settings.Steps} steps, {tuned.Scores.Count} rates " +
+                        $"{tuned.Scores[0].Lr.ToString("G3", CultureInfo.InvariantCulture)}..{tuned.Scores[^1].Lr.ToString("G3", CultureInfo.InvariantCulture)}): " +
+                        string.Join(", ", tuned.Scores.Select(s => $"{s.Lr.ToString("G3", CultureInfo.InvariantCulture)} → {s.Score.ToString("G4", CultureInfo.InvariantCulture)}")) + $"; chosen {lr}" +
+                        (tuned.Choices[^1].AtEdge ? " (at the edge of the grid: the best rate may lie beyond; widen it with --lr-min/--lr-max)." : "."));
                     entries.Add(new OptimizerEntry(label, Registry.Resolve(tuned.TunedSpec, device), $"lr-tuned: lr={lr}"));
                 }
                 else
                 {
-                    if (a.TuneLr) notes.Add($"{label}: not tuned (its spec takes no lr= setting).");
+                    if (a.TuneLr) notes.Add($"{label}: not tuned (it has no step size to tune: a teacher runs as trained).");
                     entries.Add(new OptimizerEntry(label, Registry.Resolve(spec, device)));
                 }
             }
 
-            var runs = Harness.Run(family, device, entries, new EvalSettings(a.Steps, evalSeeds), progress, ct);
+            var runs = Harness.Run(family, device, entries, new EvalSettings(a.Steps, evalSeeds, Workers: a.Workers), progress, ct);
             progress.Done();
             var summaries = EvalSummary.Summarize(runs, entries);
             string dataNote = family is MlpFamily m ? $" on {m.Data.Source}" : family is SmallCnnFamily c ? $" on {c.Data.Source}" : "";
@@ -139,9 +148,16 @@ public static class EvalCommand
     {
         private readonly Stopwatch _sinceLast = Stopwatch.StartNew();
         private readonly bool _terminal = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
+        private readonly Lock _lock = new();
         private bool _open;
 
+        // Parallel workers report from their own threads.
         public void Report(EvalProgress p)
+        {
+            lock (_lock) Write(p);
+        }
+
+        private void Write(EvalProgress p)
         {
             var every = _terminal ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromSeconds(10);
             if (_sinceLast.Elapsed < every && p.StepsDone < p.StepsTotal) return;

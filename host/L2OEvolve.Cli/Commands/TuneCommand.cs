@@ -99,6 +99,8 @@ public static class TuneCommand
         bool restart, int evalSeeds, TextWriter log, CancellationToken ct)
     {
         settings.Validate();
+        // The step size becomes one of the tuned constants.
+        definition = definition.Folded();
         var tunable = TunableRule.Create(definition, settings.TuneBetas);
         if (tunable.Count == 0) throw new ArgumentException($"rule '{definition.Name}' has no constants to tune ({Infix.Print(definition.Rule)})");
         var family = ConstantTuner.Family(settings);

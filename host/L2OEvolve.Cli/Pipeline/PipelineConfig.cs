@@ -6,20 +6,22 @@ namespace L2OEvolve.Cli.Pipeline;
 
 /// <summary>
 /// The configuration of <c>l2oevolve run</c> (JSON; comments and trailing commas allowed; unknown keys are errors).
-/// The embedded default (<c>Pipeline/default.pipeline.json</c>) is sized to about 15 minutes on 2 cores.
+/// The embedded default (<c>Pipeline/default.pipeline.json</c>) is sized to under 20 minutes on 2 cores.
 /// </summary>
 /// <param name="Seed">Master seed: the teacher, the recording, the search and the tuning derive theirs from it.</param>
-/// <param name="Threads">libtorch intra-op threads (1 keeps runs reproducible and polite on shared machines).</param>
+/// <param name="Threads">libtorch intra-op threads for meta-training, recording, the search and meta-tuning.</param>
 /// <param name="DataDir">MNIST-format IDX folder for the *-fashion optimizees (null: Debian's dataset-fashion-mnist).</param>
 /// <param name="Batch">Optimizee minibatch size everywhere.</param>
-/// <param name="Teacher">Stage 1: meta-train the LSTM teacher.</param>
+/// <param name="EvalExamples">Held-out examples an image optimizee is evaluated on (null: its whole held-out half).</param>
+/// <param name="Teacher">Stage 1: a shipped (pretrained) teacher, or the recipe to meta-train one.</param>
 /// <param name="Record">Stage 2: roll the teacher out and record distillation rows.</param>
 /// <param name="Evolve">Stage 3: evolve rules under the funnel fitness (imitation, then rollouts).</param>
 /// <param name="Tune">Stage 4: meta-tune the constants of the kept rules.</param>
-/// <param name="Evaluate">Stage 5: compare teacher, distilled and tuned rules and lr-tuned baselines on held-out seeds.</param>
+/// <param name="Evaluate">Stage 5: compare teacher, rules and lr-tuned baselines on held-out seeds and unseen optimizees.</param>
 public sealed record PipelineConfig(
     ulong Seed, int Threads, string? DataDir, int Batch,
-    TeacherStageConfig Teacher, RecordStageConfig Record, EvolveStageConfig Evolve, TuneStageConfig Tune, EvaluateStageConfig Evaluate)
+    TeacherStageConfig Teacher, RecordStageConfig Record, EvolveStageConfig Evolve, TuneStageConfig Tune, EvaluateStageConfig Evaluate,
+    int? EvalExamples = null)
 {
     private static readonly JsonSerializerOptions Options = new()
     {
@@ -27,7 +29,9 @@ public sealed record PipelineConfig(
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>The embedded default configuration's text.</summary>
@@ -47,8 +51,7 @@ public sealed record PipelineConfig(
         catch (JsonException e) { throw new InputException(e.Message, source, e.Path, e); }
         if (c is null || c.Teacher is null || c.Record is null || c.Evolve is null || c.Tune is null || c.Evaluate is null)
             throw new InputException("a pipeline configuration needs teacher, record, evolve, tune and evaluate sections", source);
-        if (c.Evolve.Rollouts is null || c.Evolve.Rollouts.Length == 0) throw new InputException("evolve.rollouts needs at least one stage", source, "$.evolve.rollouts");
-        if (c.Evaluate.Optimizees is null || c.Evaluate.Optimizees.Length == 0) throw new InputException("evaluate.optimizees needs at least one optimizee", source, "$.evaluate.optimizees");
+        c.Validate(source);
         return c;
     }
 
@@ -57,9 +60,47 @@ public sealed record PipelineConfig(
 
     /// <summary>This configuration as JSON (written beside every run).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    private void Validate(string source)
+    {
+        void Need(bool ok, string path, string fault) { if (!ok) throw new InputException(fault, source, path); }
+        var t = Teacher;
+        if (t.Pretrained is not null)
+            Need(t.Model is null && t.Optimizee is null && t.Epochs is null, "$.teacher", "give either \"pretrained\" (a shipped teacher or a teacher folder) or a training recipe (model, optimizee, epochs, ...), not both");
+        else
+            Need(t.Model is not null && t.Optimizee is not null && t.Epochs is > 0 && t.Steps is > 0 && t.Unroll is > 0 && t.Lr is > 0, "$.teacher",
+                "a teacher recipe needs model, optimizee, epochs, steps, unroll and lr (or give \"pretrained\": NAME)");
+        Need(Threads >= 1, "$.threads", $"must be at least 1, got {Threads}");
+        Need(Batch >= 1, "$.batch", $"must be at least 1, got {Batch}");
+        Need(EvalExamples is null or >= 1, "$.evalExamples", $"must be at least 1, got {EvalExamples}");
+        Need(Evolve.ImitationGenerations >= 0, "$.evolve.imitationGenerations", $"must be 0 or more, got {Evolve.ImitationGenerations}");
+        Need(Evolve.Rollouts is { Length: > 0 }, "$.evolve.rollouts", "needs at least one stage");
+        Need(Evolve.Keep >= 1, "$.evolve.keep", $"must be at least 1, got {Evolve.Keep}");
+        Need(Evolve.StepMultipliers is null || Evolve.StepMultipliers.All(m => m > 0 && double.IsFinite(m)), "$.evolve.stepMultipliers", "must be positive numbers");
+        Need(Tune.Optimizees is { Length: > 0 }, "$.tune.optimizees", "needs at least one optimizee");
+        Need(Tune.CheckSeeds >= 1, "$.tune.checkSeeds", $"must be at least 1, got {Tune.CheckSeeds}");
+        var ev = Evaluate;
+        Need(ev.Horizon >= 1, "$.evaluate.horizon", $"must be at least 1 step, got {ev.Horizon}");
+        Need(ev.Optimizees is { Length: > 0 }, "$.evaluate.optimizees", "needs at least one optimizee");
+        for (int i = 0; i < ev.Optimizees.Length; i++)
+        {
+            var o = ev.Optimizees[i];
+            Need(o is not null && !string.IsNullOrWhiteSpace(o.Optimizee), $"$.evaluate.optimizees[{i}]", "needs \"optimizee\"");
+            Need(o!.Horizons is { Length: > 0 } && o.Horizons.All(h => h > 0), $"$.evaluate.optimizees[{i}].horizons", "needs positive multiples of the horizon, e.g. [1, 2, 5]");
+            Need(o.Seeds >= 1, $"$.evaluate.optimizees[{i}].seeds", $"must be at least 1, got {o.Seeds}");
+        }
+        Need(ev.Baselines.Contains("adam"), "$.evaluate.baselines", "must include adam: the verdict compares the recommended rule with lr-tuned Adam");
+        Need(ev.TuneSeeds >= 1, "$.evaluate.tuneSeeds", $"must be at least 1, got {ev.TuneSeeds}");
+        Need(ev.LrPoints >= 3, "$.evaluate.lrPoints", $"must be at least 3, got {ev.LrPoints}");
+        Need(ev.LrDecades > 0, "$.evaluate.lrDecades", $"must be positive, got {ev.LrDecades}");
+        Need(ev.Workers >= 1, "$.evaluate.workers", $"must be at least 1, got {ev.Workers}");
+        Need(ev.TuneSeedBase >= ev.SeedBase + ev.Optimizees.Max(o => o.Seeds) || ev.TuneSeedBase + ev.TuneSeeds <= ev.SeedBase,
+            "$.evaluate.tuneSeedBase", "lr-tuning seeds must not overlap the evaluation seeds");
+    }
 }
 
-/// <summary>Teacher training (see <c>teacher train</c>).</summary>
+/// <summary>Where the teacher comes from: a shipped (pretrained) one, or a recipe that meta-trains one.</summary>
+/// <param name="Pretrained">A shipped teacher's name (<c>grammars/teachers/NAME</c>) or a teacher folder; when set, the recipe fields stay unset.</param>
 /// <param name="Model">dm, rnnprop, rp-s or rp-si.</param>
 /// <param name="Optimizee">Optimizee family trained on.</param>
 /// <param name="Epochs">Epochs, each a fresh optimizee.</param>
@@ -69,8 +110,8 @@ public sealed record PipelineConfig(
 /// <param name="Features">Input feature tokens joined by '+' (null: the model's default).</param>
 /// <param name="Preprocess">Linear+ELU widths (null: the model's default).</param>
 /// <param name="Hidden">LSTM widths (null: the model's default).</param>
-public sealed record TeacherStageConfig(string Model, string Optimizee, int Epochs, int Steps, int Unroll, double Lr,
-    string? Features = null, int[]? Preprocess = null, int[]? Hidden = null);
+public sealed record TeacherStageConfig(string? Pretrained = null, string? Model = null, string? Optimizee = null, int? Epochs = null,
+    int? Steps = null, int? Unroll = null, double? Lr = null, string? Features = null, int[]? Preprocess = null, int[]? Hidden = null);
 
 /// <summary>Distillation recording (see <c>teacher record</c>).</summary>
 /// <param name="Samples">Lag rows recorded.</param>
@@ -86,37 +127,52 @@ public sealed record RecordStageConfig(int Samples, int Steps, int Memlen, strin
 /// <param name="Generations">Optional generation limit (whichever comes first).</param>
 /// <param name="Islands">Island populations.</param>
 /// <param name="Population">Members per island.</param>
-/// <param name="Keep">Rules carried on to tuning and evaluation (the lowest combined losses, distinct).</param>
-/// <param name="Scale">Rollouts apply <c>Scale · rule</c>: the recorded target is the teacher's raw output.</param>
+/// <param name="Keep">Rules carried on to tuning and evaluation (the lowest combined losses, distinct after simplification).</param>
+/// <param name="Scale">The nominal step size: a candidate stands for the update <c>Scale · m · candidate</c>.</param>
 /// <param name="ImitationPass">Only candidates with imitation loss (1 − R²) at most this get rollouts.</param>
 /// <param name="ImitationWeight">Weight of 1 − R² in the combined loss.</param>
-/// <param name="RolloutWeight">Weight of the rollout score (final loss / do-nothing's) in the combined loss.</param>
+/// <param name="RolloutWeight">Weight of the rollout score (final loss / do-nothing's, mean over stages) in the combined loss.</param>
 /// <param name="Rollouts">The funnel's rollout stages, cheap first.</param>
+/// <param name="StepMultipliers">Step multipliers m tried on the first stage (the best is kept); null: [1].</param>
+/// <param name="RestTolerance">Largest update at rest (zero gradient), relative to the imitation target's std, before a candidate counts as a drift.</param>
+/// <param name="ImitationGenerations">Generations of a pure imitation search run first (cheap: no rollouts); its hall
+/// of fame joins the warm start of the funnel search, which then spends its rollouts on good imitators.</param>
 public sealed record EvolveStageConfig(JsonElement Grammar, string Time, int? Generations, int Islands, int Population, int Keep,
-    double Scale, double ImitationPass, double ImitationWeight, double RolloutWeight, RolloutStageConfig[] Rollouts);
+    double Scale, double ImitationPass, double ImitationWeight, double RolloutWeight, RolloutStageConfig[] Rollouts,
+    double[]? StepMultipliers = null, double RestTolerance = 0.05, int ImitationGenerations = 0);
 
 /// <summary>One rollout stage of the funnel.</summary>
-/// <param name="Optimizee">Optimizee family spec.</param>
+/// <param name="Optimizee">Optimizee family spec (other widths, activations and batch sizes of the training family; never an evaluation's unseen one).</param>
 /// <param name="Steps">Steps per seed.</param>
-/// <param name="Seeds">Seeds (900000, 900001, ... for stage 1; 910000, ... for stage 2: never evaluation seeds).</param>
+/// <param name="Seeds">Seeds (900000, 900001, ... for stage 1; 910000, ... for stage 2: never evaluation or tuning seeds).</param>
 /// <param name="PassBelow">Normalised score needed to reach the next stage.</param>
 public sealed record RolloutStageConfig(string Optimizee, int Steps, int Seeds, double PassBelow = 0.9);
 
-/// <summary>Meta-tuning of the kept rules (see <c>tune</c>).</summary>
-/// <param name="Optimizee">Optimizee tuned on.</param>
+/// <summary>Meta-tuning of the kept rules' constants (see <c>tune</c>).</summary>
+/// <param name="Optimizees">Optimizees tuned on; each epoch draws an instance of one of them.</param>
 /// <param name="Epochs">Epochs.</param>
 /// <param name="Steps">Steps per epoch.</param>
-/// <param name="Unroll">Truncation length.</param>
-/// <param name="Lr">Meta learning rate (Adam, log objective).</param>
-public sealed record TuneStageConfig(string Optimizee, int Epochs, int Steps, int Unroll, double Lr);
+/// <param name="Unroll">Truncation length (long windows avoid the short-horizon bias towards tiny steps).</param>
+/// <param name="Lr">Meta learning rate (Adam, log objective, relative steps).</param>
+/// <param name="CheckSeeds">Check instances (seeds 3000000, ...; neither the search's nor the evaluation's): a tuned rule is kept only when its mean final training loss there is lower.</param>
+public sealed record TuneStageConfig(string[] Optimizees, int Epochs, int Steps, int Unroll, double Lr, int CheckSeeds = 4);
 
-/// <summary>The final comparison (see <c>eval</c>).</summary>
-/// <param name="Optimizees">The first is the one the search trained on (held-out seeds); the others were never seen (e.g. cnn-fashion).</param>
-/// <param name="Steps">Steps per run.</param>
-/// <param name="Seeds">Evaluation seeds (mean ± std over them).</param>
+/// <summary>One optimizee of the final comparison.</summary>
+/// <param name="Optimizee">Optimizee family spec.</param>
+/// <param name="Horizons">Training lengths as multiples of <see cref="EvaluateStageConfig.Horizon"/>.</param>
+/// <param name="Seeds">Evaluation seeds (from <see cref="EvaluateStageConfig.SeedBase"/>).</param>
+public sealed record EvaluationTarget(string Optimizee, int[] Horizons, int Seeds);
+
+/// <summary>The final comparison.</summary>
+/// <param name="Horizon">The search's horizon in steps (1× in the horizon lists).</param>
+/// <param name="Optimizees">The search's own optimizee (held-out seeds) and optimizees it never saw.</param>
+/// <param name="Baselines">Baseline optimizers (built-in or shipped names); must include adam.</param>
 /// <param name="SeedBase">First evaluation seed.</param>
-/// <param name="Baselines">Baseline optimizers (sgd, momentum, adam, ...).</param>
-/// <param name="TuneLr">Tune each baseline's learning rate on separate seeds first.</param>
-/// <param name="TuneSteps">Steps per lr-tuning run.</param>
-/// <param name="LrPoints">Points of the log-spaced lr grid (1e-4 .. 1).</param>
-public sealed record EvaluateStageConfig(string[] Optimizees, int Steps, int Seeds, long SeedBase, string[] Baselines, bool TuneLr, int TuneSteps, int LrPoints);
+/// <param name="TuneSeeds">lr-tuning seeds per optimizer (from <paramref name="TuneSeedBase"/>).</param>
+/// <param name="TuneSeedBase">First lr-tuning seed (disjoint from the evaluation seeds).</param>
+/// <param name="LrPoints">Points of every lr grid (log-spaced, grown past an edge holding the best rate).</param>
+/// <param name="LrDecades">Span of the initial lr grid, centred on each optimizer's default rate.</param>
+/// <param name="Workers">Training runs at once (each on one libtorch thread).</param>
+/// <param name="MaxStateFloats">The recommended rule keeps at most this many floats of state per parameter.</param>
+public sealed record EvaluateStageConfig(int Horizon, EvaluationTarget[] Optimizees, string[] Baselines, long SeedBase = 0, int TuneSeeds = 2,
+    long TuneSeedBase = 1_000_000, int LrPoints = 17, double LrDecades = 2.0, int Workers = 2, int MaxStateFloats = 4);

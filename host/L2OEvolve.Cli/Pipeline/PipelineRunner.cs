@@ -19,29 +19,37 @@ using static TorchSharp.torch;
 
 namespace L2OEvolve.Cli.Pipeline;
 
-/// <summary>A rule the search kept, with its funnel scores.</summary>
-internal sealed record KeptRule(string Name, Expr Distilled, RuleDefinition Update, int Complexity, double Combined, double ImitationR2, ImmutableArray<double> Rollouts);
+/// <summary>A rule the search kept, with its funnel scores; <see cref="Update"/> carries the step size the rollouts chose as its lr.</summary>
+internal sealed record KeptRule(string Name, Expr Distilled, RuleDefinition Update, int Complexity, double Combined, double ImitationR2, ImmutableArray<double> Rollouts, string RuleFile);
 
 /// <summary>What the search produced: the kept rules and the hall of fame (for the Pareto plot).</summary>
-internal sealed record EvolveResult(IReadOnlyList<KeptRule> Kept, ImmutableArray<Individual> HallOfFame, int Generations, long Evaluations, long Rollouts, string DataDescription);
+internal sealed record EvolveResult(IReadOnlyList<KeptRule> Kept, ImmutableArray<Individual> HallOfFame, int Generations, long Evaluations, long Rollouts, long Refused, string DataDescription);
+
+/// <summary>Where the teacher came from, for the report.</summary>
+internal sealed record TeacherSource(string Dir, string Description);
+
+/// <summary>A kept rule after meta-tuning: the tuned rule (or null when tuning did not help) and the check figures.</summary>
+internal sealed record TunedRule(KeptRule From, RuleDefinition? Tuned, string? RuleFile, double CheckBefore, double CheckAfter, string Verdict);
 
 /// <summary>
-/// The whole mission in one run (issue 6): the phases below, each writing into its own folder of the run directory,
-/// then <c>report.md</c>.
+/// The whole mission in one run: the phases below, each writing into its own folder of the run directory, then
+/// <c>report.md</c> and <c>results.json</c>.
 /// <code>
-/// teacher/  ← meta-train the LSTM teacher (resumes an interrupted run)
+/// teacher/  ← a shipped teacher (its folder is recorded), or meta-train one from the recipe (resumes)
 /// record/   ← roll it out, record lag rows (features → raw teacher output)
-/// evolve/   ← evolve rules: imitation for all, rollouts for those that pass (FunnelFitness), warm-started from SGD/momentum/Adam
-/// tune/     ← meta-tune the constants of the kept rules
-/// eval/     ← teacher vs distilled vs tuned vs lr-tuned baselines, held-out seeds, and an optimizee never seen
-/// report.md
+/// evolve/   ← evolve rules: imitation for all; rollouts, with the step size tuned, for those that pass and read the gradient
+/// tune/     ← meta-tune the kept rules' constants over several optimizees; keep a tuning only if it helps on check seeds
+/// eval/     ← per optimizee and horizon: teacher, rules and baselines, every rule and baseline lr-tuned the same way
+/// report.md, results.json
 /// </code>
+/// The recommended rule is chosen from the lr-tuning scores on the search's optimizee (tuning seeds), never from the
+/// evaluation seeds.
 /// </summary>
 internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextWriter log, CancellationToken ct)
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
     private readonly Device _device = CPU;
-    private readonly OptimizeeOptions _options = new(DataDir: config.DataDir, BatchSize: config.Batch);
+    private readonly OptimizeeOptions _options = new(DataDir: config.DataDir, BatchSize: config.Batch, EvalExamples: config.EvalExamples);
     private readonly List<(string Phase, double Seconds)> _timings = [];
     private readonly Stopwatch _total = Stopwatch.StartNew();
 
@@ -51,14 +59,17 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
         Directory.CreateDirectory(runDir);
         File.WriteAllText(Path.Combine(runDir, "config.json"), config.ToJson());
         TorchSetup.SetThreads(config.Threads);
-        var teacherDir = Phase("teacher", TrainTeacher);
-        var rows = Phase("record", () => RecordData(teacherDir, Path.Combine(runDir, "record", "rows.npy")));
+        var teacher = Phase("teacher", ObtainTeacher);
+        var rows = Phase("record", () => RecordData(teacher.Dir, Path.Combine(runDir, "record", "rows.npy")));
         var evolved = Phase("evolve", () => Evolve(rows, Path.Combine(runDir, "evolve")));
         var tuned = Phase("tune", () => TuneRules(evolved.Kept));
-        var evals = Phase("eval", () => EvaluateAll(teacherDir, evolved.Kept, tuned));
+        var evals = Phase("eval", () => EvaluateAll(teacher, evolved.Kept, tuned));
+        var recommended = Recommend(evals, evolved.Kept, tuned);
         var report = Path.Combine(runDir, "report.md");
-        File.WriteAllText(report, Report(teacherDir, evolved, tuned, evals));
-        log.WriteLine($"run: wrote {report} ({Fmt(_total.Elapsed)} in all)");
+        var results = PipelineResults.Build(recommended, evolved.Kept, tuned, evals, config);
+        PipelineResults.Write(Path.Combine(runDir, "results.json"), results);
+        File.WriteAllText(report, PipelineReport.Write(config, runDir, teacher, evolved, tuned, evals, recommended, _timings, _total.Elapsed));
+        log.WriteLine($"run: recommended rule {recommended}; wrote {report} and results.json ({Fmt(_total.Elapsed)} in all)");
         return report;
     }
 
@@ -72,17 +83,26 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
         return result;
     }
 
-    private string TrainTeacher()
+    private TeacherSource ObtainTeacher()
     {
         var t = config.Teacher;
-        string dir = Path.Combine(runDir, "teacher");
-        var family = OptimizeeRegistry.Family(t.Optimizee, _options);
-        MetaTrainer trainer = TeacherStore.HasCheckpoint(dir)
-            ? MetaTrainer.Resume(dir, family, _device)
-            : MetaTrainer.Start(TeacherConfig.Create(t.Model, t.Features, t.Preprocess, t.Hidden),
-                new TrainingOptions(t.Optimizee, t.Epochs, t.Steps, t.Unroll, t.Lr, config.Seed), family, _device, dir);
+        if (t.Pretrained is { } name)
+        {
+            var dir = Directory.Exists(name) ? name : throw new L2OEvolve.Engine.InputException($"no teacher folder '{name}'", "config", "$.teacher.pretrained");
+            string what = $"the teacher folder `{dir}` (pretrained)";
+            log.WriteLine($"run: teacher: {dir}");
+            return new TeacherSource(dir, what);
+        }
+        string trained = Path.Combine(runDir, "teacher");
+        var family = OptimizeeRegistry.Family(t.Optimizee!, _options);
+        MetaTrainer trainer = TeacherStore.HasCheckpoint(trained)
+            ? MetaTrainer.Resume(trained, family, _device)
+            : MetaTrainer.Start(TeacherConfig.Create(t.Model!, t.Features, t.Preprocess, t.Hidden),
+                new TrainingOptions(t.Optimizee!, t.Epochs!.Value, t.Steps!.Value, t.Unroll!.Value, t.Lr!.Value, config.Seed), family, _device, trained);
         using (trainer) trainer.Run(log, null, ct);
-        return dir;
+        var (tc, to) = TeacherStore.ReadConfig(trained);
+        return new TeacherSource(trained, $"{tc.DisplayName} meta-trained in this run on {to.Optimizee}: {to.Epochs} epochs × {to.Steps} steps, " +
+            $"unroll {to.Unroll}, meta-lr {to.MetaLr.ToString(Inv)} (`teacher/`).");
     }
 
     /// <summary>Records distillation rows from the teacher in <paramref name="teacherDir"/> into <paramref name="path"/>.</summary>
@@ -100,7 +120,7 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
         return rows;
     }
 
-    /// <summary>Evolves rules on the recorded rows under the funnel fitness; writes the hall of fame and the Pareto plot.</summary>
+    /// <summary>Evolves rules on the recorded rows under the funnel fitness; writes the hall of fame, the Pareto plot and the kept rules.</summary>
     public EvolveResult Evolve(string rowsPath, string dir)
     {
         var e = config.Evolve;
@@ -109,14 +129,25 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
         var grammar = GrammarJson.Parse(e.Grammar.GetRawText(), "config $.evolve.grammar", "pipeline").BindFeatures(problem.Features);
         var stages = e.Rollouts.Select((s, i) => new RolloutStage(OptimizeeRegistry.Family(s.Optimizee, _options), s.Optimizee, s.Steps,
             [.. Enumerable.Range(0, s.Seeds).Select(k => 900_000L + 10_000L * i + k)], s.PassBelow)).ToArray();
-        var funnel = new FunnelFitness(problem.Fitness, stages, new FunnelSettings(e.Scale, e.ImitationPass, e.ImitationWeight, e.RolloutWeight), device: _device);
+        var settings = new FunnelSettings(e.Scale, e.ImitationPass, e.ImitationWeight, e.RolloutWeight,
+            StepMultipliers: e.StepMultipliers is null ? default : [.. e.StepMultipliers], RestTolerance: e.RestTolerance);
+        var funnel = new FunnelFitness(problem.Fitness, stages, settings, device: _device);
         var defaults = SearchSettings.Default(config.Seed);
-        var settings = defaults with
+        var search = SrCommand.WithQuarterOffspring(defaults with
         {
-            Population = defaults.Population with { Islands = e.Islands, Size = e.Population, OffspringPerGeneration = Math.Max(1, e.Population / 4) },
-        };
-        var ctx = SearchContext.Create(settings, grammar, funnel, problem.Fitness, Simplify.Apply, 1);
+            Population = defaults.Population with { Islands = e.Islands, Size = e.Population },
+        });
+        var ctx = SearchContext.Create(search, grammar, funnel, problem.Fitness, Simplify.Apply, 1);
         var warm = FunnelFitness.WarmStarts(problem.Features).Where(w => grammar.Violations(w).Count == 0).ToList();
+        if (e.ImitationGenerations > 0)
+        {
+            // A cheap imitation-only search first, on the same grammar and seed: its hall of fame seeds the funnel.
+            var imitation = SearchContext.Create(search, grammar, problem.Fitness, problem.Fitness, Simplify.Apply, 1);
+            var found = Evolution.Run(Evolution.Initialize(imitation, warm, ct), imitation, new GenerationTermination(e.ImitationGenerations), null, ct);
+            log.WriteLine($"run: imitation search: {found.Generation} generations, {found.Evaluations} evaluations; best R² " +
+                $"{1 - (found.HallOfFame.MostAccurate()?.Loss ?? double.NaN) / problem.Fitness.BaselineLoss:G4}: {found.HallOfFame.MostAccurate()?.Tree}");
+            warm = [.. warm.Concat(found.HallOfFame.Members.Select(m => m.Tree)).Distinct()];
+        }
         ITermination stop = new TimeTermination(SrCommand.ParseDuration(e.Time));
         if (e.Generations is int g) stop = new OrTermination(stop, new GenerationTermination(g));
         log.WriteLine($"run: evolving over {problem.Description}; warm start: {string.Join(", ", warm)}");
@@ -132,16 +163,35 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
         }, ct);
 
         var hof = state.HallOfFame.Members;
-        var kept = hof.OrderBy(m => m.Loss).Take(e.Keep).Select((m, i) => new KeptRule($"distilled-{i + 1}", m.Tree,
-            new RuleDefinition($"distilled-{i + 1}", Simplify.Apply(funnel.UpdateRule(m.Tree)), $"distilled from {rowsPath}", FeatureSettings.Default),
-            m.Complexity, m.Loss, 1 - m.Objectives[1], [.. m.Objectives.Skip(2)])).ToList();
-        foreach (var k in kept) File.WriteAllText(Path.Combine(dir, k.Name + RuleFile.Extension), RuleFile.Format(k.Update));
-        var csv = new StringBuilder("Complexity|Combined|ImitationR2|" + string.Join("|", stages.Select((s, i) => $"Rollout{i + 1}({s.Name})")) + "|Equation\n");
+        var kept = KeepDistinct(hof, grammar, funnel, e.Keep, rowsPath, dir);
+        var csv = new StringBuilder("Complexity|Combined|ImitationR2|StepSize|" + string.Join("|", stages.Select((s, i) => $"Rollout{i + 1}({s.Name})")) + "|Equation\n");
         foreach (var m in hof)
-            csv.Append(Inv, $"{m.Complexity}|{m.Loss:R}|{1 - m.Objectives[1]:R}|{string.Join("|", m.Objectives.Skip(2).Select(x => x.ToString("R", Inv)))}|{m.Tree}\n");
+            csv.Append(Inv, $"{m.Complexity}|{m.Loss:R}|{1 - m.Objectives[1]:R}|{funnel.StepSize(m.Tree):R}|{string.Join("|", m.Objectives.Skip(2).Select(x => x.ToString("R", Inv)))}|{m.Tree}\n");
         File.WriteAllText(Path.Combine(dir, "hall_of_fame.csv"), csv.ToString());
         ParetoPlot(Path.Combine(dir, "pareto.png"), hof);
-        return new EvolveResult(kept, hof, state.Generation, state.Evaluations, funnel.RolloutsRun, problem.Description);
+        return new EvolveResult(kept, hof, state.Generation, state.Evaluations, funnel.RolloutsRun, funnel.Refused, problem.Description);
+    }
+
+    // The hall of fame by combined loss, each rule simplified; rules that simplify to the same expression, and rules
+    // the funnel refused or never rolled out, are passed over.
+    private static List<KeptRule> KeepDistinct(ImmutableArray<Individual> hof, Grammar grammar, FunnelFitness funnel, int keep, string rowsPath, string dir)
+    {
+        var kept = new List<KeptRule>();
+        var seen = new HashSet<Expr>();
+        foreach (var m in hof.Where(m => double.IsFinite(m.Loss)).OrderBy(m => m.Loss).ThenBy(m => m.Complexity))
+        {
+            if (kept.Count == keep) break;
+            if (funnel.Record(m.Tree) is not { Refused: null, Stages.IsEmpty: false }) continue;
+            var simple = Simplify.Apply(m.Tree);
+            if (!seen.Add(simple)) continue;
+            string name = $"distilled-{kept.Count + 1}";
+            var rule = funnel.Rule(m.Tree, name, $"distilled from {rowsPath}: imitation R² {1 - m.Objectives[1]:G4}, rollout scores " +
+                string.Join(", ", m.Objectives.Skip(2).Select(x => x.ToString("G4", Inv))) + "; lr = the step size the rollouts chose") with { Rule = simple };
+            var file = Path.Combine(dir, name + RuleFile.Extension);
+            File.WriteAllText(file, RuleFile.Format(rule));
+            kept.Add(new KeptRule(name, m.Tree, rule, simple.Complexity(grammar), m.Loss, 1 - m.Objectives[1], [.. m.Objectives.Skip(2)], file));
+        }
+        return kept;
     }
 
     private static void ParetoPlot(string path, ImmutableArray<Individual> hof)
@@ -165,144 +215,100 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
         plot.SavePng(path, 800, 500);
     }
 
-    private List<RuleDefinition> TuneRules(IReadOnlyList<KeptRule> kept)
+    private List<TunedRule> TuneRules(IReadOnlyList<KeptRule> kept)
     {
         var t = config.Tune;
-        var tuned = new List<RuleDefinition>();
+        var optimizees = string.Join(";", t.Optimizees);
+        var settings = new TuneSettings(optimizees, t.Epochs, t.Steps, t.Unroll, t.Lr, Seed: (long)config.Seed, DataDir: config.DataDir, Batch: config.Batch);
+        var family = ConstantTuner.Family(settings);
+        // Check instances: seeds neither the search (900000+), the tuning epochs (random 63-bit) nor the evaluation use.
+        long[] check = [.. Enumerable.Range(0, t.CheckSeeds).Select(i => 3_000_000L + i)];
+        var outcomes = new List<TunedRule>();
         foreach (var k in kept)
         {
             var dir = Path.Combine(runDir, "tune", k.Name);
-            var settings = new TuneSettings(t.Optimizee, t.Epochs, t.Steps, t.Unroll, t.Lr, Seed: (long)config.Seed, DataDir: config.DataDir, Batch: config.Batch);
-            if (TunableRule.Create(k.Update).Count == 0)
+            var tunable = TunableRule.Create(k.Update);
+            if (tunable.Count == 0)
             {
-                log.WriteLine($"run: {k.Name} has no constants; kept as distilled");
-                tuned.Add(k.Update with { Name = k.Name + "-tuned" });
+                log.WriteLine($"run: {k.Name} has no constants to tune");
+                outcomes.Add(new TunedRule(k, null, null, double.NaN, double.NaN, "no constants to tune"));
                 continue;
             }
             log.WriteLine(TuneCommand.Run(k.Update, settings, dir, _device, restart: false, evalSeeds: 0, log, ct));
-            var result = RuleFile.Load(Path.Combine(dir, TuneStore.TunedRuleFile));
-            // Keep the tuning only when it lowers the meta-loss on seeds neither the search nor the tuning used.
-            var tunable = TunableRule.Create(k.Update);
-            var family = ConstantTuner.Family(settings);
-            long[] check = [3_000_000, 3_000_001];
-            var before = ConstantTuner.Evaluate(tunable, tunable.InitialConstants.AsSpan(), family, _device, check, t.Steps, t.Unroll);
-            var after = ConstantTuner.Evaluate(tunable, result.Rule.Constants().AsSpan(), family, _device, check, t.Steps, t.Unroll);
-            log.WriteLine($"run: {k.Name}: meta-loss on check seeds {before.MetaLoss:G5} (distilled) → {after.MetaLoss:G5} (tuned)");
-            if (!(after.MetaLoss < before.MetaLoss))
-                result = k.Update with { Name = k.Name + "-tuned", Description = $"tuning did not lower the meta-loss on seeds {string.Join(", ", check)} ({before.MetaLoss:G5} → {after.MetaLoss:G5}); the distilled constants are kept" };
-            tuned.Add(result);
-        }
-        return tuned;
-    }
-
-    private sealed record EvalOutcome(string Optimizee, bool Seen, IReadOnlyList<OptimizerSummary> Summaries, string Dir, IReadOnlyList<string> Notes);
-
-    private List<EvalOutcome> EvaluateAll(string teacherDir, IReadOnlyList<KeptRule> kept, IReadOnlyList<RuleDefinition> tuned)
-    {
-        var ev = config.Evaluate;
-        var registry = EvalCommand.Registry;
-        var seeds = EvalSettings.Range(ev.Seeds, ev.SeedBase);
-        var outcomes = new List<EvalOutcome>();
-        for (int o = 0; o < ev.Optimizees.Length; o++)
-        {
-            var name = ev.Optimizees[o];
-            var family = OptimizeeRegistry.Family(name, _options);
-            var entries = new List<OptimizerEntry> { new("teacher", registry.Resolve(teacherDir, _device)) };
-            var notes = new List<string>();
-            foreach (var k in kept) entries.Add(new OptimizerEntry(k.Name, k.Update.Factory()));
-            foreach (var r in tuned) entries.Add(new OptimizerEntry(r.Name, r.Factory()));
-            foreach (var b in ev.Baselines)
-            {
-                if (ev.TuneLr && LrTuner.IsTunable(b, registry, _device))
-                {
-                    var lrs = new LrTuningSettings(1e-4, 1.0, ev.LrPoints, ev.TuneSteps, LrTuningSettings.DefaultSeeds.Take(2).ToArray());
-                    var res = LrTuner.Tune(family, _device, registry, b, lrs, seeds, null, ct);
-                    notes.Add($"{b}: lr tuned on seeds {string.Join(", ", lrs.Seeds)} ({lrs.Steps} steps, {lrs.Points} points 1e-4..1): chosen {res.BestLr.ToString("G3", Inv)}.");
-                    entries.Add(new OptimizerEntry(b, registry.Resolve(res.TunedSpec, _device), $"lr-tuned: lr={res.BestLr.ToString("G3", Inv)}"));
-                }
-                else entries.Add(new OptimizerEntry(b, registry.Resolve(b, _device)));
-            }
-            log.WriteLine($"run: evaluating {entries.Count} optimizers on {name}, {ev.Seeds} seeds × {ev.Steps} steps");
-            var runs = Harness.Run(family, _device, entries, new EvalSettings(ev.Steps, seeds), null, ct);
-            var summaries = EvalSummary.Summarize(runs, entries);
-            var dir = Path.Combine(runDir, "eval", Safe(name));
-            EvalReportWriter.Write(dir, $"{name}: {ev.Steps} steps × {ev.Seeds} seeds", runs, summaries, notes);
-            LossPlot.Save(Path.Combine(dir, "loss.png"), $"{name}: training loss, mean ± std over {ev.Seeds} seeds", EvalSummary.Curves(runs));
-            outcomes.Add(new EvalOutcome(name, o == 0, summaries, dir, notes));
+            var file = Path.Combine(dir, TuneStore.TunedRuleFile);
+            var result = RuleFile.Load(file);
+            var before = ConstantTuner.Evaluate(tunable, tunable.InitialConstants.AsSpan(), family, _device, check, t.Steps, t.Unroll).FinalLoss;
+            var after = ConstantTuner.Evaluate(tunable, result.Rule.Constants().AsSpan(), family, _device, check, t.Steps, t.Unroll).FinalLoss;
+            log.WriteLine($"run: {k.Name}: final training loss on check seeds {before:G5} (as found) → {after:G5} (meta-tuned)");
+            bool helps = after < before;
+            outcomes.Add(new TunedRule(k, helps ? result : null, helps ? file : null, before, after, helps
+                ? $"kept: it lowers the mean final training loss on check seeds {check[0]}..{check[^1]} ({before:G4} → {after:G4})"
+                : $"not kept: it does not lower the mean final training loss on check seeds {check[0]}..{check[^1]} ({before:G4} → {after:G4})"));
         }
         return outcomes;
     }
 
+    private List<OptimizeeComparison> EvaluateAll(TeacherSource teacher, IReadOnlyList<KeptRule> kept, IReadOnlyList<TunedRule> tuned)
+    {
+        var ev = config.Evaluate;
+        var registry = EvalCommand.Registry;
+        var contenders = new List<Contender> { new("teacher", ContenderKind.Teacher, "teacher:" + teacher.Dir, TuneLr: false) };
+        foreach (var k in kept) contenders.Add(new Contender(k.Name, ContenderKind.Rule, k.RuleFile, TuneLr: true));
+        foreach (var t in tuned.Where(t => t.RuleFile is not null)) contenders.Add(new Contender(t.Tuned!.Name, ContenderKind.Rule, t.RuleFile!, TuneLr: true));
+        foreach (var b in ev.Baselines) contenders.Add(new Contender(b, ContenderKind.Baseline, b, TuneLr: true));
+        var seen = SearchedFamilies();
+        // One libtorch thread per run and several runs at once: these models are too small for intra-op threads.
+        TorchSetup.SetThreads(1);
+        var outcomes = new List<OptimizeeComparison>();
+        try
+        {
+            foreach (var target in ev.Optimizees)
+            {
+                var family = OptimizeeRegistry.Family(target.Optimizee, _options);
+                var settings = new ComparisonSettings([.. target.Horizons.Select(h => h * ev.Horizon)],
+                    EvalSettings.Range(target.Seeds, ev.SeedBase), EvalSettings.Range(ev.TuneSeeds, ev.TuneSeedBase), ev.LrPoints, ev.LrDecades, ev.Workers);
+                log.WriteLine($"run: comparing {contenders.Count} optimizers on {target.Optimizee} at {string.Join(", ", settings.Horizons)} steps × {target.Seeds} seeds");
+                var cmp = Comparison.Run(target.Optimizee, seen.Contains(FamilyKey(target.Optimizee)), family, _device, registry, contenders, settings, log, null, ct);
+                foreach (var h in cmp.Horizons)
+                {
+                    var dir = Path.Combine(runDir, "eval", Safe(target.Optimizee), $"{h.Steps}-steps");
+                    var runs = h.Results.SelectMany(r => r.Runs).ToArray();
+                    var entries = h.Results.Select(r => new OptimizerEntry(r.Contender.Name, (_, _) => throw new InvalidOperationException(), r.Lr is { } lr ? $"lr-tuned: lr={lr.ToString("G3", Inv)}" : null)).ToArray();
+                    var summaries = EvalSummary.Summarize(runs, entries);
+                    EvalReportWriter.Write(dir, $"{target.Optimizee}: {h.Steps} steps × {target.Seeds} seeds", runs, summaries, LrNotes(h));
+                    LossPlot.Save(Path.Combine(dir, "loss.png"), $"{target.Optimizee}: training loss, mean ± std over {target.Seeds} seeds", EvalSummary.Curves(runs));
+                }
+                outcomes.Add(cmp);
+            }
+        }
+        finally { TorchSetup.SetThreads(config.Threads); }
+        return outcomes;
+    }
+
+    private static IReadOnlyList<string> LrNotes(HorizonResult h) => [.. h.Results.Where(r => r.Tuning is not null).Select(r =>
+        $"{r.Contender.Name}: lr {r.Tuning!.BestLr.ToString("G3", Inv)} chosen from {r.Tuning.Scores.Count} rates " +
+        $"{r.Tuning.Scores[0].Lr.ToString("G3", Inv)}..{r.Tuning.Scores[^1].Lr.ToString("G3", Inv)}{(r.Tuning.AtEdge ? " (at the edge of the grid: the best rate may lie beyond)" : "")}.")];
+
+    // The optimizee families the search and the tuning trained on (the part of a spec before ':'; mixtures split).
+    private HashSet<string> SearchedFamilies() =>
+        [.. config.Evolve.Rollouts.Select(r => r.Optimizee).Concat(config.Tune.Optimizees).SelectMany(s => s.Split(';')).Select(FamilyKey)];
+
+    private static string FamilyKey(string spec) => spec.Split(':', 2)[0].Trim().ToLowerInvariant();
+
+    // The recommended rule: among the rules within the state budget, the lowest lr-tuning score on the search's own
+    // optimizee at the shortest horizon. Those scores come from the tuning seeds only.
+    private string Recommend(IReadOnlyList<OptimizeeComparison> evals, IReadOnlyList<KeptRule> kept, IReadOnlyList<TunedRule> tuned)
+    {
+        var first = evals[0].Horizons[0];
+        var budget = config.Evaluate.MaxStateFloats;
+        var candidates = first.Results.Where(r => r.Contender.Kind == ContenderKind.Rule && r.Tuning is not null
+            && r.Runs[0].StateFloatsPerParameter <= budget).ToList();
+        if (candidates.Count == 0) candidates = [.. first.Results.Where(r => r.Contender.Kind == ContenderKind.Rule && r.Tuning is not null)];
+        if (candidates.Count == 0) throw new InvalidOperationException("the search kept no rule to recommend");
+        return candidates.MinBy(r => r.Tuning!.Scores.Min(s => s.Score))!.Contender.Name;
+    }
+
     private static string Safe(string name) => string.Concat(name.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch == '-' ? ch : '_'));
 
-    private string Report(string teacherDir, EvolveResult evolved, IReadOnlyList<RuleDefinition> tuned, IReadOnlyList<EvalOutcome> evals)
-    {
-        var sb = new StringBuilder();
-        var (tc, to) = TeacherStore.ReadConfig(teacherDir);
-        sb.AppendLine("# L2OEvolve run report").AppendLine();
-        sb.AppendLine($"Run folder `{runDir}`; configuration in `config.json`; total wall time {Fmt(_total.Elapsed)} " +
-            $"({string.Join(", ", _timings.Select(t => $"{t.Phase} {Fmt(TimeSpan.FromSeconds(t.Seconds))}"))}).").AppendLine();
-        sb.AppendLine("## Teacher").AppendLine();
-        sb.AppendLine($"{tc.DisplayName} meta-trained on {to.Optimizee}: {to.Epochs} epochs × {to.Steps} steps, unroll {to.Unroll}, meta-lr {to.MetaLr.ToString(Inv)} (`teacher/`).").AppendLine();
-        sb.AppendLine("## Distillation and evolution").AppendLine();
-        sb.AppendLine($"Data: {evolved.DataDescription}. Search: {evolved.Generations} generations, {evolved.Evaluations} candidate evaluations, " +
-            $"{evolved.Rollouts} rollouts (candidates × stages, cached by structural hash). Fitness: imitation (1 − R²) for every candidate; " +
-            $"rollouts of the update `{config.Evolve.Scale.ToString(Inv)} · rule` for those with 1 − R² ≤ {config.Evolve.ImitationPass.ToString(Inv)}: " +
-            string.Join("; then ", config.Evolve.Rollouts.Select(r => $"{r.Optimizee}, {r.Steps} steps × {r.Seeds} seeds (pass ≤ {r.PassBelow.ToString(Inv)})")) +
-            ". Rollout score = final training loss / that of the do-nothing rule (1 = no progress; 10 = diverged).").AppendLine();
-        sb.AppendLine("![Pareto front](evolve/pareto.png)").AppendLine();
-        sb.AppendLine("| complexity | combined loss | distillation R² | rollout scores | rule (raw teacher output) |");
-        sb.AppendLine("|---:|---:|---:|---|---|");
-        foreach (var m in evolved.HallOfFame)
-            sb.AppendLine($"| {m.Complexity} | {G(m.Loss)} | {G(1 - m.Objectives[1])} | " +
-                (m.Objectives[1] > config.Evolve.ImitationPass ? "not rolled out (imitation below the pass mark)" : string.Join(", ", m.Objectives.Skip(2).Select(G))) + $" | `{m.Tree}` |");
-        sb.AppendLine().AppendLine("## Kept rules").AppendLine();
-        sb.AppendLine("The update is added to the parameters, θ ← θ + rule; the sign is the rule's own (SPEC §9 item 13).").AppendLine();
-        for (int i = 0; i < evolved.Kept.Count; i++)
-        {
-            var k = evolved.Kept[i];
-            sb.AppendLine($"**{k.Name}** (complexity {k.Complexity}, distillation R² {G(k.ImitationR2)}, state {k.Update.Compile().StateSlots} floats/parameter):").AppendLine();
-            sb.AppendLine($"- infix: `{Infix.Print(k.Update.Rule)}`");
-            sb.AppendLine($"- LaTeX: $\\Delta\\theta = {Latex.Print(k.Update.Rule)}$");
-            if (i < tuned.Count)
-            {
-                sb.AppendLine($"- meta-tuned ({tuned[i].Name}): `{Infix.Print(tuned[i].Rule)}`");
-                sb.AppendLine($"- meta-tuned, LaTeX: $\\Delta\\theta = {Latex.Print(tuned[i].Rule)}$");
-            }
-            sb.AppendLine();
-        }
-        foreach (var e in evals)
-        {
-            sb.AppendLine($"## Evaluation on {e.Optimizee} ({(e.Seen ? "the search's optimizee, held-out seeds" : "never seen by the search or the tuning")})").AppendLine();
-            sb.AppendLine("| optimizer | final train loss | eval loss | eval accuracy | diverged | state floats/param |");
-            sb.AppendLine("|---|---:|---:|---:|---:|---:|");
-            foreach (var s in e.Summaries)
-                sb.AppendLine($"| {s.Optimizer}{(s.Note is null ? "" : $" ({s.Note})")} | {PlusMinus(s.FinalTrainLoss)} | {PlusMinus(s.EvalLoss)} | {PlusMinus(s.EvalAccuracy)} | {s.Diverged}/{s.Runs} | {s.StateFloatsPerParameter.ToString("G4", Inv)} |");
-            sb.AppendLine();
-            foreach (var n in e.Notes) sb.AppendLine($"- {n}");
-            var rel = Path.GetRelativePath(runDir, e.Dir);
-            sb.AppendLine().AppendLine($"![loss curves]({rel}/loss.png)").AppendLine();
-            sb.AppendLine(Verdict(e)).AppendLine();
-        }
-        return sb.ToString();
-    }
-
-    // Whether the best tuned rule beat lr-tuned Adam: compares means, and says whether the gap exceeds one std.
-    private static string Verdict(EvalOutcome e)
-    {
-        var adam = e.Summaries.FirstOrDefault(s => s.Optimizer == "adam");
-        var tunedRules = e.Summaries.Where(s => s.Optimizer.EndsWith("-tuned", StringComparison.Ordinal) && s.FinalTrainLoss.N > 0).ToList();
-        if (adam is null || adam.FinalTrainLoss.N == 0 || tunedRules.Count == 0) return "No comparison with Adam was possible (missing or diverged).";
-        var best = tunedRules.MinBy(s => s.FinalTrainLoss.Mean)!;
-        double gap = adam.FinalTrainLoss.Mean - best.FinalTrainLoss.Mean;
-        string verdict = gap > 0 ? "beat" : "did not beat";
-        string sure = Math.Abs(gap) > Math.Max(adam.FinalTrainLoss.Std, best.FinalTrainLoss.Std) ? "by more than one std" : "within one std";
-        return $"**Verdict:** the best tuned rule ({best.Optimizer}, final train loss {PlusMinus(best.FinalTrainLoss)}) {verdict} lr-tuned Adam ({PlusMinus(adam.FinalTrainLoss)}) {sure} over {adam.Runs} seeds.";
-    }
-
-    private static string PlusMinus(Stat s) => s.N == 0 ? "–" : $"{G(s.Mean)} ± {G(s.Std)}";
-
-    private static string G(double x) => double.IsNaN(x) ? "–" : x.ToString(Math.Abs(x) is >= 1e-3 and < 1e5 or 0 ? "0.####" : "0.###e0", Inv);
-
-    private static string Fmt(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", Inv) : t.ToString(@"m\:ss", Inv);
+    internal static string Fmt(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", Inv) : t.ToString(@"m\:ss", Inv);
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using L2OEvolve.Cli.Pipeline;
 using L2OEvolve.Torch.Rules;
 using L2OEvolve.Torch.Tests.Cli;
@@ -13,21 +14,23 @@ public class RunCommandTests
       "seed": 1, "threads": 1, "dataDir": "{{dataDir}}", "batch": 8,
       "teacher": { "model": "rnnprop", "optimizee": "mlp-fashion", "epochs": 1, "steps": 10, "unroll": 5, "lr": 0.001,
                    "features": "mt+gt", "preprocess": [4], "hidden": [4] },
-      "record": { "samples": 200, "steps": 24, "memlen": 1, "features": ["mt", "gt"], "coords": 4 },
+      "record": { "samples": 200, "steps": 24, "memlen": 1, "features": ["mt", "gt", "g"], "coords": 4 },
       "evolve": {
-        "time": "60s", "generations": 2, "islands": 2, "population": 8, "keep": 1,
-        "grammar": { "features": "from-data", "operators": { "+": 1, "*": 1, "tanh": 1 }, "maxsize": 7 },
-        "scale": 0.01, "imitationPass": 2.0, "imitationWeight": 1.0, "rolloutWeight": 1.0,
-        "rollouts": [ { "optimizee": "mlp-fashion", "steps": 4, "seeds": 1, "passBelow": 2.0 } ]
+        "time": "60s", "generations": 2, "islands": 2, "population": 8, "keep": 2,
+        "grammar": { "features": "from-data", "operators": { "+": 1, "*": 1, "tanh": 1, "sign": 1 }, "maxsize": 7 },
+        "scale": 0.01, "stepMultipliers": [1, 3], "imitationPass": 2.0, "imitationWeight": 1.0, "rolloutWeight": 1.0,
+        "rollouts": [ { "optimizee": "mlp-fashion", "steps": 4, "seeds": 1, "passBelow": 2.0 },
+                      { "optimizee": "mlp-fashion:hidden=6,act=tanh", "steps": 4, "seeds": 1, "passBelow": 2.0 } ]
       },
-      "tune": { "optimizee": "mlp-fashion", "epochs": 1, "steps": 6, "unroll": 3, "lr": 0.001 },
-      "evaluate": { "optimizees": ["mlp-fashion", "cnn-fashion"], "steps": 6, "seeds": 2, "seedBase": 0,
-                    "baselines": ["sgd", "adam"], "tuneLr": true, "tuneSteps": 3, "lrPoints": 2 }
+      "tune": { "optimizees": ["mlp-fashion", "mlp-fashion:hidden=6,act=tanh"], "epochs": 1, "steps": 6, "unroll": 3, "lr": 0.001, "checkSeeds": 2 },
+      "evaluate": { "horizon": 3,
+                    "optimizees": [ { "optimizee": "mlp-fashion", "horizons": [1, 2], "seeds": 3 }, { "optimizee": "cnn-fashion", "horizons": [1], "seeds": 2 } ],
+                    "baselines": ["sgd", "adam", "lion"], "tuneSeeds": 1, "lrPoints": 3, "lrDecades": 1, "workers": 2 }
     }
     """;
 
     [Test]
-    public async Task Run_TinyConfig_WritesTheReportWithEveryPart()
+    public async Task Run_TinyConfig_WritesTheReportAndResultsWithEveryPart()
     {
         using var cli = new CliRunner();
         using var tiny = new TinyMnist(n: 40);
@@ -39,22 +42,74 @@ public class RunCommandTests
 
         Assert.That(code, Is.EqualTo(0), stderr);
         var report = File.ReadAllText(Path.Combine(runDir, "report.md"));
-        Assert.That(report, Does.Contain("## Teacher").And.Contain("distillation R²").And.Contain("LaTeX: $\\Delta\\theta =")
-            .And.Contain("## Evaluation on mlp-fashion").And.Contain("## Evaluation on cnn-fashion (never seen")
-            .And.Contain("| teacher |").And.Contain("| distilled-1 |").And.Contain("| distilled-1-tuned |").And.Contain("lr-tuned")
-            .And.Contain("**Verdict:**").And.Contain("±"));
-        foreach (var png in new[] { "evolve/pareto.png", "eval/mlp-fashion/loss.png", "eval/cnn-fashion/loss.png" })
+        Assert.That(report, Does.Contain("## Answer").And.Contain("## Teacher").And.Contain("distillation R²").And.Contain("\\Delta\\theta")
+            .And.Contain("## mlp-fashion, 3 steps (1×").And.Contain("## mlp-fashion, 6 steps (2×").And.Contain("## cnn-fashion, 3 steps (1× the search's horizon; never seen")
+            .And.Contain("| teacher |").And.Contain("distilled-1").And.Contain("| lion |").And.Contain("seeds lower than Adam").And.Contain("**Verdict:**").And.Contain("±"));
+        foreach (var png in new[] { "evolve/pareto.png", "eval/mlp-fashion/3-steps/loss.png", "eval/mlp-fashion/6-steps/loss.png", "eval/cnn-fashion/3-steps/loss.png" })
             Assert.That(File.ReadAllBytes(Path.Combine(runDir, png)).Take(4), Is.EqualTo(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }), png);
-        Assert.That(RuleFile.Load(Path.Combine(runDir, "tune", "distilled-1", "tuned.rule.json")).Name, Is.EqualTo("distilled-1-tuned"));
-        Assert.That(File.ReadAllLines(Path.Combine(runDir, "evolve", "hall_of_fame.csv"))[0], Does.StartWith("Complexity|Combined|ImitationR2|Rollout1"));
+        Assert.That(File.ReadAllLines(Path.Combine(runDir, "evolve", "hall_of_fame.csv"))[0], Does.StartWith("Complexity|Combined|ImitationR2|StepSize|Rollout1"));
+        Assert.That(RuleFile.Load(Path.Combine(runDir, "evolve", "distilled-1.rule.json")).Lr, Is.GreaterThan(0));
     }
 
     [Test]
-    public void DefaultConfig_Parses()
+    public async Task Run_TinyConfig_ResultsJsonFollowsTheDocumentedSchema()
+    {
+        using var cli = new CliRunner();
+        using var tiny = new TinyMnist(n: 40);
+        var configPath = cli.PathOf("tiny.json");
+        File.WriteAllText(configPath, TinyConfig(tiny.Dir));
+        var runDir = cli.PathOf("run");
+        var (code, _, stderr) = await cli.RunAsync("run", "--config", configPath, "--out", runDir);
+        Assert.That(code, Is.EqualTo(0), stderr);
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(runDir, "results.json")));
+        var root = doc.RootElement;
+        var best = root.GetProperty("best_rule").GetString();
+        var rules = root.GetProperty("rules").EnumerateArray().ToArray();
+        Assert.That(rules.Select(r => r.GetProperty("name").GetString()), Does.Contain(best));
+        foreach (var r in rules)
+        {
+            Assert.That(r.GetProperty("infix").GetString(), Is.Not.Empty);
+            Assert.That(r.GetProperty("complexity").GetInt32(), Is.GreaterThan(0));
+            Assert.That(r.GetProperty("state_floats").GetInt32(), Is.GreaterThanOrEqualTo(0));
+        }
+        var evals = root.GetProperty("evaluations").EnumerateArray().ToArray();
+        Assert.That(evals.Select(e => (e.GetProperty("optimizee").GetString(), e.GetProperty("steps").GetInt32(), e.GetProperty("seen_by_search").GetBoolean())),
+            Is.EqualTo(new[] { ("mlp-fashion", 3, true), ("mlp-fashion", 6, true), ("cnn-fashion", 3, false) }));
+        foreach (var e in evals)
+        {
+            int seeds = e.GetProperty("seeds").GetArrayLength();
+            var results = e.GetProperty("results").EnumerateArray().ToArray();
+            Assert.That(results.Select(r => r.GetProperty("optimizer").GetString()), Does.Contain("adam").And.Contain(best).And.Contain("teacher"));
+            foreach (var r in results)
+            {
+                Assert.That(r.GetProperty("kind").GetString(), Is.AnyOf("teacher", "rule", "baseline"));
+                foreach (var key in new[] { "final_train_loss", "eval_loss", "eval_accuracy" })
+                    Assert.That(r.GetProperty(key).GetArrayLength(), Is.EqualTo(seeds), key);
+                Assert.That(r.GetProperty("lr").ValueKind, r.GetProperty("kind").GetString() == "teacher" ? Is.EqualTo(JsonValueKind.Null) : Is.EqualTo(JsonValueKind.Number));
+            }
+            Assert.That(e.GetProperty("verdict").GetProperty("kind").GetString(), Is.AnyOf("beats", "ties", "loses"));
+        }
+    }
+
+    [Test]
+    public void DefaultConfig_ParsesAndNamesAShippedTeacherAndTheUnseenOptimizees()
     {
         var c = PipelineConfig.Parse(PipelineConfig.DefaultText(), "default");
-        Assert.That(c.Teacher.Optimizee, Is.EqualTo("mlp-fashion"));
-        Assert.That(c.Evaluate.Optimizees, Does.Contain("cnn-fashion"));
+        Assert.That(c.Teacher.Pretrained, Is.Not.Null);
+        Assert.That(c.Evaluate.Optimizees.Select(o => o.Optimizee), Does.Contain("mlp-fashion").And.Contain("cnn-fashion"));
+        Assert.That(c.Evaluate.Optimizees[0].Horizons, Is.EqualTo(new[] { 1, 2, 5 }));
+        Assert.That(c.Evaluate.LrPoints, Is.GreaterThanOrEqualTo(17));
+        Assert.That(c.Evaluate.Baselines, Is.SupersetOf(new[] { "sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "lion" }));
+    }
+
+    [TestCase("\"teacher\": { \"pretrained\": \"x\", \"model\": \"dm\" }", "$.teacher")]
+    [TestCase("\"teacher\": { \"model\": \"dm\" }", "$.teacher")]
+    public void Config_TeacherNeitherOrBoth_FailsNamingThePlace(string teacher, string place)
+    {
+        var text = System.Text.RegularExpressions.Regex.Replace(PipelineConfig.DefaultText(), "\"teacher\": \\{[^}]*\\}", teacher);
+        var ex = Assert.Throws<L2OEvolve.Engine.InputException>(() => PipelineConfig.Parse(text, "c.json"));
+        Assert.That(ex!.Message, Does.Contain("c.json").And.Contain(place));
     }
 
     [Test]

@@ -27,6 +27,11 @@ public class RuleExportTests
         "lag(1, g) * -0.01",
     ];
 
+    // Each rule's step size; the exported classes take it as their default lr.
+    private static readonly double[] Lrs = [1, 1, 0.5, 1, 3];
+
+    private static RuleDefinition Gen(int i) => Def(Rules[i], "gen").WithLr(Lrs[i]);
+
     private static List<float[]> Reference(IOptimizee problem, RuleDefinition def, int steps)
     {
         using var opt = new RuleOptimizer("r", def.Compile(), problem.ParameterShapes, CPU, RuleBackend.OpChain);
@@ -38,7 +43,7 @@ public class RuleExportTests
     // One compilation holds a class per rule (Roslyn's first compilation dominates the cost).
     private static Type CompiledClass(int index)
     {
-        _compiled ??= Compile(string.Join("\n", Rules.Select((r, i) => RuleExport.Export(Def(r, "gen"), ExportFormat.TorchSharp, $"Generated{i}"))
+        _compiled ??= Compile(string.Join("\n", Rules.Select((r, i) => RuleExport.Export(Gen(i), ExportFormat.TorchSharp, $"Generated{i}"))
             .Select((src, i) => i == 0 ? src : src[src.IndexOf("namespace L2OEvolve.Exported;", StringComparison.Ordinal)..]
                 .Replace("namespace L2OEvolve.Exported;", ""))));
         return _compiled.GetType($"L2OEvolve.Exported.Generated{index}")!;
@@ -47,19 +52,39 @@ public class RuleExportTests
     [TestCase(0), TestCase(1), TestCase(2), TestCase(3), TestCase(4)]
     public void TorchSharp_GeneratedClass_CompilesAndTrainsLikeRuleOptimizer(int index)
     {
-        var def = Def(Rules[index], "gen");
+        var def = Gen(index);
         var type = CompiledClass(index);
         using var problem = OptimizeeRegistry.Create("logreg", 4, CPU);
         object? opt = null;
         var ours = Trajectory(problem, 40, (ps, _) =>
         {
-            opt ??= Activator.CreateInstance(type, [ps.ToArray().AsEnumerable()]);
+            // Constructed the way users write it, without the optional lr: the rule's own step size applies.
+            opt ??= Activator.CreateInstance(type, BindingFlags.CreateInstance | BindingFlags.Public | BindingFlags.Instance | BindingFlags.OptionalParamBinding,
+                null, [ps.ToArray().AsEnumerable(), Type.Missing], CultureInfo.InvariantCulture);
             type.GetMethod("step")!.Invoke(opt, null);
         });
         ((IDisposable)opt!).Dispose();
         var expected = Reference(problem, def, 40);
         Assert.That(MaxRelativeDeviation(ours, expected), Is.LessThan(1e-5), Rules[index]);
         Assert.That(type.GetField("StateSlots")!.GetValue(null), Is.EqualTo(def.Compile().StateSlots));
+        Assert.That(type.GetField("DefaultLr")!.GetValue(null), Is.EqualTo(Lrs[index]));
+    }
+
+    [Test]
+    public void TorchSharp_GeneratedClass_TakesAnLrThatScalesTheUpdate()
+    {
+        var type = CompiledClass(0);
+        using var problem = OptimizeeRegistry.Create("logreg", 4, CPU);
+        object? opt = null;
+        var ours = Trajectory(problem, 30, (ps, _) =>
+        {
+            opt ??= Activator.CreateInstance(type, [ps.ToArray().AsEnumerable(), 7.0]);
+            type.GetMethod("step")!.Invoke(opt, null);
+        });
+        ((IDisposable)opt!).Dispose();
+        Assert.That(MaxRelativeDeviation(ours, Reference(problem, Gen(0).WithLr(7.0), 30)), Is.LessThan(1e-5));
+        var bad = Assert.Throws<TargetInvocationException>(() => Activator.CreateInstance(type, [Array.Empty<Tensor>().AsEnumerable(), -1.0]));
+        Assert.That(bad!.InnerException, Is.InstanceOf<ArgumentOutOfRangeException>());
     }
 
     private static Assembly Compile(string source)
@@ -83,7 +108,7 @@ public class RuleExportTests
         try
         {
             for (int i = 0; i < Rules.Length; i++)
-                File.WriteAllText(Path.Combine(dir, $"gen_rule{i}.py"), RuleExport.Export(Def(Rules[i], "gen"), ExportFormat.PyTorch, "GenRule"));
+                File.WriteAllText(Path.Combine(dir, $"gen_rule{i}.py"), RuleExport.Export(Gen(i), ExportFormat.PyTorch, "GenRule"));
             const int d = 6, steps = 30;
             var rng = new L2OEvolve.Engine.Random.Rng(11);
             var w = Enumerable.Range(0, d * d).Select(_ => (float)(rng.NextGaussian() / Math.Sqrt(d))).ToArray();
@@ -122,7 +147,7 @@ for i in range(data["rules"]):
                 using var wt = tensor(w, [d, d]);
                 using var yt = tensor(y);
                 using var theta = tensor(theta0).requires_grad_(true);
-                using var opt = new RuleOptimizer("r", Def(Rules[r], "gen").Compile(), [[d]], CPU, RuleBackend.OpChain);
+                using var opt = new RuleOptimizer("r", Gen(r).Compile(), [[d]], CPU, RuleBackend.OpChain);
                 for (int k = 1; k <= steps; k++)
                 {
                     using var scope = NewDisposeScope();

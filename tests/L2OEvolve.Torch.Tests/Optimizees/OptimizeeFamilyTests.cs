@@ -191,3 +191,37 @@ public class OptimizeeFamilyTests
         Assert.That(ex!.Message, Does.Contain("depth"));
     }
 }
+
+public class OptimizeeVariantTests
+{
+    [Test]
+    public void MlpSettings_ChangeWidthsAndActivation()
+    {
+        var family = (MlpFamily)OptimizeeRegistry.Family("mlp-fashion:hidden=32x16,act=tanh", new OptimizeeOptions(DataDir: "/unused"));
+        Assert.That(family.Hidden, Is.EqualTo(new[] { 32, 16 }));
+    }
+
+    [TestCase("mlp-fashion:hidden=0", "hidden=0")]
+    [TestCase("mlp-fashion:hidden=3x", "hidden=3x")]
+    [TestCase("mlp-fashion:act=swish", "act=swish")]
+    [TestCase("quadratic:act=tanh", "MLP families only")]
+    public void MlpSettings_BadValues_FailNamingThem(string spec, string expected)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => OptimizeeRegistry.Family(spec));
+        Assert.That(ex!.Message, Does.Contain(expected));
+    }
+
+    [Test]
+    public void Mixture_DrawsInstanceSeedFromMemberSeedModN()
+    {
+        var mix = (MixtureFamily)OptimizeeRegistry.Family("quadratic;logreg");
+        Assert.That(mix.Members.Select(m => m.Name), Is.EqualTo(new[] { "quadratic", "logreg" }));
+        using var even = mix.Create(4, TorchSharp.torch.CPU);
+        using var odd = mix.Create(7, TorchSharp.torch.CPU);
+        using var q = OptimizeeRegistry.Create("quadratic", 4, TorchSharp.torch.CPU);
+        using var l = OptimizeeRegistry.Create("logreg", 7, TorchSharp.torch.CPU);
+        Assert.That(even.ParameterShapes, Is.EqualTo(q.ParameterShapes));
+        Assert.That(odd.ParameterShapes, Is.EqualTo(l.ParameterShapes));
+        Assert.Throws<ArgumentException>(() => OptimizeeRegistry.Family("quadratic;;logreg"));
+    }
+}

@@ -70,6 +70,54 @@ public class FunnelFitnessTests
     public void WarmStarts_RecordedFeatures_GiveSignCorrectBaseRules()
     {
         var rules = FunnelFitness.WarmStarts(["mt0", "gt0", "mt1", "mom5_0"]).Select(Infix.Print).ToArray();
-        Assert.That(rules, Is.EquivalentTo(new[] { "-1 * mom5_0", "-1 * mt0", "-1 * gt0" }.Select(s => Infix.Print(Infix.Parse(s)))));
+        Assert.That(rules, Is.EquivalentTo(new[] { "-1 * mom5_0", "-1 * mt0", "-1 * sign(mt0)", "-1 * gt0" }.Select(s => Infix.Print(Infix.Parse(s)))));
+    }
+
+    [TestCase("0.3")]
+    [TestCase("-0.01 * p")]
+    public void Evaluate_RuleThatDoesNotReadTheGradient_GetsNoRollout(string rule)
+    {
+        var f = Funnel(new FunnelSettings(ImitationPass: double.PositiveInfinity));
+        var o = Score(f, rule);
+        Assert.That(f.RolloutsRun, Is.EqualTo(0));
+        Assert.That(f.Refused, Is.EqualTo(1));
+        Assert.That(f.Record(Infix.Parse(rule))!.Refused, Does.Contain("gradient"));
+        Assert.That(o[0], Is.EqualTo(o[1] + 2.0).Within(1e-12), "scored as untested: a constant drift earns nothing from rollouts");
+    }
+
+    [Test]
+    public void Evaluate_RuleThatDriftsAtRest_GetsNoRollout()
+    {
+        // Imitates the teacher well but moves every coordinate by a constant when the gradient is zero.
+        var f = Funnel(new FunnelSettings(ImitationPass: double.PositiveInfinity));
+        Score(f, "-1 * mt0 + sqrt(exp(tanh(0.41)))");
+        Assert.That(f.RolloutsRun, Is.EqualTo(0));
+        Assert.That(f.Record(Infix.Parse("-1 * mt0 + sqrt(exp(tanh(0.41)))"))!.Refused, Does.Contain("at rest"));
+    }
+
+    [Test]
+    public void Evaluate_StepMultipliers_KeepTheBestStepForTheLaterStagesAndTheRule()
+    {
+        // -0.001 · mt0 is far too small a step for 20 quadratic steps at scale 0.01; ×100 helps most.
+        var f = Funnel(new FunnelSettings(ImitationPass: double.PositiveInfinity, StepMultipliers: [1, 100]));
+        Score(f, "-0.001 * mt0");
+        var tree = Infix.Parse("-0.001 * mt0");
+        Assert.That(f.Record(tree)!.Multiplier, Is.EqualTo(100));
+        Assert.That(f.StepSize(tree), Is.EqualTo(0.01 * 100).Within(1e-12));
+        var rule = f.Rule(tree, "r", "");
+        Assert.That(rule.Lr, Is.EqualTo(1.0).Within(1e-12));
+        Assert.That(rule.Rule, Is.EqualTo(tree), "the step stays the rule's lr, apart from its expression");
+        Assert.That(f.RolloutsRun, Is.EqualTo(3), "two multipliers on stage 1, the chosen one on stage 2");
+    }
+
+    [Test]
+    public void Evaluate_StageNotReached_CountsAsTheLastScorePlusTheUntestedPenalty()
+    {
+        var f = Funnel(new FunnelSettings(ImitationPass: double.PositiveInfinity));
+        var stages = f.Stages;
+        var strict = new FunnelFitness(Imitation(), [stages[0] with { PassBelow = 0.0 }, stages[1]], new FunnelSettings(ImitationPass: double.PositiveInfinity));
+        var o = Score(strict, "-1 * mt0");
+        Assert.That(double.IsNaN(o[3]), Is.True, "stage 2 not reached");
+        Assert.That(o[0] - o[1], Is.EqualTo((o[2] + (o[2] + 2.0)) / 2).Within(1e-12));
     }
 }

@@ -1,4 +1,5 @@
 using L2OEvolve.Engine;
+using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Rules;
 using static L2OEvolve.Torch.Tests.Rules.RuleTestKit;
@@ -114,7 +115,9 @@ public class RuleFileTests
     [TestCase("""{"rule": "-0.01 * gg"}""", "unknown feature 'gg'")]
     [TestCase("""{"rule": "-0.01 * (g"}""", "$.rule")]
     [TestCase("""{"name": "x"}""", "missing \"rule\"")]
-    [TestCase("""{"rule": "g", "lr": 3}""", "unknown key 'lr'")]
+    [TestCase("""{"rule": "g", "lr": 0}""", "$.lr")]
+    [TestCase("""{"rule": "g", "lr": "fast"}""", "$.lr")]
+    [TestCase("""{"rule": "g", "step": 3}""", "unknown key 'step'")]
     [TestCase("""{"rule": "g", "features": {"beta1": 1.5}}""", "$.features.beta1")]
     [TestCase("""{"rule": "-0.01 * lag(100000000, g)"}""", "at most 10000 steps")]
     public void Parse_BadInput_FailsNamingFileAndFault(string json, string expected)
@@ -123,10 +126,49 @@ public class RuleFileTests
         Assert.That(ex!.Message, Does.Contain("bad.rule.json").And.Contain(expected));
     }
 
-    [Test]
-    public void TryResolve_UnknownOption_ThrowsArgumentException()
+    [TestCase(":speed=2")]
+    [TestCase(":lr=0")]
+    [TestCase(":lr=-1")]
+    [TestCase(":lr=fast")]
+    public void TryResolve_BadOption_ThrowsArgumentException(string option)
     {
-        Assert.Throws<ArgumentException>(() => RuleFile.TryResolve(Shipped("adam") + ":lr=0.1", CPU));
+        Assert.Throws<ArgumentException>(() => RuleFile.TryResolve(Shipped("adam") + option, CPU));
+    }
+
+    [Test]
+    public void Lr_ScalesTheUpdate_AndOneMeansAsWritten()
+    {
+        var rule = Def("-1 * sign(g)");
+        Assert.That(rule.Update, Is.SameAs(rule.Rule), "lr 1 is the rule as written");
+        var half = rule.WithLr(0.5);
+        Assert.That(Infix.Print(half.Update), Is.EqualTo(Infix.Print(Infix.Parse("0.5 * (-1 * sign(g))"))));
+        Assert.That(half.Folded().Lr, Is.EqualTo(1.0));
+        Assert.That(half.Folded().Rule, Is.EqualTo(half.Update));
+        Assert.Throws<ArgumentException>(() => rule.WithLr(double.NaN));
+        Assert.Throws<ArgumentException>(() => rule.WithLr(0));
+    }
+
+    [Test]
+    public void TryResolve_LrOption_ReplacesTheFilesStepSize()
+    {
+        // Shipped rules keep the direction in "rule" and the published step size in "lr": lion's lr is 1e-4.
+        Assert.That(RuleFile.Load(Shipped("lion")).Lr, Is.EqualTo(1e-4));
+        using var problem = OptimizeeRegistry.Create("logreg", 7, CPU);
+        using var tuned = RuleFile.TryResolve(Shipped("sgd") + ":lr=0.05", CPU)!(problem.ParameterShapes, CPU);
+        using var plain = Def("-0.05 * g").Factory()(problem.ParameterShapes, CPU);
+        Assert.That(MaxRelativeDeviation(Trajectory(problem, 30, tuned), Trajectory(problem, 30, plain)), Is.LessThan(1e-6));
+    }
+
+    [Test]
+    public void TryResolveShipped_NameWithLr_ResolvesTheShippedFile()
+    {
+        Assert.That(RuleFile.ShippedNames, Is.SupersetOf(new[] { "adam", "adamw", "lion", "momentum", "nesterov", "rmsprop", "sgd" }));
+        using var problem = OptimizeeRegistry.Create("logreg", 7, CPU);
+        using var byName = RuleFile.TryResolveShipped("rmsprop:lr=0.003", CPU)!(problem.ParameterShapes, CPU);
+        using var byPath = RuleFile.TryResolve(Shipped("rmsprop") + ":lr=0.003", CPU)!(problem.ParameterShapes, CPU);
+        Assert.That(MaxRelativeDeviation(Trajectory(problem, 20, byName), Trajectory(problem, 20, byPath)), Is.EqualTo(0));
+        Assert.That(RuleFile.TryResolveShipped("no-such-optimizer", CPU), Is.Null);
+        Assert.That(RuleFile.TryResolveShipped("../adam", CPU), Is.Null, "names never reach outside the shipped folder");
     }
 
     [Test]
