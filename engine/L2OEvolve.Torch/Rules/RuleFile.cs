@@ -26,6 +26,14 @@ public sealed record RuleDefinition(string Name, Expr Rule, string Description, 
     /// <summary>This rule with its step size folded into the expression (Lr = 1), for tools that edit constants.</summary>
     public RuleDefinition Folded() => Lr == 1.0 ? this : this with { Rule = Update, Lr = 1.0 };
 
+    /// <summary>
+    /// The inverse of <see cref="Folded"/>: a rule written <c>c · rest</c> with c &gt; 0 becomes <c>rest</c> with its
+    /// lr multiplied by c (a meta-tuned step size reads as an lr again); any other rule is returned as it is.
+    /// </summary>
+    public RuleDefinition Unfolded() => Rule is Expr.Binary { Op: Op.Mul, Left: Expr.Const { Value: > 0 and var c }, Right: var rest } && double.IsFinite(c)
+        ? this with { Rule = rest, Lr = Lr * c }
+        : this;
+
     /// <summary>This rule with step size <paramref name="lr"/> (must be finite and positive).</summary>
     public RuleDefinition WithLr(double lr) => double.IsFinite(lr) && lr > 0
         ? this with { Lr = lr }

@@ -99,7 +99,8 @@ public static class TuneCommand
         bool restart, int evalSeeds, TextWriter log, CancellationToken ct)
     {
         settings.Validate();
-        // The step size becomes one of the tuned constants.
+        // The step size becomes one of the tuned constants, and is split out again in the tuned rule.
+        bool hadLr = definition.Lr != 1.0;
         definition = definition.Folded();
         var tunable = TunableRule.Create(definition, settings.TuneBetas);
         if (tunable.Count == 0) throw new ArgumentException($"rule '{definition.Name}' has no constants to tune ({Infix.Print(definition.Rule)})");
@@ -133,7 +134,7 @@ public static class TuneCommand
         {
             progress = ConstantTuner.RunEpoch(tunable, settings, family, device, progress, ticks, ct);
             var cp = new TuneCheckpoint(definition, settings, progress);
-            TuneStore.Write(outDir, cp, Tuned(tunable, cp));
+            TuneStore.Write(outDir, cp, Tuned(tunable, cp, hadLr));
             var e = progress.History[^1];
             int done = progress.Epoch - startEpoch;
             var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / done * (settings.Epochs - progress.Epoch));
@@ -141,9 +142,10 @@ public static class TuneCommand
                 $"c = [{string.Join(", ", e.Constants.Select(c => c.ToString("G5", Inv)))}]  elapsed {Fmt(clock.Elapsed)} ETA {Fmt(eta)}");
         }
         var final = new TuneCheckpoint(definition, settings, progress);
-        TuneStore.Write(outDir, final, Tuned(tunable, final));
+        TuneStore.Write(outDir, final, Tuned(tunable, final, hadLr));
 
-        var lines = new List<string> { $"tuned rule: {Infix.Print(Tuned(tunable, final).Rule)}" };
+        var tunedRule = Tuned(tunable, final, hadLr);
+        var lines = new List<string> { $"tuned rule: {Infix.Print(tunedRule.Rule)}{(tunedRule.Lr == 1.0 ? "" : $" with lr {tunedRule.Lr.ToString("G5", Inv)}")}" };
         if (evalSeeds > 0)
         {
             var seeds = Enumerable.Range(0, evalSeeds).Select(i => 2_000_000L + i).ToArray();
@@ -156,12 +158,13 @@ public static class TuneCommand
         return string.Join(Environment.NewLine, lines);
     }
 
-    private static RuleDefinition Tuned(TunableRule tunable, TuneCheckpoint cp)
+    private static RuleDefinition Tuned(TunableRule tunable, TuneCheckpoint cp, bool splitLr)
     {
         var s = cp.Settings;
         string what = $"meta-tuned from '{Infix.Print(cp.Rule.Rule)}' on {s.Optimizee}: {cp.Progress.Epoch} epochs x {s.Steps} steps, " +
             $"unroll {s.Unroll}, {s.MetaOptimizer.ToString().ToLowerInvariant()} lr {s.MetaLr.ToString("G", Inv)}, seed {s.Seed}";
-        return tunable.WithConstants(cp.Progress.Constants.AsSpan(), what) with { Name = cp.Rule.Name + "-tuned" };
+        var tuned = tunable.WithConstants(cp.Progress.Constants.AsSpan(), what) with { Name = cp.Rule.Name + "-tuned" };
+        return splitLr ? tuned.Unfolded() : tuned;
     }
 
     private static string Fmt(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", Inv) : t.ToString(@"m\:ss", Inv);

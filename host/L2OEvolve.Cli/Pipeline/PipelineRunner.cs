@@ -163,7 +163,7 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
         }, ct);
 
         var hof = state.HallOfFame.Members;
-        var kept = KeepDistinct(hof, grammar, funnel, e.Keep, rowsPath, dir);
+        var kept = KeepDistinct(hof, grammar, funnel, e.Keep, e.RestTolerance * Math.Sqrt(problem.Fitness.BaselineLoss), rowsPath, dir);
         var csv = new StringBuilder("Complexity|Combined|ImitationR2|StepSize|" + string.Join("|", stages.Select((s, i) => $"Rollout{i + 1}({s.Name})")) + "|Equation\n");
         foreach (var m in hof)
             csv.Append(Inv, $"{m.Complexity}|{m.Loss:R}|{1 - m.Objectives[1]:R}|{funnel.StepSize(m.Tree):R}|{string.Join("|", m.Objectives.Skip(2).Select(x => x.ToString("R", Inv)))}|{m.Tree}\n");
@@ -172,16 +172,16 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
         return new EvolveResult(kept, hof, state.Generation, state.Evaluations, funnel.RolloutsRun, funnel.Refused, problem.Description);
     }
 
-    // The hall of fame by combined loss, each rule simplified; rules that simplify to the same expression, and rules
-    // the funnel refused or never rolled out, are passed over.
-    private static List<KeptRule> KeepDistinct(ImmutableArray<Individual> hof, Grammar grammar, FunnelFitness funnel, int keep, string rowsPath, string dir)
+    // The hall of fame by combined loss, each rule simplified; rules that simplify to an expression already kept, and
+    // rules that are no optimizer (they ignore the gradient or move the parameters at rest), are passed over.
+    private static List<KeptRule> KeepDistinct(ImmutableArray<Individual> hof, Grammar grammar, FunnelFitness funnel, int keep, double restLimit, string rowsPath, string dir)
     {
         var kept = new List<KeptRule>();
         var seen = new HashSet<Expr>();
         foreach (var m in hof.Where(m => double.IsFinite(m.Loss)).OrderBy(m => m.Loss).ThenBy(m => m.Complexity))
         {
             if (kept.Count == keep) break;
-            if (funnel.Record(m.Tree) is not { Refused: null, Stages.IsEmpty: false }) continue;
+            if (!UpdateChecks.ReadsGradient(m.Tree) || !(UpdateChecks.RestUpdate(m.Tree) <= restLimit)) continue;
             var simple = Simplify.Apply(m.Tree);
             if (!seen.Add(simple)) continue;
             string name = $"distilled-{kept.Count + 1}";
@@ -238,7 +238,8 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
             var file = Path.Combine(dir, TuneStore.TunedRuleFile);
             var result = RuleFile.Load(file);
             var before = ConstantTuner.Evaluate(tunable, tunable.InitialConstants.AsSpan(), family, _device, check, t.Steps, t.Unroll).FinalLoss;
-            var after = ConstantTuner.Evaluate(tunable, result.Rule.Constants().AsSpan(), family, _device, check, t.Steps, t.Unroll).FinalLoss;
+            var tunedProgram = TunableRule.Create(result);
+            var after = ConstantTuner.Evaluate(tunedProgram, tunedProgram.InitialConstants.AsSpan(), family, _device, check, t.Steps, t.Unroll).FinalLoss;
             log.WriteLine($"run: {k.Name}: final training loss on check seeds {before:G5} (as found) → {after:G5} (meta-tuned)");
             bool helps = after < before;
             outcomes.Add(new TunedRule(k, helps ? result : null, helps ? file : null, before, after, helps

@@ -29,18 +29,34 @@ public class RunCommandTests
     }
     """;
 
-    [Test]
-    public async Task Run_TinyConfig_WritesTheReportAndResultsWithEveryPart()
+    // One sized-down run serves every test that reads its output.
+    private CliRunner? _cli;
+    private TinyMnist? _tiny;
+    private string _runDir = "";
+
+    [OneTimeSetUp]
+    public async Task RunTinyPipelineOnce()
     {
-        using var cli = new CliRunner();
-        using var tiny = new TinyMnist(n: 40);
-        var configPath = cli.PathOf("tiny.json");
-        File.WriteAllText(configPath, TinyConfig(tiny.Dir));
-        var runDir = cli.PathOf("run");
-
-        var (code, _, stderr) = await cli.RunAsync("run", "--config", configPath, "--out", runDir);
-
+        _cli = new CliRunner();
+        _tiny = new TinyMnist(n: 40);
+        var configPath = _cli.PathOf("tiny.json");
+        File.WriteAllText(configPath, TinyConfig(_tiny.Dir));
+        _runDir = _cli.PathOf("run");
+        var (code, _, stderr) = await _cli.RunAsync("run", "--config", configPath, "--out", _runDir);
         Assert.That(code, Is.EqualTo(0), stderr);
+    }
+
+    [OneTimeTearDown]
+    public void Clean()
+    {
+        _cli?.Dispose();
+        _tiny?.Dispose();
+    }
+
+    [Test]
+    public void Run_TinyConfig_WritesTheReportAndResultsWithEveryPart()
+    {
+        var runDir = _runDir;
         var report = File.ReadAllText(Path.Combine(runDir, "report.md"));
         Assert.That(report, Does.Contain("## Answer").And.Contain("## Teacher").And.Contain("distillation R²").And.Contain("\\Delta\\theta")
             .And.Contain("## mlp-fashion, 3 steps (1×").And.Contain("## mlp-fashion, 6 steps (2×").And.Contain("## cnn-fashion, 3 steps (1× the search's horizon; never seen")
@@ -52,16 +68,9 @@ public class RunCommandTests
     }
 
     [Test]
-    public async Task Run_TinyConfig_ResultsJsonFollowsTheDocumentedSchema()
+    public void Run_TinyConfig_ResultsJsonFollowsTheDocumentedSchema()
     {
-        using var cli = new CliRunner();
-        using var tiny = new TinyMnist(n: 40);
-        var configPath = cli.PathOf("tiny.json");
-        File.WriteAllText(configPath, TinyConfig(tiny.Dir));
-        var runDir = cli.PathOf("run");
-        var (code, _, stderr) = await cli.RunAsync("run", "--config", configPath, "--out", runDir);
-        Assert.That(code, Is.EqualTo(0), stderr);
-
+        var runDir = _runDir;
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(runDir, "results.json")));
         var root = doc.RootElement;
         var best = root.GetProperty("best_rule").GetString();

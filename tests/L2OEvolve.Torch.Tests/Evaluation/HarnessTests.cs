@@ -21,6 +21,29 @@ public class HarnessTests
     }
 
     [Test]
+    public void Run_EvaluateAt_TakesTheHeldOutEvaluationAtEarlierSteps_AndPrefixCutsThere()
+    {
+        var family = OptimizeeRegistry.Family("logreg");
+        var full = Harness.Run(family, CPU, [Entry("adam")], new EvalSettings(30, [4], EvaluateAt: [10, 20]))[0];
+        var ten = Harness.Run(family, CPU, [Entry("adam")], new EvalSettings(10, [4]))[0];
+
+        Assert.That(full.Intermediate!.Keys, Is.EquivalentTo(new[] { 10, 20 }));
+        var cut = full.Prefix(10);
+        Assert.That(cut.TrainLoss, Is.EqualTo(ten.TrainLoss));
+        Assert.That(cut.Evaluation, Is.EqualTo(ten.Evaluation));
+        Assert.Throws<InvalidOperationException>(() => full.Prefix(15), "no evaluation was taken at step 15");
+    }
+
+    [Test]
+    public void Run_WithoutHeldOut_SkipsTheEvaluationButStillFlagsDivergence()
+    {
+        var runs = Harness.Run(OptimizeeRegistry.Family("quadratic"), CPU, [Entry("sgd:lr=10"), Entry("sgd:lr=0.01")], new EvalSettings(100, [0], HeldOut: false));
+        Assert.That(runs[0].Diverged, Is.True);
+        Assert.That(runs[1].Diverged, Is.False);
+        Assert.That(double.IsNaN(runs[1].Evaluation.Loss), Is.True, "no held-out evaluation was asked for");
+    }
+
+    [Test]
     public void Run_DivergingOptimizer_IsRecordedAtItsStepAndOthersGoOn()
     {
         var runs = Harness.Run(OptimizeeRegistry.Family("quadratic"), CPU, [Entry("sgd:lr=10"), Entry("sgd:lr=0.01")], new EvalSettings(100, [0, 1]));

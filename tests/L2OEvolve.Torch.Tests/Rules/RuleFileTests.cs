@@ -144,6 +144,8 @@ public class RuleFileTests
         Assert.That(Infix.Print(half.Update), Is.EqualTo(Infix.Print(Infix.Parse("0.5 * (-1 * sign(g))"))));
         Assert.That(half.Folded().Lr, Is.EqualTo(1.0));
         Assert.That(half.Folded().Rule, Is.EqualTo(half.Update));
+        Assert.That(half.Folded().Unfolded(), Is.EqualTo(half));
+        Assert.That(Def("-0.5 * g").Unfolded(), Is.EqualTo(Def("-0.5 * g")), "a negative factor is the rule's sign, not a step size");
         Assert.Throws<ArgumentException>(() => rule.WithLr(double.NaN));
         Assert.Throws<ArgumentException>(() => rule.WithLr(0));
     }
