@@ -23,6 +23,6 @@ public interface IClusterJobs
     /// </summary>
     Task RunAsync(string job, GenerationStep step, CancellationToken ct);
 
-    /// <summary>Records where each island of <paramref name="job"/> ran its last generation (silo address per island index).</summary>
-    void ReportPlacement(string job, IReadOnlyList<string> islandSilos);
+    /// <summary>Records where the coordinator of <paramref name="job"/> runs and where each island ran its last generation (silo addresses).</summary>
+    void ReportPlacement(string job, string coordinatorSilo, IReadOnlyList<string> islandSilos);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Orleans;
+using Orleans.Runtime;
 
 namespace L2OEvolve.Cluster;
 
@@ -9,7 +10,7 @@ namespace L2OEvolve.Cluster;
 /// when its silo dies, the next <see cref="Ensure"/> from any silo reactivates it elsewhere, and the loop resumes from
 /// the job's newest barrier checkpoint.
 /// </summary>
-public sealed partial class JobCoordinatorGrain(IClusterJobs jobs, IGrainFactory grains, ILoggerFactory logs) : Grain, IJobCoordinatorGrain
+public sealed class JobCoordinatorGrain(IClusterJobs jobs, IGrainFactory grains, ILocalSiloDetails silo, ILoggerFactory logs) : Grain, IJobCoordinatorGrain
 {
     private Task? _loop;
     private CancellationTokenSource? _stop;
@@ -21,7 +22,7 @@ public sealed partial class JobCoordinatorGrain(IClusterJobs jobs, IGrainFactory
         if (!jobs.IsRunnable(job)) return Task.FromResult(false);
         _stop = new CancellationTokenSource();
         var log = logs.CreateLogger<LockstepStepper>();
-        var stepper = new LockstepStepper(job, grains, jobs, log);
+        var stepper = new LockstepStepper(job, silo.SiloAddress.ToString(), grains, jobs, log);
         var token = _stop.Token;
         // The loop runs on the thread pool, outside the grain's turns, so Ensure and deactivation stay responsive.
         _loop = Task.Run(() => jobs.RunAsync(job, stepper.Step, token), CancellationToken.None);

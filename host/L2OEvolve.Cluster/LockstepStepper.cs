@@ -25,17 +25,20 @@ namespace L2OEvolve.Cluster;
 /// </remarks>
 public sealed partial class LockstepStepper
 {
-    private readonly string _job;
+    private readonly string _job, _silo;
     private readonly IGrainFactory _grains;
     private readonly IClusterJobs _jobs;
     private readonly ILogger _log;
     private readonly ResiliencePipeline _retry;
     private string[] _placement = [];
 
-    /// <summary>A stepper for <paramref name="job"/>; an island call is tried up to <paramref name="attempts"/> times, waiting up to <paramref name="maxDelay"/> between tries.</summary>
-    public LockstepStepper(string job, IGrainFactory grains, IClusterJobs jobs, ILogger log, int attempts = 30, TimeSpan? maxDelay = null)
+    /// <summary>
+    /// A stepper for <paramref name="job"/> whose coordinator runs on <paramref name="silo"/>; an island call is tried up
+    /// to <paramref name="attempts"/> times, waiting up to <paramref name="maxDelay"/> between tries.
+    /// </summary>
+    public LockstepStepper(string job, string silo, IGrainFactory grains, IClusterJobs jobs, ILogger log, int attempts = 30, TimeSpan? maxDelay = null)
     {
-        (_job, _grains, _jobs, _log) = (job, grains, jobs, log);
+        (_job, _silo, _grains, _jobs, _log) = (job, silo, grains, jobs, log);
         _retry = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
             MaxRetryAttempts = Math.Max(0, attempts - 1),
@@ -107,7 +110,7 @@ public sealed partial class LockstepStepper
         if (!placement.SequenceEqual(_placement))
         {
             _placement = placement;
-            _jobs.ReportPlacement(_job, placement);
+            _jobs.ReportPlacement(_job, _silo, placement);
         }
         var rngs = replies.Select(r => SearchStateCodec.State(r.Rng)).ToArray();
         ct.ThrowIfCancellationRequested();

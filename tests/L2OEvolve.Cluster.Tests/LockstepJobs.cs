@@ -87,7 +87,7 @@ internal sealed class TestJobs(TestJobs.Home home, string silo) : IClusterJobs
         catch (Exception e) { home.Result.TrySetException(e); }
     }, CancellationToken.None);
 
-    public void ReportPlacement(string job, IReadOnlyList<string> islandSilos)
+    public void ReportPlacement(string job, string coordinatorSilo, IReadOnlyList<string> islandSilos)
     {
         home.Placements[job] = islandSilos;
         foreach (var s in islandSilos) home.Placed.Add(s);

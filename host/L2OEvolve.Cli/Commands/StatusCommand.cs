@@ -97,17 +97,17 @@ public static class StatusCommand
         if (view is null) return "";
         var sb = new StringBuilder();
         string age = Durations.Format((DateTimeOffset.UtcNow - view.Updated).TotalSeconds);
-        sb.AppendLine($"cluster {view.ClusterId}{(ClusterHome.IsLive(view) ? "" : " (not running)")}, seen {age} ago: {view.Silos.Length} silo(s)");
+        sb.AppendLine($"cluster {view.ClusterId}{(ClusterHome.IsLive(view) ? "" : " (not running)")}, seen {age} ago: {view.Silos.Count(s => s.Status == "active")} active silo(s)");
         foreach (var s in view.Silos) sb.AppendLine($"  {s.Address,-32} {s.Status,-10} {s.Name}");
         return sb.ToString();
     }
 
-    /// <summary>Where each island of a job ran its last generation on a cluster (empty if it never ran on one).</summary>
+    /// <summary>Where a job's coordinator and each of its islands ran its last generation on a cluster (empty if it never ran on one).</summary>
     public static string Islands(JobHome home, string name)
     {
-        if (ClusterHome.ReadIslands(home, name) is not { Length: > 0 } islands) return "";
-        var sb = new StringBuilder("islands (silo of the last generation):\n");
-        for (int i = 0; i < islands.Length; i++) sb.AppendLine($"  {i,4}  {islands[i]}");
+        if (ClusterHome.ReadPlacement(home, name) is not { } placement) return "";
+        var sb = new StringBuilder($"coordinator: {placement.Coordinator}\nislands (silo of the last generation):\n");
+        for (int i = 0; i < placement.Islands.Length; i++) sb.AppendLine($"  {i,4}  {placement.Islands[i]}");
         return sb.ToString();
     }
 

@@ -18,13 +18,16 @@ namespace L2OEvolve.Cli.Daemon;
 /// What cluster mode adds to a home (shared by every silo, e.g. on a network file system):
 /// <code>
 /// HOME/cluster/silos.json         the silos of the cluster as the last silo to write saw them, with the time
-/// HOME/jobs/NAME/islands.json     the silo each island of the job ran its last generation on
+/// HOME/jobs/NAME/islands.json     the silo of the job's coordinator and the silo each island ran its last generation on
 /// </code>
 /// </summary>
 public static class ClusterHome
 {
     /// <summary>One silo as membership reports it.</summary>
     public sealed record Silo(string Address, string Name, string Status);
+
+    /// <summary>Where a job's coordinator runs and where each of its islands ran its last generation.</summary>
+    public sealed record Placement(string Coordinator, string[] Islands);
 
     /// <summary>The cluster as one silo saw it at <paramref name="Updated"/>.</summary>
     public sealed record View(DateTimeOffset Updated, string ClusterId, int SchemaVersion, Silo[] Silos);
@@ -40,16 +43,16 @@ public static class ClusterHome
     /// <summary>The last written view (null when there is none or it cannot be read).</summary>
     public static View? ReadView(JobHome home) => Read<View>(SilosPath(home));
 
-    /// <summary>The silo of each island of <paramref name="job"/> (null when the job has not run on a cluster).</summary>
-    public static string[]? ReadIslands(JobHome home, string job) => Read<string[]>(IslandsPath(home, job));
+    /// <summary>The placement of <paramref name="job"/> (null when the job has not run on a cluster).</summary>
+    public static Placement? ReadPlacement(JobHome home, string job) => Read<Placement>(IslandsPath(home, job));
 
     /// <summary>True when a silo wrote <paramref name="view"/> recently, i.e. the cluster is running on this home.</summary>
     public static bool IsLive(View? view) => view is not null && DateTimeOffset.UtcNow - view.Updated < Fresh;
 
     internal static void WriteView(JobHome home, View view) => home.WriteAtomically(SilosPath(home), JsonSerializer.Serialize(view, Json), durable: false);
 
-    internal static void WriteIslands(JobHome home, string job, IReadOnlyList<string> silos) =>
-        home.WriteAtomically(IslandsPath(home, job), JsonSerializer.Serialize(silos, Json), durable: false);
+    internal static void WritePlacement(JobHome home, string job, Placement placement) =>
+        home.WriteAtomically(IslandsPath(home, job), JsonSerializer.Serialize(placement, Json), durable: false);
 
     private static T? Read<T>(string path) where T : class
     {
@@ -79,9 +82,9 @@ public sealed class HomeClusterJobs(JobHome home, DaemonOptions options, Resilie
     public Task RunAsync(string job, GenerationStep step, CancellationToken ct) =>
         new JobRunner(home, new JobFactories(JobKinds.All(evaluationGuard, step)), options, logs.CreateLogger<JobRunner>()).RunAsync(job, ct);
 
-    public void ReportPlacement(string job, IReadOnlyList<string> islandSilos)
+    public void ReportPlacement(string job, string coordinatorSilo, IReadOnlyList<string> islandSilos)
     {
-        try { ClusterHome.WriteIslands(home, job, islandSilos); }
+        try { ClusterHome.WritePlacement(home, job, new ClusterHome.Placement(coordinatorSilo, [.. islandSilos])); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // display only; the next change rewrites it
     }
 }
@@ -93,6 +96,8 @@ public sealed class HomeClusterJobs(JobHome home, DaemonOptions options, Resilie
 public sealed partial class ClusterService(IOptions<DaemonOptions> options, JobHome home, IGrainFactory grains,
     IClusterMembershipService membership, ClusterConfig config, IHostApplicationLifetime lifetime, ILogger<ClusterService> log) : BackgroundService
 {
+    private static readonly TimeSpan EnsureTimeout = TimeSpan.FromSeconds(20);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var o = options.Value;
@@ -127,7 +132,8 @@ public sealed partial class ClusterService(IOptions<DaemonOptions> options, JobH
                     continue;
                 }
                 any = true;
-                try { await grains.GetGrain<IJobCoordinatorGrain>(name).Ensure().WaitAsync(stoppingToken); }
+                // Bounded: a coordinator on a silo that just died answers only once membership declares that silo dead.
+                try { await grains.GetGrain<IJobCoordinatorGrain>(name).Ensure().WaitAsync(EnsureTimeout, stoppingToken); }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
                 catch (Exception e) { LogEnsureFailed(name, e.GetBaseException().Message); }
             }

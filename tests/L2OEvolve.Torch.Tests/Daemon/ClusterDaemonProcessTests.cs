@@ -126,9 +126,9 @@ public class ClusterDaemonProcessTests
         Assert.That(File.ReadAllBytes(home.HallOfFameCsvPath("lockstep")), Is.EqualTo(File.ReadAllBytes(Home(single).HallOfFameCsvPath("lockstep"))),
             "the cluster's hall of fame is the single-process daemon's, byte for byte");
         Assert.That(File.ReadAllText(home.ResultPath("lockstep")), Is.EqualTo(File.ReadAllText(Home(single).ResultPath("lockstep"))));
-        Assert.That(table, Does.Contain("cluster two").And.Contain("2 silo(s)"));
-        Assert.That(detail, Does.Contain("islands (silo of the last generation):"));
-        var islands = ClusterHome.ReadIslands(home, "lockstep")!;
+        Assert.That(table, Does.Contain("cluster two").And.Contain("2 active silo(s)"));
+        Assert.That(detail, Does.Contain("coordinator: S127.0.0.1:").And.Contain("islands (silo of the last generation):"));
+        var islands = ClusterHome.ReadPlacement(home, "lockstep")!.Islands;
         Assert.That(islands.Distinct().Count(), Is.EqualTo(2), "four islands on two silos use both: " + string.Join(", ", islands));
     }
 
