@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Hosting;
 using StackExchange.Redis;
@@ -7,7 +8,7 @@ using StackExchange.Redis;
 namespace L2OEvolve.Cluster;
 
 /// <summary>Silo configuration of cluster mode: the lockstep grains, and membership in a Redis-backed cluster.</summary>
-public static class SiloSetup
+public static partial class SiloSetup
 {
     /// <summary>Registers the island placement; grain calls may take as long as a generation of rollouts.</summary>
     public static ISiloBuilder AddLockstepSearch(this ISiloBuilder silo, TimeSpan callTimeout)
@@ -53,24 +54,52 @@ public static class SiloSetup
 
     private static RedisKey SchemaKey(ClusterConfig c) => $"l2oevolve/{c.ServiceId}/{c.ClusterId}/schema";
 
-    /// <summary>Renews this silo's schema claim every third of <paramref name="lease"/> while it runs.</summary>
-    public sealed class SchemaLease(ClusterConfig config, TimeSpan lease) : BackgroundService
+    /// <summary>
+    /// Renews this silo's schema claim every third of <paramref name="lease"/> while it runs. While the store is
+    /// unreachable it says so in the log and retries with exponential back-off (the silo itself keeps running on
+    /// Orleans' last membership view).
+    /// </summary>
+    public sealed partial class SchemaLease(ClusterConfig config, TimeSpan lease, ILogger<SchemaLease> log) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
-            using var redis = await ConnectionMultiplexer.ConnectAsync(config.Redis);
+            var options = ConfigurationOptions.Parse(config.Redis);
+            options.AbortOnConnectFail = false; // connect in the background; a store that is away now may be back later
+            using var redis = await ConnectionMultiplexer.ConnectAsync(options);
             var db = redis.GetDatabase();
+            var retry = TimeSpan.FromSeconds(1);
+            bool away = false;
             while (!stoppingToken.IsCancellationRequested)
             {
-                try { await ClaimSchemaAsync(db, config, lease); }
-                catch (RedisException) { } // the store is away; membership reports it, and the next round renews
-                try { await Task.Delay(lease / 3, stoppingToken); }
+                var wait = lease / 3;
+                try
+                {
+                    if (await ClaimSchemaAsync(db, config, lease) is { } refusal) LogRefused(refusal);
+                    if (away) LogStoreBack();
+                    (away, retry) = (false, TimeSpan.FromSeconds(1));
+                }
+                catch (RedisException e)
+                {
+                    LogStoreAway(retry.TotalSeconds, e.Message.Split('\n')[0]);
+                    (away, wait) = (true, retry);
+                    retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, (lease / 3).Ticks));
+                }
+                try { await Task.Delay(wait, stoppingToken); }
                 catch (OperationCanceledException) { }
             }
         }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "membership store unreachable; retrying in {Seconds:F0} s (running jobs go on; checkpoints are in the home): {Error}")]
+        private partial void LogStoreAway(double seconds, string error);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "membership store reachable again")]
+        private partial void LogStoreBack();
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "{Refusal}")]
+        private partial void LogRefused(string refusal);
     }
 
     /// <summary>Registers the schema lease as a hosted service.</summary>
     public static IServiceCollection AddSchemaLease(this IServiceCollection services, ClusterConfig config, TimeSpan lease) =>
-        services.AddHostedService(_ => new SchemaLease(config, lease));
+        services.AddHostedService(sp => new SchemaLease(config, lease, sp.GetRequiredService<ILogger<SchemaLease>>()));
 }

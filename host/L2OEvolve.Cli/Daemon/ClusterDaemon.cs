@@ -75,7 +75,7 @@ public sealed class HomeClusterJobs(JobHome home, DaemonOptions options, Resilie
         if (spec is null || faults.Count > 0) throw new InvalidOperationException($"job '{name}': malformed job file: {string.Join("; ", faults)}");
         if (spec.Kind != "sr") throw new InvalidOperationException($"job '{name}': kind '{spec.Kind}' cannot run on a cluster (only sr)");
         return new SrJobFactory(evaluationGuard).Context(spec);
-    })).Value;
+    }, LazyThreadSafetyMode.PublicationOnly)).Value; // a failed load (a file briefly unreachable) is retried by the next call, not remembered
 
     public bool IsRunnable(string job) => !home.ReadStatus(job).IsTerminal && !File.Exists(home.StopPath(job));
 
