@@ -86,4 +86,28 @@ public class LockstepStepperTests
         Assert.That(home.Placements["small"], Does.Not.Contain(victim), "after the kill every island runs on a survivor");
         Assert.That(SearchStateCodec.Serialize(clustered), Is.EqualTo(SearchStateCodec.Serialize(SingleProcess())));
     }
+
+    [Test]
+    public async Task SiloJoiningMidRun_ReceivesIslands_AndTheStateIsUnchanged()
+    {
+        InProcessTestCluster? cluster = null;
+        var joined = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var home = new TestJobs.Home { Islands = Islands, Generations = Generations };
+        home.AfterGeneration = s =>
+        {
+            if (s.Generation != 3 || joined.Task.IsCompleted) return;
+            var added = cluster!.StartAdditionalSiloAsync().GetAwaiter().GetResult();
+            cluster.WaitForLivenessToStabilizeAsync().GetAwaiter().GetResult();
+            joined.TrySetResult(added.SiloAddress.ToString());
+        };
+        cluster = await Deploy(home, 1);
+        await using var _ = cluster;
+
+        var clustered = await RunJob(cluster, home, "small").WaitAsync(TimeSpan.FromMinutes(3));
+
+        string newcomer = await joined.Task;
+        Assert.That(home.Placements["small"], Does.Contain(newcomer), "islands move to a silo that joined");
+        Assert.That(home.Placements["small"].Distinct().Count(), Is.EqualTo(2));
+        Assert.That(SearchStateCodec.Serialize(clustered), Is.EqualTo(SearchStateCodec.Serialize(SingleProcess())));
+    }
 }
