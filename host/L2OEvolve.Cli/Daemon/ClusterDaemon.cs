@@ -37,7 +37,8 @@ public static class ClusterHome
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    public static string SilosPath(JobHome home) => Path.Combine(home.Root, "cluster", "silos.json");
+    public static string SilosPath(JobHome home) => SilosPath(home.Root);
+    private static string SilosPath(string root) => Path.Combine(root, "cluster", "silos.json");
     public static string IslandsPath(JobHome home, string job) => Path.Combine(home.JobDirectory(job), "islands.json");
 
     /// <summary>The last written view (null when there is none or it cannot be read).</summary>
@@ -45,6 +46,13 @@ public static class ClusterHome
 
     /// <summary>The placement of <paramref name="job"/> (null when the job has not run on a cluster).</summary>
     public static Placement? ReadPlacement(JobHome home, string job) => Read<Placement>(IslandsPath(home, job));
+
+    /// <summary>The id of a cluster whose silos wrote a view of <paramref name="home"/> recently, or null.</summary>
+    public static string? RunningCluster(string home)
+    {
+        var view = Read<View>(SilosPath(home));
+        return IsLive(view) ? view!.ClusterId : null;
+    }
 
     /// <summary>True when a silo wrote <paramref name="view"/> recently, i.e. the cluster is running on this home.</summary>
     public static bool IsLive(View? view) => view is not null && DateTimeOffset.UtcNow - view.Updated < Fresh;

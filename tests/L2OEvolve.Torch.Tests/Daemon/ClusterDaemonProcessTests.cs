@@ -159,4 +159,19 @@ public class ClusterDaemonProcessTests
         Assert.That(stderr.Trim(), Is.EqualTo($"error: {dir.File("c.json")}: field 'siloPort': expected a port number in 1..65535"));
         Assert.That(Directory.Exists(dir.File("home")), Is.False, "nothing is written");
     }
+
+    [Test]
+    public void SingleProcessDaemon_OnAHomeAClusterIsRunning_IsRefused()
+    {
+        using var dir = new TempDir();
+        var home = Home(dir.File("home"));
+        Directory.CreateDirectory(Path.GetDirectoryName(ClusterHome.SilosPath(home))!);
+        File.WriteAllText(ClusterHome.SilosPath(home),
+            $$"""{ "updated": "{{DateTimeOffset.UtcNow:O}}", "clusterId": "lab", "schemaVersion": {{ClusterSchema.Version}}, "silos": [] }""");
+
+        var (code, _, stderr) = DaemonProcess.Run("daemon", "--home", home.Root, "--exit-when-idle");
+
+        Assert.That(code, Is.EqualTo(DaemonHost.ExitLocked));
+        Assert.That(stderr.Trim(), Is.EqualTo($"error: {home.Root}: cluster 'lab' is running on this home; stop its silos first"));
+    }
 }
