@@ -67,7 +67,7 @@ public static class SearchStateCodec
     {
         SchemaVersion = SchemaVersion,
         Generation = s.Generation,
-        Islands = s.Islands.Select(i => new IslandDto { Members = i.Members.Select(ToDto).ToArray(), Rng = Words(i.Rng) }).ToArray(),
+        Islands = s.Islands.Select(ToDto).ToArray(),
         HallOfFame = s.HallOfFame.Members.Select(ToDto).ToArray(),
         Master = Words(s.Master),
         Evaluations = s.Evaluations,
@@ -79,13 +79,26 @@ public static class SearchStateCodec
     /// <summary>The state of a DTO.</summary>
     public static SearchState FromDto(SearchStateDto d) => new(
         d.Generation,
-        d.Islands.Select(i => new Island(i.Members.Select(FromDto).ToImmutableArray(), State(i.Rng))).ToImmutableArray(),
+        d.Islands.Select(FromDto).ToImmutableArray(),
         new HallOfFame(d.HallOfFame.Select(FromDto).ToImmutableArray()),
         State(d.Master),
         d.Evaluations,
         d.NextBirth,
         d.SettingsHash,
         d.GrammarHash);
+
+    /// <summary>The DTO of one island (its members and generator), as it is stored inside a state.</summary>
+    public static IslandDto ToDto(Island i) => new() { Members = i.Members.Select(ToDto).ToArray(), Rng = Words(i.Rng) };
+
+    /// <summary>The island of a DTO; a malformed generator gets a <see cref="FormatException"/>.</summary>
+    public static Island FromDto(IslandDto i) => new(i.Members.Select(FromDto).ToImmutableArray(), State(i.Rng));
+
+    /// <summary>A generator state as its four words.</summary>
+    public static ulong[] Words(RngState s) => [s.S0, s.S1, s.S2, s.S3];
+
+    /// <summary>The generator state of four words; any other count gets a <see cref="FormatException"/>.</summary>
+    public static RngState State(ulong[] w) =>
+        w.Length == 4 ? new RngState(w[0], w[1], w[2], w[3]) : throw new FormatException($"search state: an RNG state has {w.Length} words, expected 4");
 
     private static IndividualDto ToDto(Individual m) => new()
     {
@@ -98,9 +111,4 @@ public static class SearchStateCodec
 
     private static Individual FromDto(IndividualDto d) =>
         new(ExprEncoding.Decode(d.Tree), d.Loss, d.Complexity, d.Birth, [.. d.Objectives]);
-
-    private static ulong[] Words(RngState s) => [s.S0, s.S1, s.S2, s.S3];
-
-    private static RngState State(ulong[] w) =>
-        w.Length == 4 ? new RngState(w[0], w[1], w[2], w[3]) : throw new FormatException($"search state: an RNG state has {w.Length} words, expected 4");
 }

@@ -61,46 +61,76 @@ public static class Evolution
 
     private static SearchState StepCore(SearchState state, SearchContext ctx, CancellationToken ct)
     {
-        var settings = ctx.Settings;
-        int islands = state.Islands.Length;
-        int perIsland = Math.Clamp(settings.Population.OffspringPerGeneration, 1, state.Islands.Min(i => i.Members.Length));
-        var frequency = Parsimony.Frequencies(state.Islands);
-        double baseline = ctx.Fitness.BaselineLoss, parsimony = ctx.Grammar.Parsimony, scaling = settings.Selection.AdaptiveParsimonyScaling;
-        var costs = state.Islands.Select(i => Parsimony.Costs(i.Members, baseline, parsimony, scaling, frequency)).ToArray();
-
-        var offspring = new Offspring[islands * perIsland];
-        var nextRngs = new RngState[islands];
+        var plan = Plan(state, ctx);
+        var broods = new Brood[state.Islands.Length];
         var options = new ParallelOptions { MaxDegreeOfParallelism = ctx.Threads, CancellationToken = ct };
-        Parallel.For(0, islands, options, i =>
-        {
-            var rng = new Rng(state.Islands[i].Rng);
-            for (int k = 0; k < perIsland; k++)
-                offspring[i * perIsland + k] = ctx.Variation.Breed(ref rng, state.Islands[i].Members, costs[i], ctx.Selection, ctx.Grammar);
-            nextRngs[i] = rng.State;
-        });
+        Parallel.For(0, broods.Length, options, i => broods[i] = BreedIsland(state.Islands[i], plan, ctx));
 
-        var master = new Rng(state.Master);
+        var offspring = broods.SelectMany(b => b.Offspring).ToArray();
         var trees = offspring.Select(o => o.Tree).ToArray();
-        var scores = Score(ctx, trees, FitnessSeed(master, state.Generation + 1), state.Generation + 1, ct);
-        long evaluations = trees.Length + Tune(ctx, state, offspring, trees, scores, FitnessSeed(master, -state.Generation - 1), ct);
+        var scores = Score(ctx, trees, plan.ScoreSeed, plan.Generation, ct);
+        var chosen = ChooseForTuning(ctx, state.HallOfFame, offspring, trees, scores);
+        TuneChosen(ctx, chosen, trees, scores, plan.TuneSeed, plan.Generation, ct);
+        return Barrier(state, plan, ctx, [.. broods.Select(b => b.Rng)], trees, scores, trees.Length + chosen.Count);
+    }
 
-        var children = new Individual[trees.Length];
-        for (int k = 0; k < trees.Length; k++) children[k] = Make(ctx, trees[k], scores[k], state.NextBirth + k);
-        long nextBirth = state.NextBirth + trees.Length;
+    /// <summary>What every island of one generation shares, read from the state at the barrier before it.</summary>
+    /// <param name="Generation">The generation being made (completed generations + 1).</param>
+    /// <param name="PerIsland">Children bred by each island.</param>
+    /// <param name="Frequency">Share of all members at each complexity (adaptive parsimony sees every island).</param>
+    /// <param name="ScoreSeed">Fitness seed of the children's batch.</param>
+    /// <param name="TuneSeed">Fitness seed of the tuned children's batch.</param>
+    public sealed record GenerationPlan(int Generation, int PerIsland, IReadOnlyDictionary<int, double> Frequency, ulong ScoreSeed, ulong TuneSeed);
+
+    /// <summary>One island's children in breeding order, and the island's generator after breeding them.</summary>
+    public sealed record Brood(ImmutableArray<Offspring> Offspring, RngState Rng);
+
+    /// <summary>The shared facts of the generation after <paramref name="state"/>; draws nothing (the master generator is only forked).</summary>
+    public static GenerationPlan Plan(SearchState state, SearchContext ctx)
+    {
+        var master = new Rng(state.Master);
+        int perIsland = Math.Clamp(ctx.Settings.Population.OffspringPerGeneration, 1, state.Islands.Min(i => i.Members.Length));
+        return new GenerationPlan(state.Generation + 1, perIsland, Parsimony.Frequencies(state.Islands),
+            FitnessSeed(master, state.Generation + 1), FitnessSeed(master, -state.Generation - 1));
+    }
+
+    /// <summary>Breeds one island's children with the island's own generator: the part of a generation islands do independently.</summary>
+    public static Brood BreedIsland(Island island, GenerationPlan plan, SearchContext ctx)
+    {
+        var costs = IslandCosts(island.Members, plan, ctx);
+        var rng = new Rng(island.Rng);
+        var children = ImmutableArray.CreateBuilder<Offspring>(plan.PerIsland);
+        for (int k = 0; k < plan.PerIsland; k++)
+            children.Add(ctx.Variation.Breed(ref rng, island.Members, costs, ctx.Selection, ctx.Grammar));
+        return new Brood(children.MoveToImmutable(), rng.State);
+    }
+
+    /// <summary>
+    /// Closes a generation at the barrier: children (in island order, <see cref="GenerationPlan.PerIsland"/> each) are
+    /// reinserted into their islands, the hall of fame takes them in batch order, then islands migrate with the master generator.
+    /// </summary>
+    public static SearchState Barrier(SearchState state, GenerationPlan plan, SearchContext ctx, IReadOnlyList<RngState> islandRngs,
+        IReadOnlyList<Expr> trees, IReadOnlyList<double[]> scores, long evaluations)
+    {
+        int islands = state.Islands.Length, perIsland = plan.PerIsland;
+        var children = new Individual[trees.Count];
+        for (int k = 0; k < trees.Count; k++) children[k] = Make(ctx, trees[k], scores[k], state.NextBirth + k);
+        long nextBirth = state.NextBirth + trees.Count;
 
         var updated = ImmutableArray.CreateBuilder<Island>(islands);
         for (int i = 0; i < islands; i++)
         {
             var mine = new ArraySegment<Individual>(children, i * perIsland, perIsland);
-            var childCosts = Parsimony.Costs(mine, baseline, parsimony, scaling, frequency);
-            var members = ctx.Reinsertion.Reinsert(state.Islands[i].Members, costs[i], mine, childCosts);
-            updated.Add(new Island(members, nextRngs[i]));
+            var members = ctx.Reinsertion.Reinsert(state.Islands[i].Members, IslandCosts(state.Islands[i].Members, plan, ctx),
+                mine, IslandCosts(mine, plan, ctx));
+            updated.Add(new Island(members, islandRngs[i]));
         }
         var hallOfFame = state.HallOfFame.Update(children);
+        var master = new Rng(state.Master);
         var migrated = ctx.Migration.Migrate(ref master, updated.MoveToImmutable(), hallOfFame, state.Generation, ref nextBirth);
         return state with
         {
-            Generation = state.Generation + 1,
+            Generation = plan.Generation,
             Islands = migrated,
             HallOfFame = hallOfFame,
             Master = master.State,
@@ -108,6 +138,9 @@ public static class Evolution
             NextBirth = nextBirth,
         };
     }
+
+    private static double[] IslandCosts(IReadOnlyList<Individual> members, GenerationPlan plan, SearchContext ctx) =>
+        Parsimony.Costs(members, ctx.Fitness.BaselineLoss, ctx.Grammar.Parsimony, ctx.Settings.Selection.AdaptiveParsimonyScaling, plan.Frequency);
 
     /// <summary>
     /// Runs generations until <paramref name="termination"/> holds or <paramref name="ct"/> fires, calling
@@ -128,39 +161,50 @@ public static class Evolution
         return state;
     }
 
-    // Tunes the children drawn for it or beating the hall of fame at their complexity, rescoring them with the fitness
-    // itself so every Individual's loss is the fitness's verdict. Returns the number of extra evaluations.
-    private static long Tune(SearchContext ctx, SearchState state, Offspring[] offspring, Expr[] trees, double[][] scores, ulong seed, CancellationToken ct)
+    /// <summary>
+    /// Batch indices of the children whose constants are tuned: those beating the hall of fame at their complexity
+    /// (best first), then those drawn for it, at most <c>Constants.MaxPerGeneration</c>. Pure: any process choosing from
+    /// the same batch chooses the same.
+    /// </summary>
+    public static IReadOnlyList<int> ChooseForTuning(SearchContext ctx, HallOfFame hallOfFame, IReadOnlyList<Offspring> offspring,
+        IReadOnlyList<Expr> trees, IReadOnlyList<double[]> scores)
     {
-        if (ctx.Tuner is null) return 0;
+        if (ctx.Tuner is null) return [];
         var promising = new List<int>();
         var drawn = new List<int>();
-        for (int k = 0; k < trees.Length; k++)
+        for (int k = 0; k < trees.Count; k++)
         {
             if (!double.IsFinite(scores[k][0]) || Trees.TunableCount(trees[k]) == 0) continue;
             bool beatsHallOfFame = ctx.Settings.Constants.OptimizePromising
-                && scores[k][0] < (state.HallOfFame.At(Trees.Complexity(trees[k], ctx.Grammar))?.Loss ?? double.PositiveInfinity);
+                && scores[k][0] < (hallOfFame.At(Trees.Complexity(trees[k], ctx.Grammar))?.Loss ?? double.PositiveInfinity);
             if (beatsHallOfFame) promising.Add(k);
             else if (offspring[k].Tune) drawn.Add(k);
         }
         // Ties in loss fall back to batch order, so the choice is the same for any thread count.
-        var chosen = promising.OrderBy(k => scores[k][0]).ThenBy(k => k).Concat(drawn)
+        return promising.OrderBy(k => scores[k][0]).ThenBy(k => k).Concat(drawn)
             .Take(Math.Max(0, ctx.Settings.Constants.MaxPerGeneration)).ToList();
-        if (chosen.Count == 0) return 0;
+    }
+
+    /// <summary>
+    /// Tunes the constants of the <paramref name="chosen"/> trees and rescores them with the fitness itself (so every
+    /// Individual's loss is the fitness's verdict); a tuned tree replaces its original in place only if it scores lower.
+    /// </summary>
+    public static void TuneChosen(SearchContext ctx, IReadOnlyList<int> chosen, Expr[] trees, double[][] scores, ulong seed, int generation, CancellationToken ct)
+    {
+        if (ctx.Tuner is null || chosen.Count == 0) return;
         var tuned = new Expr[chosen.Count];
         Parallel.For(0, chosen.Count, new ParallelOptions { MaxDegreeOfParallelism = ctx.Threads, CancellationToken = ct },
             j => tuned[j] = ctx.Tuner.Tune(trees[chosen[j]], ct));
-        var rescored = Score(ctx, tuned, seed, state.Generation + 1, ct);
+        var rescored = Score(ctx, tuned, seed, generation, ct);
         for (int j = 0; j < chosen.Count; j++)
         {
             int k = chosen[j];
             if (rescored[j][0] < scores[k][0]) { trees[k] = tuned[j]; scores[k] = rescored[j]; }
         }
-        return chosen.Count;
     }
 
     /// <summary>Objectives of each tree: memo hits first, then one fitness batch of the distinct misses, written by index.</summary>
-    private static double[][] Score(SearchContext ctx, Expr[] trees, ulong seed, int generation, CancellationToken ct)
+    public static double[][] Score(SearchContext ctx, Expr[] trees, ulong seed, int generation, CancellationToken ct)
     {
         int m = Math.Max(1, ctx.Fitness.ObjectiveCount);
         var result = new double[trees.Length][];

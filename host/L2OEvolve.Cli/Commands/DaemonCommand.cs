@@ -4,7 +4,10 @@ using L2OEvolve.Cli.Jobs;
 
 namespace L2OEvolve.Cli.Commands;
 
-/// <summary><c>daemon --home DIR [--workers N]</c>: runs the jobs in DIR until stopped (SIGTERM/SIGINT).</summary>
+/// <summary>
+/// <c>daemon --home DIR [--workers N]</c>: runs the jobs in DIR until stopped (SIGTERM/SIGINT); with <c>--cluster FILE</c>
+/// this process is one silo of a cluster that runs the jobs of DIR (a home every silo shares).
+/// </summary>
 public static class DaemonCommand
 {
     public static Command Create()
@@ -20,10 +23,11 @@ public static class DaemonCommand
         var stepAttempts = new Option<int>("--evaluation-attempts") { Description = "Attempts at a failing batch of evaluations before the job is failed.", DefaultValueFactory = _ => 3 };
         var shutdown = new Option<string>("--shutdown-timeout") { Description = "Time allowed for final checkpoints after SIGTERM.", DefaultValueFactory = _ => "30s" };
         var exitIdle = new Option<bool>("--exit-when-idle") { Description = "Exit when no job is left to run." };
+        var cluster = new Option<string?>("--cluster") { Description = "Run as one silo of a cluster described by this JSON file (see host/L2OEvolve.Cluster/README.md); --workers does not apply." };
 
         var cmd = new Command("daemon", "Run the search daemon: resumes and runs the jobs in --home until stopped.")
         {
-            home, workers, everyGen, everyTime, keep, poll, statusEvery, stepTimeout, stepAttempts, shutdown, exitIdle,
+            home, workers, everyGen, everyTime, keep, poll, statusEvery, stepTimeout, stepAttempts, shutdown, exitIdle, cluster,
         };
         cmd.SetAction((parse, ct) => CommandErrors.Guard(async () =>
         {
@@ -60,6 +64,8 @@ public static class DaemonCommand
             }
             // The host handles SIGTERM/SIGINT itself (stop, final checkpoints); ct is System.CommandLine's view of the same signals.
             var guard = Resilience.Evaluation(options.EvaluationTimeout, options.EvaluationAttempts);
+            if (parse.GetValue(cluster) is { } clusterFile)
+                return await ClusterDaemonHost.RunAsync(options, Path.GetFullPath(clusterFile), guard, CancellationToken.None);
             return await DaemonHost.RunAsync(options, JobKinds.All(guard), CancellationToken.None);
         }));
         return cmd;

@@ -17,14 +17,17 @@ public static class StatusCommand
         cmd.SetAction(parse => CommandErrors.Guard(() =>
         {
             var h = JobCommandHelpers.OpenHome(parse.GetValue(home)!);
-            bool daemonRunning = DaemonLock.IsHeld(h.Root);
+            var cluster = ClusterHome.ReadView(h);
+            bool daemonRunning = DaemonLock.IsHeld(h.Root) || ClusterHome.IsLive(cluster);
             if (parse.GetValue(name) is { } job)
             {
                 JobCommandHelpers.RequireJob(h, job);
                 Console.Write(Detail(h, job, daemonRunning));
+                Console.Write(Islands(h, job));
                 return 0;
             }
             Console.Write(Table(h, daemonRunning));
+            Console.Write(Silos(cluster));
             return 0;
         }));
         return cmd;
@@ -85,6 +88,26 @@ public static class StatusCommand
             foreach (var p in s.Front)
                 sb.AppendLine($"  {p.Complexity,4}  {p.Loss.ToString("G6", CultureInfo.InvariantCulture),-12}  {p.Equation}");
         }
+        return sb.ToString();
+    }
+
+    /// <summary>The cluster's silos as last recorded in the home (empty for a home never run by a cluster).</summary>
+    public static string Silos(ClusterHome.View? view)
+    {
+        if (view is null) return "";
+        var sb = new StringBuilder();
+        string age = Durations.Format((DateTimeOffset.UtcNow - view.Updated).TotalSeconds);
+        sb.AppendLine($"cluster {view.ClusterId}{(ClusterHome.IsLive(view) ? "" : " (not running)")}, seen {age} ago: {view.Silos.Count(s => s.Status == "active")} active silo(s)");
+        foreach (var s in view.Silos) sb.AppendLine($"  {s.Address,-32} {s.Status,-10} {s.Name}");
+        return sb.ToString();
+    }
+
+    /// <summary>Where a job's coordinator and each of its islands ran its last generation on a cluster (empty if it never ran on one).</summary>
+    public static string Islands(JobHome home, string name)
+    {
+        if (ClusterHome.ReadPlacement(home, name) is not { } placement) return "";
+        var sb = new StringBuilder($"coordinator: {placement.Coordinator}\nislands (silo of the last generation):\n");
+        for (int i = 0; i < placement.Islands.Length; i++) sb.AppendLine($"  {i,4}  {placement.Islands[i]}");
         return sb.ToString();
     }
 

@@ -39,6 +39,11 @@ public static class DaemonHost
 
         using (held)
         {
+            if (ClusterHome.RunningCluster(options.Home) is { } cluster)
+            {
+                Console.Error.WriteLine($"error: {options.Home}: cluster '{cluster}' is running on this home; stop its silos first");
+                return ExitLocked;
+            }
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
             {
                 Args = [],

@@ -53,8 +53,10 @@ public sealed partial class DaemonService(IOptions<DaemonOptions> options, JobHo
         LogStopped();
     }
 
+    private IEnumerable<string> RunnableJobs() => RunnableJobs(home);
+
     /// <summary>Jobs that are not finished, failed or stopped, oldest submission first.</summary>
-    private IEnumerable<string> RunnableJobs() =>
+    internal static IEnumerable<string> RunnableJobs(JobHome home) =>
         home.JobNames()
             .Where(n => !home.ReadStatus(n).IsTerminal)
             .OrderBy(n => File.GetLastWriteTimeUtc(home.SpecPath(n)))

@@ -7,6 +7,7 @@ using L2OEvolve.Engine.Grammars;
 using L2OEvolve.Engine.Persistence;
 using L2OEvolve.Engine.Search;
 using L2OEvolve.Cli.Commands;
+using L2OEvolve.Cluster;
 using Polly;
 
 namespace L2OEvolve.Cli.Jobs;
@@ -16,7 +17,8 @@ namespace L2OEvolve.Cli.Jobs;
 /// saved with its codec (<see cref="SearchStateCodec"/>). This adapter only loads inputs and translates.
 /// </summary>
 /// <param name="evaluationGuard">Wraps every fitness batch (timeout, retries); null runs the fitness bare.</param>
-public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : ISearchJobFactory
+/// <param name="step">Makes each generation; null is <see cref="Evolution.Step"/> (cluster mode passes its lockstep stepper).</param>
+public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, GenerationStep? step = null) : ISearchJobFactory
 {
     /// <summary>Job-file <c>settings</c> keys and how each one edits <see cref="SearchSettings"/>.</summary>
     private static readonly Dictionary<string, Func<SearchSettings, string, SearchSettings>> Knobs = new(StringComparer.Ordinal)
@@ -141,6 +143,9 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
         return spec.Settings.ContainsKey("offspring") ? s : SrCommand.WithQuarterOffspring(s);
     }
 
+    /// <summary>The search context of a spec, as <see cref="Prepare"/> builds it (a cluster silo's islands step in it).</summary>
+    public SearchContext Context(JobSpec spec) => ((Prepared)Prepare(spec)).Context;
+
     /// <summary>Loads the job's inputs and builds the search context exactly as <c>sr</c> does for the same options.</summary>
     public IPreparedJob Prepare(JobSpec spec)
     {
@@ -181,14 +186,16 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
             }
             // sr's --target-r2 rule: R² = 1 - loss / baseline, with the baseline of every row.
             double? targetLoss = spec.Budget.TargetR2 is { } r2 ? (1 - r2) * problem.Fitness.BaselineLoss : null;
-            return new Prepared(context, problem.Fitness, grammar, warm, fingerprint, targetLoss, rollouts);
+            return new Prepared(context, problem.Fitness, grammar, warm, fingerprint, targetLoss, rollouts, step);
         }
         catch (InputException e) { throw new JobInputException(e.Message, e); }
     }
 
     private sealed class Prepared(SearchContext context, MseFitness fitness, Grammar grammar, IReadOnlyList<Expr> warm,
-        IReadOnlyDictionary<string, string> fingerprint, double? targetLoss, RolloutOptions rollouts) : IPreparedJob
+        IReadOnlyDictionary<string, string> fingerprint, double? targetLoss, RolloutOptions rollouts, GenerationStep? step) : IPreparedJob
     {
+        public SearchContext Context => context;
+
         public IReadOnlyDictionary<string, string> Fingerprint => fingerprint;
 
         /// <summary>
@@ -213,11 +220,11 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
             return changed.Order(StringComparer.Ordinal).ToList();
         }
 
-        public ISearchJob Start() => new SrJob(context, fitness, grammar, Evolution.Initialize(context, warm), targetLoss, rollouts);
+        public ISearchJob Start() => new SrJob(context, fitness, grammar, Evolution.Initialize(context, warm), targetLoss, rollouts, step);
 
         public ISearchJob Resume(byte[] state)
         {
-            try { return new SrJob(context, fitness, grammar, SearchStateCodec.Deserialize(state), targetLoss, rollouts); }
+            try { return new SrJob(context, fitness, grammar, SearchStateCodec.Deserialize(state), targetLoss, rollouts, step); }
             catch (FormatException e) { throw new JobIncompatibleException([$"state ({e.Message})"]); }
         }
     }
@@ -240,8 +247,9 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
 /// </remarks>
 /// <param name="targetLoss">The loss the job's target R² stands for; the search has converged once its best loss reaches it.</param>
 /// <param name="rollouts">The funnel options the context was built with (they decide how the hall of fame is reported).</param>
+/// <param name="step">Makes each generation; null is <see cref="Evolution.Step"/>.</param>
 public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar grammar, SearchState state, double? targetLoss = null,
-    RolloutOptions? rollouts = null) : ISearchJob
+    RolloutOptions? rollouts = null, GenerationStep? step = null) : ISearchJob
 {
     /// <summary>The engine's state.</summary>
     public SearchState State => state;
@@ -255,10 +263,10 @@ public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar gra
 
     public ISearchJob Step(CancellationToken cancellationToken)
     {
-        var next = Evolution.Step(state, context, cancellationToken);
+        var next = (step ?? Evolution.Step)(state, context, cancellationToken);
         // The engine returns its input when cancelled mid-generation; surface that as a cancellation, not progress.
         if (ReferenceEquals(next, state)) cancellationToken.ThrowIfCancellationRequested();
-        return new SrJob(context, fitness, grammar, next, targetLoss, rollouts);
+        return new SrJob(context, fitness, grammar, next, targetLoss, rollouts, step);
     }
 
     public byte[] SaveState() => SearchStateCodec.Serialize(state);
