@@ -22,6 +22,12 @@ public sealed record TeacherCheck(string Optimizee, int Steps, IReadOnlyList<lon
     public bool Matches(double measured) =>
         double.IsFinite(measured) && Math.Abs(measured - MeanFinalTrainLoss) <= RelativeTolerance * Math.Abs(MeanFinalTrainLoss);
 
+    public bool Equals(TeacherCheck? other) =>
+        other is not null && Optimizee == other.Optimizee && Steps == other.Steps && Seeds.SequenceEqual(other.Seeds) && Threads == other.Threads
+        && MeanFinalTrainLoss.Equals(other.MeanFinalTrainLoss) && RelativeTolerance == other.RelativeTolerance;
+
+    public override int GetHashCode() => HashCode.Combine(Optimizee, Steps, Seeds.Count, Threads, MeanFinalTrainLoss);
+
     internal JsonObject ToJson() => new()
     {
         ["optimizee"] = Optimizee,
