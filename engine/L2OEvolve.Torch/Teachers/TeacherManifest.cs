@@ -72,7 +72,8 @@ public sealed record TeacherProvenance(string Source, string Training, string We
 /// <c>teacher.json</c>, <c>recipe.sh</c>, <c>evaluation.md</c>): name, version, a one-line description, provenance,
 /// the SHA-256 of <c>weights.bin</c> and the short evaluation that guards the format.
 /// </summary>
-public sealed record TeacherManifest(string Name, int Version, string Description, TeacherProvenance Provenance, string WeightsSha256, TeacherCheck Check)
+/// <param name="Origin">Where the weights came from, field by field (<see cref="Provenance"/> says it in one line).</param>
+public sealed record TeacherManifest(string Name, int Version, string Description, TeacherProvenance Origin, string WeightsSha256, TeacherCheck Check)
 {
     /// <summary>File names inside a published teacher folder.</summary>
     public const string ManifestFile = "teacher.json", WeightsFile = "weights.bin", RecipeFile = "recipe.sh", EvaluationFile = "evaluation.md";
@@ -82,9 +83,9 @@ public sealed record TeacherManifest(string Name, int Version, string Descriptio
     /// <summary>The folder name a zoo ships it under: <c>NAME-vVERSION</c>.</summary>
     public string FolderName => $"{Name}-v{Version.ToString(CultureInfo.InvariantCulture)}";
 
-    /// <summary>Provenance in one line, for reports.</summary>
-    public string ProvenanceLine =>
-        $"{Provenance.Selection}: {Provenance.Weights} weights of epoch {Provenance.Epoch} (of {Provenance.EpochsTrained}) from `{Provenance.Training}`";
+    /// <summary>Provenance in one line, for reports: how the weights were selected, which epoch, and the training command.</summary>
+    public string Provenance =>
+        $"{Origin.Selection}: {Origin.Weights} weights of epoch {Origin.Epoch} (of {Origin.EpochsTrained}) from `{Origin.Training}`";
 
     /// <summary>The manifest of a published teacher folder; null for a folder without <c>teacher.json</c> (a training directory).</summary>
     public static TeacherManifest? TryRead(string dir)
@@ -114,7 +115,7 @@ public sealed record TeacherManifest(string Name, int Version, string Descriptio
             ["name"] = Name,
             ["version"] = Version,
             ["description"] = Description,
-            ["provenance"] = Provenance.ToJson(),
+            ["provenance"] = Origin.ToJson(),
             ["weights"] = new JsonObject { ["file"] = WeightsFile, ["sha256"] = WeightsSha256 },
             ["check"] = Check.ToJson(),
         };

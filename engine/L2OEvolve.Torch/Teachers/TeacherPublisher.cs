@@ -118,10 +118,10 @@ public static class TeacherPublisher
     private static string DefaultRecipe(TeacherManifest m, TeacherWeights which) => $"""
         #!/usr/bin/env bash
         # Reproduces the published teacher {m.FolderName} from scratch: meta-train with the stored settings, then publish
-        # the {m.Provenance.Weights} weights. Usage: {TeacherManifest.RecipeFile} [WORK_DIR] [OUT_DIR]
+        # the {m.Origin.Weights} weights. Usage: {TeacherManifest.RecipeFile} [WORK_DIR] [OUT_DIR]
         set -euo pipefail
         work=${"{"}1:-runs/teacher/{m.FolderName}{"}"}; out=${"{"}2:-grammars/teachers/{m.FolderName}{"}"}
-        ./run.sh {m.Provenance.Training} --out "$work"
+        ./run.sh {m.Origin.Training} --out "$work"
         ./run.sh teacher publish --teacher "$work" --weights {which.ToString().ToLowerInvariant()} --name {m.Name} --version {m.Version} \
           --description {Quote(m.Description)} --out "$out"
 
@@ -134,7 +134,7 @@ public static class TeacherPublisher
         var sb = new StringBuilder();
         sb.AppendLine($"# {m.FolderName}: evaluation").AppendLine();
         sb.AppendLine(m.Description).AppendLine();
-        sb.AppendLine($"Weights: {m.ProvenanceLine}.").AppendLine();
+        sb.AppendLine($"Weights: {m.Provenance}.").AppendLine();
         var evals = progress.History.Where(h => h.EvalCost is not null).ToList();
         if (evals.Count > 0)
         {

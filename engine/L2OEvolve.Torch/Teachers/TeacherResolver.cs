@@ -32,7 +32,7 @@ public static class TeacherResolver
     // directories by folder name and the checkpoint's epoch.
     private static string Label(string dir, bool best)
     {
-        if (TeacherManifest.TryRead(dir) is { } m) return $"{m.FolderName}:e{m.Provenance.Epoch}{(best ? "-best" : "")}";
+        if (TeacherManifest.TryRead(dir) is { } m) return $"{m.FolderName}:e{m.Origin.Epoch}{(best ? "-best" : "")}";
         var folder = Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/'));
         if (TeacherStore.IsPublished(dir)) return folder;
         return $"{folder}:e{TeacherStore.ReadProgress(dir).Epoch}{(best ? "-best" : "")}";

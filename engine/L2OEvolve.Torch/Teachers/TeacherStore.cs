@@ -200,7 +200,7 @@ public static class TeacherStore
         manifest?.VerifyWeights(dir);
         var path = Path.Combine(dir, TeacherManifest.WeightsFile);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: missing (a published teacher folder ships its weights there)", path);
-        string selected = manifest?.Provenance.Weights ?? "unknown";
+        string selected = manifest?.Origin.Weights ?? "unknown";
         if (which != TeacherWeights.Auto && !string.Equals(selected, which.ToString(), StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"{dir}: a published teacher holds only its selected weights ({selected}), not the {which.ToString().ToLowerInvariant()} ones; load it without a weights choice");
         loadedBest = selected == "best";

@@ -285,7 +285,7 @@ public static class TeacherCommand
             if (Path.GetFileName(Path.GetFullPath(outDir).TrimEnd('/')) != m.FolderName)
                 p.InvocationConfiguration.Error.WriteLine($"teacher publish: warning: the zoo finds teachers by folder name; {outDir} is not named {m.FolderName}");
             p.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"teacher publish: {outDir}: {m.FolderName}, {m.Provenance.Weights} weights of epoch {m.Provenance.Epoch}, sha256 {m.WeightsSha256[..12]}…, " +
+                $"teacher publish: {outDir}: {m.FolderName}, {m.Origin.Weights} weights of epoch {m.Origin.Epoch}, sha256 {m.WeightsSha256[..12]}…, " +
                 $"check {m.Check.Optimizee} {m.Check.Steps} steps × {m.Check.Seeds.Count} seeds: mean final train loss {m.Check.MeanFinalTrainLoss:G9}"));
             return 0;
         })));

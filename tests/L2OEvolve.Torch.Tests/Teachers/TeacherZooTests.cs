@@ -84,10 +84,10 @@ public class TeacherZooTests
         Assert.That(Directory.EnumerateFiles(out1, "*.bin").Select(Path.GetFileName), Is.EqualTo(new[] { TeacherManifest.WeightsFile }));
         Assert.That(TeacherManifest.TryRead(out1), Is.EqualTo(m), "teacher.json reads back as written");
         Assert.That(m.FolderName, Is.EqualTo("tiny-v3"));
-        Assert.That(m.Provenance.Weights, Is.EqualTo("best"));
-        Assert.That(m.Provenance.Epoch, Is.EqualTo(TeacherPublisher.BestEpoch(progress)).And.InRange(0, 4));
-        Assert.That(m.Provenance.EpochsTrained, Is.EqualTo(5));
-        Assert.That(m.Provenance.Training, Does.Contain("--model rp-s --optimizee quadratic --epochs 5").And.Contain("--curriculum-steps 20"));
+        Assert.That(m.Origin.Weights, Is.EqualTo("best"));
+        Assert.That(m.Origin.Epoch, Is.EqualTo(TeacherPublisher.BestEpoch(progress)).And.InRange(0, 4));
+        Assert.That(m.Origin.EpochsTrained, Is.EqualTo(5));
+        Assert.That(m.Origin.Training, Does.Contain("--model rp-s --optimizee quadratic --epochs 5").And.Contain("--curriculum-steps 20"));
         Assert.That(m.WeightsSha256, Is.EqualTo(TeacherManifest.Sha256(Path.Combine(out1, TeacherManifest.WeightsFile))));
         Assert.That(TeacherStore.ReadConfig(out1), Is.EqualTo(TeacherStore.ReadConfig(train)));
 
@@ -152,6 +152,23 @@ public class TeacherZooTests
         using (TeacherStore.LoadTeacher(PathOf("p"), torch.CPU, TeacherWeights.Best)) { }
         var e = Assert.Throws<InvalidDataException>(() => TeacherStore.LoadTeacher(PathOf("p"), torch.CPU, TeacherWeights.Last));
         Assert.That(e!.Message, Does.Contain("only its selected weights (best)"));
+    }
+
+    [Test]
+    public void Resume_OnAPublishedFolder_IsRefusedRatherThanTrainingOverIt()
+    {
+        var (train, _) = TrainTiny(PathOf("train"));
+        TeacherPublisher.Publish(train, TeacherWeights.Auto, Tiny, PathOf("p"));
+        var e = Assert.Throws<ArgumentException>(() => MetaTrainer.Resume(PathOf("p"), OptimizeeRegistry.Family("quadratic"), torch.CPU));
+        Assert.That(e!.Message, Does.Contain("a published teacher"));
+        Assert.That(File.Exists(Path.Combine(PathOf("p"), "progress.json")), Is.False);
+    }
+
+    [Test]
+    public void Manifest_ProvenanceLine_SaysSelectionEpochAndTrainingCommand()
+    {
+        var m = TeacherManifest.TryRead(TeacherZoo.Find("rnnprop-fashion-v1")!)!;
+        Assert.That(m.Provenance, Does.StartWith("validation-selected").And.Contain("best weights of epoch 105 (of 130)").And.Contain("teacher train --model rnnprop --optimizee mlp-fashion"));
     }
 
     [Test]
