@@ -186,7 +186,7 @@ public static class TeacherCommand
                 return 2;
             }
             int n = p.GetValue(steps) ?? (stored.UsesCurriculum ? stored.Curriculum[0] : stored.Steps);
-            var args = new List<string> { "eval", "--optimizee", p.GetValue(optimizee) ?? stored.Optimizee, "--optimizer", "teacher:" + dir + WeightsSuffix(p.GetValue(common.Weights)) };
+            var args = new List<string> { "eval", "--optimizee", p.GetValue(optimizee) ?? stored.Optimizee, "--optimizer", "teacher:" + p.GetValue(teacher)! + WeightsSuffix(p.GetValue(common.Weights)) };
             var bl = p.GetValue(baselines);
             foreach (var b in bl is { Length: > 0 } ? bl : ["adam"]) args.AddRange(["--optimizer", b]);
             args.AddRange(["--steps", n.ToString(CultureInfo.InvariantCulture), "--seeds", p.GetValue(seeds).ToString(CultureInfo.InvariantCulture),

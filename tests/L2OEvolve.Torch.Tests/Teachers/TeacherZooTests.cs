@@ -202,6 +202,19 @@ public class TeacherZooTests
     }
 
     [Test]
+    public async Task TeacherEvalVerb_ShippedName_RunsIt_UnknownNameListsTheShippedOnes()
+    {
+        using var cli = new CliRunner();
+        var (code, _, _) = await cli.RunAsync("teacher", "eval", "--teacher", "rnnprop-fashion-v1", "--optimizee", "logreg", "--steps", "20",
+            "--seeds", "1", "--no-tune-lr", "--out", cli.PathOf("e"));
+        Assert.That(code, Is.EqualTo(0));
+        Assert.That(File.ReadAllText(cli.PathOf("e/summary.md")), Does.Contain("| teacher:rnnprop-fashion-v1 |"));
+        var (bad, _, stderr) = await cli.RunAsync("teacher", "eval", "--teacher", "rnnprop-fashion-v9", "--out", cli.PathOf("f"));
+        Assert.That(bad, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("error: --teacher: no teacher 'rnnprop-fashion-v9'").And.Contain("rnnprop-fashion-v1"));
+    }
+
+    [Test]
     public async Task PublishVerb_WritesTheFolder_AndRefusesToOverwriteIt()
     {
         var (train, _) = TrainTiny(PathOf("train"));
