@@ -86,6 +86,9 @@ public sealed class MetaTrainer : IDisposable
     /// <summary>Continues the run checkpointed in <paramref name="directory"/>.</summary>
     public static MetaTrainer Resume(string directory, IOptimizeeFamily family, Device device)
     {
+        // A published folder has config.json but no checkpoint: "resuming" it would train from scratch over it.
+        if (TeacherStore.IsPublished(directory))
+            throw new ArgumentException($"{directory}: a published teacher, not a training run; train into another directory (its recipe.sh rebuilds it)");
         var (config, options) = TeacherStore.ReadConfig(directory);
         var rng = new Rng(options.Seed).Fork(0);
         var net = new TeacherNet(config, ref rng);

@@ -30,7 +30,7 @@ public enum TeacherWeights
 }
 
 /// <summary>
-/// A teacher directory: <c>config.json</c> (architecture and training settings), and per checkpoint
+/// A teacher directory (a training run, or a published teacher: see <see cref="TeacherManifest"/>): <c>config.json</c> (architecture and training settings), and per checkpoint
 /// <c>weights.eN.bin</c> (TorchSharp <c>Module.save</c>), <c>state.eN.bin</c> (meta-optimizer moments, curriculum
 /// best weights) and <c>progress.json</c>, written last through a rename so it always names a complete checkpoint.
 /// </summary>
@@ -164,6 +164,7 @@ public static class TeacherStore
     {
         loadedBest = false;
         var (config, options) = ReadConfig(dir);
+        if (IsPublished(dir)) return LoadPublished(dir, device, which, config, options, out loadedBest);
         var progress = ReadProgress(dir);
         if (progress.Epoch == 0) throw new InvalidDataException($"{dir}: the teacher has no trained checkpoint yet (progress.json missing)");
         var rng = new Rng(options.Seed).Fork(0);
@@ -179,6 +180,37 @@ public static class TeacherStore
             if (loaded.BestWeights is { } best) { Restore(net, best); loadedBest = true; }
             else if (which == TeacherWeights.Best)
                 throw new InvalidDataException($"{dir}: the run kept no best weights (only curriculum runs evaluate while training); load the last ones instead");
+        }
+        net.to(device);
+        return net;
+    }
+
+    /// <summary>
+    /// True for a published teacher folder: <c>weights.bin</c> or <c>teacher.json</c> beside <c>config.json</c> and no
+    /// training checkpoint (see <see cref="TeacherManifest"/>).
+    /// </summary>
+    public static bool IsPublished(string dir) =>
+        !HasCheckpoint(dir) && (File.Exists(Path.Combine(dir, TeacherManifest.WeightsFile)) || File.Exists(Path.Combine(dir, TeacherManifest.ManifestFile)));
+
+    // A published folder holds one set of weights, the ones its manifest says were selected: Auto loads them, and
+    // Best or Last only when that is what was selected, so "@last" never silently means the best weights.
+    private static TeacherNet LoadPublished(string dir, Device device, TeacherWeights which, TeacherConfig config, TrainingOptions options, out bool loadedBest)
+    {
+        var manifest = TeacherManifest.TryRead(dir);
+        manifest?.VerifyWeights(dir);
+        var path = Path.Combine(dir, TeacherManifest.WeightsFile);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: missing (a published teacher folder ships its weights there)", path);
+        string selected = manifest?.Origin.Weights ?? "unknown";
+        if (which != TeacherWeights.Auto && !string.Equals(selected, which.ToString(), StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"{dir}: a published teacher holds only its selected weights ({selected}), not the {which.ToString().ToLowerInvariant()} ones; load it without a weights choice");
+        loadedBest = selected == "best";
+        var rng = new Rng(options.Seed).Fork(0);
+        var net = new TeacherNet(config, ref rng);
+        try { net.load(path); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            net.Dispose();
+            throw new InvalidDataException($"{path}: not the weights of {config.DisplayName} ({e.Message})", e);
         }
         net.to(device);
         return net;

@@ -39,7 +39,7 @@ public static class RunCommand
     /// <summary>Builds the <c>evolve</c> verb.</summary>
     public static Command CreateEvolve()
     {
-        var teacher = new Option<string>("--teacher") { Description = "Teacher directory (from teacher train).", Required = true };
+        var teacher = new Option<string>("--teacher") { Description = "A shipped teacher's name (see grammars/teachers) or a teacher directory.", Required = true };
         var configFile = new Option<string?>("--config") { Description = "Pipeline configuration whose record and evolve sections are used (default: the embedded one)." };
         var time = new Option<string?>("--time") { Description = "Override the search's time budget (60s, 4m, ...)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "Override the configuration's IDX data folder." };
@@ -53,7 +53,7 @@ public static class RunCommand
             var dir = parse.GetValue(output)!;
             var runner = new PipelineRunner(config, dir, parse.InvocationConfiguration.Error, ct);
             L2OEvolve.Torch.TorchSetup.SetThreads(config.Threads);
-            var rows = runner.RecordData(parse.GetValue(teacher)!, Path.Combine(dir, "record", "rows.npy"));
+            var rows = runner.RecordData(L2OEvolve.Torch.Teachers.TeacherZoo.Resolve(parse.GetValue(teacher)!, "--teacher"), Path.Combine(dir, "record", "rows.npy"));
             var result = runner.Evolve(rows, Path.Combine(dir, "evolve"));
             foreach (var k in result.Kept)
                 parse.InvocationConfiguration.Output.WriteLine($"{k.Name}: complexity {k.Complexity}, R2 {k.ImitationR2:G4}, combined {k.Combined:G4}: {k.Update.Rule}");

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using L2OEvolve.Engine;
 using L2OEvolve.Engine.Grammars;
 using L2OEvolve.Torch;
 using L2OEvolve.Torch.Optimizees;
@@ -9,17 +10,19 @@ using L2OEvolve.Torch.Teachers;
 namespace L2OEvolve.Cli.Commands;
 
 /// <summary>
-/// <c>teacher train|eval|record</c>: meta-train an LSTM teacher (DM, RNNprop, RP_s, RP_si) with checkpoints and
-/// resume, compare it to lr-tuned baselines through the <c>eval</c> harness, and record distillation datasets.
+/// <c>teacher train|eval|record|publish</c>: meta-train an LSTM teacher (DM, RNNprop, RP_s, RP_si) with checkpoints and
+/// resume, compare it to lr-tuned baselines through the <c>eval</c> harness, record distillation datasets, and
+/// publish a trained teacher as a versioned folder that ships with the project (<see cref="TeacherZoo"/>).
 /// </summary>
 public static class TeacherCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("teacher", "LSTM teachers: meta-train (train), compare to baselines (eval), record distillation data (record).");
+        var cmd = new Command("teacher", "LSTM teachers: meta-train (train), compare to baselines (eval), record distillation data (record), ship one (publish).");
         cmd.Subcommands.Add(Train());
         cmd.Subcommands.Add(Eval());
         cmd.Subcommands.Add(Record());
+        cmd.Subcommands.Add(Publish());
         return cmd;
     }
 
@@ -156,7 +159,7 @@ public static class TeacherCommand
     private static Command Eval()
     {
         var common = new Common();
-        var teacher = new Option<string>("--teacher") { Description = "Teacher directory.", Required = true };
+        var teacher = new Option<string>("--teacher") { Description = TeacherHelp, Required = true };
         var optimizee = new Option<string?>("--optimizee") { Description = "Optimizee family (default: the one the teacher trained on)." };
         var steps = new Option<int?>("--steps") { Description = "Steps per run (default: the training horizon)." };
         var seeds = new Option<int>("--seeds") { Description = "Held-out evaluation seeds.", DefaultValueFactory = _ => 10 };
@@ -170,16 +173,20 @@ public static class TeacherCommand
         common.AddTo(cmd);
         cmd.SetAction(async (p, ct) =>
         {
-            string dir = p.GetValue(teacher)!;
+            string dir;
             TrainingOptions stored;
-            try { stored = TeacherStore.ReadConfig(dir).Options; }
-            catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
+            try
+            {
+                dir = TeacherZoo.Resolve(p.GetValue(teacher)!, "--teacher");
+                stored = TeacherStore.ReadConfig(dir).Options;
+            }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or InputException)
             {
                 p.InvocationConfiguration.Error.WriteLine($"teacher eval: error: {e.Message}");
                 return 2;
             }
             int n = p.GetValue(steps) ?? (stored.UsesCurriculum ? stored.Curriculum[0] : stored.Steps);
-            var args = new List<string> { "eval", "--optimizee", p.GetValue(optimizee) ?? stored.Optimizee, "--optimizer", "teacher:" + dir + WeightsSuffix(p.GetValue(common.Weights)) };
+            var args = new List<string> { "eval", "--optimizee", p.GetValue(optimizee) ?? stored.Optimizee, "--optimizer", "teacher:" + p.GetValue(teacher)! + WeightsSuffix(p.GetValue(common.Weights)) };
             var bl = p.GetValue(baselines);
             foreach (var b in bl is { Length: > 0 } ? bl : ["adam"]) args.AddRange(["--optimizer", b]);
             args.AddRange(["--steps", n.ToString(CultureInfo.InvariantCulture), "--seeds", p.GetValue(seeds).ToString(CultureInfo.InvariantCulture),
@@ -207,7 +214,7 @@ public static class TeacherCommand
     private static Command Record()
     {
         var common = new Common();
-        var teacher = new Option<string>("--teacher") { Description = "Teacher directory.", Required = true };
+        var teacher = new Option<string>("--teacher") { Description = TeacherHelp, Required = true };
         var optimizee = new Option<string?>("--optimizee") { Description = "Optimizee family (default: the one the teacher trained on)." };
         var samples = new Option<int>("--samples") { Description = "Lag rows to record.", DefaultValueFactory = _ => 10000 };
         var memlen = new Option<int?>("--memlen") { Description = "Lags per feature (default: from the grammar's largest lag + 1, else 20)." };
@@ -223,7 +230,7 @@ public static class TeacherCommand
         cmd.SetAction((p, ct) => Task.FromResult(Guard("record", p.InvocationConfiguration.Error, () =>
         {
             var (device, optOptions) = common.Setup(p);
-            string dir = p.GetValue(teacher)!;
+            string dir = TeacherZoo.Resolve(p.GetValue(teacher)!, "--teacher");
             var (config, stored) = TeacherStore.ReadConfig(dir);
             IEnumerable<string> names;
             if (p.GetValue(grammar) is { } gpath)
@@ -252,10 +259,43 @@ public static class TeacherCommand
         return cmd;
     }
 
+    private const string TeacherHelp = "A shipped teacher's name (see grammars/teachers) or a teacher directory.";
+
+    private static Command Publish()
+    {
+        var common = new Common();
+        var teacher = new Option<string>("--teacher") { Description = "Training directory to publish from.", Required = true };
+        var name = new Option<string>("--name") { Description = "Teacher name without version, e.g. rnnprop-fashion.", Required = true };
+        var version = new Option<int>("--version") { Description = "Version number (the zoo folder is NAME-vVERSION).", Required = true };
+        var description = new Option<string>("--description") { Description = "One line: what the teacher is and how good it is.", Required = true };
+        var recipe = new Option<string?>("--recipe") { Description = "Script shipped as recipe.sh (default: one that trains with the stored settings and publishes)." };
+        var evaluation = new Option<string?>("--evaluation") { Description = "Markdown shipped as evaluation.md (default: the validation history and the format check)." };
+        var output = new Option<string>("--out") { Description = "Folder to write, e.g. grammars/teachers/NAME-vVERSION.", Required = true };
+        var cmd = new Command("publish", "Publish a trained teacher's selected weights as a versioned folder: config.json, weights.bin, teacher.json (provenance, SHA-256, format check), recipe.sh, evaluation.md.");
+        foreach (var o in new Option[] { teacher, common.Weights, name, version, description, recipe, evaluation, output }) cmd.Options.Add(o);
+        cmd.SetAction((p, ct) => Task.FromResult(Guard("publish", p.InvocationConfiguration.Error, () =>
+        {
+            TorchSetup.PrepareNativeRuntime();
+            string? Text(Option<string?> o) => p.GetValue(o) is { } f
+                ? (File.Exists(f) ? File.ReadAllText(f) : throw new FileNotFoundException($"{o.Name} {f}: no such file", f))
+                : null;
+            string outDir = p.GetValue(output)!;
+            var m = TeacherPublisher.Publish(p.GetValue(teacher)!, p.GetValue(common.Weights),
+                new PublishRequest(p.GetValue(name)!, p.GetValue(version), p.GetValue(description)!, Text(recipe), Text(evaluation)), outDir);
+            if (Path.GetFileName(Path.GetFullPath(outDir).TrimEnd('/')) != m.FolderName)
+                p.InvocationConfiguration.Error.WriteLine($"teacher publish: warning: the zoo finds teachers by folder name; {outDir} is not named {m.FolderName}");
+            p.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"teacher publish: {outDir}: {m.FolderName}, {m.Origin.Weights} weights of epoch {m.Origin.Epoch}, sha256 {m.WeightsSha256[..12]}…, " +
+                $"check {m.Check.Optimizee} {m.Check.Steps} steps × {m.Check.Seeds.Count} seeds: mean final train loss {m.Check.MeanFinalTrainLoss:G9}"));
+            return 0;
+        })));
+        return cmd;
+    }
+
     private static int Guard(string verb, TextWriter err, Func<int> body)
     {
         try { return body(); }
-        catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or IOException or InvalidOperationException)
+        catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or IOException or InvalidOperationException or InputException)
         {
             err.WriteLine($"teacher {verb}: error: {e.Message}");
             return 2;
