@@ -39,9 +39,13 @@ internal static class SrCommand
 
     private static int Run(Args a, CancellationToken ct)
     {
-        if (a.Threads < 1) throw new InputException($"--threads must be at least 1, got {a.Threads}");
+        if (a.Threads is < 1 or > SearchLimits.MaxThreads) throw new InputException($"--threads must be between 1 and {SearchLimits.MaxThreads}, got {a.Threads}");
         if (a.Islands is < 1) throw new InputException($"--islands must be at least 1, got {a.Islands}");
         if (a.Population is < 2) throw new InputException($"--population must be at least 2, got {a.Population}");
+        var defaultShape = SearchSettings.Default(a.Seed).Population;
+        foreach (var (what, fault) in SearchLimits.PopulationFaults(a.Islands ?? defaultShape.Islands, a.Population ?? defaultShape.Size, "--islands", "--population"))
+            throw new InputException($"{what}: {fault}");
+        if (string.IsNullOrWhiteSpace(a.Out)) throw new InputException("--out: the output directory is empty");
         if (a.BatchRows < 0) throw new InputException($"--batch-rows must be ≥ 0, got {a.BatchRows}");
         // With --rollout-optimizee the search runs on the pipeline's funnel: imitation for all, rollouts for those that pass.
         var rollouts = a.Rollouts;
@@ -236,6 +240,8 @@ internal static class SrCommand
         };
         if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v >= 0) || double.IsInfinity(v))
             throw new InputException($"--time: '{text}' is not a duration (examples: 60s, 2m, 1h)");
+        if (v * scale > SearchLimits.MaxSeconds)
+            throw new InputException($"--time: '{text}' is longer than the longest budget, {SearchLimits.MaxSeconds:0e0} s (about 31 years)");
         return TimeSpan.FromSeconds(v * scale);
     }
 

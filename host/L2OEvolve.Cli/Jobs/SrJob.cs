@@ -21,11 +21,11 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
     /// <summary>Job-file <c>settings</c> keys and how each one edits <see cref="SearchSettings"/>.</summary>
     private static readonly Dictionary<string, Func<SearchSettings, string, SearchSettings>> Knobs = new(StringComparer.Ordinal)
     {
-        ["islands"] = (s, v) => s with { Population = s.Population with { Islands = Int(v, 1) } },
-        ["populationSize"] = (s, v) => s with { Population = s.Population with { Size = Int(v, 2) } },
-        ["offspring"] = (s, v) => s with { Population = s.Population with { OffspringPerGeneration = Int(v, 1) } },
-        ["initialMaxSize"] = (s, v) => s with { Population = s.Population with { InitialMaxSize = Int(v, 1) } },
-        ["tournamentSize"] = (s, v) => s with { Selection = s.Selection with { TournamentSize = Int(v, 1) } },
+        ["islands"] = (s, v) => s with { Population = s.Population with { Islands = Int(v, 1, SearchLimits.MaxIslands) } },
+        ["populationSize"] = (s, v) => s with { Population = s.Population with { Size = Int(v, 2, (int)SearchLimits.MaxMembers) } },
+        ["offspring"] = (s, v) => s with { Population = s.Population with { OffspringPerGeneration = Int(v, 1, (int)SearchLimits.MaxMembers) } },
+        ["initialMaxSize"] = (s, v) => s with { Population = s.Population with { InitialMaxSize = Int(v, 1, GrammarJson.MaxLimit) } },
+        ["tournamentSize"] = (s, v) => s with { Selection = s.Selection with { TournamentSize = Int(v, 1, (int)SearchLimits.MaxMembers) } },
         ["tournamentProbability"] = (s, v) => s with { Selection = s.Selection with { TournamentProbability = Probability(v) } },
         ["adaptiveParsimony"] = (s, v) => s with { Selection = s.Selection with { AdaptiveParsimonyScaling = NonNegative(v) } },
         ["crossoverProbability"] = (s, v) => s with { Variation = s.Variation with { CrossoverProbability = Probability(v) } },
@@ -110,6 +110,8 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
             try { settings = apply(settings, value); }
             catch (FormatException e) { faults.Add(new("", $"settings.{key}", $"'{value}': {e.Message}")); }
         }
+        foreach (var (what, fault) in SearchLimits.PopulationFaults(settings.Population.Islands, settings.Population.Size, "settings.islands", "settings.populationSize"))
+            faults.Add(new("", what, fault));
         try
         {
             var rollouts = Rollouts(spec);
@@ -138,6 +140,8 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
     {
         var s = spec.Settings.Where(kv => kv.Key != BatchRowsKey && !IsRolloutKey(kv.Key))
             .Aggregate(SearchSettings.Default(spec.Seed), (s, kv) => Knobs[kv.Key](s, kv.Value));
+        foreach (var (what, fault) in SearchLimits.PopulationFaults(s.Population.Islands, s.Population.Size, "settings.islands", "settings.populationSize"))
+            throw new InputException(fault, location: what);
         return spec.Settings.ContainsKey("offspring") ? s : SrCommand.WithQuarterOffspring(s);
     }
 
@@ -222,8 +226,9 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
         }
     }
 
-    private static int Int(string v, int min) =>
-        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= min ? i : throw new FormatException($"expected an integer >= {min}");
+    private static int Int(string v, int min, int max = int.MaxValue) =>
+        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= min && i <= max ? i
+        : throw new FormatException(max == int.MaxValue ? $"expected an integer >= {min}" : $"expected an integer from {min} to {max}");
 
     private static double Probability(string v) =>
         double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d is >= 0 and <= 1 ? d : throw new FormatException("expected a number in [0, 1]");
