@@ -24,7 +24,7 @@ public sealed record OptimizeeOptions(
 
     /// <summary>
     /// Applies <c>key=value</c> overrides from an optimizee spec such as <c>rosenbrock:dim=10,init=normal:0.1</c>
-    /// (keys: dim, batch, init, eval); an unknown key or a bad value fails naming it.
+    /// (keys: dim, batch, init, eval, data: a folder of MNIST-format IDX files); an unknown key or a bad value fails naming it.
     /// </summary>
     public OptimizeeOptions With(IEnumerable<KeyValuePair<string, string>> overrides, string spec)
     {
@@ -40,7 +40,8 @@ public sealed record OptimizeeOptions(
                 "batch" => o with { BatchSize = Int() },
                 "eval" => o with { EvalExamples = Int() },
                 "init" => o with { Init = ParameterInit.Parse(value) },
-                _ => throw new ArgumentException($"optimizee '{spec}': unknown setting '{key}' (known: dim, batch, eval, init)"),
+                "data" => o with { DataDir = value },
+                _ => throw new ArgumentException($"optimizee '{spec}': unknown setting '{key}' (known: dim, batch, eval, init, data)"),
             };
         }
         return o;

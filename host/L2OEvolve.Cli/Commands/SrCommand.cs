@@ -20,7 +20,7 @@ internal static class SrCommand
         var generations = new Option<int?>("--generations") { Description = "Stop after this many generations" };
         var threads = new Option<int>("--threads") { Description = "Worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var quiet = new Option<bool>("--quiet") { Description = "No live progress lines" };
-        var @out = new Option<string>("--out") { Description = "Output directory (hall_of_fame.csv, hall_of_fame.tex, state.msgpack)", Required = true };
+        var @out = new Option<string>("--out") { Description = "Output directory (hall_of_fame.csv, hall_of_fame.tex, state.msgpack: the final search state framed as a checkpoint)", Required = true };
 
         var cmd = new Command("sr", "Symbolic regression: evolve formulas for a target under a grammar.");
         foreach (var option in o.All().Concat([time, generations, threads, quiet, @out])) cmd.Options.Add(option);
@@ -69,6 +69,13 @@ internal static class SrCommand
         var full = problem.Fitness;
         var selecting = full.Subsample(a.BatchRows);
         var ctx = rollouts.Context(settings, grammar, selecting, a.Threads);
+        if (rollouts.Enabled)
+        {
+            // --threads bounds libtorch too: rollouts run that many candidates side by side, each single-threaded,
+            // so the scores are the same for every --threads (PopulationRollout); other libtorch work gets as many.
+            L2OEvolve.Torch.TorchSetup.SetThreads(a.Threads);
+            L2OEvolve.Torch.Rollouts.PopulationRollout.Workers = a.Threads;
+        }
 
         Console.WriteLine($"data     {problem.Description}");
         if (!ReferenceEquals(selecting, full)) Console.WriteLine($"batch    selecting on {selecting.Size} of {full.Size} values; the hall of fame is rescored on all");
@@ -89,7 +96,9 @@ internal static class SrCommand
         var front = hallOfFame.ParetoFront();
         File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.csv"), HallOfFameCsv(front, problem.Fitness));
         File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.tex"), HallOfFameTex(front, problem.Fitness, problem.TargetName));
-        File.WriteAllBytes(Path.Combine(a.Out, "state.msgpack"), SearchStateCodec.Serialize(state));
+        // The daemon's checkpoint framing (header + SHA-256) and atomic write: a crash or a full disk while writing
+        // leaves the previous state file, and a damaged one is recognised as such when read.
+        Checkpoints.CheckpointFile.WriteAtomically(Checkpoints.PhysicalFileSystem.Instance, Path.Combine(a.Out, "state.msgpack"), SearchStateCodec.Serialize(state));
 
         Console.WriteLine(Progress(state, ctx, clock.Elapsed));
         Console.WriteLine($"done     {state.Generation} generations, {state.Evaluations} evaluations ({ctx.Cache?.Misses ?? state.Evaluations} computed) in {seconds.ToString("F1", CultureInfo.InvariantCulture)} s; wrote {Path.Combine(a.Out, "hall_of_fame.csv")}");

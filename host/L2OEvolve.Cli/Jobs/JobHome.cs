@@ -90,6 +90,7 @@ public sealed class JobHome(string root, IFileSystem fileSystem, ResiliencePipel
                 if (durable && stream is FileStream fs) fs.Flush(flushToDisk: true); else stream.Flush();
             }
             fileSystem.Move(temp, path);
+            if (durable) fileSystem.SyncDirectory(Path.GetDirectoryName(path)!);
         });
     }
 }

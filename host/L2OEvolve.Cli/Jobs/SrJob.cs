@@ -161,6 +161,8 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null) : I
             if (rollouts.Faults() is { Count: > 0 } rolloutFaults)
                 throw new JobInputException(string.Join("; ", rolloutFaults.Select(f => $"settings.{RolloutKeys[f.Field]}: {f.Fault}")));
             var context = rollouts.Context(settings, grammar, selecting, spec.Threads);
+            // A throughput setting shared by the daemon's jobs; the scores do not depend on it (PopulationRollout).
+            if (rollouts.Enabled) L2OEvolve.Torch.Rollouts.PopulationRollout.Workers = Math.Max(L2OEvolve.Torch.Rollouts.PopulationRollout.Workers, spec.Threads);
             if (evaluationGuard is not null) context = context with { Fitness = new GuardedFitness(context.Fitness, evaluationGuard) };
             var fingerprint = new Dictionary<string, string>(StringComparer.Ordinal)
             {
