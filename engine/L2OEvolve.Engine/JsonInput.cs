@@ -30,6 +30,10 @@ public static class JsonInput
             string? where = e.LineNumber is { } line ? $"line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : null;
             throw new InputException($"malformed JSON: {FirstSentence(e.Message)}", file, where, e);
         }
+        catch (ArgumentException e) // text that is not valid UTF-16 (a lone surrogate), from a string built in code
+        {
+            throw new InputException($"malformed JSON: {e.Message}", file, inner: e);
+        }
         // The parser keeps both values of a repeated key and lookups see the last one: an edit that adds a second
         // "operators" would silently replace the first, so a repeated key is an error, like a syntax error.
         try { RejectDuplicateKeys(json, file); }

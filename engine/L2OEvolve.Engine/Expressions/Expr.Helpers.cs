@@ -45,9 +45,10 @@ public abstract partial record Expr
     /// <summary>
     /// Deepest tree read from outside (an equation, a rule file, a checkpoint). The printers, the compiler and the
     /// simplifier walk trees recursively, so a deeper one (a flat sum of 10,000 terms is 10,000 levels deep, since
-    /// binary operators nest to the left) would overflow the stack; no grammar can ask for one (maxdepth ≤ 1000).
+    /// binary operators nest to the left) would overflow the stack. At this depth every walk fits in 1 MiB of stack
+    /// (less than a .NET worker thread has), and no grammar can ask for more (maxdepth ≤ 1000).
     /// </summary>
-    public const int MaxDepth = 2000;
+    public const int MaxDepth = 1000;
 
     /// <summary>Whether the tree is deeper than <paramref name="limit"/>, found without recursion (safe on any tree).</summary>
     public bool DeeperThan(int limit)
