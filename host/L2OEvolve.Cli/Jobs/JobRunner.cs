@@ -16,8 +16,8 @@ namespace L2OEvolve.Cli.Jobs;
 /// ckpt  = newest checkpoint passing its checksum (corrupt ones reported, older ones tried)
 /// job   = ckpt ? resume (fingerprints must match field by field) : start
 /// loop: shutdown → save, Queued | stop file → save, Stopped | budget or converged → save, Finished
-///       (a final save that fails is retried with growing delays; if it never succeeds the job ends Failed in
-///        memory-kept state, its results written, never replayed from an older checkpoint by this daemon)
+///       (a final save that fails is retried with doubling delays, the state kept in memory; if it never succeeds
+///        the job ends Failed with its results written, and this daemon never replays it from an older checkpoint)
 ///       job = step(job)        (its evaluations are guarded; still failing: save last good state, Failed)
 ///       due (every N generations or T seconds) → save; a failed save is reported, the job goes on
 /// </code>
