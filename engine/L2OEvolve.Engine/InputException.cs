@@ -8,9 +8,9 @@ public sealed class InputException : Exception
 {
     /// <summary>Creates an error; <see cref="Exception.Message"/> reads <c>FILE: LOCATION: FAULT</c> with empty parts left out.</summary>
     public InputException(string fault, string? file = null, string? location = null, Exception? inner = null)
-        : base(Compose(fault, file, location), inner)
+        : base(Compose(OneLine(fault), file, location), inner)
     {
-        Fault = fault;
+        Fault = OneLine(fault);
         File = file;
         Location = location;
     }
@@ -29,5 +29,23 @@ public sealed class InputException : Exception
         new(Fault, file, location is null ? Location : Location is null ? location : $"{location}, {Location}", this);
 
     private static string Compose(string fault, string? file, string? location) =>
-        string.Join(": ", new[] { file, location, fault }.Where(s => !string.IsNullOrEmpty(s)));
+        OneLine(string.Join(": ", new[] { file, location, fault }.Where(s => !string.IsNullOrEmpty(s))));
+
+    // The error is one line: a fault that quotes the input (a name, an equation) shows its line breaks and other
+    // control characters escaped, so they cannot split the message or hide part of it.
+    private static string OneLine(string text)
+    {
+        if (!text.Any(char.IsControl)) return text;
+        var sb = new System.Text.StringBuilder(text.Length + 8);
+        foreach (char c in text)
+            sb.Append(c switch
+            {
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when char.IsControl(c) => $"\\u{(int)c:x4}",
+                _ => c.ToString(),
+            });
+        return sb.ToString();
+    }
 }

@@ -49,7 +49,7 @@ public sealed record DataSidecar(string Kind, ImmutableArray<string> Columns)
     /// <summary>Reads a sidecar file; throws <see cref="InputException"/> naming the file and fault.</summary>
     public static DataSidecar Load(string path)
     {
-        using (var doc = JsonInput.Parse(File.ReadAllText(path), path))
+        using (var doc = JsonInput.Load(path, "sidecar"))
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new InputException("expected a JSON object", path, "$");

@@ -92,9 +92,18 @@ public static partial class Npy
             for (int k = 0; k < whole; k++)
             {
                 var bytes = span.Slice(k * itemSize, itemSize);
-                data[index + k] = itemSize == 8
-                    ? (float)(littleEndian ? BinaryPrimitives.ReadDoubleLittleEndian(bytes) : BinaryPrimitives.ReadDoubleBigEndian(bytes))
-                    : littleEndian ? BinaryPrimitives.ReadSingleLittleEndian(bytes) : BinaryPrimitives.ReadSingleBigEndian(bytes);
+                if (itemSize == 8)
+                {
+                    double d = littleEndian ? BinaryPrimitives.ReadDoubleLittleEndian(bytes) : BinaryPrimitives.ReadDoubleBigEndian(bytes);
+                    float f = (float)d;
+                    // float64 data outside float32's range would otherwise turn into ±inf or 0 without a word.
+                    if (double.IsFinite(d) && (float.IsInfinity(f) || f == 0 && d != 0))
+                        throw new InputException(
+                            $"value {(index + k).ToString(CultureInfo.InvariantCulture)} ({d.ToString("R", CultureInfo.InvariantCulture)}) is {(f == 0 ? "below" : "beyond")} the float32 range and would read as {(f == 0 ? "0" : "infinity")}; rescale the data",
+                            name, "data");
+                    data[index + k] = f;
+                }
+                else data[index + k] = littleEndian ? BinaryPrimitives.ReadSingleLittleEndian(bytes) : BinaryPrimitives.ReadSingleBigEndian(bytes);
             }
             index += whole;
             carry = available - whole * itemSize;

@@ -68,8 +68,10 @@ public sealed record RowDataset
             throw new InputException($"a 3-D array {Shape(array)} is a trajectory dataset, not a table", path);
         if (array.Shape.Length > 3)
             throw new InputException($"expected a 1-D or 2-D array, got shape {Shape(array)}", path);
+        if (array.Shape.Length == 0) throw new InputException("a 0-D array (a single number) is not a table", path);
         int n = array.Shape[0];
         int width = array.Shape.Length == 2 ? array.Shape[1] : 1;
+        if (width == 0) throw new InputException($"the array {Shape(array)} has no columns", path);
         var columnNames = DataSidecar.ColumnsFor(path, DataSidecar.RowsKind, width,
             () => Enumerable.Range(0, width).Select(j => "x" + j.ToString(CultureInfo.InvariantCulture)).ToImmutableArray(),
             kind => $"the sidecar says kind '{kind}' but the array {Shape(array)} is a table",

@@ -42,6 +42,34 @@ public abstract partial record Expr
         _ => 1,
     };
 
+    /// <summary>
+    /// Deepest tree read from outside (an equation, a rule file, a checkpoint). The printers, the compiler and the
+    /// simplifier walk trees recursively, so a deeper one (a flat sum of 10,000 terms is 10,000 levels deep, since
+    /// binary operators nest to the left) would overflow the stack. At this depth every walk fits in 1 MiB of stack
+    /// (less than a .NET worker thread has), and no grammar can ask for more (maxdepth ≤ 1000).
+    /// </summary>
+    public const int MaxDepth = 1000;
+
+    /// <summary>Whether the tree is deeper than <paramref name="limit"/>, found without recursion (safe on any tree).</summary>
+    public bool DeeperThan(int limit)
+    {
+        var pending = new Stack<(Expr Node, int Depth)>();
+        pending.Push((this, 1));
+        while (pending.Count > 0)
+        {
+            var (node, depth) = pending.Pop();
+            if (depth > limit) return true;
+            switch (node)
+            {
+                case Unary u: pending.Push((u.Arg, depth + 1)); break;
+                case Binary b: pending.Push((b.Left, depth + 1)); pending.Push((b.Right, depth + 1)); break;
+                case Ema e: pending.Push((e.Arg, depth + 1)); break;
+                case Lag l: pending.Push((l.Arg, depth + 1)); break;
+            }
+        }
+        return false;
+    }
+
     /// <summary>This node with its children replaced, or this very instance when every child is unchanged.</summary>
     public Expr WithChildren(ReadOnlySpan<Expr> children) => this switch
     {

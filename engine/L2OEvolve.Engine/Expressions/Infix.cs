@@ -47,6 +47,25 @@ public static class Infix
     /// <summary>Parses infix text, also accepting PySR/Julia spellings: <c>^</c> for pow and <c>f</c> exponents (<c>1.5f-3</c>).</summary>
     internal static Expr ParseLenient(string text) => new Parser(text, lenient: true).ParseAll();
 
+    /// <summary>
+    /// Why <paramref name="name"/> cannot be a variable of an equation, or null when it can: a variable is written
+    /// as a bare name (letters, digits, _; not starting with a digit) that is not a constant (<c>inf</c>, <c>nan</c>)
+    /// and not a function of the catalogue (<c>sin</c>, <c>ema</c>, <c>lag</c>), so that printed equations read back.
+    /// </summary>
+    public static string? NameFault(string name)
+    {
+        if (name.Length == 0) return "an empty name";
+        if (!IsNameStart(name[0]) || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+            return $"'{name}' is not a name an equation can use (letters, digits and _, not starting with a digit)";
+        if (name.Equals("inf", StringComparison.OrdinalIgnoreCase) || name.Equals("nan", StringComparison.OrdinalIgnoreCase))
+            return $"'{name}' is reserved for a constant";
+        if (name is "ema" or "ema_bc" or "lag" || Ops.TryParse(name, out _))
+            return $"'{name}' is the name of a function";
+        return null;
+    }
+
+    private static bool IsNameStart(char c) => char.IsAsciiLetter(c) || c == '_';
+
     private static int Level(Expr e) => e switch
     {
         Expr.Binary { Op: Op.Add or Op.Sub } => SumLevel,
@@ -121,6 +140,9 @@ public static class Infix
             var e = ParseSum();
             SkipSpace();
             if (_pos < text.Length) throw Error("an operator or the end of the equation");
+            // Chains nest without recursion here (a + b + c is ((a + b) + c)), but every later walk recurses.
+            if (e.DeeperThan(Expr.MaxDepth))
+                throw new InputException($"the equation's tree is more than {Expr.MaxDepth} levels deep (each term of a chain such as a + b + ... adds a level) in \"{Abbreviated}\"", location: "column 1");
             return e;
         }
 
@@ -332,8 +354,6 @@ public static class Infix
             return text[start.._pos];
         }
 
-        private static bool IsNameStart(char c) => char.IsAsciiLetter(c) || c == '_';
-
         private void Expect(char c)
         {
             SkipSpace();
@@ -355,7 +375,10 @@ public static class Infix
             string fault = expected.StartsWith("unknown", StringComparison.Ordinal) || expected.Contains("must") || expected.StartsWith("at most", StringComparison.Ordinal)
                 ? expected
                 : $"expected {expected} but found {found}";
-            return new InputException($"{fault} in \"{text}\"", location: $"column {p + 1}");
+            return new InputException($"{fault} in \"{Abbreviated}\"", location: $"column {p + 1}");
         }
+
+        // An error line quotes the equation, but not all of a 100 kB one.
+        private string Abbreviated => text.Length <= 200 ? text : text[..200] + $"... ({text.Length} characters)";
     }
 }

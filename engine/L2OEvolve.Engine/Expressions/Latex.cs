@@ -22,22 +22,35 @@ public static partial class Latex
 
     private readonly record struct Piece(string Text, int Level);
 
+    // Only the child calls recurse; the formatting of a node is in separate, non-inlined methods, so each level of
+    // a deep tree costs a small stack frame (the deepest tree read, Expr.MaxDepth, prints on a 1 MiB stack).
     private static Piece Render(Expr e) => e switch
     {
         Expr.Const c => Number(c.Value),
         Expr.Var v => new(Name(v.Name), AtomLevel),
-        Expr.Unary u => RenderUnary(u),
-        Expr.Binary b => RenderBinary(b),
-        Expr.Ema m => new($@"{(m.BiasCorrected ? @"\widehat{\operatorname{ema}}" : @"\operatorname{ema}")}_{{{Infix.FormatNumber(m.Beta)}}}{Parens(Render(m.Arg).Text)}", AtomLevel),
-        Expr.Lag { Arg: Expr.Var v } l when PlainName().IsMatch(v.Name)
-            => new($"{Name(v.Name)}_{{{l.Steps.ToString(CultureInfo.InvariantCulture)}}}", AtomLevel),
-        Expr.Lag l => new($@"\operatorname{{lag}}_{{{l.Steps.ToString(CultureInfo.InvariantCulture)}}}{Parens(Render(l.Arg).Text)}", AtomLevel),
+        Expr.Unary u => RenderUnary(u, Render(u.Arg)),
+        Expr.Binary b => RenderBinary(b, Render(b.Left), Render(b.Right)),
+        Expr.Ema m => RenderEma(m, Render(m.Arg)),
+        Expr.Lag { Arg: Expr.Var v } l when PlainName().IsMatch(v.Name) => RenderLaggedName(v, l),
+        Expr.Lag l => RenderLag(l, Render(l.Arg)),
         _ => throw new InvalidOperationException("unknown node"),
     };
 
-    private static Piece RenderUnary(Expr.Unary u)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Piece RenderEma(Expr.Ema m, Piece arg) =>
+        new($@"{(m.BiasCorrected ? @"\widehat{\operatorname{ema}}" : @"\operatorname{ema}")}_{{{Infix.FormatNumber(m.Beta)}}}{Parens(arg.Text)}", AtomLevel);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Piece RenderLaggedName(Expr.Var v, Expr.Lag l) =>
+        new($"{Name(v.Name)}_{{{l.Steps.ToString(CultureInfo.InvariantCulture)}}}", AtomLevel);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Piece RenderLag(Expr.Lag l, Piece arg) =>
+        new($@"\operatorname{{lag}}_{{{l.Steps.ToString(CultureInfo.InvariantCulture)}}}{Parens(arg.Text)}", AtomLevel);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Piece RenderUnary(Expr.Unary u, Piece arg)
     {
-        var arg = Render(u.Arg);
         return u.Op switch
         {
             Op.Neg => new("-" + Wrap(arg, arg.Level < PowerLevel), UnaryLevel),
@@ -53,10 +66,9 @@ public static partial class Latex
         };
     }
 
-    private static Piece RenderBinary(Expr.Binary b)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Piece RenderBinary(Expr.Binary b, Piece l, Piece r)
     {
-        var l = Render(b.Left);
-        var r = Render(b.Right);
         return b.Op switch
         {
             Op.Add => new($"{Wrap(l, l.Level < SumLevel)} + {Wrap(r, r.Level <= UnaryLevel && r.Text.StartsWith('-'))}", SumLevel),

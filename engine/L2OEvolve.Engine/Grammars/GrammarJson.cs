@@ -19,14 +19,22 @@ namespace L2OEvolve.Engine.Grammars;
 /// </remarks>
 public static partial class GrammarJson
 {
+    /// <summary>
+    /// Largest size, depth, complexity or lag a grammar may ask for: rules that large are not interpretable, and the
+    /// search's per-candidate state (and the depth every printer and compiler walks) grows with them.
+    /// </summary>
+    public const int MaxLimit = 1000;
+
+    /// <summary>Most features a grammar may list (after expanding ranges).</summary>
+    public const int MaxFeatures = 100_000;
+
     /// <summary>The <c>features</c> value that binds a grammar's features to the dataset's columns at run time.</summary>
     public const string FromData = "from-data";
 
     /// <summary>Loads and validates a grammar file; throws <see cref="InputException"/> naming the file, place and fault.</summary>
     public static Grammar Load(string path)
     {
-        if (!File.Exists(path)) throw new InputException("grammar file not found", path);
-        return Parse(File.ReadAllText(path), path, Path.GetFileNameWithoutExtension(path));
+        return Parse(InputFiles.ReadText(path, InputFiles.JsonBytes, "grammar file"), path, Path.GetFileNameWithoutExtension(path));
     }
 
     /// <summary>Parses grammar JSON text; <paramref name="file"/> names it in errors, <paramref name="defaultName"/>
@@ -100,8 +108,8 @@ public static partial class GrammarJson
         var constants = root.TryGetProperty("constants", out var cj) ? ReadConstants(cj) : new ConstantSpec();
         var stateful = root.TryGetProperty("stateful", out var sj) ? ReadStateful(sj) : StatefulSpec.None;
 
-        int maxSize = root.TryGetProperty("maxsize", out var ms) ? Int(ms, "$.maxsize", 1) : 20;
-        int maxDepth = root.TryGetProperty("maxdepth", out var md) ? Int(md, "$.maxdepth", 1) : maxSize; // PySR's default
+        int maxSize = root.TryGetProperty("maxsize", out var ms) ? Int(ms, "$.maxsize", 1, MaxLimit) : 20;
+        int maxDepth = root.TryGetProperty("maxdepth", out var md) ? Int(md, "$.maxdepth", 1, MaxLimit) : maxSize; // PySR's default
         var nesting = root.TryGetProperty("nesting", out var nj) ? ReadNesting(nj, ops, stateful) : ImmutableArray<NestingRule>.Empty;
         double parsimony = root.TryGetProperty("parsimony", out var pj) ? Number(pj, "$.parsimony", 0, double.MaxValue) : 0.0;
 
@@ -130,6 +138,7 @@ public static partial class GrammarJson
             foreach (string f in ExpandFeature(text, path))
             {
                 if (!seen.Add(f)) throw new GrammarFault(path, $"duplicate feature '{f}'");
+                if (seen.Count > MaxFeatures) throw new GrammarFault(path, $"more than {MaxFeatures} features");
                 names.Add(f);
             }
         }
@@ -166,7 +175,7 @@ public static partial class GrammarJson
         }
         if (!Identifier().IsMatch(text))
             throw new GrammarFault(path, $"bad feature '{text}': expected a name (letters, digits, _) or a lag range like \"g[0..19]\"");
-        if (text is "inf" or "nan" or "Inf" or "NaN") throw new GrammarFault(path, $"'{text}' is reserved for constants");
+        if (Infix.NameFault(text) is { } fault) throw new GrammarFault(path, $"bad feature: {fault}");
         return [text];
     }
 
@@ -326,11 +335,12 @@ public static partial class GrammarJson
         return v;
     }
 
-    private static int Int(JsonElement e, string path, int min)
+    private static int Int(JsonElement e, string path, int min, int max = MaxLimit)
     {
         if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int v))
             throw new GrammarFault(path, $"expected an integer, got {Describe(e)}");
         if (v < min) throw new GrammarFault(path, $"{v} is too small (minimum {min})");
+        if (v > max) throw new GrammarFault(path, $"{v} is too large (maximum {max})");
         return v;
     }
 

@@ -53,24 +53,25 @@ public static class ExprEncoding
         if (t != dto.Tokens.Length) throw new FormatException($"expression encoding: {dto.Tokens.Length - t} trailing tokens");
         return e;
 
-        Expr Read()
+        Expr Read(int depth = 1)
         {
             if (t >= dto.Tokens.Length) throw new FormatException("expression encoding: ran out of tokens");
+            if (depth > Expr.MaxDepth) throw new FormatException($"expression encoding: deeper than {Expr.MaxDepth} levels");
             string tok = dto.Tokens[t++];
             switch (tok)
             {
                 case "#": return new Expr.Const(Number());
-                case "ema": return new Expr.Ema(Number(), false, Read());
-                case "ema!": return new Expr.Ema(Number(), true, Read());
-                case "lag": return new Expr.Lag((int)Number(), Read());
+                case "ema": return new Expr.Ema(Number(), false, Read(depth + 1));
+                case "ema!": return new Expr.Ema(Number(), true, Read(depth + 1));
+                case "lag": return new Expr.Lag((int)Number(), Read(depth + 1));
             }
             if (tok.StartsWith('$')) return new Expr.Var(tok[1..]);
             foreach (var info in Ops.All)
             {
                 if (info.Symbol != tok) continue;
-                if (info.Arity == 1) return new Expr.Unary(info.Op, Read());
-                var left = Read();
-                return new Expr.Binary(info.Op, left, Read());
+                if (info.Arity == 1) return new Expr.Unary(info.Op, Read(depth + 1));
+                var left = Read(depth + 1);
+                return new Expr.Binary(info.Op, left, Read(depth + 1));
             }
             throw new FormatException($"expression encoding: unknown token '{tok}' at position {t - 1}");
         }

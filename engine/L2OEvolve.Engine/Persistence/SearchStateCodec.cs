@@ -57,9 +57,16 @@ public static class SearchStateCodec
         SearchStateDto dto;
         try { dto = MessagePackSerializer.Deserialize<SearchStateDto>(bytes, Options); }
         catch (MessagePackSerializationException ex) { throw new FormatException($"search state: not a valid MessagePack state ({ex.Message})", ex); }
+        if (dto is null) throw new FormatException("search state: empty (MessagePack nil)");
         if (dto.SchemaVersion != SchemaVersion)
             throw new FormatException($"search state: schema version {dto.SchemaVersion}, this build reads {SchemaVersion}");
-        return FromDto(dto);
+        // MessagePack fills what the bytes say: a damaged state that still decodes can hold nils where arrays belong,
+        // or counts that do not match; the rebuild meets them as these exceptions, reported as one format error.
+        try { return FromDto(dto); }
+        catch (Exception ex) when (ex is NullReferenceException or IndexOutOfRangeException or ArgumentException or InvalidOperationException or OverflowException)
+        {
+            throw new FormatException($"search state: malformed content ({ex.GetType().Name}: {ex.Message})", ex);
+        }
     }
 
     /// <summary>The DTO of a state.</summary>

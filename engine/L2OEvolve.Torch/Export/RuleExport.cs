@@ -29,14 +29,50 @@ public static class RuleExport
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>The source for <paramref name="rule"/> in <paramref name="format"/>; <paramref name="className"/> overrides the generated class name.</summary>
-    public static string Export(RuleDefinition rule, ExportFormat format, string? className = null) => format switch
+    /// <exception cref="ArgumentException"><paramref name="className"/> is not an identifier of the target language.</exception>
+    public static string Export(RuleDefinition rule, ExportFormat format, string? className = null)
     {
-        ExportFormat.Latex => $@"\Delta\theta = {Latex.Print(rule.Rule)}" + "\n",
-        ExportFormat.Sympy => SympyExport.Source(rule),
-        ExportFormat.TorchSharp => CodeGen.CSharp(rule, className ?? ClassName(rule.Name) + "Optimizer"),
-        ExportFormat.PyTorch => CodeGen.Python(rule, className ?? ClassName(rule.Name)),
-        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown export format"),
+        if (className is not null && format is ExportFormat.TorchSharp or ExportFormat.PyTorch && ClassNameFault(className, format) is { } fault)
+            throw new ArgumentException($"--class '{className}': {fault}");
+        return format switch
+        {
+            ExportFormat.Latex => $@"\Delta\theta = {Latex.Print(rule.Rule)}" + "\n",
+            ExportFormat.Sympy => SympyExport.Source(rule),
+            ExportFormat.TorchSharp => CodeGen.CSharp(rule, className ?? ClassName(rule.Name) + "Optimizer"),
+            ExportFormat.PyTorch => CodeGen.Python(rule, className ?? Unreserved(ClassName(rule.Name), ExportFormat.PyTorch)),
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown export format"),
+        };
+    }
+
+    // Keywords a PascalCase name can collide with; C#'s keywords are all lower-case, so only a given --class can.
+    private static readonly HashSet<string> PythonKeywords = new(StringComparer.Ordinal)
+    {
+        "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif", "else",
+        "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise",
+        "return", "try", "while", "with", "yield",
     };
+
+    private static readonly HashSet<string> CSharpKeywords = new(StringComparer.Ordinal)
+    {
+        "abstract", "as", "base", "bool", "break", "byte", "case", "catch", "char", "checked", "class", "const", "continue", "decimal",
+        "default", "delegate", "do", "double", "else", "enum", "event", "explicit", "extern", "false", "finally", "fixed", "float", "for",
+        "foreach", "goto", "if", "implicit", "in", "int", "interface", "internal", "is", "lock", "long", "namespace", "new", "null",
+        "object", "operator", "out", "override", "params", "private", "protected", "public", "readonly", "ref", "return", "sbyte",
+        "sealed", "short", "sizeof", "stackalloc", "static", "string", "struct", "switch", "this", "throw", "true", "try", "typeof",
+        "uint", "ulong", "unchecked", "unsafe", "ushort", "using", "virtual", "void", "volatile", "while",
+    };
+
+    /// <summary>Why <paramref name="name"/> cannot name the generated class in <paramref name="format"/>'s language, or null.</summary>
+    public static string? ClassNameFault(string name, ExportFormat format)
+    {
+        if (name.Length == 0 || !(char.IsAsciiLetter(name[0]) || name[0] == '_') || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+            return "not an identifier (ASCII letters, digits and _, not starting with a digit)";
+        if ((format == ExportFormat.PyTorch ? PythonKeywords : CSharpKeywords).Contains(name))
+            return $"a keyword of {(format == ExportFormat.PyTorch ? "Python" : "C#")}";
+        return null;
+    }
+
+    private static string Unreserved(string name, ExportFormat format) => ClassNameFault(name, format) is null ? name : "Rule" + name;
 
     /// <summary>Parses <c>latex</c>, <c>sympy</c>, <c>torchsharp</c> or <c>pytorch</c>.</summary>
     public static ExportFormat ParseFormat(string text) => text.Trim().ToLowerInvariant() switch

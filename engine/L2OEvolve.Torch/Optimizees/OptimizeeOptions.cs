@@ -28,7 +28,7 @@ public sealed record OptimizeeOptions(
 
     /// <summary>
     /// Applies <c>key=value</c> overrides from an optimizee spec such as <c>rosenbrock:dim=10,init=normal:0.1</c>
-    /// (keys: dim, batch, init, eval); an unknown key or a bad value fails naming it.
+    /// (keys: dim, batch, init, eval, data: a folder of MNIST-format IDX files); an unknown key or a bad value fails naming it.
     /// </summary>
     public OptimizeeOptions With(IEnumerable<KeyValuePair<string, string>> overrides, string spec)
     {
@@ -48,7 +48,8 @@ public sealed record OptimizeeOptions(
                     ? n : throw new ArgumentException($"optimizee '{spec}': 'hidden={value}' needs layer widths like 64 or 64x32 (each 1..100000)"))] },
                 "act" => o with { Activation = Enum.TryParse<Activation>(value, ignoreCase: true, out var a) && Enum.IsDefined(a) && !char.IsAsciiDigit(value[0])
                     ? a : throw new ArgumentException($"optimizee '{spec}': 'act={value}' must be one of {string.Join(", ", Enum.GetNames<Activation>().Select(n => n.ToLowerInvariant()))}") },
-                _ => throw new ArgumentException($"optimizee '{spec}': unknown setting '{key}' (known: dim, batch, eval, init, and for MLPs hidden, act)"),
+                "data" => o with { DataDir = value },
+                _ => throw new ArgumentException($"optimizee '{spec}': unknown setting '{key}' (known: dim, batch, eval, init, data, and for MLPs hidden, act)"),
             };
         }
         return o;

@@ -30,25 +30,43 @@ public sealed record RolloutSettings(int Steps, IReadOnlyList<long> Seeds, Featu
 }
 
 /// <summary>
-/// Evaluates P candidate rules at once on P copies of an optimizee stacked along a leading dimension: one batched
-/// forward/backward (<see cref="IOptimizee.PopulationLoss"/>) per step for the whole population, then each
-/// candidate's rule applied to its own slice of the stacked parameters. Meant as the fitness of a rule search.
+/// Evaluates P candidate rules on one optimizee instance per seed. On the CPU (the fused kernel) each candidate is
+/// rolled out on its own copy with its own forward/backward passes, the candidates spread over
+/// <see cref="Workers"/> .NET threads; elsewhere (the operator chain, e.g. on a GPU) the P copies are stacked along a
+/// leading dimension and go through one batched forward/backward per step. Meant as the fitness of a rule search.
 /// </summary>
 /// <remarks>
-/// Per seed (pseudocode):
+/// Per seed, on the CPU (pseudocode):
 /// <code>
-/// θ[P, ...] ← P copies of the instance's initial parameters;  state ← zeros per candidate
-/// for step = 1..T:
-///   L[P] ← PopulationLoss(θ, step);  backward(sum L)          -- slices are independent, so ∂sum/∂θ_p = ∂L_p/∂θ_p
-///   record L_p; a non-finite L_p marks p diverged
-///   for each live p: θ_p ← θ_p + rule_p(features of ∇θ_p)     -- fused kernel on the slice's memory (CPU)
-///   a diverged p is reset to the initial parameters and frozen, so the batch stays finite
+/// parallel over candidates p (Workers threads, libtorch single-threaded on each):
+///   θ ← the instance's initial parameters;  state ← zeros
+///   for step = 1..T:
+///     L ← Loss(θ, step);  backward(L);  record L (non-finite: p diverged, stop)
+///     θ ← θ + rule_p(features of ∇θ)            -- fused kernel on the tensor's memory; non-finite: diverged, stop
 /// </code>
-/// Deterministic: the same rules, settings and seeds give the same results (for a fixed libtorch thread count; a
-/// candidate's figures can differ in the last bits with the population size, as batched kernels round differently).
+/// Bit-exact by construction: a candidate's figures are computed by the same kernels on the same shapes whichever
+/// candidates share its call, however many there are, in whatever order, and for any <see cref="Workers"/> or
+/// libtorch thread count. A search's scores must not depend on its batches: a resumed search, whose score caches
+/// start empty, rolls candidates out in other company than the uninterrupted run did. The batched form (stacked
+/// copies through bmm) was measured to round differently with the batch's size and a candidate's place in it, and
+/// libtorch's multi-threaded reductions and MKL's threaded GEMM round differently with the thread count; so each
+/// candidate gets its own single-threaded passes, and the parallelism comes from running candidates side by side.
+/// The stacked path remains for other devices, where it is deterministic only for a fixed population and device.
 /// </remarks>
 public static class PopulationRollout
 {
+    private static int _workers = 1;
+
+    /// <summary>
+    /// How many .NET threads a CPU rollout spreads its candidates over (default 1). A throughput setting only:
+    /// results do not depend on it. <c>sr --threads</c> and the daemon's jobs set it from their thread count.
+    /// </summary>
+    public static int Workers
+    {
+        get => Volatile.Read(ref _workers);
+        set => Volatile.Write(ref _workers, value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must be at least 1"));
+    }
+
     /// <summary>Runs <paramref name="rules"/> (compiled with the settings' features) on the family's instances for each seed.</summary>
     public static RolloutResult[] Run(IReadOnlyList<Expr> rules, IOptimizeeFamily family, RolloutSettings settings, Device? device = null,
         RuleBackend backend = RuleBackend.Auto, CancellationToken ct = default) =>
@@ -68,7 +86,7 @@ public static class PopulationRollout
         {
             using var problem = family.Create(seed, device);
             perSeed.Add(backend == RuleBackend.Fused
-                ? RunSeedFused(programs, problem, settings.Steps, ct)
+                ? RunSeedPerCopy(programs, problem, settings.Steps, ct)
                 : RunSeedOpChain(programs, problem, settings.Steps, ct));
         }
         return Combine(perSeed, programs.Count);
@@ -133,58 +151,66 @@ public static class PopulationRollout
         return divergedAt is int d ? new(double.PositiveInfinity, double.PositiveInfinity, d) : new(last, sum / steps, null);
     }
 
-    private static unsafe SeedOutcome[] RunSeedFused(IReadOnlyList<RuleProgram> programs, IOptimizee problem, int steps, CancellationToken ct)
+    private static SeedOutcome[] RunSeedPerCopy(IReadOnlyList<RuleProgram> programs, IOptimizee problem, int steps, CancellationToken ct)
     {
-        int pop = programs.Count, nt = problem.ParameterShapes.Count;
+        var outcomes = new SeedOutcome[programs.Count];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Min(Workers, programs.Count), CancellationToken = ct };
+        Parallel.For(0, programs.Count, options, c =>
+        {
+            // libtorch's thread count is a per-thread setting (OpenMP's and MKL's); one thread makes every reduction
+            // and GEMM run in a fixed order. The thread's previous count is put back for whatever runs on it next.
+            int before = torch.get_num_threads();
+            if (before != 1) torch.set_num_threads(1);
+            try { outcomes[c] = RunOneFused(programs[c], problem, steps, ct); }
+            finally { if (before != 1) torch.set_num_threads(before); }
+        });
+        return outcomes;
+    }
+
+    /// <summary>One candidate's rollout on its own parameters, updated in place by the fused kernel.</summary>
+    private static unsafe SeedOutcome RunOneFused(RuleProgram program, IOptimizee problem, int steps, CancellationToken ct)
+    {
+        int nt = problem.ParameterShapes.Count;
         var numel = problem.ParameterShapes.Select(s => s.Aggregate(1L, (a, b) => a * b)).ToArray();
-        var stacked = StackInitial(problem, pop);
-        var plans = programs.Select(p => p.NewPlan()).ToArray();
-        var state = programs.Select(p => numel.Select(n => new float[checked((int)(n * p.StateSlots))]).ToArray()).ToArray();
-        var workspace = new float[programs.Max(FusedKernel.WorkspaceFloats)];
-        var tally = new LossTally(pop);
-        var divergedAt = tally.DivergedAt;
-        var losses = new float[pop];
+        List<Tensor> ps;
+        using (NewDisposeScope())
+            ps = problem.InitialParameters().Select(p => p.detach().clone().requires_grad_(true).DetachFromDisposeScope()).ToList();
+        var plan = program.NewPlan();
+        var state = numel.Select(n => new float[checked((int)(n * program.StateSlots))]).ToArray();
+        var workspace = new float[FusedKernel.WorkspaceFloats(program)];
+        double sum = 0, last = 0;
+        int? divergedAt = null;
         try
         {
-            for (int step = 1; step <= steps; step++)
+            for (int step = 1; step <= steps && divergedAt is null; step++)
             {
                 ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                var loss = problem.PopulationLoss(stacked, step);
-                loss.sum().backward();
-                // Straight from the tensor's memory: TensorAccessor copies element by element.
-                MemoryMarshal.Cast<byte, float>(loss.detach().contiguous().bytes).CopyTo(losses);
-                tally.Record(losses, step);
+                var loss = problem.Loss(ps, step);
+                float value = loss.item<float>();
+                last = value;
+                sum += value;
+                if (!float.IsFinite(value)) { divergedAt = step; break; }
+                loss.backward();
+                program.Fill(plan, step);
                 for (int k = 0; k < nt; k++)
                 {
-                    var grad = stacked[k].grad!;
-                    fixed (float* pp = MemoryMarshal.Cast<byte, float>(stacked[k].bytes))
+                    var grad = ps[k].grad!;
+                    fixed (float* pp = MemoryMarshal.Cast<byte, float>(ps[k].bytes))
                     fixed (float* gp = MemoryMarshal.Cast<byte, float>(grad.bytes))
+                    fixed (float* sp = state[k])
                     {
-                        for (int c = 0; c < pop; c++)
-                        {
-                            if (divergedAt[c] is not null) continue;
-                            if (k == 0) programs[c].Fill(plans[c], step);
-                            fixed (float* sp = state[c][k])
-                            {
-                                long off = c * numel[k];
-                                if (!FusedKernel.Apply(programs[c], plans[c], pp + off, gp + off, sp, numel[k], workspace))
-                                    divergedAt[c] = step;
-                            }
-                        }
+                        if (!FusedKernel.Apply(program, plan, pp, gp, sp, numel[k], workspace)) divergedAt = step;
                     }
                     grad.zero_();
                 }
-                // A candidate that diverged at this step (by its loss or its update) gets its initial parameters back.
-                for (int c = 0; c < pop; c++)
-                    if (divergedAt[c] == step) ResetSlice(stacked, problem, c);
             }
         }
         finally
         {
-            foreach (var t in stacked) t.Dispose();
+            foreach (var p in ps) p.Dispose();
         }
-        return tally.Outcomes(steps);
+        return divergedAt is int d ? new(double.PositiveInfinity, double.PositiveInfinity, d) : new(last, sum / steps, null);
     }
 
     private static SeedOutcome[] RunSeedOpChain(IReadOnlyList<RuleProgram> programs, IOptimizee problem, int steps, CancellationToken ct)

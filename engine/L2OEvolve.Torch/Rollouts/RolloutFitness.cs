@@ -17,7 +17,8 @@ public enum RolloutObjective
 
 /// <summary>
 /// The search's fitness from population rollouts: each batch of candidate rules is trained on the same seeded
-/// optimizee instances at once (<see cref="PopulationRollout"/>), in chunks of at most <see cref="MaxPopulation"/>.
+/// optimizee instances (<see cref="PopulationRollout"/>), in chunks of at most <see cref="MaxPopulation"/>; a
+/// candidate's score does not depend on the chunk it lands in.
 /// A rule that does not compile (an unknown feature) or diverges scores +inf. Deterministic (the seeds are part of the
 /// settings), so the search may memoise scores by expression.
 /// </summary>

@@ -62,12 +62,7 @@ public static class RuleFile
     /// <summary>Loads a rule file; any fault raises an <see cref="InputException"/> naming the file and the place.</summary>
     public static RuleDefinition Load(string path)
     {
-        string text;
-        try { text = File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InputException($"cannot read the rule file: {e.Message}", path, inner: e);
-        }
+        string text = InputFiles.ReadText(path, InputFiles.JsonBytes, "rule file");
         return Parse(text, path, Path.GetFileName(path).Replace(Extension, "", StringComparison.OrdinalIgnoreCase));
     }
 
@@ -95,6 +90,10 @@ public static class RuleFile
                 }
             }
             if (ruleText.Length == 0) throw new InputException("missing \"rule\" (the update as an infix expression)", source, "$.rule");
+            // The name is written into comments and docstrings of exported source, where a quote or a line break
+            // would end the comment and turn the rest of the name into code.
+            if (name.Length == 0 || name.Length > 200 || name.Any(c => char.IsControl(c) || c is '\'' or '"' or '\\' or '`'))
+                throw new InputException("a rule name is 1 to 200 characters without quotes, backslashes or control characters", source, "$.name");
             Expr rule;
             try { rule = Infix.Parse(ruleText); }
             catch (InputException e)

@@ -35,6 +35,37 @@ public static class CheckpointFile
         return bytes;
     }
 
+    /// <summary>
+    /// Writes <paramref name="payload"/> framed, atomically: a temporary file flushed to disk, renamed over
+    /// <paramref name="path"/>, then the directory flushed, so a crash at any point leaves the old file or the new
+    /// one, never a mix. A failed write removes its temporary file and rethrows.
+    /// </summary>
+    public static void WriteAtomically(IFileSystem fileSystem, string path, ReadOnlySpan<byte> payload)
+    {
+        var framed = Frame(payload);
+        string temp = path + ".tmp";
+        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        fileSystem.CreateDirectory(directory);
+        try
+        {
+            using (var stream = fileSystem.Create(temp))
+            {
+                stream.Write(framed);
+                // Flush(true) reaches the disk, not just the OS cache: the rename below must never
+                // publish a file whose bytes are still in flight.
+                if (stream is FileStream fs) fs.Flush(flushToDisk: true); else stream.Flush();
+            }
+            fileSystem.Move(temp, path);
+            fileSystem.SyncDirectory(directory);
+        }
+        catch
+        {
+            try { fileSystem.Delete(temp); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a leftover costs space, not correctness
+            throw;
+        }
+    }
+
     /// <summary>Checks the header and checksum and returns the payload; throws <see cref="CheckpointCorruptException"/> naming the fault.</summary>
     public static ReadOnlyMemory<byte> Unframe(byte[] bytes, string path)
     {

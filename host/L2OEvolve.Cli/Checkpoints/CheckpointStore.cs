@@ -24,29 +24,9 @@ public sealed class CheckpointStore(string directory, IFileSystem fileSystem, Re
     /// <exception cref="IOException">The write failed even after the I/O pipeline's retries.</exception>
     public string Save(CheckpointEnvelope envelope)
     {
-        var framed = CheckpointFile.Frame(envelope.ToBytes());
+        var payload = envelope.ToBytes();
         string path = PathFor(envelope.Generation);
-        string temp = path + ".tmp";
-        io.Execute(() =>
-        {
-            fileSystem.CreateDirectory(directory);
-            try
-            {
-                using (var stream = fileSystem.Create(temp))
-                {
-                    stream.Write(framed);
-                    // Flush(true) reaches the disk, not just the OS cache: the rename below must never
-                    // publish a file whose bytes are still in flight.
-                    if (stream is FileStream fs) fs.Flush(flushToDisk: true); else stream.Flush();
-                }
-                fileSystem.Move(temp, path);
-            }
-            catch
-            {
-                TryDelete(temp);
-                throw;
-            }
-        });
+        io.Execute(() => CheckpointFile.WriteAtomically(fileSystem, path, payload));
         Prune();
         return path;
     }
@@ -58,21 +38,34 @@ public sealed class CheckpointStore(string directory, IFileSystem fileSystem, Re
     public (CheckpointEnvelope? Envelope, string? Path, IReadOnlyList<CheckpointCorruptException> Rejected) LoadNewestValid()
     {
         var rejected = new List<CheckpointCorruptException>();
+        foreach (var (envelope, path) in LoadValid(rejected)) return (envelope, path, rejected);
+        return (null, null, rejected);
+    }
+
+    /// <summary>
+    /// The checkpoints that pass their header and checksum checks, newest first, read one at a time (so a caller
+    /// that also refuses some, e.g. another job's, falls back to older ones); each file that fails the checks is
+    /// added to <paramref name="rejected"/> as it is met.
+    /// </summary>
+    public IEnumerable<(CheckpointEnvelope Envelope, string Path)> LoadValid(List<CheckpointCorruptException> rejected)
+    {
         foreach (var path in Files().Reverse())
         {
+            CheckpointEnvelope envelope;
             try
             {
                 var bytes = io.Execute(() => fileSystem.ReadAllBytes(path));
                 var payload = CheckpointFile.Unframe(bytes, path);
-                return (CheckpointEnvelope.FromBytes(payload), path, rejected);
+                envelope = CheckpointEnvelope.FromBytes(payload);
             }
-            catch (CheckpointCorruptException e) { rejected.Add(e); }
+            catch (CheckpointCorruptException e) { rejected.Add(e); continue; }
             catch (MessagePack.MessagePackSerializationException e)
             {
                 rejected.Add(new CheckpointCorruptException(path, $"payload does not decode: {e.Message}"));
+                continue;
             }
+            yield return (envelope, path);
         }
-        return (null, null, rejected);
     }
 
     /// <summary>Checkpoint files, oldest first.</summary>

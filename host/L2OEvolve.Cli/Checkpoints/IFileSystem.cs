@@ -26,6 +26,12 @@ public interface IFileSystem
 
     /// <summary>Creates a directory and its parents.</summary>
     void CreateDirectory(string path);
+
+    /// <summary>
+    /// Flushes <paramref name="directory"/>'s entries to disk, so a rename into it survives a power loss (on Linux a
+    /// file's own flush does not cover the name that points at it). Nothing to do for a file system in memory.
+    /// </summary>
+    void SyncDirectory(string directory) { }
 }
 
 /// <summary>The real file system.</summary>
@@ -49,4 +55,33 @@ public sealed class PhysicalFileSystem : IFileSystem
         Directory.Exists(directory) ? Directory.GetFiles(directory, pattern) : [];
 
     public void CreateDirectory(string path) => Directory.CreateDirectory(path);
+
+    public void SyncDirectory(string directory)
+    {
+        // .NET cannot open a directory as a file, so this goes to libc; elsewhere than Unix renames are durable
+        // by the file system's own journaling, and there is nothing to do.
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
+        int fd = Native.open(directory, Native.ReadOnly | (OperatingSystem.IsLinux() ? Native.LinuxDirectory : Native.MacDirectory));
+        if (fd < 0) throw new IOException($"cannot open directory {directory} to flush it (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+        try
+        {
+            if (Native.fsync(fd) != 0)
+                throw new IOException($"cannot flush directory {directory} (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+        }
+        finally { Native.close(fd); }
+    }
+
+    private static class Native
+    {
+        public const int ReadOnly = 0, LinuxDirectory = 0x10000, MacDirectory = 0x100000;
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        public static extern int open(string path, int flags);
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        public static extern int fsync(int fd);
+
+        [System.Runtime.InteropServices.DllImport("libc")]
+        public static extern int close(int fd);
+    }
 }

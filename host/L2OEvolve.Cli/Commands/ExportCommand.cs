@@ -28,6 +28,8 @@ public static class ExportCommand
                 var source = RuleExport.Export(RuleFile.Load(parse.GetValue(rule)!), format, parse.GetValue(className));
                 if (parse.GetValue(output) is { } path)
                 {
+                    if (string.IsNullOrWhiteSpace(path)) throw new InputException("--out: the output file name is empty");
+                    if (Directory.Exists(path)) throw new InputException("a directory; --out names the file to write", path, "--out");
                     if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
                     File.WriteAllText(path, source);
                     parse.InvocationConfiguration.Error.WriteLine($"export: wrote {path}");
@@ -35,7 +37,7 @@ public static class ExportCommand
                 else parse.InvocationConfiguration.Output.Write(source);
                 return 0;
             }
-            catch (Exception e) when (e is ArgumentException or InputException or IOException)
+            catch (Exception e) when (e is ArgumentException or InputException or IOException or UnauthorizedAccessException)
             {
                 parse.InvocationConfiguration.Error.WriteLine($"export: error: {e.Message}");
                 return 2;

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using L2OEvolve.Engine;
 using L2OEvolve.Engine.Data;
+using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Search;
 
 namespace L2OEvolve.Cli.Commands;
@@ -27,6 +28,7 @@ internal sealed record RegressionData(MseFitness Fitness, ImmutableArray<string>
             if (target is not null && target != t.TargetName)
                 throw new InputException($"the target of a trajectory dataset is its last slice '{t.TargetName}', not '{target}'", path);
             if (features is not null) t = t.Select(features);
+            CheckNames(t.FeatureNames, path);
             var fit = MseFitness.Trajectories(t.FeatureNames, t.Features, t.Target, t.Coordinates, t.Steps);
             string dropped = t.DroppedCoordinates > 0 ? $", dropped {t.DroppedCoordinates} non-finite coordinates" : "";
             return new RegressionData(fit, t.FeatureNames, t.TargetName,
@@ -35,10 +37,19 @@ internal sealed record RegressionData(MseFitness Fitness, ImmutableArray<string>
         RowSelection sel;
         try { sel = RowDataset.Load(path).Select(features, target, dropNonFinite); }
         catch (InputException ex) when (ex.File is null) { throw ex.InFile(path); }
+        CheckNames(sel.Names, path);
         var fitness = MseFitness.Rows(sel.Names, sel.X, sel.Y);
         string note = sel.DroppedRows > 0 ? $", dropped {sel.DroppedRows} rows with NaN/Inf" : "";
         return new RegressionData(fitness, sel.Names, sel.TargetName,
             $"{path}: {sel.Rows} rows, features {Abbreviate(sel.Names)} -> {sel.TargetName}{note}");
+    }
+
+    // A feature becomes a variable of the equations found, which must read back (score, warm starts, rule files).
+    private static void CheckNames(ImmutableArray<string> features, string path)
+    {
+        foreach (var name in features)
+            if (Infix.NameFault(name) is { } fault)
+                throw new InputException($"column '{name}' cannot be a feature: {fault}; rename the column (or leave it out with --features)", path, "column names");
     }
 
     private static string Abbreviate(ImmutableArray<string> names) =>

@@ -20,7 +20,7 @@ internal static class SrCommand
         var generations = new Option<int?>("--generations") { Description = "Stop after this many generations" };
         var threads = new Option<int>("--threads") { Description = "Worker threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var quiet = new Option<bool>("--quiet") { Description = "No live progress lines" };
-        var @out = new Option<string>("--out") { Description = "Output directory (hall_of_fame.csv, hall_of_fame.tex, state.msgpack)", Required = true };
+        var @out = new Option<string>("--out") { Description = "Output directory (hall_of_fame.csv, hall_of_fame.tex, state.msgpack: the final search state framed as a checkpoint)", Required = true };
 
         var cmd = new Command("sr", "Symbolic regression: evolve formulas for a target under a grammar.");
         foreach (var option in o.All().Concat([time, generations, threads, quiet, @out])) cmd.Options.Add(option);
@@ -39,9 +39,13 @@ internal static class SrCommand
 
     private static int Run(Args a, CancellationToken ct)
     {
-        if (a.Threads < 1) throw new InputException($"--threads must be at least 1, got {a.Threads}");
+        if (a.Threads is < 1 or > SearchLimits.MaxThreads) throw new InputException($"--threads must be between 1 and {SearchLimits.MaxThreads}, got {a.Threads}");
         if (a.Islands is < 1) throw new InputException($"--islands must be at least 1, got {a.Islands}");
         if (a.Population is < 2) throw new InputException($"--population must be at least 2, got {a.Population}");
+        var defaultShape = SearchSettings.Default(a.Seed).Population;
+        foreach (var (what, fault) in SearchLimits.PopulationFaults(a.Islands ?? defaultShape.Islands, a.Population ?? defaultShape.Size, "--islands", "--population"))
+            throw new InputException($"{what}: {fault}");
+        if (string.IsNullOrWhiteSpace(a.Out)) throw new InputException("--out: the output directory is empty");
         if (a.BatchRows < 0) throw new InputException($"--batch-rows must be ≥ 0, got {a.BatchRows}");
         // With --rollout-optimizee the search runs on the pipeline's funnel: imitation for all, rollouts for those that pass.
         var rollouts = a.Rollouts;
@@ -65,6 +69,13 @@ internal static class SrCommand
         var full = problem.Fitness;
         var selecting = full.Subsample(a.BatchRows);
         var ctx = rollouts.Context(settings, grammar, selecting, a.Threads);
+        if (rollouts.Enabled)
+        {
+            // --threads bounds libtorch too: rollouts run that many candidates side by side, each single-threaded,
+            // so the scores are the same for every --threads (PopulationRollout); other libtorch work gets as many.
+            L2OEvolve.Torch.TorchSetup.SetThreads(a.Threads);
+            L2OEvolve.Torch.Rollouts.PopulationRollout.Workers = a.Threads;
+        }
 
         Console.WriteLine($"data     {problem.Description}");
         if (!ReferenceEquals(selecting, full)) Console.WriteLine($"batch    selecting on {selecting.Size} of {full.Size} values; the hall of fame is rescored on all");
@@ -85,7 +96,9 @@ internal static class SrCommand
         var front = hallOfFame.ParetoFront();
         File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.csv"), HallOfFameCsv(front, problem.Fitness));
         File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.tex"), HallOfFameTex(front, problem.Fitness, problem.TargetName));
-        File.WriteAllBytes(Path.Combine(a.Out, "state.msgpack"), SearchStateCodec.Serialize(state));
+        // The daemon's checkpoint framing (header + SHA-256) and atomic write: a crash or a full disk while writing
+        // leaves the previous state file, and a damaged one is recognised as such when read.
+        Checkpoints.CheckpointFile.WriteAtomically(Checkpoints.PhysicalFileSystem.Instance, Path.Combine(a.Out, "state.msgpack"), SearchStateCodec.Serialize(state));
 
         Console.WriteLine(Progress(state, ctx, clock.Elapsed));
         Console.WriteLine($"done     {state.Generation} generations, {state.Evaluations} evaluations ({ctx.Cache?.Misses ?? state.Evaluations} computed) in {seconds.ToString("F1", CultureInfo.InvariantCulture)} s; wrote {Path.Combine(a.Out, "hall_of_fame.csv")}");
@@ -236,6 +249,8 @@ internal static class SrCommand
         };
         if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v >= 0) || double.IsInfinity(v))
             throw new InputException($"--time: '{text}' is not a duration (examples: 60s, 2m, 1h)");
+        if (v * scale > SearchLimits.MaxSeconds)
+            throw new InputException($"--time: '{text}' is longer than the longest budget, {SearchLimits.MaxSeconds:0e0} s (about 31 years)");
         return TimeSpan.FromSeconds(v * scale);
     }
 

@@ -39,7 +39,7 @@ public static class StatusCommand
         var rows = new List<string[]> { new[] { "NAME", "STATE", "GEN", "EVALS", "BEST LOSS (complexity:loss)", "ELAPSED", "ETA" } };
         foreach (var name in home.JobNames())
         {
-            var s = home.ReadStatus(name);
+            var s = Current(home, name);
             var (spec, faults) = home.ReadSpec(name);
             // A malformed job file is failed by the daemon when it meets it; say so before that happens.
             string state = faults.Count > 0 && !s.IsTerminal ? "malformed" : StateText(s, daemonRunning);
@@ -59,7 +59,7 @@ public static class StatusCommand
     /// <summary>One job: its spec, progress, full front and any message (failure reason, skipped checkpoints).</summary>
     public static string Detail(JobHome home, string name, bool daemonRunning)
     {
-        var s = home.ReadStatus(name);
+        var s = Current(home, name);
         var (spec, faults) = home.ReadSpec(name);
         var sb = new StringBuilder();
         sb.AppendLine($"job:         {name}");
@@ -109,6 +109,23 @@ public static class StatusCommand
         var sb = new StringBuilder($"coordinator: {placement.Coordinator}\nislands (silo of the last generation):\n");
         for (int i = 0; i < placement.Islands.Length; i++) sb.AppendLine($"  {i,4}  {placement.Islands[i]}");
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The job's status file, brought forward to its newest valid checkpoint when that is further along: a daemon
+    /// killed before its first status write, or one on a full disk, leaves a status older than its checkpoints.
+    /// </summary>
+    public static JobStatus Current(JobHome home, string name)
+    {
+        var s = home.ReadStatus(name);
+        if (s.IsTerminal) return s;
+        var (envelope, path, _) = home.Checkpoints(name, keep: int.MaxValue).LoadNewestValid();
+        if (envelope is null || envelope.JobName != name || s.CheckpointGeneration >= envelope.Generation) return s;
+        string note = $"progress read from checkpoint {Path.GetFileName(path)}: the status file is older";
+        var caughtUp = envelope.Generation > s.Generation
+            ? s with { Generation = envelope.Generation, Evaluations = envelope.Evaluations, ElapsedSeconds = envelope.ElapsedSeconds }
+            : s;
+        return caughtUp with { CheckpointGeneration = envelope.Generation, Message = s.Message is null ? note : $"{s.Message}; {note}" };
     }
 
     private static string StateText(JobStatus s, bool daemonRunning) =>

@@ -16,6 +16,9 @@ public static class DaemonHost
     /// <summary>Exit code when another daemon holds the home's lock.</summary>
     public const int ExitLocked = 3;
 
+    /// <summary>Exit code when the home cannot be written (full disk, read-only file system): not bad input, not a lock.</summary>
+    public const int ExitHomeUnusable = 1;
+
     /// <summary>
     /// Validates <paramref name="options"/>, takes the home's lock, and runs the host until SIGTERM/SIGINT (or, with
     /// <see cref="DaemonOptions.ExitWhenIdle"/>, until no job is left); returns the process exit code.
@@ -35,6 +38,11 @@ public static class DaemonHost
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return ExitLocked;
+        }
+        catch (DaemonHomeException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitHomeUnusable;
         }
 
         using (held)

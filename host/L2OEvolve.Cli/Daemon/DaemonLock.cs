@@ -12,28 +12,59 @@ public sealed class DaemonLock : IDisposable
 
     private DaemonLock(FileStream stream) => _stream = stream;
 
-    /// <summary>Takes the lock or throws <see cref="DaemonLockedException"/> naming the holder's process id.</summary>
+    /// <summary>
+    /// Takes the lock or throws <see cref="DaemonLockedException"/> naming the holder's process id; a home the daemon
+    /// cannot write (a full disk, a read-only file system, no permission) throws <see cref="DaemonHomeException"/>
+    /// saying so, since "another daemon is running" would send the user looking for a process that does not exist.
+    /// </summary>
     public static DaemonLock Acquire(string home)
     {
-        Directory.CreateDirectory(home);
         string path = LockFile(home);
         string pidPath = Path.Combine(home, "daemon.pid");
         for (int attempt = 1; ; attempt++)
         {
+            FileStream stream;
             try
             {
-                var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                File.WriteAllText(pidPath, Environment.ProcessId + "\n");
-                return new DaemonLock(stream);
+                Directory.CreateDirectory(home);
+                stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
             // A few quick retries ride out `status` probing the lock at the same moment; a running daemon holds it for good.
-            catch (IOException) when (attempt < 5) { Thread.Sleep(50); }
-            catch (IOException e)
+            catch (IOException e) when (IsLockConflict(e) && attempt < 5) { Thread.Sleep(50); continue; }
+            catch (IOException e) when (IsLockConflict(e))
             {
-                string holder = File.Exists(pidPath) ? File.ReadAllText(pidPath).Trim() : "unknown";
+                string holder = "unknown";
+                try { if (File.Exists(pidPath)) holder = File.ReadAllText(pidPath).Trim(); }
+                catch (IOException) { }
                 throw new DaemonLockedException($"another daemon (pid {holder}) is already running on {Path.GetFullPath(home)} (it holds {path})", e);
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw HomeFault(home, e); }
+            try { File.WriteAllText(pidPath, Environment.ProcessId + "\n"); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                stream.Dispose();
+                throw HomeFault(home, e);
+            }
+            return new DaemonLock(stream);
         }
+    }
+
+    // .NET takes the lock with flock(LOCK_EX | LOCK_NB); only its EWOULDBLOCK (11 on Linux) means another holder.
+    private const int WouldBlock = 11, NoSpace = 28, ReadOnlyFileSystem = 30;
+
+    private static bool IsLockConflict(IOException e) => e.HResult == WouldBlock;
+
+    private static DaemonHomeException HomeFault(string home, Exception e)
+    {
+        string full = Path.GetFullPath(home);
+        string why = e switch
+        {
+            IOException { HResult: NoSpace } => "its disk is full (no space left on device); free some space",
+            IOException { HResult: ReadOnlyFileSystem } => "it is on a read-only file system",
+            UnauthorizedAccessException => "permission denied",
+            _ => e.Message,
+        };
+        return new DaemonHomeException($"cannot use {full} as the daemon's home: {why}", e);
     }
 
     /// <summary>True when some process holds the lock on <paramref name="home"/> (used by `status` to tell stale "running" states).</summary>
@@ -53,6 +84,9 @@ public sealed class DaemonLock : IDisposable
 
     public void Dispose() => _stream.Dispose();
 }
+
+/// <summary>The home cannot be written (full disk, read-only file system, no permission).</summary>
+public sealed class DaemonHomeException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>Another daemon already runs on this home.</summary>
 public sealed class DaemonLockedException(string message, Exception inner) : Exception(message, inner);

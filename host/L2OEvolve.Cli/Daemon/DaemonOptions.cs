@@ -38,6 +38,12 @@ public sealed class DaemonOptions
     /// <summary>The first back-off delay of an I/O retry.</summary>
     public TimeSpan IoRetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Attempts at a job's final checkpoint (at its budget, a stop, a shutdown) before it is given up.</summary>
+    public int FinalCheckpointAttempts { get; set; } = 6;
+
+    /// <summary>The delay before the second attempt at a final checkpoint; each later one doubles it (1+2+4+8+16 s by default).</summary>
+    public TimeSpan FinalCheckpointDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How long SIGTERM/SIGINT waits for running jobs to write their final checkpoints.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -61,6 +67,8 @@ public sealed class DaemonOptionsValidator : IValidateOptions<DaemonOptions>
         if (o.EvaluationTimeout <= TimeSpan.Zero) faults.Add($"--evaluation-timeout: must be positive (got {o.EvaluationTimeout})");
         if (o.EvaluationAttempts < 1) faults.Add($"--evaluation-attempts: must be at least 1 (got {o.EvaluationAttempts})");
         if (o.IoRetries < 0) faults.Add($"I/O retries must be >= 0 (got {o.IoRetries})");
+        if (o.FinalCheckpointAttempts < 1) faults.Add($"final checkpoint attempts must be at least 1 (got {o.FinalCheckpointAttempts})");
+        if (o.FinalCheckpointDelay < TimeSpan.Zero) faults.Add($"the final checkpoint delay must be >= 0 (got {o.FinalCheckpointDelay})");
         if (o.ShutdownTimeout <= TimeSpan.Zero) faults.Add($"--shutdown-timeout: must be positive (got {o.ShutdownTimeout})");
         return faults.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(faults);
     }

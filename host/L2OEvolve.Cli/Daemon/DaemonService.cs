@@ -58,7 +58,7 @@ public sealed partial class DaemonService(IOptions<DaemonOptions> options, JobHo
     /// <summary>Jobs that are not finished, failed or stopped, oldest submission first.</summary>
     internal static IEnumerable<string> RunnableJobs(JobHome home) =>
         home.JobNames()
-            .Where(n => !home.ReadStatus(n).IsTerminal)
+            .Where(n => !home.ReadStatus(n).IsTerminal && !runner.IsParked(n))
             .OrderBy(n => File.GetLastWriteTimeUtc(home.SpecPath(n)))
             .ThenBy(n => n, StringComparer.Ordinal);
 

@@ -1,3 +1,4 @@
+using L2OEvolve.Engine;
 using System.Text;
 using L2OEvolve.Cli.Checkpoints;
 using Polly;
@@ -49,11 +50,12 @@ public sealed class JobHome(string root, IFileSystem fileSystem, ResiliencePipel
     {
         string path = SpecPath(name);
         string json;
-        try { json = io.Execute(() => File.ReadAllText(path)); }
+        try { json = io.Execute(() => InputFiles.ReadText(path, InputFiles.JsonBytes, "job file")); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return (null, [new(path, "(document)", $"cannot be read: {e.Message}")]);
         }
+        catch (InputException e) { return (null, [new(path, "(document)", e.Fault)]); }
         return JobSpec.Parse(json, path, expectedName: name);
     }
 
@@ -88,6 +90,7 @@ public sealed class JobHome(string root, IFileSystem fileSystem, ResiliencePipel
                 if (durable && stream is FileStream fs) fs.Flush(flushToDisk: true); else stream.Flush();
             }
             fileSystem.Move(temp, path);
+            if (durable) fileSystem.SyncDirectory(Path.GetDirectoryName(path)!);
         });
     }
 }

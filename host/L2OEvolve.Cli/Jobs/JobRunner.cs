@@ -16,6 +16,8 @@ namespace L2OEvolve.Cli.Jobs;
 /// ckpt  = newest checkpoint passing its checksum (corrupt ones reported, older ones tried)
 /// job   = ckpt ? resume (fingerprints must match field by field) : start
 /// loop: shutdown → save, Queued | stop file → save, Stopped | budget or converged → save, Finished
+///       (a final save that fails is retried with doubling delays, the state kept in memory; if it never succeeds
+///        the job ends Failed with its results written, and this daemon never replays it from an older checkpoint)
 ///       job = step(job)        (its evaluations are guarded; still failing: save last good state, Failed)
 ///       due (every N generations or T seconds) → save; a failed save is reported, the job goes on
 /// </code>
@@ -25,6 +27,16 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
     private readonly JobHome _home = home;
     private readonly DaemonOptions _options = options;
     private readonly ILogger _log = log;
+
+    // Jobs whose terminal status could not be written (a full disk): this daemon does not restart them, which would
+    // replay generations from an older checkpoint, until their status file changes (`resume` after freeing space).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTime> _parked = new(StringComparer.Ordinal);
+
+    /// <summary>True when this daemon gave up on writing the job's terminal status and must not start it again.</summary>
+    public bool IsParked(string name) =>
+        _parked.TryGetValue(name, out var stamp) && (StatusStamp(name) == stamp || !_parked.TryRemove(name, out _));
+
+    private DateTime StatusStamp(string name) => File.GetLastWriteTimeUtc(_home.StatusPath(name));
 
     /// <summary>Runs job <paramref name="name"/> until it finishes, fails, is stopped, or the daemon shuts down.</summary>
     public async Task RunAsync(string name, CancellationToken shutdown)
@@ -54,39 +66,91 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
 
         var store = _home.Checkpoints(name, _options.KeepCheckpoints);
         foreach (var temp in store.CleanTemporaries()) LogInterruptedWrite(name, Path.GetFileName(temp));
-        var (envelope, checkpointPath, rejected) = store.LoadNewestValid();
+        // Newest first: a checkpoint that is corrupt, belongs to another job (a file copied in by hand) or no longer
+        // fits the job is skipped, with a note, for the job's own older ones. Only when the job's own checkpoints
+        // exist and none fits does it fail: starting over would silently discard its progress.
         var notes = new List<string>();
-        foreach (var bad in rejected)
+        var rejected = new List<CheckpointCorruptException>();
+        CheckpointEnvelope? envelope = null;
+        string? checkpointPath = null, refusal = null;
+        ISearchJob? job = null;
+        foreach (var (candidate, path) in store.LoadValid(rejected))
         {
-            LogCheckpointRejected(name, bad.Path, bad.Fault);
-            notes.Add($"skipped corrupt checkpoint {Path.GetFileName(bad.Path)}: {bad.Fault}");
-        }
-
-        ISearchJob job;
-        double elapsedBefore = 0;
-        if (envelope is null) job = prepared.Start();
-        else
-        {
-            var changed = prepared.IncompatibleFields(envelope.Fingerprint);
-            if (envelope.JobKind != spec.Kind) changed = ["kind", .. changed];
+            NoteRejected();
+            string file = Path.GetFileName(path);
+            if (candidate.JobName != name)
+            {
+                Skip(file, $"it belongs to job '{candidate.JobName}'");
+                continue;
+            }
+            var changed = prepared.IncompatibleFields(candidate.Fingerprint);
+            if (candidate.JobKind != spec.Kind) changed = ["kind", .. changed];
             if (changed.Count > 0)
             {
-                Fail(name, _home.ReadStatus(name), $"refused to resume from {Path.GetFileName(checkpointPath)}: settings or inputs changed incompatibly: {string.Join(", ", changed)}");
+                refusal ??= $"refused to resume from {file}: settings or inputs changed incompatibly: {string.Join(", ", changed)}";
+                Skip(file, $"settings or inputs changed incompatibly: {string.Join(", ", changed)}");
+                continue;
+            }
+            try { job = prepared.Resume(candidate.State); }
+            catch (JobIncompatibleException e)
+            {
+                refusal ??= $"refused to resume: {e.Message}";
+                Skip(file, e.Message);
+                continue;
+            }
+            (envelope, checkpointPath) = (candidate, path);
+            break;
+        }
+        NoteRejected();
+
+        double elapsedBefore = 0;
+        if (job is null)
+        {
+            if (refusal is not null)
+            {
+                Fail(name, _home.ReadStatus(name), refusal);
                 return;
             }
-            try { job = prepared.Resume(envelope.State); }
-            catch (JobIncompatibleException e) { Fail(name, _home.ReadStatus(name), $"refused to resume: {e.Message}"); return; }
-            elapsedBefore = envelope.ElapsedSeconds;
+            job = prepared.Start();
+        }
+        else
+        {
+            elapsedBefore = envelope!.ElapsedSeconds;
             LogResumed(name, envelope.Generation, Path.GetFileName(checkpointPath)!);
+        }
+
+        void NoteRejected()
+        {
+            foreach (var bad in rejected)
+            {
+                LogCheckpointRejected(name, bad.Path, bad.Fault);
+                notes.Add($"skipped corrupt checkpoint {Path.GetFileName(bad.Path)}: {bad.Fault}");
+            }
+            rejected.Clear();
+        }
+
+        void Skip(string file, string why)
+        {
+            LogCheckpointRejected(name, file, why);
+            notes.Add($"skipped checkpoint {file}: {why}");
         }
 
         await new Session(this, name, spec, prepared, store, job, elapsedBefore, envelope?.Generation, notes).RunAsync(shutdown);
     }
 
-    private void Fail(string name, JobStatus previous, string reason)
+    private void Fail(string name, JobStatus previous, string reason) =>
+        WriteTerminal(name, previous with { State = JobState.Failed, Message = reason, Updated = DateTimeOffset.UtcNow }, reason);
+
+    /// <summary>Records a terminal status; when even that write fails the job is parked (see <see cref="IsParked"/>).</summary>
+    private void WriteTerminal(string name, JobStatus status, string? failure)
     {
-        LogJobFailed(name, reason);
-        _home.WriteStatus(name, previous with { State = JobState.Failed, Message = reason, Updated = DateTimeOffset.UtcNow });
+        if (failure is not null) LogJobFailed(name, failure);
+        try { _home.WriteStatus(name, status); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _parked[name] = StatusStamp(name);
+            LogStatusFailed(name, $"{e.Message}; the job is not restarted by this daemon until its status changes");
+        }
     }
 
     /// <summary>The mutable bookkeeping of one run of one job (the search state itself stays immutable).</summary>
@@ -116,22 +180,22 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
             {
                 if (shutdown.IsCancellationRequested)
                 {
-                    Save();
+                    await SaveFinalAsync(shutdown);
                     Report(JobState.Queued, force: true, "interrupted by daemon shutdown; resumes when the daemon starts again");
                     return;
                 }
                 if (File.Exists(runner._home.StopPath(name)))
                 {
-                    Save();
+                    bool saved = await SaveFinalAsync(shutdown);
                     WriteResult(force: true);
-                    Report(JobState.Stopped, force: true, "stopped on request");
+                    End(JobState.Stopped, "stopped on request", saved);
                     return;
                 }
                 if (BudgetReached() is { } why)
                 {
-                    Save();
+                    bool saved = await SaveFinalAsync(shutdown);
                     WriteResult(force: true);
-                    Report(JobState.Finished, force: true, why);
+                    End(JobState.Finished, why, saved);
                     return;
                 }
 
@@ -162,6 +226,41 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
                 if (byCount || byTime) Save();
                 Report(JobState.Running, force: false);
             }
+        }
+
+        /// <summary>
+        /// Saves the state a job ends with, retrying a failed write with doubling delays (a full disk may get space
+        /// back); the state stays in memory meanwhile, so nothing is replayed. Under shutdown it does not wait.
+        /// </summary>
+        private async Task<bool> SaveFinalAsync(CancellationToken shutdown)
+        {
+            var delay = Options.FinalCheckpointDelay;
+            for (int attempt = 1; ; attempt++)
+            {
+                Save();
+                if (savedGeneration == job.Generation) return true;
+                if (attempt >= Options.FinalCheckpointAttempts) return false;
+                if (shutdown.IsCancellationRequested) continue;
+                Report(JobState.Running, force: true, $"final checkpoint: attempt {attempt + 1} of {Options.FinalCheckpointAttempts} in {delay.TotalSeconds:0.###} s");
+                try { await Task.Delay(delay, shutdown); }
+                catch (OperationCanceledException) { }
+                delay *= 2;
+            }
+        }
+
+        /// <summary>The job's terminal status; one whose final checkpoint could not be written ends Failed, saying what is on disk.</summary>
+        private void End(JobState state, string why, bool saved)
+        {
+            LogOverhead();
+            if (saved)
+            {
+                runner.WriteTerminal(name, Status(state, why), failure: null);
+                return;
+            }
+            string onDisk = savedGeneration is { } g ? $"generation {g}" : "none";
+            runner.Fail(name, Status(JobState.Failed, null),
+                $"{why}, but the final checkpoint (generation {job.Generation}) could not be written after {Options.FinalCheckpointAttempts} attempts: " +
+                $"{_checkpointProblem}; newest checkpoint on disk: {onDisk}; after freeing space, `l2oevolve resume {name}` continues from it");
         }
 
         private string? BudgetReached()
@@ -253,18 +352,23 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
 
         private void Report(JobState state, bool force, string? message = null)
         {
-            if (force && state != JobState.Running && _saves > 0 && _steps > 0)
-            {
-                var t = Timings;
-                runner.LogTimings(name, t.Checkpoints, t.SecondsPerCheckpoint * 1e3, t.MedianCheckpointSeconds * 1e3, t.MedianEncodeSeconds * 1e3,
-                    t.CheckpointBytes, t.Generations, t.SecondsPerGeneration * 1e3, t.MedianCheckpointSeconds / t.SecondsPerGeneration * 100);
-            }
+            if (force && state != JobState.Running) LogOverhead();
             if (!force && _clock.Elapsed - _lastStatus < Options.StatusInterval) return;
             _lastStatus = _clock.Elapsed;
             try { runner._home.WriteStatus(name, Status(state, message)); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 runner.LogStatusFailed(name, e.Message); // progress display only; the job goes on
+            }
+        }
+
+        private void LogOverhead()
+        {
+            if (_saves > 0 && _steps > 0)
+            {
+                var t = Timings;
+                runner.LogTimings(name, t.Checkpoints, t.SecondsPerCheckpoint * 1e3, t.MedianCheckpointSeconds * 1e3, t.MedianEncodeSeconds * 1e3,
+                    t.CheckpointBytes, t.Generations, t.SecondsPerGeneration * 1e3, t.MedianCheckpointSeconds / t.SecondsPerGeneration * 100);
             }
         }
     }

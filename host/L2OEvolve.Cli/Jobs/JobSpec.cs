@@ -1,3 +1,4 @@
+using L2OEvolve.Engine;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
@@ -57,13 +58,14 @@ public sealed record JobSpec(
         if (!File.Exists(Data)) faults.Add(new(file, "data", $"file not found: {Data}"));
         if (!File.Exists(Grammar)) faults.Add(new(file, "grammar", $"file not found: {Grammar}"));
         if (Budget.Generations is <= 0) faults.Add(new(file, "generations", $"must be positive (got {Budget.Generations})"));
-        if (Budget.Seconds is { } s && !(s > 0 && double.IsFinite(s))) faults.Add(new(file, "timeSeconds", $"must be a positive number (got {s})"));
+        if (Budget.Seconds is { } s && !(s > 0 && s <= Commands.SearchLimits.MaxSeconds))
+            faults.Add(new(file, "timeSeconds", $"must be a positive number of seconds at most {Commands.SearchLimits.MaxSeconds:0e0} (got {s})"));
         if (Budget.Evaluations is <= 0) faults.Add(new(file, "evaluations", $"must be positive (got {Budget.Evaluations})"));
         if (Budget.TargetLoss is { } tl && double.IsNaN(tl)) faults.Add(new(file, "targetLoss", "must be a number"));
         if (Budget.TargetR2 is { } r2 && !(r2 <= 1)) faults.Add(new(file, "targetR2", $"must be a number at most 1 (got {r2})"));
         foreach (var e in WarmStart)
             if (string.IsNullOrWhiteSpace(e)) faults.Add(new(file, "warmStart", "contains an empty equation"));
-        if (Threads < 1) faults.Add(new(file, "threads", $"must be at least 1 (got {Threads})"));
+        if (Threads is < 1 or > Commands.SearchLimits.MaxThreads) faults.Add(new(file, "threads", $"must be between 1 and {Commands.SearchLimits.MaxThreads} (got {Threads})"));
         foreach (var f in Features)
             if (string.IsNullOrWhiteSpace(f)) faults.Add(new(file, "features", "contains an empty name"));
         return faults;
@@ -120,10 +122,11 @@ public sealed record JobSpec(
     public static (JobSpec? Spec, IReadOnlyList<JobFault> Faults) Parse(string json, string file, string? expectedName = null)
     {
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
-        catch (JsonException e)
+        try { doc = JsonInput.Parse(json, file); }
+        catch (InputException e)
         {
-            return (null, [new(file, "(document)", $"not valid JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: {FirstSentence(e.Message)}")]);
+            string where = e.Location is null ? "" : $" at {e.Location}";
+            return (null, [new(file, "(document)", $"not valid JSON{where}: {e.Fault.Replace("malformed JSON: ", "", StringComparison.Ordinal)}")]);
         }
         using (doc)
         {
@@ -166,12 +169,6 @@ public sealed record JobSpec(
             faults.AddRange(spec.Validate(file).Where(f => !reported.Contains(f.Field)));
             return (faults.Count == 0 ? spec : null, faults);
         }
-    }
-
-    private static string FirstSentence(string message)
-    {
-        int dot = message.IndexOf(". ", StringComparison.Ordinal);
-        return dot < 0 ? message : message[..(dot + 1)];
     }
 
     /// <summary>Reads typed fields from a JSON object, recording a fault for each missing or mistyped one.</summary>

@@ -23,11 +23,11 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, Gen
     /// <summary>Job-file <c>settings</c> keys and how each one edits <see cref="SearchSettings"/>.</summary>
     private static readonly Dictionary<string, Func<SearchSettings, string, SearchSettings>> Knobs = new(StringComparer.Ordinal)
     {
-        ["islands"] = (s, v) => s with { Population = s.Population with { Islands = Int(v, 1) } },
-        ["populationSize"] = (s, v) => s with { Population = s.Population with { Size = Int(v, 2) } },
-        ["offspring"] = (s, v) => s with { Population = s.Population with { OffspringPerGeneration = Int(v, 1) } },
-        ["initialMaxSize"] = (s, v) => s with { Population = s.Population with { InitialMaxSize = Int(v, 1) } },
-        ["tournamentSize"] = (s, v) => s with { Selection = s.Selection with { TournamentSize = Int(v, 1) } },
+        ["islands"] = (s, v) => s with { Population = s.Population with { Islands = Int(v, 1, SearchLimits.MaxIslands) } },
+        ["populationSize"] = (s, v) => s with { Population = s.Population with { Size = Int(v, 2, (int)SearchLimits.MaxMembers) } },
+        ["offspring"] = (s, v) => s with { Population = s.Population with { OffspringPerGeneration = Int(v, 1, (int)SearchLimits.MaxMembers) } },
+        ["initialMaxSize"] = (s, v) => s with { Population = s.Population with { InitialMaxSize = Int(v, 1, GrammarJson.MaxLimit) } },
+        ["tournamentSize"] = (s, v) => s with { Selection = s.Selection with { TournamentSize = Int(v, 1, (int)SearchLimits.MaxMembers) } },
         ["tournamentProbability"] = (s, v) => s with { Selection = s.Selection with { TournamentProbability = Probability(v) } },
         ["adaptiveParsimony"] = (s, v) => s with { Selection = s.Selection with { AdaptiveParsimonyScaling = NonNegative(v) } },
         ["crossoverProbability"] = (s, v) => s with { Variation = s.Variation with { CrossoverProbability = Probability(v) } },
@@ -112,6 +112,8 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, Gen
             try { settings = apply(settings, value); }
             catch (FormatException e) { faults.Add(new("", $"settings.{key}", $"'{value}': {e.Message}")); }
         }
+        foreach (var (what, fault) in SearchLimits.PopulationFaults(settings.Population.Islands, settings.Population.Size, "settings.islands", "settings.populationSize"))
+            faults.Add(new("", what, fault));
         try
         {
             var rollouts = Rollouts(spec);
@@ -140,6 +142,8 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, Gen
     {
         var s = spec.Settings.Where(kv => kv.Key != BatchRowsKey && !IsRolloutKey(kv.Key))
             .Aggregate(SearchSettings.Default(spec.Seed), (s, kv) => Knobs[kv.Key](s, kv.Value));
+        foreach (var (what, fault) in SearchLimits.PopulationFaults(s.Population.Islands, s.Population.Size, "settings.islands", "settings.populationSize"))
+            throw new InputException(fault, location: what);
         return spec.Settings.ContainsKey("offspring") ? s : SrCommand.WithQuarterOffspring(s);
     }
 
@@ -162,6 +166,8 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, Gen
             if (rollouts.Faults() is { Count: > 0 } rolloutFaults)
                 throw new JobInputException(string.Join("; ", rolloutFaults.Select(f => $"settings.{RolloutKeys[f.Field]}: {f.Fault}")));
             var context = rollouts.Context(settings, grammar, selecting, spec.Threads);
+            // A throughput setting shared by the daemon's jobs; the scores do not depend on it (PopulationRollout).
+            if (rollouts.Enabled) L2OEvolve.Torch.Rollouts.PopulationRollout.Workers = Math.Max(L2OEvolve.Torch.Rollouts.PopulationRollout.Workers, spec.Threads);
             if (evaluationGuard is not null) context = context with { Fitness = new GuardedFitness(context.Fitness, evaluationGuard) };
             var fingerprint = new Dictionary<string, string>(StringComparer.Ordinal)
             {
@@ -229,8 +235,9 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, Gen
         }
     }
 
-    private static int Int(string v, int min) =>
-        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= min ? i : throw new FormatException($"expected an integer >= {min}");
+    private static int Int(string v, int min, int max = int.MaxValue) =>
+        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= min && i <= max ? i
+        : throw new FormatException(max == int.MaxValue ? $"expected an integer >= {min}" : $"expected an integer from {min} to {max}");
 
     private static double Probability(string v) =>
         double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d is >= 0 and <= 1 ? d : throw new FormatException("expected a number in [0, 1]");

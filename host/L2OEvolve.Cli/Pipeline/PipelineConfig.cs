@@ -28,6 +28,7 @@ public sealed record PipelineConfig(
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
+        AllowDuplicateProperties = false,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         WriteIndented = true,
@@ -56,7 +57,7 @@ public sealed record PipelineConfig(
     }
 
     /// <summary>Loads a configuration file.</summary>
-    public static PipelineConfig Load(string path) => Parse(File.ReadAllText(path), path);
+    public static PipelineConfig Load(string path) => Parse(L2OEvolve.Engine.InputFiles.ReadText(path, L2OEvolve.Engine.InputFiles.JsonBytes, "pipeline configuration"), path);
 
     /// <summary>This configuration as JSON (written beside every run).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Options);

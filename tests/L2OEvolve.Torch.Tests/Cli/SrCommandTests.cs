@@ -21,7 +21,8 @@ public class SrCommandTests
         var losses = csv.Skip(1).Select(l => double.Parse(l.Split('|')[1], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         Assert.That(losses, Is.Ordered.Descending, "a Pareto front: more complex rows are more accurate");
         Assert.That(File.ReadAllText(cli.PathOf("out/hall_of_fame.tex")), Does.Contain("\\begin{tabular}").And.Contain("\\toprule"));
-        var state = SearchStateCodec.Deserialize(File.ReadAllBytes(cli.PathOf("out/state.msgpack")));
+        var stateFile = cli.PathOf("out/state.msgpack");
+        var state = SearchStateCodec.Deserialize(L2OEvolve.Cli.Checkpoints.CheckpointFile.Unframe(File.ReadAllBytes(stateFile), stateFile).ToArray());
         Assert.That(state.Generation, Is.EqualTo(30));
         Assert.That(stdout, Does.Contain("chosen").And.Contain("accurate").And.Contain("gen"));
     }

@@ -74,7 +74,7 @@ public class EvalCommandTests
         var rule = Path.Combine(outDir, "absent.rule.json");
         var (code, _, stderr) = await cli.RunAsync(["eval", "--optimizee", "quadratic", "--optimizer", rule, "--steps", "5", "--seeds", "1", "--out", outDir]);
         Assert.That(code, Is.EqualTo(2));
-        Assert.That(stderr, Does.Contain($"{rule}: cannot read the rule file"));
+        Assert.That(stderr, Does.Contain($"{rule}: rule file not found"));
     }
 
     [TestCase("--batch", "0", "--batch must be at least 1")]

@@ -216,6 +216,79 @@ public class DaemonProcessTests
         Assert.That((resultCode, result), Is.EqualTo((0, File.ReadAllText(home.ResultPath("crashy")))));
     }
 
+    // ---- funnel jobs: rollouts on an MLP (mlp-fashion's network on tiny IDX files of the test's own) ---------------
+
+    private const int FunnelGenerations = 24;
+
+    /// <summary>A recorded-like table (the teacher's output is -2·mt0) and tiny MNIST-format data for the rollouts.</summary>
+    private static string FunnelInputs(TempDir dir, TinyMnist images)
+    {
+        var rng = new L2OEvolve.Engine.Random.Rng(5);
+        var csv = new System.Text.StringBuilder("g0,mt0,gt0,y\n");
+        for (int i = 0; i < 120; i++)
+        {
+            double g = rng.NextGaussian(), mt = 0.5 * g + 0.5 * rng.NextGaussian(), gt = Math.Abs(rng.NextGaussian());
+            csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{g:R},{mt:R},{gt:R},{-2 * mt:R}\n");
+        }
+        File.WriteAllText(dir.File("rows.csv"), csv.ToString());
+        File.WriteAllText(dir.File("g.json"), """{"name": "tiny", "features": "from-data", "operators": {"+": 1, "*": 1, "neg": 1}, "maxsize": 9}""");
+        return $"mlp-fashion:data={images.Dir},batch=16";
+    }
+
+    private static void SubmitFunnel(string home, string name, TempDir dir, string optimizee, int threads)
+    {
+        var (code, stdout, stderr) = DaemonProcess.Run("submit", "--home", home, "--name", name, "--data", dir.File("rows.csv"),
+            "--grammar", dir.File("g.json"), "--generations", FunnelGenerations.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--seed", "8", "--islands", "2", "--population", "16", "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--warm-start", "-1 * g0", "--rollout-optimizee", optimizee, "--rollout-steps", "6", "--rollout-seeds", "2",
+            "--rollout-scale", "0.02", "--imitation-pass", "0.9");
+        Assert.That(code, Is.EqualTo(0), stdout + stderr);
+    }
+
+    [Test]
+    public void Daemon_FunnelJobOnAnMlpKilledAtRandomMoments_ReachesTheUninterruptedHallOfFameForAnyThreadCount()
+    {
+        using var images = new TinyMnist(n: 64);
+        using var dir = new TempDir();
+        string optimizee = FunnelInputs(dir, images);
+
+        // The reference: one daemon, start to finish, one thread.
+        SubmitFunnel(dir.File("ref"), "f", dir, optimizee, threads: 1);
+        var (refCode, refOut, refErr) = DaemonProcess.Run(DaemonArgs(dir.File("ref"), "--exit-when-idle"));
+        var reference = Home(dir.File("ref"));
+        Assert.That((refCode, reference.ReadStatus("f").State), Is.EqualTo((0, JobState.Finished)), refOut + refErr);
+        string expected = File.ReadAllText(reference.HallOfFameCsvPath("f"));
+        Assert.That(expected.Split('\n').Skip(1).Select(l => l.Split('|')).Where(f => f.Length > 1).Select(f => double.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture)),
+            Has.Some.InRange(1e-9, 1.5), "some member was scored by rollouts (loss = imitation + rollout score < 2)");
+
+        // The same job with two threads, killed with SIGKILL at random generations and restarted each time.
+        string homePath = dir.File("home");
+        SubmitFunnel(homePath, "f", dir, optimizee, threads: 2);
+        var home = Home(homePath);
+        var random = new System.Random(77);
+        var killedAt = new List<long>();
+        for (int cycle = 0; cycle < 5; cycle++)
+        {
+            long target = Math.Max(FunnelGenerations * (cycle + 1) / 6 + random.Next(-1, 2), killedAt.LastOrDefault() + 1);
+            if (target >= FunnelGenerations - 1) break;
+            using var daemon = DaemonProcess.Start(DaemonArgs(homePath, checkpointEvery: 1));
+            bool reached = DaemonProcess.WaitUntil(() => home.ReadStatus("f") is var s && (s.Generation >= target || s.IsTerminal), TimeSpan.FromSeconds(60));
+            Assert.That(reached, Is.True, $"cycle {cycle}: generation {target} not reached\n{home.ReadStatus("f")}\n{daemon.Output}");
+            Thread.Sleep(random.Next(0, 150)); // often mid-generation, inside a rollout
+            daemon.Kill9();
+            var status = home.ReadStatus("f");
+            if (status.IsTerminal) break;
+            killedAt.Add(status.Generation);
+        }
+        TestContext.Out.WriteLine($"funnel job killed at generations {string.Join(", ", killedAt)} of {FunnelGenerations}");
+        Assert.That(killedAt, Has.Count.GreaterThanOrEqualTo(3), "at least three kills must land inside the run");
+
+        var (code, stdout, stderr) = DaemonProcess.Run(DaemonArgs(homePath, "--exit-when-idle"));
+        Assert.That(code, Is.EqualTo(0), stdout + stderr);
+        Assert.That(home.ReadStatus("f").State, Is.EqualTo(JobState.Finished), stdout + stderr);
+        Assert.That(File.ReadAllText(home.HallOfFameCsvPath("f")), Is.EqualTo(expected));
+    }
+
     [Test]
     public void Daemon_Sigterm_WritesAFinalCheckpointAndExitsWithinTheShutdownTimeout()
     {

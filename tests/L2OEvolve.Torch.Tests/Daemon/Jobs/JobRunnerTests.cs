@@ -184,6 +184,134 @@ public class JobRunnerTests
     }
 
     [Test]
+    public async Task RunAsync_FinalCheckpointHitsAFullDiskThenSpaceReturns_RetriesWithoutReplayingAndFinishes()
+    {
+        using var dir = new TempDir();
+        // Generation 12's final checkpoint fails three times (the first attempt and its I/O retry, then one more).
+        var fs = new FaultyFileSystem(p => p.EndsWith("ckpt-0000000012.l2ock.tmp", StringComparison.Ordinal), failures: 3);
+        int stepped = 0;
+        var options = Options(dir.Path);
+        options.FinalCheckpointDelay = TimeSpan.FromMilliseconds(1);
+        var (home, runner) = Setup(dir.Path, new ChainJobFactory { BeforeStep = (_, _) => stepped++ }, fs, options);
+        Specs.Submit(home, Specs.Chain(dir, "a", 12));
+
+        await runner.RunAsync("a", CancellationToken.None);
+
+        var status = home.ReadStatus("a");
+        Assert.Multiple(() =>
+        {
+            Assert.That(fs.InjectedFailures, Is.EqualTo(3));
+            Assert.That(stepped, Is.EqualTo(12), "no generation is replayed");
+            Assert.That((status.State, status.CheckpointGeneration), Is.EqualTo((JobState.Finished, (long?)12)));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_FinalCheckpointNeverWritten_EndsFailedNamingWhatIsOnDiskAndIsNotRestarted()
+    {
+        using var dir = new TempDir();
+        var fs = new FaultyFileSystem(p => p.EndsWith("ckpt-0000000012.l2ock.tmp", StringComparison.Ordinal));
+        var options = Options(dir.Path);
+        options.FinalCheckpointDelay = TimeSpan.Zero;
+        options.FinalCheckpointAttempts = 3;
+        var (home, runner) = Setup(dir.Path, new ChainJobFactory(), fs, options);
+        Specs.Submit(home, Specs.Chain(dir, "a", 12));
+
+        await runner.RunAsync("a", CancellationToken.None);
+
+        var status = home.ReadStatus("a");
+        Assert.That(status.State, Is.EqualTo(JobState.Failed), "terminal, so the daemon neither replays it nor waits for it");
+        Assert.That(status.Message, Does.Contain("reached 12 generations, but the final checkpoint (generation 12) could not be written after 3 attempts")
+            .And.Contain("No space left on device").And.Contain("newest checkpoint on disk: generation 10")
+            .And.Contain("`l2oevolve resume a`"));
+        Assert.That(File.ReadAllText(home.ResultPath("a")), Does.Contain("after 12 generations"), "the result of the run is still written");
+    }
+
+    [Test]
+    public async Task RunAsync_AnotherJobsCheckpointPlacedAsNewest_FallsBackToTheJobsOwnAndSaysSo()
+    {
+        using var straightDir = new TempDir();
+        var (straightHome, straight) = Setup(straightDir.Path, new ChainJobFactory());
+        Specs.Submit(straightHome, Specs.Chain(straightDir, "a", 30));
+        await straight.RunAsync("a", CancellationToken.None);
+
+        using var dir = new TempDir();
+        var (home, runner) = Setup(dir.Path, new ChainJobFactory());
+        Specs.Submit(home, Specs.Chain(dir, "b", 40));
+        await runner.RunAsync("b", CancellationToken.None);
+        using var shutdown = new CancellationTokenSource();
+        var (_, interrupted) = Setup(dir.Path, new ChainJobFactory { BeforeStep = (g, _) => { if (g == 12) shutdown.Cancel(); } });
+        Specs.Submit(home, Specs.Chain(dir, "a", 30));
+        await interrupted.RunAsync("a", shutdown.Token);
+        // A valid checkpoint of job b, further along, copied into a's directory by hand.
+        File.Copy(home.Checkpoints("b", 3).Files()[^1], Path.Combine(home.CheckpointDirectory("a"), "ckpt-0000000040.l2ock"));
+
+        await runner.RunAsync("a", CancellationToken.None);
+
+        var status = home.ReadStatus("a");
+        Assert.That(status.State, Is.EqualTo(JobState.Finished), status.Message);
+        Assert.That(status.Message, Does.Contain("skipped checkpoint ckpt-0000000040.l2ock: it belongs to job 'b'"));
+        // (the newest file is still b's, so the result file tells a's own end state)
+        Assert.That(File.ReadAllText(home.ResultPath("a")), Is.EqualTo(File.ReadAllText(straightHome.ResultPath("a"))), "resumed from its own checkpoint, exactly");
+    }
+
+    [Test]
+    public async Task RunAsync_NewestCheckpointIncompatibleButAnOlderOneFits_ResumesFromTheOlderOneAndSaysSo()
+    {
+        using var straightDir = new TempDir();
+        var (straightHome, straight) = Setup(straightDir.Path, new ChainJobFactory());
+        Specs.Submit(straightHome, Specs.Chain(straightDir, "a", 20));
+        await straight.RunAsync("a", CancellationToken.None);
+
+        using var dir = new TempDir();
+        var (home, runner) = Setup(dir.Path, new ChainJobFactory());
+        Specs.Submit(home, Specs.Chain(dir, "a", 10));
+        await runner.RunAsync("a", CancellationToken.None);
+        // A checkpoint of the same job written under other settings (another width), newer than its own.
+        using var otherDir = new TempDir();
+        var (otherHome, other) = Setup(otherDir.Path, new ChainJobFactory { Width = "9" });
+        Specs.Submit(otherHome, Specs.Chain(dir, "a", 15));
+        await other.RunAsync("a", CancellationToken.None);
+        File.Copy(otherHome.Checkpoints("a", 3).Files()[^1], Path.Combine(home.CheckpointDirectory("a"), "ckpt-0000000015.l2ock"));
+        Specs.Submit(home, Specs.Chain(dir, "a", 20));
+        File.Delete(home.StatusPath("a"));
+
+        await runner.RunAsync("a", CancellationToken.None);
+
+        var status = home.ReadStatus("a");
+        Assert.That(status.State, Is.EqualTo(JobState.Finished), status.Message);
+        Assert.That(status.Message, Does.Contain("skipped checkpoint ckpt-0000000015.l2ock: settings or inputs changed incompatibly: settings.width"));
+        Assert.That(Specs.ChainValue(home, "a"), Is.EqualTo(Specs.ChainValue(straightHome, "a")));
+    }
+
+    [Test]
+    public async Task StatusCommand_StatusFileOlderThanTheCheckpoints_ShowsTheCheckpointsProgress()
+    {
+        using var dir = new TempDir();
+        using var shutdown = new CancellationTokenSource();
+        var (home, runner) = Setup(dir.Path, new ChainJobFactory { BeforeStep = (g, _) => { if (g == 7) shutdown.Cancel(); } });
+        Specs.Submit(home, Specs.Chain(dir, "a", 30));
+        await runner.RunAsync("a", shutdown.Token);
+        File.Delete(home.StatusPath("a")); // a daemon killed before its first status write
+
+        var status = L2OEvolve.Cli.Commands.StatusCommand.Current(home, "a");
+
+        long saved = home.Checkpoints("a", 3).LoadNewestValid().Envelope!.Generation;
+        Assert.That(saved, Is.InRange(7, 8), "the shutdown saved the last completed generation");
+        Assert.That((status.Generation, status.CheckpointGeneration), Is.EqualTo((saved, (long?)saved)));
+        Assert.That(status.Message, Does.Contain($"progress read from checkpoint ckpt-{saved:D10}.l2ock"));
+        Assert.That(L2OEvolve.Cli.Commands.StatusCommand.Detail(home, "a", daemonRunning: false),
+            Does.Contain($"generation:  {saved}").And.Contain($"checkpoint:  generation {saved}"));
+    }
+
+    [Test]
+    public void DaemonLock_HomeThatCannotBeCreated_IsReportedAsSuchNotAsAnotherDaemon()
+    {
+        var e = Assert.Throws<DaemonHomeException>(() => DaemonLock.Acquire("/proc/l2o-no-such-home/inner"))!;
+        Assert.That(e.Message, Does.StartWith("cannot use /proc/l2o-no-such-home/inner as the daemon's home").And.Not.Contain("another daemon"));
+    }
+
+    [Test]
     public async Task RunAsync_StopRequested_SavesAndMarksStopped()
     {
         using var dir = new TempDir();
