@@ -53,12 +53,12 @@ public sealed partial class DaemonService(IOptions<DaemonOptions> options, JobHo
         LogStopped();
     }
 
-    private IEnumerable<string> RunnableJobs() => RunnableJobs(home);
+    private IEnumerable<string> RunnableJobs() => RunnableJobs(home, runner.IsParked);
 
-    /// <summary>Jobs that are not finished, failed or stopped, oldest submission first.</summary>
-    internal static IEnumerable<string> RunnableJobs(JobHome home) =>
+    /// <summary>Jobs that are not finished, failed, stopped or parked by this process, oldest submission first.</summary>
+    internal static IEnumerable<string> RunnableJobs(JobHome home, Func<string, bool>? isParked = null) =>
         home.JobNames()
-            .Where(n => !home.ReadStatus(n).IsTerminal && !runner.IsParked(n))
+            .Where(n => !home.ReadStatus(n).IsTerminal && !(isParked?.Invoke(n) ?? false))
             .OrderBy(n => File.GetLastWriteTimeUtc(home.SpecPath(n)))
             .ThenBy(n => n, StringComparer.Ordinal);
 

@@ -88,8 +88,12 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
         var t = config.Teacher;
         if (t.Pretrained is { } name)
         {
-            var dir = Directory.Exists(name) ? name : throw new L2OEvolve.Engine.InputException($"no teacher folder '{name}'", "config", "$.teacher.pretrained");
-            string what = $"the teacher folder `{dir}` (pretrained)";
+            var dir = TeacherZoo.Resolve(name, "pipeline configuration", "$.teacher.pretrained");
+            var manifest = TeacherManifest.TryRead(dir);
+            string what = manifest is null
+                ? $"The teacher folder `{dir}` (pretrained, not a shipped teacher)."
+                : $"The shipped teacher **{manifest.Name}** v{manifest.Version} (`{dir}`): {manifest.Description} Provenance: {manifest.Provenance}. " +
+                  "Its own held-out evaluation against lr-tuned Adam is in `evaluation.md` beside its weights.";
             log.WriteLine($"run: teacher: {dir}");
             return new TeacherSource(dir, what);
         }

@@ -8,12 +8,11 @@ namespace L2OEvolve.Torch.Tests.Commands;
 [NonParallelizable]
 public class RunCommandTests
 {
-    // The default configuration's shape at a size that runs in seconds.
+    // The default configuration's shape, with the shipped teacher, at a size that runs in seconds.
     private static string TinyConfig(string dataDir) => $$"""
     {
       "seed": 1, "threads": 1, "dataDir": "{{dataDir}}", "batch": 8,
-      "teacher": { "model": "rnnprop", "optimizee": "mlp-fashion", "epochs": 1, "steps": 10, "unroll": 5, "lr": 0.001,
-                   "features": "mt+gt", "preprocess": [4], "hidden": [4] },
+      "teacher": { "pretrained": "rnnprop-fashion-v1" },
       "record": { "samples": 200, "steps": 24, "memlen": 1, "features": ["mt", "gt", "g"], "coords": 4 },
       "evolve": {
         "time": "60s", "generations": 2, "islands": 2, "population": 8, "keep": 2,
@@ -58,7 +57,7 @@ public class RunCommandTests
     {
         var runDir = _runDir;
         var report = File.ReadAllText(Path.Combine(runDir, "report.md"));
-        Assert.That(report, Does.Contain("## Answer").And.Contain("## Teacher").And.Contain("distillation R²").And.Contain("\\Delta\\theta")
+        Assert.That(report, Does.Contain("## Answer").And.Contain("## Teacher").And.Contain("shipped teacher **rnnprop-fashion-v1**").And.Contain("distillation R²").And.Contain("\\Delta\\theta")
             .And.Contain("## mlp-fashion, 3 steps (1×").And.Contain("## mlp-fashion, 6 steps (2×").And.Contain("## cnn-fashion, 3 steps (1× the search's horizon; never seen")
             .And.Contain("| teacher |").And.Contain("distilled-1").And.Contain("| lion |").And.Contain("seeds lower than Adam").And.Contain("**Verdict:**").And.Contain("±"));
         foreach (var png in new[] { "evolve/pareto.png", "eval/mlp-fashion/3-steps/loss.png", "eval/mlp-fashion/6-steps/loss.png", "eval/cnn-fashion/3-steps/loss.png" })
@@ -99,6 +98,21 @@ public class RunCommandTests
             }
             Assert.That(e.GetProperty("verdict").GetProperty("kind").GetString(), Is.AnyOf("beats", "ties", "loses"));
         }
+    }
+
+    [Test]
+    public async Task Run_TeacherRecipe_MetaTrainsTheTeacherInTheRun()
+    {
+        using var cli = new CliRunner();
+        var config = TinyConfig(_tiny!.Dir)
+            .Replace("\"teacher\": { \"pretrained\": \"rnnprop-fashion-v1\" }",
+                "\"teacher\": { \"model\": \"rnnprop\", \"optimizee\": \"mlp-fashion\", \"epochs\": 1, \"steps\": 10, \"unroll\": 5, \"lr\": 0.001, \"preprocess\": [4], \"hidden\": [4] }")
+            .Replace("{ \"optimizee\": \"cnn-fashion\", \"horizons\": [1], \"seeds\": 2 }", "{ \"optimizee\": \"logreg\", \"horizons\": [1], \"seeds\": 2 }");
+        File.WriteAllText(cli.PathOf("recipe.json"), config);
+        var (code, _, stderr) = await cli.RunAsync("run", "--config", cli.PathOf("recipe.json"), "--out", cli.PathOf("run"));
+        Assert.That(code, Is.EqualTo(0), stderr);
+        Assert.That(File.Exists(cli.PathOf("run/teacher/config.json")), Is.True);
+        Assert.That(File.ReadAllText(cli.PathOf("run/report.md")), Does.Contain("meta-trained in this run on mlp-fashion"));
     }
 
     [Test]
