@@ -165,15 +165,20 @@ public static class Evolution
         int m = Math.Max(1, ctx.Fitness.ObjectiveCount);
         var result = new double[trees.Length][];
         var pending = new List<Expr>();
+        var pendingHash = new List<ulong>();
         var slot = new int[trees.Length];
-        var firstSeen = new Dictionary<Expr, int>();
+        bool deterministic = ctx.Fitness.IsDeterministic;
+        // Duplicates in a batch are found by structural hash and confirmed by equality (a collision is just scored twice).
+        var firstSeen = deterministic ? new Dictionary<ulong, int>(trees.Length) : null;
         for (int k = 0; k < trees.Length; k++)
         {
-            if (ctx.Cache is not null && ctx.Cache.TryGet(trees[k], out var known)) { result[k] = known; slot[k] = -1; continue; }
-            if (ctx.Fitness.IsDeterministic && firstSeen.TryGetValue(trees[k], out int same)) { slot[k] = same; continue; }
+            ulong hash = deterministic || ctx.Cache is not null ? StructuralHash.Of(trees[k]) : 0;
+            if (ctx.Cache is not null && ctx.Cache.TryGet(hash, trees[k], out var known)) { result[k] = known; slot[k] = -1; continue; }
+            if (firstSeen is not null && firstSeen.TryGetValue(hash, out int same) && pending[same].Equals(trees[k])) { slot[k] = same; continue; }
             slot[k] = pending.Count;
-            if (ctx.Fitness.IsDeterministic) firstSeen[trees[k]] = pending.Count;
+            firstSeen?.TryAdd(hash, pending.Count);
             pending.Add(trees[k]);
+            pendingHash.Add(hash);
         }
         if (pending.Count > 0)
         {
@@ -185,7 +190,7 @@ public static class Evolution
             {
                 fresh[p] = flat.AsSpan(p * m, m).ToArray();
                 for (int o = 0; o < m; o++) if (double.IsNaN(fresh[p][o])) fresh[p][o] = double.PositiveInfinity;
-                ctx.Cache?.Add(pending[p], fresh[p]);
+                ctx.Cache?.Add(pendingHash[p], pending[p], fresh[p]);
             }
             for (int k = 0; k < trees.Length; k++) if (slot[k] >= 0) result[k] = fresh[slot[k]];
         }
