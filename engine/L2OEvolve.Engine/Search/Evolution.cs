@@ -113,20 +113,30 @@ public static class Evolution
     /// Runs generations until <paramref name="termination"/> holds or <paramref name="ct"/> fires, calling
     /// <paramref name="onGeneration"/> after each. Generation counts are absolute (a resumed search keeps counting).
     /// </summary>
+    /// <remarks>
+    /// When the termination has a <see cref="ITermination.Deadline"/>, a generation still running at that time is
+    /// abandoned (the state before it is returned), so a huge population cannot overrun a time budget by a whole
+    /// generation. Budgets that are not time-based never cut a generation, so they stay deterministic.
+    /// </remarks>
     public static SearchState Run(SearchState state, SearchContext ctx, ITermination termination,
         Action<SearchState, SearchProgress>? onGeneration = null, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
-        while (!ct.IsCancellationRequested)
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (termination.Deadline is { } deadline && deadline <= MaxTimer) budget.CancelAfter(deadline < TimeSpan.Zero ? TimeSpan.Zero : deadline);
+        while (!budget.IsCancellationRequested)
         {
             if (termination.IsReached(new SearchProgress(state.Generation, state.Evaluations, state.BestLoss, clock.Elapsed))) break;
-            var next = Step(state, ctx, ct);
+            var next = Step(state, ctx, budget.Token);
             if (ReferenceEquals(next, state)) break;
             state = next;
             onGeneration?.Invoke(state, new SearchProgress(state.Generation, state.Evaluations, state.BestLoss, clock.Elapsed));
         }
         return state;
     }
+
+    // CancelAfter takes at most about 49.7 days; a longer budget is left to the check between generations.
+    private static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     // Tunes the children drawn for it or beating the hall of fame at their complexity, rescoring them with the fitness
     // itself so every Individual's loss is the fitness's verdict. Returns the number of extra evaluations.

@@ -119,4 +119,41 @@ public class EvolutionTests
             best = now;
         }
     }
+
+    [Test]
+    public void Run_TimeBudgetEndsDuringAGeneration_AbandonsThatGenerationInsteadOfFinishingIt()
+    {
+        var (ctx, fitness) = Context(1);
+        var s0 = Evolution.Initialize(ctx, []);
+        // The first generation's batch waits until the budget cancels it (or a minute, far beyond the budget).
+        var slow = new StallingFitness(fitness, TimeSpan.FromMinutes(1));
+        var slowCtx = ctx with { Fitness = slow };
+        var s = Evolution.Run(s0, slowCtx, new OrTermination(new GenerationTermination(5), new TimeTermination(TimeSpan.FromMilliseconds(50))));
+        Assert.That(slow.SawCancellation, Is.True, "the budget reached into the running generation");
+        Assert.That(s, Is.SameAs(s0), "the unfinished generation is dropped, not half-applied");
+    }
+
+    /// <summary>Scores like the inner fitness, but the first batch blocks until cancelled (then throws as a cancelled fitness does).</summary>
+    private sealed class StallingFitness(IFitness inner, TimeSpan limit) : IFitness
+    {
+        private int _calls;
+
+        public bool SawCancellation { get; private set; }
+
+        public int ObjectiveCount => inner.ObjectiveCount;
+
+        public double BaselineLoss => inner.BaselineLoss;
+
+        public bool IsDeterministic => inner.IsDeterministic;
+
+        public void Evaluate(ReadOnlySpan<Expr> candidates, Span<double> objectives, FitnessRequest request, CancellationToken ct)
+        {
+            if (_calls++ == 0)
+            {
+                SawCancellation = ct.WaitHandle.WaitOne(limit);
+                ct.ThrowIfCancellationRequested();
+            }
+            inner.Evaluate(candidates, objectives, request, ct);
+        }
+    }
 }
