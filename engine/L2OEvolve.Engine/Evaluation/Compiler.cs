@@ -16,11 +16,17 @@ public static class Compiler
     /// <exception cref="ArgumentException">A variable is not among the features, or a lag is negative.</exception>
     public static CompiledRule Compile(Expr expr, IReadOnlyList<string> featureNames)
     {
-        ArgumentNullException.ThrowIfNull(expr);
         ArgumentNullException.ThrowIfNull(featureNames);
+        return Compile(expr, featureNames is ImmutableArray<string> immutable ? immutable : [.. featureNames]);
+    }
+
+    /// <summary>As <see cref="Compile(Expr, IReadOnlyList{string})"/>, for names already immutable (not boxed, not copied).</summary>
+    public static CompiledRule Compile(Expr expr, ImmutableArray<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(expr);
+        if (names.IsDefault) throw new ArgumentNullException(nameof(names));
         // A search compiles every new candidate, often for a few hundred rows, so compiling must stay cheap: no
-        // dictionary for the usual handful of features, and no copy of names that are already immutable.
-        var names = featureNames is ImmutableArray<string> immutable ? immutable : [.. featureNames];
+        // dictionary for the usual handful of features.
         // The builder's lists are reused per thread (a search compiles every child); only the final arrays are new.
         var b = t_builder ??= new Builder();
         b.Reset(names);

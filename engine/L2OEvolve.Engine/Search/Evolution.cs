@@ -12,7 +12,8 @@ namespace L2OEvolve.Engine.Search;
 /// Step(state):
 ///   costs   ← per island: loss/baseline + parsimony·complexity, scaled by adaptive parsimony (shares over all islands)
 ///   children← per island, in parallel, with the island's own RNG: Variation.Breed (tournament → mutate or cross)
-///   scores  ← Fitness on the flattened batch (memoised by expression, duplicates evaluated once), written by index
+///   scores  ← Fitness on the flattened batch (memoised by expression, duplicates evaluated once), written by index;
+///             a per-candidate fitness (ICandidateFitness) instead scores each child right after breeding it, in the same parallel pass
 ///   tune    ← constants of children drawn for tuning or beating the hall of fame at their complexity; rescored
 ///   islands ← Reinsertion(children) per island;  hall of fame ← update with all children in batch order
 ///   islands ← Migration every few generations, with the master RNG
@@ -70,6 +71,11 @@ public static class Evolution
 
         var offspring = new Offspring[islands * perIsland];
         var nextRngs = new RngState[islands];
+        // A per-candidate fitness scores each child where it is bred, in the same parallel pass: one hand-off between
+        // threads per generation instead of two, and no serial memo pass in between. Scores are pure functions of the
+        // tree, so this changes nothing but speed.
+        var single = ctx.Fitness as ICandidateFitness;
+        var prescored = single is null ? null : new double[islands * perIsland][];
         var options = new ParallelOptions { MaxDegreeOfParallelism = ctx.Threads, CancellationToken = ct };
         Parallel.For(0, islands, options, i =>
         {
@@ -77,11 +83,13 @@ public static class Evolution
             for (int k = 0; k < perIsland; k++)
                 offspring[i * perIsland + k] = ctx.Variation.Breed(ref rng, state.Islands[i].Members, costs[i], ctx.Selection, ctx.Grammar);
             nextRngs[i] = rng.State;
+            if (prescored is not null)
+                for (int k = 0; k < perIsland; k++) prescored[i * perIsland + k] = ScoreOne(ctx, single!, offspring[i * perIsland + k].Tree);
         });
 
         var master = new Rng(state.Master);
         var trees = offspring.Select(o => o.Tree).ToArray();
-        var scores = Score(ctx, trees, FitnessSeed(master, state.Generation + 1), state.Generation + 1, ct);
+        var scores = prescored ?? Score(ctx, trees, FitnessSeed(master, state.Generation + 1), state.Generation + 1, ct);
         long evaluations = trees.Length + Tune(ctx, state, offspring, trees, scores, FitnessSeed(master, -state.Generation - 1), ct);
 
         var children = new Individual[trees.Length];
@@ -158,9 +166,14 @@ public static class Evolution
             .Take(Math.Max(0, ctx.Settings.Constants.MaxPerGeneration)).ToList();
         if (chosen.Count == 0) return 0;
         var tuned = new Expr[chosen.Count];
-        Parallel.For(0, chosen.Count, new ParallelOptions { MaxDegreeOfParallelism = ctx.Threads, CancellationToken = ct },
-            j => tuned[j] = ctx.Tuner.Tune(trees[chosen[j]], ct));
-        var rescored = Score(ctx, tuned, seed, state.Generation + 1, ct);
+        var single = ctx.Fitness as ICandidateFitness;
+        var rescoredHere = single is null ? null : new double[chosen.Count][];
+        Parallel.For(0, chosen.Count, new ParallelOptions { MaxDegreeOfParallelism = ctx.Threads, CancellationToken = ct }, j =>
+        {
+            tuned[j] = ctx.Tuner.Tune(trees[chosen[j]], ct);
+            if (rescoredHere is not null) rescoredHere[j] = ScoreOne(ctx, single!, tuned[j]);
+        });
+        var rescored = rescoredHere ?? Score(ctx, tuned, seed, state.Generation + 1, ct);
         for (int j = 0; j < chosen.Count; j++)
         {
             int k = chosen[j];
@@ -205,6 +218,18 @@ public static class Evolution
             for (int k = 0; k < trees.Length; k++) if (slot[k] >= 0) result[k] = fresh[slot[k]];
         }
         return result;
+    }
+
+    /// <summary>The objectives of one tree from the memo, or computed on this thread by a per-candidate fitness and memoised.</summary>
+    private static double[] ScoreOne(SearchContext ctx, ICandidateFitness fitness, Expr tree)
+    {
+        ulong hash = ctx.Cache is null ? 0 : StructuralHash.Of(tree);
+        if (ctx.Cache is not null && ctx.Cache.TryGet(hash, tree, out var known)) return known;
+        var objectives = new double[Math.Max(1, ctx.Fitness.ObjectiveCount)];
+        fitness.EvaluateOne(tree, objectives);
+        for (int o = 0; o < objectives.Length; o++) if (double.IsNaN(objectives[o])) objectives[o] = double.PositiveInfinity;
+        ctx.Cache?.Add(hash, tree, objectives);
+        return objectives;
     }
 
     private static Individual Make(SearchContext ctx, Expr tree, double[] objectives, long birth) =>

@@ -10,7 +10,7 @@ namespace L2OEvolve.Engine.Search;
 /// compiled SIMD evaluator. Candidates are scored in parallel, one workspace per worker, results written by index.
 /// Also the constant tuner for its own data (Levenberg–Marquardt through <see cref="ConstantOptimizer"/>).
 /// </summary>
-public sealed class MseFitness : IFitness, IConstantTuner
+public sealed class MseFitness : ICandidateFitness, IConstantTuner
 {
     /// <summary>Levenberg–Marquardt steps per tuning; a few suffice inside a search, where tuning recurs on the survivors.</summary>
     public static readonly ConstantFitOptions TuningOptions = new(MaxIterations: 10);
@@ -119,6 +119,9 @@ public sealed class MseFitness : IFitness, IConstantTuner
     [ThreadStatic] private static EvalWorkspace? t_workspace;
 
     private static EvalWorkspace ThreadWorkspace => t_workspace ??= new EvalWorkspace();
+
+    /// <inheritdoc/>
+    public void EvaluateOne(Expr candidate, Span<double> objectives) => objectives[0] = Loss(candidate, ThreadWorkspace);
 
     /// <summary>The MSE of one rule (+inf when it fails to compile for these features or is not finite).</summary>
     public double Loss(Expr tree, EvalWorkspace ws)

@@ -156,4 +156,35 @@ public class EvolutionTests
             inner.Evaluate(candidates, objectives, request, ct);
         }
     }
+
+    [Test]
+    public void Run_PerCandidateFitness_ScoresAsTheBatchPathDoes_ForAnyThreadCount()
+    {
+        var (x, y) = SearchTestKit.Data(r => r["x0"] * r["x1"] + Math.Cos(r["x2"]), rows: 200);
+        var columns = new[] { "x0", "x1", "x2" }.Select(n => x.Select(r => (float)r[n]).ToArray()).ToArray();
+        var mse = MseFitness.Rows(["x0", "x1", "x2"], columns, [.. y.Select(v => (float)v)]);
+        var settings = SearchSettings.Default(7) with { Population = new PopulationSettings(Islands: 4, Size: 24, OffspringPerGeneration: 6, InitialMaxSize: 6) };
+        string RunWith(IFitness fitness, int threads)
+        {
+            var ctx = SearchContext.Create(settings, SearchTestKit.Arithmetic(), fitness, mse, threads: threads);
+            var end = Evolution.Run(Evolution.Initialize(ctx, []), ctx, new GenerationTermination(15));
+            return StateComparison.Describe(end.HallOfFame) + "\n" + string.Join("\n", StateComparison.Members(end));
+        }
+        string perCandidate = RunWith(mse, 1);
+        Assert.That(RunWith(mse, 3), Is.EqualTo(perCandidate));
+        Assert.That(RunWith(new BatchOnly(mse), 2), Is.EqualTo(perCandidate), "scoring where children are bred changes nothing");
+    }
+
+    /// <summary>The same fitness seen only through the batch interface.</summary>
+    private sealed class BatchOnly(IFitness inner) : IFitness
+    {
+        public int ObjectiveCount => inner.ObjectiveCount;
+
+        public double BaselineLoss => inner.BaselineLoss;
+
+        public bool IsDeterministic => inner.IsDeterministic;
+
+        public void Evaluate(ReadOnlySpan<Expr> candidates, Span<double> objectives, FitnessRequest request, CancellationToken ct) =>
+            inner.Evaluate(candidates, objectives, request, ct);
+    }
 }
