@@ -11,10 +11,12 @@ namespace L2OEvolve.Engine.Search;
 public sealed class FitnessCache(int capacity = FitnessCache.DefaultCapacity)
 {
     /// <summary>
-    /// Entries kept by default: about 500 generations of children at the default population, a few tens of MB
-    /// at most. Repeats in a search are mostly recent (a child equal to a parent or a sibling), so more buys little.
+    /// Entries kept by default: about 30 generations of children at the default population. Repeats in a search are
+    /// mostly recent (a child equal to a parent or a sibling), so a larger memo buys few hits, while every entry it
+    /// keeps alive is copied by the garbage collector: on 800 rows 65,536 entries saved 3% of evaluations over 4,096
+    /// and cost about 10% more CPU time (one run each, 2 cores at load 7–9).
     /// </summary>
-    public const int DefaultCapacity = 1 << 16;
+    public const int DefaultCapacity = 1 << 12;
 
     private readonly BoundedCache<Expr, double[]> _entries = new(capacity);
 
