@@ -76,6 +76,9 @@ public static class Evolution
         // tree, so this changes nothing but speed.
         var single = ctx.Fitness as ICandidateFitness;
         var prescored = single is null ? null : new double[islands * perIsland][];
+        // Per-child facts the serial bookkeeping needs, computed here in parallel rather than after it.
+        var complexity = new int[islands * perIsland];
+        var tunable = new bool[islands * perIsland];
         var options = new ParallelOptions { MaxDegreeOfParallelism = ctx.Threads, CancellationToken = ct };
         Parallel.For(0, islands, options, i =>
         {
@@ -83,17 +86,21 @@ public static class Evolution
             for (int k = 0; k < perIsland; k++)
                 offspring[i * perIsland + k] = ctx.Variation.Breed(ref rng, state.Islands[i].Members, costs[i], ctx.Selection, ctx.Grammar);
             nextRngs[i] = rng.State;
-            if (prescored is not null)
-                for (int k = 0; k < perIsland; k++) prescored[i * perIsland + k] = ScoreOne(ctx, single!, offspring[i * perIsland + k].Tree);
+            for (int k = i * perIsland; k < (i + 1) * perIsland; k++)
+            {
+                complexity[k] = Trees.Complexity(offspring[k].Tree, ctx.Grammar);
+                tunable[k] = Trees.TunableCount(offspring[k].Tree) > 0;
+                if (prescored is not null) prescored[k] = ScoreOne(ctx, single!, offspring[k].Tree);
+            }
         });
 
         var master = new Rng(state.Master);
         var trees = offspring.Select(o => o.Tree).ToArray();
         var scores = prescored ?? Score(ctx, trees, FitnessSeed(master, state.Generation + 1), state.Generation + 1, ct);
-        long evaluations = trees.Length + Tune(ctx, state, offspring, trees, scores, FitnessSeed(master, -state.Generation - 1), ct);
+        long evaluations = trees.Length + Tune(ctx, state, offspring, trees, scores, complexity, tunable, FitnessSeed(master, -state.Generation - 1), ct);
 
         var children = new Individual[trees.Length];
-        for (int k = 0; k < trees.Length; k++) children[k] = Make(ctx, trees[k], scores[k], state.NextBirth + k);
+        for (int k = 0; k < trees.Length; k++) children[k] = Make(trees[k], scores[k], complexity[k], state.NextBirth + k);
         long nextBirth = state.NextBirth + trees.Length;
 
         var updated = ImmutableArray.CreateBuilder<Island>(islands);
@@ -148,16 +155,18 @@ public static class Evolution
 
     // Tunes the children drawn for it or beating the hall of fame at their complexity, rescoring them with the fitness
     // itself so every Individual's loss is the fitness's verdict. Returns the number of extra evaluations.
-    private static long Tune(SearchContext ctx, SearchState state, Offspring[] offspring, Expr[] trees, double[][] scores, ulong seed, CancellationToken ct)
+    // complexity[k] and tunable[k] describe trees[k]; a tuned replacement gets its complexity recomputed.
+    private static long Tune(SearchContext ctx, SearchState state, Offspring[] offspring, Expr[] trees, double[][] scores,
+        int[] complexity, bool[] tunable, ulong seed, CancellationToken ct)
     {
         if (ctx.Tuner is null) return 0;
         var promising = new List<int>();
         var drawn = new List<int>();
         for (int k = 0; k < trees.Length; k++)
         {
-            if (!double.IsFinite(scores[k][0]) || Trees.TunableCount(trees[k]) == 0) continue;
+            if (!double.IsFinite(scores[k][0]) || !tunable[k]) continue;
             bool beatsHallOfFame = ctx.Settings.Constants.OptimizePromising
-                && scores[k][0] < (state.HallOfFame.At(Trees.Complexity(trees[k], ctx.Grammar))?.Loss ?? double.PositiveInfinity);
+                && scores[k][0] < (state.HallOfFame.At(complexity[k])?.Loss ?? double.PositiveInfinity);
             if (beatsHallOfFame) promising.Add(k);
             else if (offspring[k].Tune) drawn.Add(k);
         }
@@ -177,7 +186,7 @@ public static class Evolution
         for (int j = 0; j < chosen.Count; j++)
         {
             int k = chosen[j];
-            if (rescored[j][0] < scores[k][0]) { trees[k] = tuned[j]; scores[k] = rescored[j]; }
+            if (rescored[j][0] < scores[k][0]) { trees[k] = tuned[j]; scores[k] = rescored[j]; complexity[k] = Trees.Complexity(tuned[j], ctx.Grammar); }
         }
         return chosen.Count;
     }
@@ -233,7 +242,10 @@ public static class Evolution
     }
 
     private static Individual Make(SearchContext ctx, Expr tree, double[] objectives, long birth) =>
-        new(tree, objectives[0], Trees.Complexity(tree, ctx.Grammar), birth, [.. objectives]);
+        Make(tree, objectives, Trees.Complexity(tree, ctx.Grammar), birth);
+
+    private static Individual Make(Expr tree, double[] objectives, int complexity, long birth) =>
+        new(tree, objectives[0], complexity, birth, [.. objectives]);
 
     private static ulong FitnessSeed(Rng master, long salt) => master.Fork(0xF17_0000UL ^ (ulong)salt).NextUInt64();
 }
