@@ -27,7 +27,7 @@ internal sealed class ForwardMode
     private readonly int _k, _coordinates, _blockRows;
     private readonly int[] _param; // constant slot → fitted parameter index, or -1 when held fixed
     private readonly double[] _val, _grad; // [slot][row], [slot][param][row]
-    private readonly double[] _xv, _yv, _dx, _dy, _res;
+    private readonly double[] _xv, _yv, _dx, _dy, _res, _t1, _t2;
     private readonly double[] _stateVal, _stateGrad; // [stateRow·C + c], ([stateRow·C + c]·k + i)
     private readonly int _stateValLength, _stateGradLength;
     private Scratch? _scratch;
@@ -43,7 +43,7 @@ internal sealed class ForwardMode
     /// <summary>Buffers that only grow; every region is written before it is read, so stale contents never matter.</summary>
     private sealed class Scratch
     {
-        public double[] Val = [], Grad = [], Xv = [], Yv = [], Dx = [], Dy = [], Res = [], StateVal = [], StateGrad = [];
+        public double[] Val = [], Grad = [], Xv = [], Yv = [], Dx = [], Dy = [], Res = [], T1 = [], T2 = [], StateVal = [], StateGrad = [];
 
         public static double[] Grow(ref double[] a, long need)
         {
@@ -72,6 +72,8 @@ internal sealed class ForwardMode
         _dx = Scratch.Grow(ref scratch.Dx, _blockRows);
         _dy = Scratch.Grow(ref scratch.Dy, _blockRows);
         _res = Scratch.Grow(ref scratch.Res, _blockRows);
+        _t1 = Scratch.Grow(ref scratch.T1, _blockRows);
+        _t2 = Scratch.Grow(ref scratch.T2, _blockRows);
         long stateValues = (long)rule.StateRows * coordinates;
         _stateVal = Scratch.Grow(ref scratch.StateVal, stateValues);
         _stateGrad = Scratch.Grow(ref scratch.StateGrad, stateValues * k);
@@ -243,7 +245,7 @@ internal sealed class ForwardMode
         {
             var gx = Gradient(a, i, n);
             var g = Grad(slot, i, n);
-            for (int r = 0; r < n; r++) g[r] = d[r] * gx[r];
+            TensorPrimitives.Multiply<double>(d, gx, g); // g may be gx itself (the same span), which it allows
         }
     }
 
@@ -315,7 +317,13 @@ internal sealed class ForwardMode
             var gx = Gradient(a, i, n);
             var gy = Gradient(c, i, n);
             var g = Grad(slot, i, n);
-            for (int r = 0; r < n; r++) g[r] = dx[r] * gx[r] + dy[r] * gy[r];
+            // g = dx·gx + dy·gy with each product rounded, as the scalar expression (the vector kernels never fuse);
+            // both products are taken before g, which may be gx or gy itself, is written.
+            var t1 = _t1.AsSpan(0, n);
+            var t2 = _t2.AsSpan(0, n);
+            TensorPrimitives.Multiply<double>(dx, gx, t1);
+            TensorPrimitives.Multiply<double>(dy, gy, t2);
+            TensorPrimitives.Add<double>(t1, t2, g);
         }
     }
 
