@@ -41,7 +41,7 @@ public sealed class BoundedCache<TKey, TValue> where TKey : notnull
     /// <summary>Most entries the cache holds.</summary>
     public int Capacity => _slots.Length;
 
-    /// <summary>Entries held now (at most <see cref="Capacity"/>; approximate while writers race).</summary>
+    /// <summary>Entries held now (at most <see cref="Capacity"/>).</summary>
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>Lookups answered from the cache.</summary>
@@ -81,19 +81,22 @@ public sealed class BoundedCache<TKey, TValue> where TKey : notnull
         var entry = new Entry(hash, key, value);
         var first = Volatile.Read(ref _slots[set]);
         if (Holds(first, hash, key) || Holds(Volatile.Read(ref _slots[set + 1]), hash, key)) return;
-        if (first is null) Interlocked.Increment(ref _count);
-        else
+        // A slot goes from empty to full exactly once (only Clear empties it), and the compare-exchange and the
+        // exchange below let exactly one writer see that transition, so Count never exceeds Capacity.
+        if (first is null)
         {
-            // The newest entry moves to the second way; whatever was there is dropped.
-            var second = Interlocked.Exchange(ref _slots[set + 1], first);
-            if (second is null) Interlocked.Increment(ref _count);
+            if (Interlocked.CompareExchange(ref _slots[set], entry, null) is null) { Interlocked.Increment(ref _count); return; }
+            first = Volatile.Read(ref _slots[set])!;
         }
+        // The newest entry takes the first way and the previous one moves to the second; whatever was there is dropped.
+        var second = Interlocked.Exchange(ref _slots[set + 1], first);
+        if (second is null) Interlocked.Increment(ref _count);
         Volatile.Write(ref _slots[set], entry);
     }
 
     private bool Holds(Entry? e, ulong hash, TKey key) => e is not null && e.Hash == hash && _comparer.Equals(e.Key, key);
 
-    /// <summary>Drops every entry (the counters keep counting).</summary>
+    /// <summary>Drops every entry (the counters keep counting); not to be called while other threads add.</summary>
     public void Clear()
     {
         Array.Clear(_slots);
