@@ -87,54 +87,59 @@ public static class ConstantOptimizer
             param[i] = rule.ConstantKinds[i] == ConstantKind.Value || o.FitEmaBetas ? k++ : -1;
         if (k == 0 || coordinates * steps == 0) return unchanged;
 
-        var fm = new ForwardMode(rule, param, k, coordinates);
         var theta = rule.Constants.ToArray();
-        var trial = new double[m];
-        var jtj = new double[k * k];
-        var jtr = new double[k];
-        var a = new double[k * k];
-        var delta = new double[k];
-        double sse = fm.Accumulate(theta, columns, steps, target, jtj, jtr);
-        if (!double.IsFinite(sse)) return unchanged;
-
-        double lambda = o.InitialDamping;
-        int iter = 0, rejected = 0;
-        while (iter < o.MaxIterations && rejected < MaxConsecutiveRejections && sse > 0)
+        int iter = 0;
+        var fm = new ForwardMode(rule, param, k, coordinates);
+        try
         {
-            iter++;
-            rejected++; // reset on acceptance
-            double maxDiag = 0;
-            for (int i = 0; i < k; i++) maxDiag = Math.Max(maxDiag, jtj[i * k + i]);
-            if (!(maxDiag > 0)) break; // no constant influences the output
-            Array.Copy(jtj, a, a.Length);
-            for (int i = 0; i < k; i++) a[i * k + i] += lambda * Math.Max(jtj[i * k + i], 1e-12 * maxDiag);
-            for (int i = 0; i < k; i++) delta[i] = -jtr[i];
-            if (!Cholesky.Solve(a, delta, k))
+            var trial = new double[m];
+            var jtj = new double[k * k];
+            var jtr = new double[k];
+            var a = new double[k * k];
+            var delta = new double[k];
+            double sse = fm.Accumulate(theta, columns, steps, target, jtj, jtr);
+            if (!double.IsFinite(sse)) return unchanged;
+
+            double lambda = o.InitialDamping;
+            int rejected = 0;
+            while (iter < o.MaxIterations && rejected < MaxConsecutiveRejections && sse > 0)
             {
-                lambda *= 4;
-                continue;
+                iter++;
+                rejected++; // reset on acceptance
+                double maxDiag = 0;
+                for (int i = 0; i < k; i++) maxDiag = Math.Max(maxDiag, jtj[i * k + i]);
+                if (!(maxDiag > 0)) break; // no constant influences the output
+                Array.Copy(jtj, a, a.Length);
+                for (int i = 0; i < k; i++) a[i * k + i] += lambda * Math.Max(jtj[i * k + i], 1e-12 * maxDiag);
+                for (int i = 0; i < k; i++) delta[i] = -jtr[i];
+                if (!Cholesky.Solve(a, delta, k))
+                {
+                    lambda *= 4;
+                    continue;
+                }
+                if (!TryStep(rule, theta, param, delta, trial))
+                {
+                    lambda *= 4;
+                    continue;
+                }
+                double trialSse = fm.Accumulate(trial, columns, steps, target, [], []);
+                if (!(trialSse < sse)) // also rejects NaN
+                {
+                    lambda *= 4;
+                    continue;
+                }
+                double gain = (sse - trialSse) / sse;
+                bool tinyStep = true;
+                for (int i = 0; i < m; i++)
+                    tinyStep &= Math.Abs(trial[i] - theta[i]) <= 1e-10 * (Math.Abs(theta[i]) + 1e-10);
+                Array.Copy(trial, theta, m);
+                rejected = 0;
+                sse = fm.Accumulate(theta, columns, steps, target, jtj, jtr);
+                lambda = Math.Max(lambda / 3, 1e-15);
+                if (gain < o.Tolerance || tinyStep || !double.IsFinite(sse)) break;
             }
-            if (!TryStep(rule, theta, param, delta, trial))
-            {
-                lambda *= 4;
-                continue;
-            }
-            double trialSse = fm.Accumulate(trial, columns, steps, target, [], []);
-            if (!(trialSse < sse)) // also rejects NaN
-            {
-                lambda *= 4;
-                continue;
-            }
-            double gain = (sse - trialSse) / sse;
-            bool tinyStep = true;
-            for (int i = 0; i < m; i++)
-                tinyStep &= Math.Abs(trial[i] - theta[i]) <= 1e-10 * (Math.Abs(theta[i]) + 1e-10);
-            Array.Copy(trial, theta, m);
-            rejected = 0;
-            sse = fm.Accumulate(theta, columns, steps, target, jtj, jtr);
-            lambda = Math.Max(lambda / 3, 1e-15);
-            if (gain < o.Tolerance || tinyStep || !double.IsFinite(sse)) break;
         }
+        finally { fm.Release(); }
 
         var fitted = rule.WithConstants(theta);
         double loss = Loss(fitted, columns, coordinates, steps, target, ws);

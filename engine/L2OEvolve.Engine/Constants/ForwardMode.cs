@@ -27,8 +27,31 @@ internal sealed class ForwardMode
     private readonly int _k, _coordinates, _blockRows;
     private readonly int[] _param; // constant slot → fitted parameter index, or -1 when held fixed
     private readonly double[] _val, _grad; // [slot][row], [slot][param][row]
-    private readonly double[] _xv, _yv, _dx, _dy, _res, _zeros, _ones;
+    private readonly double[] _xv, _yv, _dx, _dy, _res, _t1, _t2;
     private readonly double[] _stateVal, _stateGrad; // [stateRow·C + c], ([stateRow·C + c]·k + i)
+    private readonly int _stateValLength, _stateGradLength;
+    private Scratch? _scratch;
+
+    // Read-only operand gradients, shared by every instance and thread.
+    private static readonly double[] Zeros = new double[BlockRows];
+    private static readonly double[] Ones = Enumerable.Repeat(1.0, BlockRows).ToArray();
+
+    // A search tunes a few rules every generation; reusing one set of buffers per thread keeps tuning from
+    // allocating tens of KB per rule (and the large object heap for deep rules with many constants).
+    [ThreadStatic] private static Scratch? t_scratch;
+
+    /// <summary>Buffers that only grow; every region is written before it is read, so stale contents never matter.</summary>
+    private sealed class Scratch
+    {
+        public double[] Val = [], Grad = [], Xv = [], Yv = [], Dx = [], Dy = [], Res = [], T1 = [], T2 = [], StateVal = [], StateGrad = [];
+
+        public static double[] Grow(ref double[] a, long need)
+        {
+            if (need > Array.MaxLength) throw new ArgumentException($"forward mode needs {need} doubles of scratch");
+            if (a.Length < need) a = new double[need];
+            return a;
+        }
+    }
 
     public ForwardMode(CompiledRule rule, int[] param, int k, int coordinates)
     {
@@ -38,18 +61,31 @@ internal sealed class ForwardMode
         _coordinates = coordinates;
         _blockRows = BlockRows;
         int depth = Math.Max(rule.StackDepth, 1);
-        _val = new double[depth * _blockRows];
-        _grad = new double[depth * k * _blockRows];
-        _xv = new double[_blockRows];
-        _yv = new double[_blockRows];
-        _dx = new double[_blockRows];
-        _dy = new double[_blockRows];
-        _res = new double[_blockRows];
-        _zeros = new double[_blockRows];
-        _ones = new double[_blockRows];
-        Array.Fill(_ones, 1.0);
-        _stateVal = new double[rule.StateRows * coordinates];
-        _stateGrad = new double[rule.StateRows * coordinates * k];
+        // Taken from the thread's pool while in use (Release puts it back), so two live instances never share buffers.
+        var scratch = t_scratch ?? new Scratch();
+        t_scratch = null;
+        _scratch = scratch;
+        _val = Scratch.Grow(ref scratch.Val, (long)depth * _blockRows);
+        _grad = Scratch.Grow(ref scratch.Grad, (long)depth * k * _blockRows);
+        _xv = Scratch.Grow(ref scratch.Xv, _blockRows);
+        _yv = Scratch.Grow(ref scratch.Yv, _blockRows);
+        _dx = Scratch.Grow(ref scratch.Dx, _blockRows);
+        _dy = Scratch.Grow(ref scratch.Dy, _blockRows);
+        _res = Scratch.Grow(ref scratch.Res, _blockRows);
+        _t1 = Scratch.Grow(ref scratch.T1, _blockRows);
+        _t2 = Scratch.Grow(ref scratch.T2, _blockRows);
+        long stateValues = (long)rule.StateRows * coordinates;
+        _stateVal = Scratch.Grow(ref scratch.StateVal, stateValues);
+        _stateGrad = Scratch.Grow(ref scratch.StateGrad, stateValues * k);
+        (_stateValLength, _stateGradLength) = ((int)stateValues, (int)(stateValues * k));
+    }
+
+    /// <summary>Returns the buffers to the thread's pool; the instance must not be used afterwards.</summary>
+    public void Release()
+    {
+        if (_scratch is null) return;
+        t_scratch = _scratch;
+        _scratch = null;
     }
 
     /// <summary>
@@ -62,8 +98,8 @@ internal sealed class ForwardMode
         int k = jtj.IsEmpty ? 0 : _k, C = _coordinates;
         jtj.Clear();
         jtr.Clear();
-        Array.Clear(_stateVal);
-        Array.Clear(_stateGrad);
+        _stateVal.AsSpan(0, _stateValLength).Clear();
+        _stateGrad.AsSpan(0, _stateGradLength).Clear();
         double sse = 0;
         int perBlock = C >= _blockRows ? 1 : _blockRows / C;
         for (int t0 = 0; t0 < steps; t0 += perBlock)
@@ -131,8 +167,8 @@ internal sealed class ForwardMode
     private ReadOnlySpan<double> Gradient(Operand o, int i, int n) => o.Kind switch
     {
         Operand.Stack => Grad(o.Index, i, n),
-        Operand.Constant when _param[o.Index] == i => _ones.AsSpan(0, n),
-        _ => _zeros.AsSpan(0, n),
+        Operand.Constant when _param[o.Index] == i => Ones.AsSpan(0, n),
+        _ => Zeros.AsSpan(0, n),
     };
 
     private void RunBlock(ReadOnlySpan<double> theta, ReadOnlySpan<float[]> columns, in Blk b, int k)
@@ -209,7 +245,7 @@ internal sealed class ForwardMode
         {
             var gx = Gradient(a, i, n);
             var g = Grad(slot, i, n);
-            for (int r = 0; r < n; r++) g[r] = d[r] * gx[r];
+            TensorPrimitives.Multiply<double>(d, gx, g); // g may be gx itself (the same span), which it allows
         }
     }
 
@@ -281,7 +317,13 @@ internal sealed class ForwardMode
             var gx = Gradient(a, i, n);
             var gy = Gradient(c, i, n);
             var g = Grad(slot, i, n);
-            for (int r = 0; r < n; r++) g[r] = dx[r] * gx[r] + dy[r] * gy[r];
+            // g = dx·gx + dy·gy with each product rounded, as the scalar expression (the vector kernels never fuse);
+            // both products are taken before g, which may be gx or gy itself, is written.
+            var t1 = _t1.AsSpan(0, n);
+            var t2 = _t2.AsSpan(0, n);
+            TensorPrimitives.Multiply<double>(dx, gx, t1);
+            TensorPrimitives.Multiply<double>(dy, gy, t2);
+            TensorPrimitives.Add<double>(t1, t2, g);
         }
     }
 

@@ -16,12 +16,20 @@ public static class Compiler
     /// <exception cref="ArgumentException">A variable is not among the features, or a lag is negative.</exception>
     public static CompiledRule Compile(Expr expr, IReadOnlyList<string> featureNames)
     {
-        ArgumentNullException.ThrowIfNull(expr);
         ArgumentNullException.ThrowIfNull(featureNames);
+        return Compile(expr, featureNames is ImmutableArray<string> immutable ? immutable : [.. featureNames]);
+    }
+
+    /// <summary>As <see cref="Compile(Expr, IReadOnlyList{string})"/>, for names already immutable (not boxed, not copied).</summary>
+    public static CompiledRule Compile(Expr expr, ImmutableArray<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(expr);
+        if (names.IsDefault) throw new ArgumentNullException(nameof(names));
         // A search compiles every new candidate, often for a few hundred rows, so compiling must stay cheap: no
-        // dictionary for the usual handful of features, and no copy of names that are already immutable.
-        var names = featureNames is ImmutableArray<string> immutable ? immutable : [.. featureNames];
-        var b = new Builder(names);
+        // dictionary for the usual handful of features.
+        // The builder's lists are reused per thread (a search compiles every child); only the final arrays are new.
+        var b = t_builder ??= new Builder();
+        b.Reset(names);
         b.Emit(expr);
 
         int depth = 0, max = 0, nodes = 0;
@@ -67,7 +75,9 @@ public static class Compiler
         return stack.Pop();
     }
 
-    private sealed class Builder(ImmutableArray<string> names)
+    [ThreadStatic] private static Builder? t_builder;
+
+    private sealed class Builder
     {
         private const int LinearSearchLimit = 24;
 
@@ -76,26 +86,39 @@ public static class Compiler
         public readonly List<ConstantKind> Kinds = new(8);
         public readonly List<int> Lags = [];
         public int Emas;
+        private ImmutableArray<string> _names = [];
         private Dictionary<string, int>? _index;
+
+        /// <summary>Empties the program for a new tree over <paramref name="features"/> (the name index is kept for the same names).</summary>
+        public void Reset(ImmutableArray<string> features)
+        {
+            Code.Clear();
+            Constants.Clear();
+            Kinds.Clear();
+            Lags.Clear();
+            Emas = 0;
+            if (features != _names) _index = null;
+            _names = features;
+        }
 
         /// <summary>The first column with this name.</summary>
         private int Feature(string name)
         {
-            if (names.Length <= LinearSearchLimit)
+            if (_names.Length <= LinearSearchLimit)
             {
-                for (int i = 0; i < names.Length; i++)
-                    if (string.Equals(names[i], name, StringComparison.Ordinal)) return i;
+                for (int i = 0; i < _names.Length; i++)
+                    if (string.Equals(_names[i], name, StringComparison.Ordinal)) return i;
             }
             else
             {
                 if (_index is null)
                 {
-                    _index = new Dictionary<string, int>(names.Length, StringComparer.Ordinal);
-                    for (int i = 0; i < names.Length; i++) _index.TryAdd(names[i], i);
+                    _index = new Dictionary<string, int>(_names.Length, StringComparer.Ordinal);
+                    for (int i = 0; i < _names.Length; i++) _index.TryAdd(_names[i], i);
                 }
                 if (_index.TryGetValue(name, out int found)) return found;
             }
-            throw new ArgumentException($"unknown variable '{name}' (features: {string.Join(", ", names)})", nameof(name));
+            throw new ArgumentException($"unknown variable '{name}' (features: {string.Join(", ", _names)})", nameof(name));
         }
 
         private int Constant(double value, ConstantKind kind)

@@ -86,17 +86,21 @@ public abstract partial record Expr
     {
         if (index < 0) throw new ArgumentOutOfRangeException(nameof(index), index, "negative node index");
         var node = this;
+        // Switches rather than Children: mutations call this for every child and Children allocates.
         while (index > 0)
         {
             index--; // step past the current node into its children
-            Expr? next = null;
-            foreach (var child in node.Children)
+            switch (node)
             {
-                int size = child.Size();
-                if (index < size) { next = child; break; }
-                index -= size;
+                case Binary b:
+                    int left = b.Left.Size();
+                    (node, index) = index < left ? (b.Left, index) : (b.Right, index - left);
+                    break;
+                case Unary u: node = u.Arg; break;
+                case Ema e: node = e.Arg; break;
+                case Lag l: node = l.Arg; break;
+                default: throw new ArgumentOutOfRangeException(nameof(index), "past the last node");
             }
-            node = next ?? throw new ArgumentOutOfRangeException(nameof(index), "past the last node");
         }
         return node;
     }
@@ -110,22 +114,32 @@ public abstract partial record Expr
     {
         if (index < 0) throw new ArgumentOutOfRangeException(nameof(index), index, "negative node index");
         if (index == 0) return replacement;
-        int offset = 1;
-        var children = Children;
-        for (int i = 0; i < children.Length; i++)
+        switch (this)
         {
-            int size = children[i].Size();
-            if (index < offset + size)
-            {
-                var edited = children[i].ReplaceAt(index - offset, replacement);
-                if (ReferenceEquals(edited, children[i])) return this;
-                var copy = children.ToBuilder();
-                copy[i] = edited;
-                return WithChildren(copy.ToImmutable().AsSpan());
-            }
-            offset += size;
+            case Binary b:
+                int left = b.Left.Size();
+                if (index - 1 < left)
+                {
+                    var edited = b.Left.ReplaceAt(index - 1, replacement);
+                    return ReferenceEquals(edited, b.Left) ? this : b with { Left = edited };
+                }
+                else
+                {
+                    var edited = b.Right.ReplaceAt(index - 1 - left, replacement);
+                    return ReferenceEquals(edited, b.Right) ? this : b with { Right = edited };
+                }
+            case Unary u:
+                var arg = u.Arg.ReplaceAt(index - 1, replacement);
+                return ReferenceEquals(arg, u.Arg) ? this : u with { Arg = arg };
+            case Ema e:
+                var ema = e.Arg.ReplaceAt(index - 1, replacement);
+                return ReferenceEquals(ema, e.Arg) ? this : e with { Arg = ema };
+            case Lag l:
+                var lag = l.Arg.ReplaceAt(index - 1, replacement);
+                return ReferenceEquals(lag, l.Arg) ? this : l with { Arg = lag };
+            default:
+                throw new ArgumentOutOfRangeException(nameof(index), index, "past the last node");
         }
-        throw new ArgumentOutOfRangeException(nameof(index), index, "past the last node");
     }
 
     /// <summary>Bottom-up rewrite: children first, then <paramref name="f"/> on the rebuilt node. Unchanged subtrees

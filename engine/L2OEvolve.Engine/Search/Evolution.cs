@@ -12,7 +12,8 @@ namespace L2OEvolve.Engine.Search;
 /// Step(state):
 ///   costs   ← per island: loss/baseline + parsimony·complexity, scaled by adaptive parsimony (shares over all islands)
 ///   children← per island, in parallel, with the island's own RNG: Variation.Breed (tournament → mutate or cross)
-///   scores  ← Fitness on the flattened batch (memoised by expression, duplicates evaluated once), written by index
+///   scores  ← Fitness on the flattened batch (memoised by expression, duplicates evaluated once), written by index;
+///             a per-candidate fitness (ICandidateFitness) instead scores each child right after breeding it, in the same parallel pass
 ///   tune    ← constants of children drawn for tuning or beating the hall of fame at their complexity; rescored
 ///   islands ← Reinsertion(children) per island;  hall of fame ← update with all children in batch order
 ///   islands ← Migration every few generations, with the master RNG
@@ -63,12 +64,21 @@ public static class Evolution
     {
         var plan = Plan(state, ctx);
         var broods = new Brood[state.Islands.Length];
+        // A per-candidate fitness scores each child where it is bred, in the same parallel pass: one hand-off between
+        // threads per generation instead of two, and no serial memo pass in between. Scores are pure functions of the
+        // tree, so this changes nothing but speed.
+        var single = ctx.Fitness as ICandidateFitness;
+        var prescored = single is null ? null : new double[broods.Length][][];
         var options = new ParallelOptions { MaxDegreeOfParallelism = ctx.Threads, CancellationToken = ct };
-        Parallel.For(0, broods.Length, options, i => broods[i] = BreedIsland(state.Islands[i], plan, ctx));
+        Parallel.For(0, broods.Length, options, i =>
+        {
+            broods[i] = BreedIsland(state.Islands[i], plan, ctx);
+            if (prescored is not null) prescored[i] = [.. broods[i].Offspring.Select(o => ScoreOne(ctx, single!, o.Tree))];
+        });
 
         var offspring = broods.SelectMany(b => b.Offspring).ToArray();
         var trees = offspring.Select(o => o.Tree).ToArray();
-        var scores = Score(ctx, trees, plan.ScoreSeed, plan.Generation, ct);
+        var scores = prescored?.SelectMany(p => p).ToArray() ?? Score(ctx, trees, plan.ScoreSeed, plan.Generation, ct);
         var chosen = ChooseForTuning(ctx, state.HallOfFame, offspring, trees, scores);
         TuneChosen(ctx, chosen, trees, scores, plan.TuneSeed, plan.Generation, ct);
         return Barrier(state, plan, ctx, [.. broods.Select(b => b.Rng)], trees, scores, trees.Length + chosen.Count);
@@ -146,20 +156,30 @@ public static class Evolution
     /// Runs generations until <paramref name="termination"/> holds or <paramref name="ct"/> fires, calling
     /// <paramref name="onGeneration"/> after each. Generation counts are absolute (a resumed search keeps counting).
     /// </summary>
+    /// <remarks>
+    /// When the termination has a <see cref="ITermination.Deadline"/>, a generation still running at that time is
+    /// abandoned (the state before it is returned), so a huge population cannot overrun a time budget by a whole
+    /// generation. Budgets that are not time-based never cut a generation, so they stay deterministic.
+    /// </remarks>
     public static SearchState Run(SearchState state, SearchContext ctx, ITermination termination,
         Action<SearchState, SearchProgress>? onGeneration = null, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
-        while (!ct.IsCancellationRequested)
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (termination.Deadline is { } deadline && deadline <= MaxTimer) budget.CancelAfter(deadline < TimeSpan.Zero ? TimeSpan.Zero : deadline);
+        while (!budget.IsCancellationRequested)
         {
             if (termination.IsReached(new SearchProgress(state.Generation, state.Evaluations, state.BestLoss, clock.Elapsed))) break;
-            var next = Step(state, ctx, ct);
+            var next = Step(state, ctx, budget.Token);
             if (ReferenceEquals(next, state)) break;
             state = next;
             onGeneration?.Invoke(state, new SearchProgress(state.Generation, state.Evaluations, state.BestLoss, clock.Elapsed));
         }
         return state;
     }
+
+    // CancelAfter takes at most about 49.7 days; a longer budget is left to the check between generations.
+    private static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     /// <summary>
     /// Batch indices of the children whose constants are tuned: those beating the hall of fame at their complexity
@@ -193,9 +213,14 @@ public static class Evolution
     {
         if (ctx.Tuner is null || chosen.Count == 0) return;
         var tuned = new Expr[chosen.Count];
-        Parallel.For(0, chosen.Count, new ParallelOptions { MaxDegreeOfParallelism = ctx.Threads, CancellationToken = ct },
-            j => tuned[j] = ctx.Tuner.Tune(trees[chosen[j]], ct));
-        var rescored = Score(ctx, tuned, seed, generation, ct);
+        var single = ctx.Fitness as ICandidateFitness;
+        var rescoredHere = single is null ? null : new double[chosen.Count][];
+        Parallel.For(0, chosen.Count, new ParallelOptions { MaxDegreeOfParallelism = ctx.Threads, CancellationToken = ct }, j =>
+        {
+            tuned[j] = ctx.Tuner.Tune(trees[chosen[j]], ct);
+            if (rescoredHere is not null) rescoredHere[j] = ScoreOne(ctx, single!, tuned[j]);
+        });
+        var rescored = rescoredHere ?? Score(ctx, tuned, seed, generation, ct);
         for (int j = 0; j < chosen.Count; j++)
         {
             int k = chosen[j];
@@ -209,15 +234,20 @@ public static class Evolution
         int m = Math.Max(1, ctx.Fitness.ObjectiveCount);
         var result = new double[trees.Length][];
         var pending = new List<Expr>();
+        var pendingHash = new List<ulong>();
         var slot = new int[trees.Length];
-        var firstSeen = new Dictionary<Expr, int>();
+        bool deterministic = ctx.Fitness.IsDeterministic;
+        // Duplicates in a batch are found by structural hash and confirmed by equality (a collision is just scored twice).
+        var firstSeen = deterministic ? new Dictionary<ulong, int>(trees.Length) : null;
         for (int k = 0; k < trees.Length; k++)
         {
-            if (ctx.Cache is not null && ctx.Cache.TryGet(trees[k], out var known)) { result[k] = known; slot[k] = -1; continue; }
-            if (ctx.Fitness.IsDeterministic && firstSeen.TryGetValue(trees[k], out int same)) { slot[k] = same; continue; }
+            ulong hash = deterministic || ctx.Cache is not null ? StructuralHash.Of(trees[k]) : 0;
+            if (ctx.Cache is not null && ctx.Cache.TryGet(hash, trees[k], out var known)) { result[k] = known; slot[k] = -1; continue; }
+            if (firstSeen is not null && firstSeen.TryGetValue(hash, out int same) && pending[same].Equals(trees[k])) { slot[k] = same; continue; }
             slot[k] = pending.Count;
-            if (ctx.Fitness.IsDeterministic) firstSeen[trees[k]] = pending.Count;
+            firstSeen?.TryAdd(hash, pending.Count);
             pending.Add(trees[k]);
+            pendingHash.Add(hash);
         }
         if (pending.Count > 0)
         {
@@ -229,11 +259,23 @@ public static class Evolution
             {
                 fresh[p] = flat.AsSpan(p * m, m).ToArray();
                 for (int o = 0; o < m; o++) if (double.IsNaN(fresh[p][o])) fresh[p][o] = double.PositiveInfinity;
-                ctx.Cache?.Add(pending[p], fresh[p]);
+                ctx.Cache?.Add(pendingHash[p], pending[p], fresh[p]);
             }
             for (int k = 0; k < trees.Length; k++) if (slot[k] >= 0) result[k] = fresh[slot[k]];
         }
         return result;
+    }
+
+    /// <summary>The objectives of one tree from the memo, or computed on this thread by a per-candidate fitness and memoised.</summary>
+    private static double[] ScoreOne(SearchContext ctx, ICandidateFitness fitness, Expr tree)
+    {
+        ulong hash = ctx.Cache is null ? 0 : StructuralHash.Of(tree);
+        if (ctx.Cache is not null && ctx.Cache.TryGet(hash, tree, out var known)) return known;
+        var objectives = new double[Math.Max(1, ctx.Fitness.ObjectiveCount)];
+        fitness.EvaluateOne(tree, objectives);
+        for (int o = 0; o < objectives.Length; o++) if (double.IsNaN(objectives[o])) objectives[o] = double.PositiveInfinity;
+        ctx.Cache?.Add(hash, tree, objectives);
+        return objectives;
     }
 
     private static Individual Make(SearchContext ctx, Expr tree, double[] objectives, long birth) =>

@@ -28,6 +28,17 @@ public interface IFitness
     void Evaluate(ReadOnlySpan<Expr> candidates, Span<double> objectives, FitnessRequest request, CancellationToken ct);
 }
 
+/// <summary>
+/// A deterministic fitness that can score one candidate on the calling thread, its score depending on that candidate
+/// alone (no batch-wide ranking, no seed). The search then scores each child where it breeds it, without a batch.
+/// </summary>
+/// <remarks>Must be thread-safe, and <see cref="IFitness.Evaluate"/> must give the same numbers for the same candidates.</remarks>
+public interface ICandidateFitness : IFitness
+{
+    /// <summary>Writes the objectives of <paramref name="candidate"/> (never throws for a bad candidate: +inf).</summary>
+    void EvaluateOne(Expr candidate, Span<double> objectives);
+}
+
 /// <summary>Per-batch facts a fitness may use: a degree of parallelism, and a seed for stochastic fitnesses (rollouts) so reruns agree.</summary>
 public sealed record FitnessRequest(int Threads, ulong Seed, int Generation);
 

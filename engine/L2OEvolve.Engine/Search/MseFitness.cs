@@ -10,7 +10,7 @@ namespace L2OEvolve.Engine.Search;
 /// compiled SIMD evaluator. Candidates are scored in parallel, one workspace per worker, results written by index.
 /// Also the constant tuner for its own data (Levenberg–Marquardt through <see cref="ConstantOptimizer"/>).
 /// </summary>
-public sealed class MseFitness : IFitness, IConstantTuner
+public sealed class MseFitness : ICandidateFitness, IConstantTuner
 {
     /// <summary>Levenberg–Marquardt steps per tuning; a few suffice inside a search, where tuning recurs on the survivors.</summary>
     public static readonly ConstantFitOptions TuningOptions = new(MaxIterations: 10);
@@ -110,11 +110,18 @@ public sealed class MseFitness : IFitness, IConstantTuner
         var trees = candidates.ToArray();
         var results = new double[trees.Length];
         Parallel.For(0, trees.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.Threads), CancellationToken = ct },
-            () => new EvalWorkspace(),
-            (i, _, ws) => { results[i] = Loss(trees[i], ws); return ws; },
-            _ => { });
+            i => results[i] = Loss(trees[i], ThreadWorkspace));
         results.CopyTo(objectives);
     }
+
+    // One workspace per thread for the fitness's own parallel loops: its buffers only grow and every evaluation
+    // writes what it reads, so reuse changes nothing but the allocation (tens of KB per batch and per tuning).
+    [ThreadStatic] private static EvalWorkspace? t_workspace;
+
+    private static EvalWorkspace ThreadWorkspace => t_workspace ??= new EvalWorkspace();
+
+    /// <inheritdoc/>
+    public void EvaluateOne(Expr candidate, Span<double> objectives) => objectives[0] = Loss(candidate, ThreadWorkspace);
 
     /// <summary>The MSE of one rule (+inf when it fails to compile for these features or is not finite).</summary>
     public double Loss(Expr tree, EvalWorkspace ws)
@@ -145,7 +152,7 @@ public sealed class MseFitness : IFitness, IConstantTuner
         try { rule = Compiler.Compile(tree, _names); }
         catch (ArgumentException) { return tree; }
         if (rule.Constants.Length == 0 || (rule.IsStateful && !_trajectory)) return tree;
-        var ws = new EvalWorkspace();
+        var ws = ThreadWorkspace;
         try
         {
             var fit = _trajectory

@@ -28,6 +28,13 @@ public sealed record SearchContext(
             settings.Reinsertion == ReinsertionKind.ReplaceOldest ? new ReplaceOldest() : new ReplaceWorst(),
             new RandomMigration(settings.Migration),
             tuner,
-            fitness.IsDeterministic ? new FitnessCache() : null,
+            fitness.IsDeterministic ? new FitnessCache(MemoCapacity(settings)) : null,
             Math.Max(1, threads));
+
+    /// <summary>The memo holds about 30 generations of children, within [<see cref="FitnessCache.DefaultCapacity"/>, 2^16].</summary>
+    internal static int MemoCapacity(SearchSettings settings)
+    {
+        long perGeneration = (long)Math.Max(1, settings.Population.Islands) * Math.Max(1, settings.Population.OffspringPerGeneration);
+        return (int)Math.Clamp(32 * perGeneration, FitnessCache.DefaultCapacity, 1 << 16);
+    }
 }

@@ -34,11 +34,18 @@ public sealed record TournamentSelection(int Size, double Probability) : ISelect
                 sampled[i] = candidate;
             }
         }
-        var keys = new (double Cost, int Index)[k];
-        for (int i = 0; i < k; i++) keys[i] = (double.IsNaN(costs[sampled[i]]) ? double.PositiveInfinity : costs[sampled[i]], sampled[i]);
-        Array.Sort(keys);
+        // Ranked by (cost, index), a total order, so this insertion sort gives exactly the order any sort would.
+        Span<double> keys = k <= 64 ? stackalloc double[k] : new double[k];
+        for (int i = 0; i < k; i++)
+        {
+            double cost = double.IsNaN(costs[sampled[i]]) ? double.PositiveInfinity : costs[sampled[i]];
+            int index = sampled[i], j = i;
+            for (; j > 0 && (keys[j - 1] > cost || keys[j - 1] == cost && sampled[j - 1] > index); j--)
+                (keys[j], sampled[j]) = (keys[j - 1], sampled[j - 1]);
+            (keys[j], sampled[j]) = (cost, index);
+        }
         for (int rank = 0; rank < k - 1; rank++)
-            if (rng.NextBool(Probability)) return keys[rank].Index;
-        return keys[k - 1].Index;
+            if (rng.NextBool(Probability)) return sampled[rank];
+        return sampled[k - 1];
     }
 }

@@ -8,6 +8,13 @@ public interface ITermination
 {
     /// <summary>True when the search should stop.</summary>
     bool IsReached(SearchProgress progress);
+
+    /// <summary>
+    /// Elapsed time at which this criterion holds whatever else happens, or null when it does not depend on time
+    /// alone. A search stops a generation that is still running at this point, so a slow generation cannot carry a
+    /// run far past its time budget.
+    /// </summary>
+    TimeSpan? Deadline => null;
 }
 
 /// <summary>Stops once the wall-clock budget is spent.</summary>
@@ -15,6 +22,9 @@ public sealed record TimeTermination(TimeSpan Budget) : ITermination
 {
     /// <inheritdoc/>
     public bool IsReached(SearchProgress progress) => progress.Elapsed >= Budget;
+
+    /// <inheritdoc/>
+    public TimeSpan? Deadline => Budget;
 }
 
 /// <summary>Stops after a number of generations.</summary>
@@ -43,6 +53,10 @@ public sealed record AndTermination(params ITermination[] Parts) : ITermination
 {
     /// <inheritdoc/>
     public bool IsReached(SearchProgress progress) => Parts.All(p => p.IsReached(progress));
+
+    /// <inheritdoc/>
+    /// <remarks>Only when every part has a deadline (then the latest); one part that needs more than time keeps the search going.</remarks>
+    public TimeSpan? Deadline => Parts.Length > 0 && Parts.All(p => p.Deadline is not null) ? Parts.Max(p => p.Deadline) : null;
 }
 
 /// <summary>Stops when any part says so.</summary>
@@ -50,4 +64,8 @@ public sealed record OrTermination(params ITermination[] Parts) : ITermination
 {
     /// <inheritdoc/>
     public bool IsReached(SearchProgress progress) => Parts.Any(p => p.IsReached(progress));
+
+    /// <inheritdoc/>
+    /// <remarks>The earliest deadline of any part.</remarks>
+    public TimeSpan? Deadline => Parts.Select(p => p.Deadline).Where(d => d is not null).Min();
 }

@@ -15,6 +15,8 @@ public static class Constraints
     private static Rule[] Rules(Grammar g) => RuleCache.GetValue(g, static gr =>
         gr.Nesting.IsDefault ? [] : gr.Nesting.Select(r => new Rule(Trees.NormaliseKey(r.Outer), Trees.NormaliseKey(r.Inner), r.MaxCount)).ToArray());
 
+    [ThreadStatic] private static List<string>? t_path;
+
     /// <summary>True when <paramref name="e"/> respects every limit of <paramref name="g"/>.</summary>
     public static bool Satisfied(Expr e, Grammar g) =>
         Trees.Complexity(e, g) <= g.MaxSize && Trees.Depth(e) <= g.MaxDepth && NestingSatisfied(e, g) && LeavesAndStateValid(e, g);
@@ -24,7 +26,9 @@ public static class Constraints
     {
         var rules = Rules(g);
         if (rules.Length == 0) return true;
-        var path = new List<string>();
+        // Every child the search makes is checked, so the ancestor path is a per-thread buffer, not a new list.
+        var path = t_path ??= new List<string>();
+        path.Clear();
         return Walk(e);
 
         bool Walk(Expr n)
@@ -33,9 +37,16 @@ public static class Constraints
             if (key is null) return true;
             if (!Allows(rules, path, key)) return false;
             path.Add(key);
-            foreach (var c in n.Children) if (!Walk(c)) { path.RemoveAt(path.Count - 1); return false; }
+            bool ok = n switch
+            {
+                Expr.Binary b => Walk(b.Left) && Walk(b.Right),
+                Expr.Unary u => Walk(u.Arg),
+                Expr.Ema m => Walk(m.Arg),
+                Expr.Lag l => Walk(l.Arg),
+                _ => true,
+            };
             path.RemoveAt(path.Count - 1);
-            return true;
+            return ok;
         }
     }
 

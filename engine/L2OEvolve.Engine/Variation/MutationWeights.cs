@@ -45,10 +45,12 @@ public sealed record MutationWeights(
         _ => 0,
     };
 
+    private static readonly MutationKind[] Kinds = Enum.GetValues<MutationKind>();
+
     /// <summary>Draws a kind with probability proportional to its weight, the constant weight scaled by the tree's constant count.</summary>
     public MutationKind Sample(ref Rng rng, int constantCount)
     {
-        var kinds = Enum.GetValues<MutationKind>();
+        var kinds = Kinds;
         double total = 0;
         foreach (var k in kinds) total += Effective(k, constantCount);
         if (!(total > 0)) return MutationKind.DoNothing;

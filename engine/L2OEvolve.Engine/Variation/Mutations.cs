@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Grammars;
 using L2OEvolve.Engine.Random;
@@ -32,9 +33,8 @@ public static class Mutations
     /// </summary>
     public static Expr MutateConstant(ref Rng rng, Expr e, double temperature)
     {
-        var at = Trees.Positions(e, n => n is Expr.Const or Expr.Ema or Expr.Lag { Steps: > 1 });
-        if (at.Count == 0) return e;
-        int p = at[rng.NextInt(at.Count)];
+        int p = Trees.RandomPosition(ref rng, e, static n => n is Expr.Const or Expr.Ema or Expr.Lag { Steps: > 1 });
+        if (p < 0) return e;
         Expr node = Trees.NodeAt(e, p);
         Expr replaced = node switch
         {
@@ -62,23 +62,24 @@ public static class Mutations
     /// <summary>Replaces one operator with another of the same arity from the grammar.</summary>
     public static Expr MutateOperator(ref Rng rng, Expr e, Grammar g)
     {
-        var at = Trees.Positions(e, n => n is Expr.Unary or Expr.Binary);
-        if (at.Count == 0) return e;
-        int p = at[rng.NextInt(at.Count)];
+        int p = Trees.RandomPosition(ref rng, e, static n => n is Expr.Unary or Expr.Binary);
+        if (p < 0) return e;
         var node = Trees.NodeAt(e, p);
         Op current = node is Expr.Unary u ? u.Op : ((Expr.Binary)node).Op;
-        var options = g.OpsOfArity(current.Arity()).Where(o => o.Op != current && o.Weight > 0).ToArray();
-        if (options.Length == 0) return e;
-        Op next = PickWeighted(ref rng, options).Op;
+        var options = OpsOf(g, current.Arity());
+        int others = 0;
+        foreach (var o in options) if (IsAlternative(o, current)) others++;
+        if (others == 0) return e;
+        Op next = PickWeighted(ref rng, options, current).Op;
         return Trees.ReplaceAt(e, p, node is Expr.Unary un ? un with { Op = next } : ((Expr.Binary)node) with { Op = next });
     }
 
     /// <summary>Replaces one feature leaf with another feature.</summary>
     public static Expr MutateFeature(ref Rng rng, Expr e, Grammar g)
     {
-        var at = Trees.Positions(e, n => n is Expr.Var);
-        if (at.Count == 0 || g.Features.Length < 2) return e;
-        int p = at[rng.NextInt(at.Count)];
+        if (g.Features.Length < 2) return e;
+        int p = Trees.RandomPosition(ref rng, e, static n => n is Expr.Var);
+        if (p < 0) return e;
         var current = ((Expr.Var)Trees.NodeAt(e, p)).Name;
         string next = g.Features[rng.NextInt(g.Features.Length - 1)];
         if (next == current) next = g.Features[^1];
@@ -88,9 +89,8 @@ public static class Mutations
     /// <summary>Swaps the operands of one binary node.</summary>
     public static Expr SwapOperands(ref Rng rng, Expr e)
     {
-        var at = Trees.Positions(e, n => n is Expr.Binary);
-        if (at.Count == 0) return e;
-        int p = at[rng.NextInt(at.Count)];
+        int p = Trees.RandomPosition(ref rng, e, static n => n is Expr.Binary);
+        if (p < 0) return e;
         var b = (Expr.Binary)Trees.NodeAt(e, p);
         return Trees.ReplaceAt(e, p, b with { Left = b.Right, Right = b.Left });
     }
@@ -100,7 +100,7 @@ public static class Mutations
     {
         int p = rng.NextInt(Trees.Size(e));
         var node = Trees.NodeAt(e, p);
-        int unary = g.OpsOfArity(1).Length, binary = g.OpsOfArity(2).Length;
+        int unary = OpsOf(g, 1).Length, binary = OpsOf(g, 2).Length;
         int stateful = (g.Stateful.Ema ? 1 : 0) + (g.Stateful.Lag && g.Stateful.MaxLag >= 1 ? 1 : 0);
         int total = unary + binary + stateful;
         if (total == 0) return e;
@@ -108,13 +108,13 @@ public static class Mutations
         Expr wrapped;
         if (pick < binary)
         {
-            Op op = PickWeighted(ref rng, g.OpsOfArity(2).ToArray()).Op;
+            Op op = PickWeighted(ref rng, OpsOf(g, 2)).Op;
             var leaf = TreeGenerator.Leaf(ref rng, g);
             wrapped = rng.NextBool() ? new Expr.Binary(op, node, leaf) : new Expr.Binary(op, leaf, node);
         }
         else if (pick < binary + unary)
         {
-            wrapped = new Expr.Unary(PickWeighted(ref rng, g.OpsOfArity(1).ToArray()).Op, node);
+            wrapped = new Expr.Unary(PickWeighted(ref rng, OpsOf(g, 1)).Op, node);
         }
         else if (g.Stateful.Ema && (pick == binary + unary || !g.Stateful.Lag))
         {
@@ -130,9 +130,8 @@ public static class Mutations
     /// <summary>Replaces one operator node by one of its children.</summary>
     public static Expr DeleteNode(ref Rng rng, Expr e)
     {
-        var at = Trees.Positions(e, n => n is not (Expr.Const or Expr.Var));
-        if (at.Count == 0) return e;
-        int p = at[rng.NextInt(at.Count)];
+        int p = Trees.RandomPosition(ref rng, e, static n => n is not (Expr.Const or Expr.Var));
+        if (p < 0) return e;
         var children = Trees.NodeAt(e, p).Children;
         return Trees.ReplaceAt(e, p, children[rng.NextInt(children.Length)]);
     }
@@ -150,25 +149,48 @@ public static class Mutations
     /// <summary>Hoist: replaces one operator node by a random proper descendant of it, shrinking the tree.</summary>
     public static Expr Hoist(ref Rng rng, Expr e)
     {
-        var at = Trees.Positions(e, n => n is not (Expr.Const or Expr.Var));
-        if (at.Count == 0) return e;
-        int p = at[rng.NextInt(at.Count)];
+        int p = Trees.RandomPosition(ref rng, e, static n => n is not (Expr.Const or Expr.Var));
+        if (p < 0) return e;
         var node = Trees.NodeAt(e, p);
         var descendant = Trees.NodeAt(node, rng.NextInt(1, Trees.Size(node)));
         return Trees.ReplaceAt(e, p, descendant);
     }
 
-    private static OpSpec PickWeighted(ref Rng rng, OpSpec[] options)
+    // The grammar's operators by arity, computed once per grammar (grammars are immutable, so this never goes stale).
+    private static readonly ConditionalWeakTable<Grammar, OpSpec[][]> ByArity = new();
+
+    private static OpSpec[] OpsOf(Grammar g, int arity) =>
+        ByArity.GetValue(g, static gr => [[], [.. gr.OpsOfArity(1)], [.. gr.OpsOfArity(2)]])[arity];
+
+    private static bool IsAlternative(OpSpec o, Op current) => o.Op != current && o.Weight > 0;
+
+    /// <summary>
+    /// An operator drawn with probability proportional to its weight among <paramref name="options"/>, or, when
+    /// <paramref name="replacing"/> is given, among the options other than it with positive weight; uniformly when
+    /// no weight is positive. Filtering in place draws exactly as filtering into a new array would.
+    /// </summary>
+    private static OpSpec PickWeighted(ref Rng rng, OpSpec[] options, Op? replacing = null)
     {
+        bool Keeps(OpSpec o) => replacing is not { } current || IsAlternative(o, current);
+        int count = 0;
         double total = 0;
-        foreach (var o in options) total += Math.Max(0, o.Weight);
-        if (!(total > 0)) return options[rng.NextInt(options.Length)];
+        foreach (var o in options)
+            if (Keeps(o)) { count++; total += Math.Max(0, o.Weight); }
+        if (!(total > 0))
+        {
+            int nth = rng.NextInt(count);
+            foreach (var o in options)
+                if (Keeps(o) && nth-- == 0) return o;
+        }
         double pick = rng.NextDouble() * total;
+        OpSpec? last = null;
         foreach (var o in options)
         {
+            if (!Keeps(o)) continue;
+            last = o;
             pick -= Math.Max(0, o.Weight);
             if (pick < 0) return o;
         }
-        return options[^1];
+        return last!;
     }
 }

@@ -16,7 +16,7 @@ public static class Trees
     public static int Complexity(Expr e, Grammar g) => e.Complexity(g);
 
     /// <summary>Numbers a constant tuner may move: constant leaves and ema betas.</summary>
-    public static int TunableCount(Expr e) => e.Constants(includeBetas: true).Length;
+    public static int TunableCount(Expr e) => Count(e, static n => n is Expr.Const or Expr.Ema);
 
     /// <summary>The subtree rooted at preorder position <paramref name="index"/>.</summary>
     public static Expr NodeAt(Expr e, int index) => e.NodeAt(index);
@@ -38,6 +38,54 @@ public static class Trees
             next++;
             foreach (var c in n.Children) Walk(c);
         }
+    }
+
+    /// <summary>How many nodes satisfy <paramref name="predicate"/> (the length of <see cref="Positions"/>, without the list).</summary>
+    public static int Count(Expr e, Func<Expr, bool> predicate)
+    {
+        int count = predicate(e) ? 1 : 0;
+        switch (e)
+        {
+            case Expr.Binary b: return count + Count(b.Left, predicate) + Count(b.Right, predicate);
+            case Expr.Unary u: return count + Count(u.Arg, predicate);
+            case Expr.Ema m: return count + Count(m.Arg, predicate);
+            case Expr.Lag l: return count + Count(l.Arg, predicate);
+            default: return count;
+        }
+    }
+
+    /// <summary>
+    /// The preorder position of the <paramref name="n"/>-th node (from 0) satisfying <paramref name="predicate"/>,
+    /// i.e. <c>Positions(e, predicate)[n]</c> without the list; -1 when there are not that many.
+    /// </summary>
+    public static int NthPosition(Expr e, Func<Expr, bool> predicate, int n)
+    {
+        int position = 0;
+        return Find(e, ref n, ref position) ? position : -1;
+
+        bool Find(Expr node, ref int remaining, ref int at)
+        {
+            if (predicate(node) && remaining-- == 0) return true;
+            at++;
+            switch (node)
+            {
+                case Expr.Binary b: return Find(b.Left, ref remaining, ref at) || Find(b.Right, ref remaining, ref at);
+                case Expr.Unary u: return Find(u.Arg, ref remaining, ref at);
+                case Expr.Ema m: return Find(m.Arg, ref remaining, ref at);
+                case Expr.Lag l: return Find(l.Arg, ref remaining, ref at);
+                default: return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The preorder position of a node drawn uniformly among those satisfying <paramref name="predicate"/> (one
+    /// <c>NextInt(count)</c> draw, as indexing <see cref="Positions"/> would), or -1 without a draw when none does.
+    /// </summary>
+    public static int RandomPosition(ref L2OEvolve.Engine.Random.Rng rng, Expr e, Func<Expr, bool> predicate)
+    {
+        int count = Count(e, predicate);
+        return count == 0 ? -1 : NthPosition(e, predicate, rng.NextInt(count));
     }
 
     /// <summary>The key nesting rules use for a node: the operator symbol, <c>ema</c>, <c>lag</c>, or null for leaves.</summary>

@@ -119,4 +119,72 @@ public class EvolutionTests
             best = now;
         }
     }
+
+    [Test]
+    public void Run_TimeBudgetEndsDuringAGeneration_AbandonsThatGenerationInsteadOfFinishingIt()
+    {
+        var (ctx, fitness) = Context(1);
+        var s0 = Evolution.Initialize(ctx, []);
+        // The first generation's batch waits until the budget cancels it (or a minute, far beyond the budget).
+        var slow = new StallingFitness(fitness, TimeSpan.FromMinutes(1));
+        var slowCtx = ctx with { Fitness = slow };
+        var s = Evolution.Run(s0, slowCtx, new OrTermination(new GenerationTermination(5), new TimeTermination(TimeSpan.FromMilliseconds(50))));
+        Assert.That(slow.SawCancellation, Is.True, "the budget reached into the running generation");
+        Assert.That(s, Is.SameAs(s0), "the unfinished generation is dropped, not half-applied");
+    }
+
+    /// <summary>Scores like the inner fitness, but the first batch blocks until cancelled (then throws as a cancelled fitness does).</summary>
+    private sealed class StallingFitness(IFitness inner, TimeSpan limit) : IFitness
+    {
+        private int _calls;
+
+        public bool SawCancellation { get; private set; }
+
+        public int ObjectiveCount => inner.ObjectiveCount;
+
+        public double BaselineLoss => inner.BaselineLoss;
+
+        public bool IsDeterministic => inner.IsDeterministic;
+
+        public void Evaluate(ReadOnlySpan<Expr> candidates, Span<double> objectives, FitnessRequest request, CancellationToken ct)
+        {
+            if (_calls++ == 0)
+            {
+                SawCancellation = ct.WaitHandle.WaitOne(limit);
+                ct.ThrowIfCancellationRequested();
+            }
+            inner.Evaluate(candidates, objectives, request, ct);
+        }
+    }
+
+    [Test]
+    public void Run_PerCandidateFitness_ScoresAsTheBatchPathDoes_ForAnyThreadCount()
+    {
+        var (x, y) = SearchTestKit.Data(r => r["x0"] * r["x1"] + Math.Cos(r["x2"]), rows: 200);
+        var columns = new[] { "x0", "x1", "x2" }.Select(n => x.Select(r => (float)r[n]).ToArray()).ToArray();
+        var mse = MseFitness.Rows(["x0", "x1", "x2"], columns, [.. y.Select(v => (float)v)]);
+        var settings = SearchSettings.Default(7) with { Population = new PopulationSettings(Islands: 4, Size: 24, OffspringPerGeneration: 6, InitialMaxSize: 6) };
+        string RunWith(IFitness fitness, int threads)
+        {
+            var ctx = SearchContext.Create(settings, SearchTestKit.Arithmetic(), fitness, mse, threads: threads);
+            var end = Evolution.Run(Evolution.Initialize(ctx, []), ctx, new GenerationTermination(15));
+            return StateComparison.Describe(end.HallOfFame) + "\n" + string.Join("\n", StateComparison.Members(end));
+        }
+        string perCandidate = RunWith(mse, 1);
+        Assert.That(RunWith(mse, 3), Is.EqualTo(perCandidate));
+        Assert.That(RunWith(new BatchOnly(mse), 2), Is.EqualTo(perCandidate), "scoring where children are bred changes nothing");
+    }
+
+    /// <summary>The same fitness seen only through the batch interface.</summary>
+    private sealed class BatchOnly(IFitness inner) : IFitness
+    {
+        public int ObjectiveCount => inner.ObjectiveCount;
+
+        public double BaselineLoss => inner.BaselineLoss;
+
+        public bool IsDeterministic => inner.IsDeterministic;
+
+        public void Evaluate(ReadOnlySpan<Expr> candidates, Span<double> objectives, FitnessRequest request, CancellationToken ct) =>
+            inner.Evaluate(candidates, objectives, request, ct);
+    }
 }

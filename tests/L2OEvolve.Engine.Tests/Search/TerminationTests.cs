@@ -19,4 +19,17 @@ public class TerminationTests
         Assert.That(new AndTermination(new GenerationTermination(5), new TargetLossTermination(0.1)).IsReached(p), Is.False);
         Assert.That(new OrTermination(new GenerationTermination(50), new TargetLossTermination(0.6)).IsReached(p), Is.True);
     }
+
+    [Test]
+    public void Deadline_IsTheTimeBudget_EarliestUnderOr_AndOnlyWhenEveryPartHasOneUnderAnd()
+    {
+        ITermination time = new TimeTermination(TimeSpan.FromSeconds(5)), later = new TimeTermination(TimeSpan.FromSeconds(9));
+        ITermination generations = new GenerationTermination(10);
+        Assert.That(time.Deadline, Is.EqualTo(TimeSpan.FromSeconds(5)));
+        Assert.That(generations.Deadline, Is.Null);
+        Assert.That(new OrTermination(generations, later, time).Deadline, Is.EqualTo(TimeSpan.FromSeconds(5)));
+        Assert.That(new OrTermination(generations, new TargetLossTermination(0.1)).Deadline, Is.Null);
+        Assert.That(new AndTermination(time, later).Deadline, Is.EqualTo(TimeSpan.FromSeconds(9)));
+        Assert.That(new AndTermination(time, generations).Deadline, Is.Null);
+    }
 }

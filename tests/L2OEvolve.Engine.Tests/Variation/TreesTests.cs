@@ -58,4 +58,36 @@ public class TreesTests
         var g = SearchTestKit.Arithmetic() with { Ops = [new(Op.Add), new(Op.Mul, 3), new(Op.Cos, 2)] };
         Assert.That(Trees.Complexity(Sample, g), Is.EqualTo(1 + 2 + 1 + 3 + 1 + 1));
     }
+
+    [Test]
+    public void CountAndNthPosition_RandomTrees_AgreeWithPositions()
+    {
+        var rng = new Rng(11);
+        Func<Expr, bool>[] predicates = [n => n is Expr.Const, n => n is not (Expr.Const or Expr.Var), n => n is Expr.Binary, n => true];
+        for (int t = 0; t < 200; t++)
+        {
+            var tree = L2OEvolve.Engine.Tests.Expressions.TestTrees.Random(ref rng, 1 + t % 25);
+            foreach (var p in predicates)
+            {
+                var positions = Trees.Positions(tree, p);
+                Assert.That(Trees.Count(tree, p), Is.EqualTo(positions.Count));
+                Assert.That(Enumerable.Range(0, positions.Count).Select(i => Trees.NthPosition(tree, p, i)), Is.EqualTo(positions));
+                Assert.That(Trees.NthPosition(tree, p, positions.Count), Is.EqualTo(-1));
+            }
+        }
+    }
+
+    [Test]
+    public void RandomPosition_DrawsAsIndexingPositionsWould_AndNothingWhenNoneMatch()
+    {
+        var (a, b) = (new Rng(3), new Rng(3));
+        for (int i = 0; i < 50; i++)
+        {
+            var positions = Trees.Positions(Sample, n => n is Expr.Var or Expr.Const);
+            Assert.That(Trees.RandomPosition(ref a, Sample, n => n is Expr.Var or Expr.Const), Is.EqualTo(positions[b.NextInt(positions.Count)]));
+        }
+        var before = a.State;
+        Assert.That(Trees.RandomPosition(ref a, Sample, n => n is Expr.Ema), Is.EqualTo(-1));
+        Assert.That(a.State, Is.EqualTo(before), "no draw when nothing matches");
+    }
 }

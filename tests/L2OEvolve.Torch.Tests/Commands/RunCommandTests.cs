@@ -57,7 +57,7 @@ public class RunCommandTests
     {
         var runDir = _runDir;
         var report = File.ReadAllText(Path.Combine(runDir, "report.md"));
-        Assert.That(report, Does.Contain("## Answer").And.Contain("## Teacher").And.Contain("shipped teacher **rnnprop-fashion-v1**").And.Contain("distillation R²").And.Contain("\\Delta\\theta")
+        Assert.That(report, Does.Contain("## Answer").And.Contain("## Teacher").And.Contain("shipped teacher **rnnprop-fashion** v1").And.Contain("distillation R²").And.Contain("\\Delta\\theta")
             .And.Contain("## mlp-fashion, 3 steps (1×").And.Contain("## mlp-fashion, 6 steps (2×").And.Contain("## cnn-fashion, 3 steps (1× the search's horizon; never seen")
             .And.Contain("| teacher |").And.Contain("distilled-1").And.Contain("| lion |").And.Contain("seeds lower than Adam").And.Contain("**Verdict:**").And.Contain("±"));
         foreach (var png in new[] { "evolve/pareto.png", "eval/mlp-fashion/3-steps/loss.png", "eval/mlp-fashion/6-steps/loss.png", "eval/cnn-fashion/3-steps/loss.png" })
