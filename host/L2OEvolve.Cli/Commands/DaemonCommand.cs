@@ -20,10 +20,12 @@ public static class DaemonCommand
         var stepAttempts = new Option<int>("--evaluation-attempts") { Description = "Attempts at a failing batch of evaluations before the job is failed.", DefaultValueFactory = _ => 3 };
         var shutdown = new Option<string>("--shutdown-timeout") { Description = "Time allowed for final checkpoints after SIGTERM.", DefaultValueFactory = _ => "30s" };
         var exitIdle = new Option<bool>("--exit-when-idle") { Description = "Exit when no job is left to run." };
+        var http = new Option<int?>("--http") { Description = "Serve the live page, JSON API and /metrics on this port (off by default)." };
+        var httpBind = new Option<string>("--http-bind") { Description = "Address the page is served on.", DefaultValueFactory = _ => "127.0.0.1" };
 
         var cmd = new Command("daemon", "Run the search daemon: resumes and runs the jobs in --home until stopped.")
         {
-            home, workers, everyGen, everyTime, keep, poll, statusEvery, stepTimeout, stepAttempts, shutdown, exitIdle,
+            home, workers, everyGen, everyTime, keep, poll, statusEvery, stepTimeout, stepAttempts, shutdown, exitIdle, http, httpBind,
         };
         cmd.SetAction((parse, ct) => CommandErrors.Guard(async () =>
         {
@@ -48,6 +50,8 @@ public static class DaemonCommand
                 EvaluationAttempts = parse.GetValue(stepAttempts),
                 ShutdownTimeout = Duration(shutdown),
                 ExitWhenIdle = parse.GetValue(exitIdle),
+                HttpPort = parse.GetValue(http),
+                HttpBind = parse.GetValue(httpBind)!,
             };
             if (File.Exists(options.Home)) faults.Add($"--home: {options.Home} is a file, not a directory");
             if (faults.Count > 0)
