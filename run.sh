@@ -41,7 +41,8 @@ case "${1:-}" in
   test)
     shift
     # Debian's PyTorch lets the export tests run the generated torch.optim.Optimizer against the C# executor.
-    command -v dpkg >/dev/null 2>&1 && apt_install python3-torch
+    # Debian's chromium loads the daemon's page headless in the browser test.
+    command -v dpkg >/dev/null 2>&1 && apt_install python3-torch chromium
     build
     # Fashion-MNIST is not needed by the tests: they write tiny IDX files of their own.
     log=$(mktemp)
