@@ -37,6 +37,7 @@ public static class DaemonWeb
         catch (IOException e)
         {
             Console.Error.WriteLine($"error: --http {options.HttpPort}: cannot listen on {options.HttpBind}: {e.Message}");
+            await app.StopAsync(CancellationToken.None); // jobs that started meanwhile save their state
             return 1;
         }
         string host = options.HttpBind.Contains(':') ? $"[{options.HttpBind}]" : options.HttpBind;
