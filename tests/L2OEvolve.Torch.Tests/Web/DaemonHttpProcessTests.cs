@@ -9,9 +9,12 @@ using L2OEvolve.Torch.Tests.Daemon;
 
 namespace L2OEvolve.Torch.Tests.Web;
 
-/// <summary>The page of a real daemon process, loaded by Debian's headless chromium (installed by <c>./run.sh test</c>).</summary>
+/// <summary>
+/// <c>daemon --http</c> as a real process: its page loaded by Debian's headless chromium (installed by
+/// <c>./run.sh test</c>), and its refusals of a busy port and bad options.
+/// </summary>
 [NonParallelizable]
-public class DaemonPageBrowserTests
+public class DaemonHttpProcessTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
@@ -54,6 +57,34 @@ public class DaemonPageBrowserTests
 
         daemon.Terminate();
         Assert.That(daemon.WaitForExit(Patience), Is.True, daemon.Output);
+    }
+
+    [Test]
+    public void Http_PortAlreadyInUse_IsOneErrorLineAndExitCode1()
+    {
+        using var dir = new TempDir();
+        var busy = new TcpListener(IPAddress.Loopback, 0);
+        busy.Start();
+        try
+        {
+            int port = ((IPEndPoint)busy.LocalEndpoint).Port;
+            var (code, _, stderr) = DaemonProcess.Run("daemon", "--home", dir.File("home"), "--http", port.ToString(CultureInfo.InvariantCulture));
+
+            Assert.That(code, Is.EqualTo(1), stderr);
+            Assert.That(stderr, Does.StartWith($"error: --http {port}: cannot listen on 127.0.0.1:"));
+            Assert.That(DaemonLock.IsHeld(dir.File("home")), Is.False);
+        }
+        finally { busy.Stop(); }
+    }
+
+    [Test]
+    public void Http_BadPortOrAddress_AreRefusedNamingTheOption()
+    {
+        using var dir = new TempDir();
+        var (code, _, stderr) = DaemonProcess.Run("daemon", "--home", dir.File("home"), "--http", "70000", "--http-bind", "localhost:80");
+
+        Assert.That(code, Is.EqualTo(DaemonHost.ExitInvalidOptions));
+        Assert.That(stderr, Does.Contain("--http: must be a port 1..65535 (got 70000)").And.Contain("--http-bind: 'localhost:80' is not an IP address"));
     }
 
     private static string ControlTokenFile(string home) => Path.Combine(home, L2OEvolve.Cli.Web.ControlToken.FileName);
