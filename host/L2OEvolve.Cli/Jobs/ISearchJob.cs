@@ -27,6 +27,12 @@ public interface ISearchJob
 
     /// <summary>The hall of fame as <c>sr</c> reports it (may cost some evaluations, so the daemon calls it sparingly).</summary>
     JobReport Report();
+
+    /// <summary>
+    /// Counts of work this process did for the search (e.g. <c>cacheHits</c>, <c>rollouts</c>), for progress displays and
+    /// metrics; not part of the state, so they start again at zero in each daemon session.
+    /// </summary>
+    IReadOnlyDictionary<string, long> Counters => System.Collections.Immutable.ImmutableDictionary<string, long>.Empty;
 }
 
 /// <summary>A job's hall of fame for people: <paramref name="Csv"/> as <c>sr</c> writes <c>hall_of_fame.csv</c>, <paramref name="Text"/> as it prints it.</summary>

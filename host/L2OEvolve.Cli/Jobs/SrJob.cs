@@ -263,6 +263,23 @@ public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar gra
 
     public byte[] SaveState() => SearchStateCodec.Serialize(state);
 
+    /// <summary>The fitness cache's hits and misses and, with the funnel, the rollouts run, in this process.</summary>
+    public IReadOnlyDictionary<string, long> Counters
+    {
+        get
+        {
+            var counters = new Dictionary<string, long>(StringComparer.Ordinal);
+            if (context.Cache is { } cache)
+            {
+                counters["cacheHits"] = cache.Hits;
+                counters["cacheMisses"] = cache.Misses;
+            }
+            var fitness = context.Fitness is GuardedFitness guarded ? guarded.Inner : context.Fitness;
+            if (fitness is L2OEvolve.Torch.Pipeline.FunnelFitness funnel) counters["rollouts"] = funnel.RolloutsRun;
+            return counters;
+        }
+    }
+
 
     /// <summary>
     /// What <c>sr</c> reports: the hall of fame simplified, pruned and rescored on every row; its Pareto front as CSV;

@@ -13,7 +13,7 @@ public sealed class DaemonMetrics : IDisposable
 {
     private readonly JobWatcher _watcher;
     private readonly MeterListener _meterBridge;
-    private readonly Counter _evaluations, _generations, _checkpoints;
+    private readonly Counter _evaluations, _generations;
     private readonly Gauge _bestLoss, _running, _evaluationsPerSecond, _checkpointBytes, _checkpointSeconds, _checkpointMedianSeconds, _generationSeconds;
 
     /// <summary>The registry served at <c>/metrics</c>.</summary>
@@ -23,11 +23,10 @@ public sealed class DaemonMetrics : IDisposable
     {
         _watcher = watcher;
         Registry = Metrics.NewCustomRegistry();
-        var f = Metrics.WithCustomRegistry(Registry);
+        var f = _factory = Metrics.WithCustomRegistry(Registry);
         string[] job = ["job"];
         _evaluations = f.CreateCounter("l2oevolve_job_evaluations_total", "Fitness evaluations spent by the job.", job);
         _generations = f.CreateCounter("l2oevolve_job_generations_total", "Generations completed by the job.", job);
-        _checkpoints = f.CreateCounter("l2oevolve_job_checkpoints_total", "Checkpoints written in this daemon session.", job);
         _bestLoss = f.CreateGauge("l2oevolve_job_best_loss", "Lowest loss on the job's front.", job);
         _running = f.CreateGauge("l2oevolve_job_running", "1 while the job runs, else 0.", job);
         _evaluationsPerSecond = f.CreateGauge("l2oevolve_job_evaluations_per_second", "Recent evaluation rate.", job);
@@ -56,12 +55,23 @@ public sealed class DaemonMetrics : IDisposable
         _meterBridge.Start();
     }
 
+    private readonly Dictionary<(string Job, string Counter), long> _lastCounters = [];
+    private readonly IMetricFactory _factory;
+    private readonly Lock _gate = new();
+
     private void Refresh()
+    {
+        lock (_gate) RefreshJobs();
+    }
+
+    private void RefreshJobs()
     {
         var home = _watcher.Home;
         foreach (var name in home.JobNames())
         {
             var s = home.ReadStatus(name);
+            foreach (var (key, value) in s.Counters ?? new Dictionary<string, long>())
+                CountSession(name, key, value);
             var summary = _watcher.Summary(name);
             _evaluations.WithLabels(name).IncTo(s.Evaluations);
             _generations.WithLabels(name).IncTo(s.Generation);
@@ -70,7 +80,7 @@ public sealed class DaemonMetrics : IDisposable
             if (summary.BestLoss is { } loss) _bestLoss.WithLabels(name).Set(loss);
             if (s.Timings is { } t)
             {
-                _checkpoints.WithLabels(name).IncTo(t.Checkpoints);
+                CountSession(name, "checkpoints", t.Checkpoints);
                 _checkpointBytes.WithLabels(name).Set(t.CheckpointBytes);
                 _checkpointSeconds.WithLabels(name).Set(t.SecondsPerCheckpoint);
                 _checkpointMedianSeconds.WithLabels(name).Set(t.MedianCheckpointSeconds);
@@ -78,6 +88,21 @@ public sealed class DaemonMetrics : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// A job's own counter (<c>cacheHits</c> → <c>l2oevolve_job_cache_hits_total</c>). These restart at zero with each
+    /// session of the job, so a smaller value than last seen is a reset and counts from zero, keeping the metric monotonic.
+    /// </summary>
+    private void CountSession(string job, string key, long value)
+    {
+        var counter = _factory.CreateCounter($"l2oevolve_job_{SnakeCase(key)}_total", $"The job's '{key}' count (summed over its sessions).", ["job"]);
+        long last = _lastCounters.GetValueOrDefault((job, key));
+        counter.WithLabels(job).Inc(value >= last ? value - last : value);
+        _lastCounters[(job, key)] = value;
+    }
+
+    private static string SnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : char.IsLetterOrDigit(c) ? c.ToString() : "_"));
 
     public void Dispose() => _meterBridge.Dispose();
 }

@@ -93,13 +93,13 @@ public static class DaemonWeb
     /// <summary>The job list.</summary>
     public static IReadOnlyList<JobSummary> Overview(JobWatcher w) => [.. w.Home.JobNames().Select(n => w.Summary(n))];
 
-    /// <summary>One job: its row, its front with rendered math, best loss over time, timings and downloads.</summary>
+    /// <summary>One job: its row, its front with rendered math, best loss over time, timings, counters and downloads.</summary>
     public static JobDetail Detail(JobWatcher w, string name)
     {
         var status = w.Home.ReadStatus(name);
         return new JobDetail(w.Summary(name),
             [.. status.Front.Select(p => new FrontEntry(p.Complexity, p.Loss, p.Equation, MathMl.FromInfix(p.Equation)))],
-            w.History(name), status.Timings, JobFiles.List(w.Home, name));
+            w.History(name), status.Timings, status.Counters ?? new Dictionary<string, long>(), JobFiles.List(w.Home, name));
     }
 
     private static string Page(JobWatcher w, JsonSerializerOptions json)
@@ -136,7 +136,7 @@ public static class DaemonWeb
 
 /// <summary>One job in detail, as <c>/api/jobs/NAME</c> returns it.</summary>
 public sealed record JobDetail(JobSummary Summary, IReadOnlyList<FrontEntry> Front, IReadOnlyList<LossSample> History, JobTimings? Timings,
-    IReadOnlyList<JobFile> Files);
+    IReadOnlyDictionary<string, long> Counters, IReadOnlyList<JobFile> Files);
 
 /// <summary>A rule on the front: infix text, and MathML when the text parses.</summary>
 public sealed record FrontEntry(int Complexity, double Loss, string Equation, string? MathMl);

@@ -196,12 +196,16 @@ public class DaemonWebTests
     }
 
     [Test]
-    public async Task Metrics_ArePrometheusTextWithJobCountersCheckpointsAndRetries()
+    public async Task Metrics_ArePrometheusTextWithJobCountersCheckpointsRolloutsCacheAndRetries()
     {
         // One failed attempt of a guarded evaluation batch, as a flaky rollout would cause.
         int calls = 0;
         Resilience.Evaluation(TimeSpan.FromMinutes(1), 2).Execute(() => { if (calls++ == 0) throw new InvalidOperationException("flaky"); });
 
+        _home.WriteStatus("alpha", _home.ReadStatus("alpha") with { Counters = new Dictionary<string, long> { ["cacheHits"] = 7, ["rollouts"] = 5 } });
+        await _client.GetStringAsync("/metrics");
+        // The daemon restarted the job: its session counts begin again, and the metric goes on from where it was.
+        _home.WriteStatus("alpha", _home.ReadStatus("alpha") with { Counters = new Dictionary<string, long> { ["cacheHits"] = 2, ["rollouts"] = 5 } });
         string text = await _client.GetStringAsync("/metrics");
 
         Assert.That(text, Does.Contain("l2oevolve_job_evaluations_total{job=\"alpha\"} 400"));
@@ -209,5 +213,8 @@ public class DaemonWebTests
         Assert.That(text, Does.Contain("l2oevolve_job_checkpoint_bytes{job=\"alpha\"} 1234"));
         Assert.That(text, Does.Contain("l2oevolve_job_checkpoint_mean_seconds{job=\"alpha\"} 0.05"));
         Assert.That(text, Does.Match(@"\nl2oevolve_evaluation_retries_total [1-9]"));
+        Assert.That(text, Does.Contain("l2oevolve_job_cache_hits_total{job=\"alpha\"} 9"));
+        Assert.That(text, Does.Contain("l2oevolve_job_rollouts_total{job=\"alpha\"} 5"));
+        Assert.That(text, Does.Contain("l2oevolve_job_checkpoints_total{job=\"alpha\"} 4"));
     }
 }

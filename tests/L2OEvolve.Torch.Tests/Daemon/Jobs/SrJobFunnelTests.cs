@@ -94,6 +94,20 @@ public class SrJobFunnelTests
     }
 
     [Test]
+    public async Task RunAsync_FunnelJob_ReportsTheRolloutsItRanInItsStatus()
+    {
+        using var dir = new TempDir();
+        var (home, runner) = Runner(dir.File("h"));
+        Specs.Submit(home, Spec(dir, 3, Funnel));
+
+        await runner.RunAsync("f", CancellationToken.None);
+
+        var counters = home.ReadStatus("f").Counters;
+        Assert.That(counters, Is.Not.Null);
+        Assert.That(counters!.GetValueOrDefault("rollouts"), Is.GreaterThan(0));
+    }
+
+    [Test]
     public async Task RunAsync_RolloutStepsChangedSinceCheckpoint_RefusesNamingTheSetting()
     {
         using var dir = new TempDir();
