@@ -30,7 +30,7 @@ public interface ISearchJob
 
     /// <summary>
     /// Counts of work this process did for the search (e.g. <c>cacheHits</c>, <c>rollouts</c>), for progress displays and
-    /// metrics; not part of the state, so they start again at zero in each daemon session.
+    /// metrics; not part of the state, so they start again at zero each time the daemon (re)starts the job.
     /// </summary>
     IReadOnlyDictionary<string, long> Counters => System.Collections.Immutable.ImmutableDictionary<string, long>.Empty;
 }

@@ -119,7 +119,8 @@ public static class DaemonWeb
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
-            using var timer = new PeriodicTimer(options.Value.StatusInterval);
+            // Status files change at most this often; a very short interval (as tests use) need not be sampled faster than 5 Hz.
+            using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Max(options.Value.StatusInterval.Ticks, TimeSpan.FromMilliseconds(200).Ticks)));
             try
             {
                 do
