@@ -39,7 +39,8 @@ public interface ISearchJob
 public sealed record JobReport(string Csv, string Text);
 
 /// <summary>The best rule found at one complexity.</summary>
-public readonly record struct FrontPoint(int Complexity, double Loss, string Equation);
+/// <param name="Scores">For funnel jobs, the parts of <paramref name="Loss"/>: the imitation loss, then the rollout score of each stage; null otherwise.</param>
+public readonly record struct FrontPoint(int Complexity, double Loss, string Equation, IReadOnlyList<double>? Scores = null);
 
 /// <summary>Builds the searches of one job kind (e.g. <c>sr</c>) from job specs.</summary>
 public interface ISearchJobFactory

@@ -251,7 +251,8 @@ public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar gra
     public bool IsConverged => targetLoss is { } t && state.HallOfFame.Members.Any(m => m.Loss <= t);
 
     public IReadOnlyList<FrontPoint> Front =>
-        state.HallOfFame.ParetoFront().Select(m => new FrontPoint(m.Complexity, m.Loss, Infix.Print(m.Tree))).ToList();
+        state.HallOfFame.ParetoFront().Select(m => new FrontPoint(m.Complexity, m.Loss, Infix.Print(m.Tree),
+            rollouts is { Enabled: true } && m.Objectives.Length > 1 ? [.. m.Objectives.Skip(1)] : null)).ToList();
 
     public ISearchJob Step(CancellationToken cancellationToken)
     {

@@ -98,7 +98,7 @@ public static class DaemonWeb
     {
         var status = w.Home.ReadStatus(name);
         return new JobDetail(w.Summary(name),
-            [.. status.Front.Select(p => new FrontEntry(p.Complexity, p.Loss, p.Equation, MathMl.FromInfix(p.Equation)))],
+            [.. status.Front.Select(p => new FrontEntry(p.Complexity, p.Loss, p.Equation, MathMl.FromInfix(p.Equation), p.Scores))],
             w.History(name), status.Timings, status.Counters ?? new Dictionary<string, long>(), JobFiles.List(w.Home, name));
     }
 
@@ -139,5 +139,5 @@ public static class DaemonWeb
 public sealed record JobDetail(JobSummary Summary, IReadOnlyList<FrontEntry> Front, IReadOnlyList<LossSample> History, JobTimings? Timings,
     IReadOnlyDictionary<string, long> Counters, IReadOnlyList<JobFile> Files);
 
-/// <summary>A rule on the front: infix text, and MathML when the text parses.</summary>
-public sealed record FrontEntry(int Complexity, double Loss, string Equation, string? MathMl);
+/// <summary>A rule on the front: infix text, MathML when the text parses, and for funnel jobs the imitation and rollout scores.</summary>
+public sealed record FrontEntry(int Complexity, double Loss, string Equation, string? MathMl, IReadOnlyList<double>? Scores);

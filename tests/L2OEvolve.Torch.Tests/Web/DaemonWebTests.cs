@@ -30,7 +30,7 @@ public class DaemonWebTests
         _dir = new TempDir();
         _home = new JobHome(_dir.File("home"), PhysicalFileSystem.Instance, ResiliencePipeline.Empty);
         Specs.Submit(_home, Specs.Chain(_dir, "alpha", generations: 100));
-        _home.WriteStatus("alpha", new JobStatus(JobState.Stopped, 40, 400, 8, [new(1, 0.5, "x"), new(5, 0.02, "x * (g3 - 1.5) / sqrt(x)")], 40,
+        _home.WriteStatus("alpha", new JobStatus(JobState.Stopped, 40, 400, 8, [new(1, 0.5, "x", [0.4, 0.1]), new(5, 0.02, "x * (g3 - 1.5) / sqrt(x)", [0.015, 0.005])], 40,
             "stopped on request", DateTimeOffset.UtcNow, new JobTimings(40, 8, 4, 0.2, 1234)));
         File.WriteAllText(_home.HallOfFameCsvPath("alpha"), "complexity,loss,equation\n1,0.5,x\n");
         File.WriteAllText(Path.Combine(_home.Root, "daemon.lock"), "not for download");
@@ -91,6 +91,8 @@ public class DaemonWebTests
 
         var front = detail.GetProperty("front").EnumerateArray().ToList();
         Assert.That(front.Select(f => f.GetProperty("equation").GetString()), Is.EqualTo(new[] { "x", "x * (g3 - 1.5) / sqrt(x)" }));
+        Assert.That(front[1].GetProperty("scores").EnumerateArray().Select(x => x.GetDouble()), Is.EqualTo(new[] { 0.015, 0.005 }),
+            "a funnel job's imitation and rollout scores");
         string math = front[1].GetProperty("mathMl").GetString()!;
         Assert.That(math, Does.StartWith("<math").And.Contain("<mfrac>").And.Contain("<msqrt>").And.Contain("<msub><mi>g</mi><mn>3</mn></msub>"));
         var history = detail.GetProperty("history").EnumerateArray().Select(h => (h.GetProperty("generation").GetInt64(), h.GetProperty("bestLoss").GetDouble()));

@@ -94,7 +94,7 @@ public class SrJobFunnelTests
     }
 
     [Test]
-    public async Task RunAsync_FunnelJob_ReportsTheRolloutsItRanInItsStatus()
+    public async Task RunAsync_FunnelJob_ReportsItsRolloutsAndScoresInItsStatus()
     {
         using var dir = new TempDir();
         var (home, runner) = Runner(dir.File("h"));
@@ -105,6 +105,10 @@ public class SrJobFunnelTests
         var counters = home.ReadStatus("f").Counters;
         Assert.That(counters, Is.Not.Null);
         Assert.That(counters!.GetValueOrDefault("rollouts"), Is.GreaterThan(0));
+        // The front carries the parts of each loss: imitation, then one rollout score per stage.
+        var front = home.ReadStatus("f").Front;
+        Assert.That(front, Is.Not.Empty);
+        Assert.That(front.Select(p => p.Scores?.Count), Has.All.EqualTo(2));
     }
 
     [Test]
