@@ -41,8 +41,9 @@ case "${1:-}" in
   test)
     shift
     # Debian's PyTorch lets the export tests run the generated torch.optim.Optimizer against the C# executor;
-    # redis-server is the membership store of the cluster-mode tests (each starts its own on a free local port).
-    command -v dpkg >/dev/null 2>&1 && apt_install python3-torch redis-server
+    # redis-server is the membership store of the cluster-mode tests (each starts its own on a free local port);
+    # Debian's chromium loads the daemon's page headless in the browser test.
+    command -v dpkg >/dev/null 2>&1 && apt_install python3-torch redis-server chromium
     build
     # Fashion-MNIST is not needed by the tests: they write tiny IDX files of their own.
     log=$(mktemp)

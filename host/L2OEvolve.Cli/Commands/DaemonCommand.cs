@@ -24,10 +24,12 @@ public static class DaemonCommand
         var shutdown = new Option<string>("--shutdown-timeout") { Description = "Time allowed for final checkpoints after SIGTERM.", DefaultValueFactory = _ => "30s" };
         var exitIdle = new Option<bool>("--exit-when-idle") { Description = "Exit when no job is left to run." };
         var cluster = new Option<string?>("--cluster") { Description = "Run as one silo of a cluster described by this JSON file (see host/L2OEvolve.Cluster/README.md); --workers does not apply." };
+        var http = new Option<int?>("--http") { Description = "Serve the live page, JSON API and /metrics on this port (off by default)." };
+        var httpBind = new Option<string>("--http-bind") { Description = "Address the page is served on.", DefaultValueFactory = _ => "127.0.0.1" };
 
         var cmd = new Command("daemon", "Run the search daemon: resumes and runs the jobs in --home until stopped.")
         {
-            home, workers, everyGen, everyTime, keep, poll, statusEvery, stepTimeout, stepAttempts, shutdown, exitIdle, cluster,
+            home, workers, everyGen, everyTime, keep, poll, statusEvery, stepTimeout, stepAttempts, shutdown, exitIdle, cluster, http, httpBind,
         };
         cmd.SetAction((parse, ct) => CommandErrors.Guard(async () =>
         {
@@ -52,8 +54,12 @@ public static class DaemonCommand
                 EvaluationAttempts = parse.GetValue(stepAttempts),
                 ShutdownTimeout = Duration(shutdown),
                 ExitWhenIdle = parse.GetValue(exitIdle),
+                HttpPort = parse.GetValue(http),
+                HttpBind = parse.GetValue(httpBind)!,
             };
             if (File.Exists(options.Home)) faults.Add($"--home: {options.Home} is a file, not a directory");
+            // A silo does not serve the page yet; saying so beats ignoring the option.
+            if (parse.GetValue(cluster) is not null && options.HttpPort is not null) faults.Add("--http: not available with --cluster yet (run the page from a single-process daemon)");
             if (faults.Count > 0)
             {
                 // Name the other bad values too (the validator would otherwise report them only on the next try).

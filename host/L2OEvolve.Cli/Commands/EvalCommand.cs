@@ -143,39 +143,37 @@ public static class EvalCommand
         return label;
     }
 
-    /// <summary>A progress line with an ETA on stderr: rewritten in place on a terminal, a line every 10 s otherwise.</summary>
+    /// <summary>
+    /// A progress line with an ETA: live on a terminal, a line every 10 s (and at the end of each run) otherwise; one
+    /// display per phase, so the lines printed between phases stand on their own.
+    /// </summary>
     private sealed class ProgressLine(TextWriter stderr) : IProgress<EvalProgress>
     {
-        private readonly Stopwatch _sinceLast = Stopwatch.StartNew();
-        private readonly bool _terminal = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
         private readonly Lock _lock = new();
-        private bool _open;
+        private ProgressDisplay? _display;
 
-        // Parallel workers report from their own threads.
+        // Parallel workers (--workers) report from their own threads.
         public void Report(EvalProgress p)
         {
-            lock (_lock) Write(p);
+            lock (_lock) Show(p);
         }
 
-        private void Write(EvalProgress p)
+        private void Show(EvalProgress p)
         {
-            var every = _terminal ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromSeconds(10);
-            if (_sinceLast.Elapsed < every && p.StepsDone < p.StepsTotal) return;
-            _sinceLast.Restart();
+            _display ??= ProgressDisplay.Start("eval", stderr, TimeSpan.FromSeconds(10));
             string eta = p.Eta is { } e ? $"ETA {Fmt(e)}" : "ETA ?";
             string line = $"{p.Phase}: {p.Optimizer} seed {p.Seed}  {p.StepsDone}/{p.StepsTotal} steps ({100.0 * p.StepsDone / p.StepsTotal:F0}%)  elapsed {Fmt(p.Elapsed)}  {eta}";
-            if (_terminal)
-            {
-                stderr.Write("\r" + line.PadRight(110));
-                _open = true;
-            }
-            else stderr.WriteLine(line);
+            _display.Report(p.StepsDone, p.StepsTotal, line, p.StepsDone < p.StepsTotal ? PlainLine.Throttled : PlainLine.Always);
         }
 
+        /// <summary>Ends the phase's display.</summary>
         public void Done()
         {
-            if (_open) stderr.WriteLine();
-            _open = false;
+            lock (_lock)
+            {
+                _display?.Dispose();
+                _display = null;
+            }
         }
 
         private static string Fmt(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss") : t.ToString(@"m\:ss");

@@ -29,7 +29,9 @@ public static class RunCommand
             }
             var config = Load(parse.GetValue(configFile), parse.GetValue(dataDir));
             var dir = parse.GetValue(output) ?? Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
-            var report = new PipelineRunner(config, dir, parse.InvocationConfiguration.Error, ct).Run();
+            string report;
+            using (var display = ProgressDisplay.Start("run", parse.InvocationConfiguration.Error, TimeSpan.Zero))
+                report = new PipelineRunner(config, dir, display.Lines, ct).Run();
             parse.InvocationConfiguration.Output.WriteLine($"run: report {report}");
             return 0;
         })));

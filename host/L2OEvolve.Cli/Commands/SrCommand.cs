@@ -82,13 +82,13 @@ internal static class SrCommand
         Console.WriteLine($"grammar  {grammar.Name} ({grammar.Ops.Length} operators, maxsize {grammar.MaxSize}), seed {a.Seed}, threads {a.Threads}, stop: {Describe(termination)}");
         var clock = Stopwatch.StartNew();
         var state = Evolution.Initialize(ctx, warm, ct);
-        var lastPrint = TimeSpan.Zero;
-        state = Evolution.Run(state, ctx, termination, (s, p) =>
+        using (var progress = ProgressDisplay.Start("sr", Console.Out, TimeSpan.FromSeconds(1)))
         {
-            if (a.Quiet || clock.Elapsed - lastPrint < TimeSpan.FromSeconds(1)) return;
-            lastPrint = clock.Elapsed;
-            Console.WriteLine(Progress(s, ctx, clock.Elapsed));
-        }, ct);
+            state = Evolution.Run(state, ctx, termination, (s, p) =>
+            {
+                if (!a.Quiet) progress.Report(BudgetFraction(a, s, clock.Elapsed), 1, Progress(s, ctx, clock.Elapsed));
+            }, ct);
+        }
         double seconds = clock.Elapsed.TotalSeconds;
 
         // Funnel scores are not rescored on all rows (that would rerun the rollouts); R2 is then 1 − imitation loss.
@@ -187,6 +187,17 @@ internal static class SrCommand
         var shown = front.Length <= 8 ? front : [.. front.Take(4), .. front.Skip(front.Length - 4)];
         return $"gen {s.Generation,6}  evals {s.Evaluations,10}  {G(rate)}/s  best by complexity: " +
                string.Join(" ", shown.Select(m => $"{m.Complexity}:{G(m.Loss)}"));
+    }
+
+    /// <summary>How much of the nearest budget is spent (0..1): generations, evaluations or time, as <see cref="Termination"/> reads them.</summary>
+    private static double BudgetFraction(Args a, SearchState s, TimeSpan elapsed)
+    {
+        var spent = new List<double>();
+        if (a.Generations is { } g && g > 0) spent.Add(s.Generation / (double)g);
+        if (a.Evaluations is { } e && e > 0) spent.Add(s.Evaluations / (double)e);
+        if (a.Time is not null) spent.Add(elapsed / ParseDuration(a.Time));
+        if (a.Generations is null && a.Evaluations is null && a.Time is null) spent.Add(elapsed / TimeSpan.FromSeconds(60));
+        return spent.Count == 0 ? 0 : Math.Min(1, spent.Max());
     }
 
     private static string G(double v) => v.ToString("G4", CultureInfo.InvariantCulture);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using L2OEvolve.Cli.Jobs;
 
 namespace L2OEvolve.Cli.Commands;
 
@@ -15,8 +16,7 @@ public static class StopCommand
             var h = JobCommandHelpers.OpenHome(parse.GetValue(home)!);
             string job = parse.GetValue(name)!;
             JobCommandHelpers.RequireJob(h, job);
-            h.WriteAtomically(h.StopPath(job), DateTimeOffset.UtcNow.ToString("O") + "\n");
-            Console.WriteLine($"stop requested for '{job}': the daemon checkpoints and stops it after the current generation");
+            Console.WriteLine(JobControl.Stop(h, job).Message);
             return 0;
         }));
         return cmd;

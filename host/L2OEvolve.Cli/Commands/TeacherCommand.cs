@@ -128,7 +128,9 @@ public static class TeacherCommand
             }
             using (trainer)
             {
-                var progress = trainer.Run(err, p.GetValue(maxEpochs), ct);
+                TrainingProgress progress;
+                using (var display = ProgressDisplay.Start("teacher train", err, TimeSpan.Zero))
+                    progress = trainer.Run(display.Lines, p.GetValue(maxEpochs), ct);
                 var last = progress.History.LastOrDefault();
                 if (trainer.Timings.Unrolls > 0) err.WriteLine($"teacher: time {trainer.Timings}");
                 if (progress.BestWeights is not null)

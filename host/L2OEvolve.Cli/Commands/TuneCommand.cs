@@ -129,17 +129,20 @@ public static class TuneCommand
 
         var clock = Stopwatch.StartNew();
         int startEpoch = progress.Epoch;
-        var ticks = new TickLine(log, clock, settings, startEpoch);
-        while (progress.Epoch < settings.Epochs)
+        using (var display = ProgressDisplay.Start("tune", log, TimeSpan.FromSeconds(10)))
         {
-            progress = ConstantTuner.RunEpoch(tunable, settings, family, device, progress, ticks, ct);
-            var cp = new TuneCheckpoint(definition, settings, progress);
-            TuneStore.Write(outDir, cp, Tuned(tunable, cp, hadLr));
-            var e = progress.History[^1];
-            int done = progress.Epoch - startEpoch;
-            var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / done * (settings.Epochs - progress.Epoch));
-            log.WriteLine($"tune: epoch {e.Epoch}/{settings.Epochs} meta-loss {e.MetaLoss:G5} skipped {e.Skipped}/{e.Windows} " +
-                $"c = [{string.Join(", ", e.Constants.Select(c => c.ToString("G5", Inv)))}]  elapsed {Fmt(clock.Elapsed)} ETA {Fmt(eta)}");
+            var ticks = new TickLine(display, clock, settings, startEpoch);
+            while (progress.Epoch < settings.Epochs)
+            {
+                progress = ConstantTuner.RunEpoch(tunable, settings, family, device, progress, ticks, ct);
+                var cp = new TuneCheckpoint(definition, settings, progress);
+                TuneStore.Write(outDir, cp, Tuned(tunable, cp, hadLr));
+                var e = progress.History[^1];
+                int done = progress.Epoch - startEpoch;
+                var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / done * (settings.Epochs - progress.Epoch));
+                display.Lines.WriteLine($"tune: epoch {e.Epoch}/{settings.Epochs} meta-loss {e.MetaLoss:G5} skipped {e.Skipped}/{e.Windows} " +
+                    $"c = [{string.Join(", ", e.Constants.Select(c => c.ToString("G5", Inv)))}]  elapsed {Fmt(clock.Elapsed)} ETA {Fmt(eta)}");
+            }
         }
         var final = new TuneCheckpoint(definition, settings, progress);
         TuneStore.Write(outDir, final, Tuned(tunable, final, hadLr));
@@ -169,19 +172,16 @@ public static class TuneCommand
 
     private static string Fmt(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", Inv) : t.ToString(@"m\:ss", Inv);
 
-    /// <summary>A within-epoch progress line every 10 s, with an ETA from the windows done so far.</summary>
-    private sealed class TickLine(TextWriter log, Stopwatch clock, TuneSettings settings, int startEpoch) : IProgress<TuneTick>
+    /// <summary>Within-epoch progress, with an ETA from the windows done so far (a plain line every 10 s; the epoch line ends each epoch).</summary>
+    private sealed class TickLine(ProgressDisplay display, Stopwatch clock, TuneSettings settings, int startEpoch) : IProgress<TuneTick>
     {
-        private TimeSpan _last = TimeSpan.Zero;
-
         public void Report(TuneTick t)
         {
-            if (clock.Elapsed - _last < TimeSpan.FromSeconds(10) || t.Window == t.Windows) return;
-            _last = clock.Elapsed;
             double done = (t.Epoch - 1 - startEpoch) * (double)t.Windows + t.Window;
             double total = (settings.Epochs - startEpoch) * (double)t.Windows;
             var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / done * (total - done));
-            log.WriteLine($"tune: epoch {t.Epoch}/{settings.Epochs} window {t.Window}/{t.Windows} loss {t.WindowLoss:G5}  elapsed {Fmt(clock.Elapsed)} ETA {Fmt(eta)}");
+            display.Report(done, total, $"tune: epoch {t.Epoch}/{settings.Epochs} window {t.Window}/{t.Windows} loss {t.WindowLoss:G5}  elapsed {Fmt(clock.Elapsed)} ETA {Fmt(eta)}",
+                t.Window == t.Windows ? PlainLine.Never : PlainLine.Throttled);
         }
     }
 }

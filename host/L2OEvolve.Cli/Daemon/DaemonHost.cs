@@ -52,18 +52,25 @@ public static class DaemonHost
                 Console.Error.WriteLine($"error: {options.Home}: cluster '{cluster}' is running on this home; stop its silos first");
                 return ExitLocked;
             }
+            if (options.HttpPort is not null) return await Web.DaemonWeb.RunAsync(options, factories, cancellationToken);
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
             {
                 Args = [],
                 ContentRootPath = AppContext.BaseDirectory,
             });
-            builder.Logging.ClearProviders();
-            builder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; });
+            ConfigureLogging(builder.Logging);
             builder.Services.AddDaemon(options, factories);
             using var host = builder.Build();
             await host.RunAsync(cancellationToken);
             return 0;
         }
+    }
+
+    /// <summary>One timestamped line per log message on the console, with or without the page.</summary>
+    internal static void ConfigureLogging(ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; });
     }
 
     /// <summary>

@@ -49,6 +49,12 @@ public sealed class DaemonOptions
 
     /// <summary>Exit once no job is left to run (for scripts and tests); otherwise wait for new jobs.</summary>
     public bool ExitWhenIdle { get; set; }
+
+    /// <summary>The port of the live page, JSON API and <c>/metrics</c>; none (the default) serves nothing.</summary>
+    public int? HttpPort { get; set; }
+
+    /// <summary>The address the page is served on; loopback unless told otherwise.</summary>
+    public string HttpBind { get; set; } = "127.0.0.1";
 }
 
 /// <summary>Rejects option values the daemon cannot work with, naming each one.</summary>
@@ -70,6 +76,8 @@ public sealed class DaemonOptionsValidator : IValidateOptions<DaemonOptions>
         if (o.FinalCheckpointAttempts < 1) faults.Add($"final checkpoint attempts must be at least 1 (got {o.FinalCheckpointAttempts})");
         if (o.FinalCheckpointDelay < TimeSpan.Zero) faults.Add($"the final checkpoint delay must be >= 0 (got {o.FinalCheckpointDelay})");
         if (o.ShutdownTimeout <= TimeSpan.Zero) faults.Add($"--shutdown-timeout: must be positive (got {o.ShutdownTimeout})");
+        if (o.HttpPort is < 1 or > 65535) faults.Add($"--http: must be a port 1..65535 (got {o.HttpPort})");
+        if (!System.Net.IPAddress.TryParse(o.HttpBind, out _)) faults.Add($"--http-bind: '{o.HttpBind}' is not an IP address");
         return faults.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(faults);
     }
 }

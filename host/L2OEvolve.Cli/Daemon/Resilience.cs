@@ -26,6 +26,7 @@ public static class Resilience
                 Delay = firstDelay,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = false,
+                OnRetry = _ => { DaemonMeter.IoRetries.Add(1); return default; },
             })
             .Build();
     }
@@ -46,6 +47,7 @@ public static class Resilience
                 Delay = TimeSpan.FromMilliseconds(50),
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = false,
+                OnRetry = _ => { DaemonMeter.EvaluationRetries.Add(1); return default; },
             });
         return builder.AddTimeout(timeout).Build();
     }

@@ -15,6 +15,9 @@ namespace L2OEvolve.Cli.Jobs;
 /// </remarks>
 public sealed class GuardedFitness(IFitness inner, ResiliencePipeline pipeline) : IFitness
 {
+    /// <summary>The fitness guarded.</summary>
+    public IFitness Inner => inner;
+
     public int ObjectiveCount => inner.ObjectiveCount;
     public double BaselineLoss => inner.BaselineLoss;
     public bool IsDeterministic => inner.IsDeterministic;

@@ -27,13 +27,20 @@ public interface ISearchJob
 
     /// <summary>The hall of fame as <c>sr</c> reports it (may cost some evaluations, so the daemon calls it sparingly).</summary>
     JobReport Report();
+
+    /// <summary>
+    /// Counts of work this process did for the search (e.g. <c>cacheHits</c>, <c>rollouts</c>), for progress displays and
+    /// metrics; not part of the state, so they start again at zero each time the daemon (re)starts the job.
+    /// </summary>
+    IReadOnlyDictionary<string, long> Counters => System.Collections.Immutable.ImmutableDictionary<string, long>.Empty;
 }
 
 /// <summary>A job's hall of fame for people: <paramref name="Csv"/> as <c>sr</c> writes <c>hall_of_fame.csv</c>, <paramref name="Text"/> as it prints it.</summary>
 public sealed record JobReport(string Csv, string Text);
 
 /// <summary>The best rule found at one complexity.</summary>
-public readonly record struct FrontPoint(int Complexity, double Loss, string Equation);
+/// <param name="Scores">For funnel jobs, the parts of <paramref name="Loss"/>: the imitation loss, then the rollout score of each stage; null otherwise.</param>
+public readonly record struct FrontPoint(int Complexity, double Loss, string Equation, IReadOnlyList<double>? Scores = null);
 
 /// <summary>Builds the searches of one job kind (e.g. <c>sr</c>) from job specs.</summary>
 public interface ISearchJobFactory

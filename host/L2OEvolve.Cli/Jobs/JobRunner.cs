@@ -338,7 +338,7 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
             if (_checkpointProblem is not null) parts.Add(_checkpointProblem);
             if (message is not null) parts.Add(message);
             return new JobStatus(state, job.Generation, job.Evaluations, Elapsed, [.. job.Front], savedGeneration,
-                parts.Count == 0 ? null : string.Join("; ", parts), DateTimeOffset.UtcNow, Timings);
+                parts.Count == 0 ? null : string.Join("; ", parts), DateTimeOffset.UtcNow, Timings, job.Counters);
         }
 
         private JobTimings Timings => new(_steps, _stepTime.TotalSeconds, _saves, _saveTime.TotalSeconds, _lastBytes, _encodeTime.TotalSeconds,

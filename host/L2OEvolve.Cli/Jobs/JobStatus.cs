@@ -20,7 +20,7 @@ public enum JobState
     Failed,
 }
 
-/// <summary>A job's progress as last reported by the daemon (<c>HOME/jobs/NAME/status.json</c>).</summary>
+/// <summary>A job's progress as last reported by the daemon (<c>HOME/jobs/NAME/status.json</c>); <see cref="Counters"/> are the job's <see cref="ISearchJob.Counters"/>.</summary>
 public sealed record JobStatus(
     JobState State,
     long Generation,
@@ -30,7 +30,8 @@ public sealed record JobStatus(
     long? CheckpointGeneration,
     string? Message,
     DateTimeOffset Updated,
-    JobTimings? Timings = null)
+    JobTimings? Timings = null,
+    IReadOnlyDictionary<string, long>? Counters = null)
 {
     private static readonly JsonSerializerOptions Json = new()
     {

@@ -266,7 +266,8 @@ public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar gra
     public bool IsConverged => targetLoss is { } t && state.HallOfFame.Members.Any(m => m.Loss <= t);
 
     public IReadOnlyList<FrontPoint> Front =>
-        state.HallOfFame.ParetoFront().Select(m => new FrontPoint(m.Complexity, m.Loss, Infix.Print(m.Tree))).ToList();
+        state.HallOfFame.ParetoFront().Select(m => new FrontPoint(m.Complexity, m.Loss, Infix.Print(m.Tree),
+            rollouts is { Enabled: true } && m.Objectives.Length > 1 ? [.. m.Objectives.Skip(1)] : null)).ToList();
 
     public ISearchJob Step(CancellationToken cancellationToken)
     {
@@ -277,6 +278,23 @@ public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar gra
     }
 
     public byte[] SaveState() => SearchStateCodec.Serialize(state);
+
+    /// <summary>The fitness cache's hits and misses and, with the funnel, the rollouts run, in this process.</summary>
+    public IReadOnlyDictionary<string, long> Counters
+    {
+        get
+        {
+            var counters = new Dictionary<string, long>(StringComparer.Ordinal);
+            if (context.Cache is { } cache)
+            {
+                counters["cacheHits"] = cache.Hits;
+                counters["cacheMisses"] = cache.Misses;
+            }
+            var fitness = context.Fitness is GuardedFitness guarded ? guarded.Inner : context.Fitness;
+            if (fitness is L2OEvolve.Torch.Pipeline.FunnelFitness funnel) counters["rollouts"] = funnel.RolloutsRun;
+            return counters;
+        }
+    }
 
 
     /// <summary>

@@ -105,7 +105,7 @@ public class DaemonProcessTests
     private static readonly Dictionary<(ulong, int), string> ReferenceRuns = [];
 
     /// <summary>A small table (y = x0² + 2.5·x1) and a copy of the arith grammar, so tests can edit the grammar.</summary>
-    private static (string Data, string Grammar) Inputs(TempDir dir)
+    internal static (string Data, string Grammar) Inputs(TempDir dir)
     {
         var rng = new L2OEvolve.Engine.Random.Rng(11);
         var csv = new System.Text.StringBuilder("x0,x1,y\n");

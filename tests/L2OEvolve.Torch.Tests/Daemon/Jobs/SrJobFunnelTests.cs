@@ -94,6 +94,24 @@ public class SrJobFunnelTests
     }
 
     [Test]
+    public async Task RunAsync_FunnelJob_ReportsItsRolloutsAndScoresInItsStatus()
+    {
+        using var dir = new TempDir();
+        var (home, runner) = Runner(dir.File("h"));
+        Specs.Submit(home, Spec(dir, 3, Funnel));
+
+        await runner.RunAsync("f", CancellationToken.None);
+
+        var counters = home.ReadStatus("f").Counters;
+        Assert.That(counters, Is.Not.Null);
+        Assert.That(counters!.GetValueOrDefault("rollouts"), Is.GreaterThan(0));
+        // The front carries the parts of each loss: imitation, then one rollout score per stage.
+        var front = home.ReadStatus("f").Front;
+        Assert.That(front, Is.Not.Empty);
+        Assert.That(front.Select(p => p.Scores?.Count), Has.All.EqualTo(2));
+    }
+
+    [Test]
     public async Task RunAsync_RolloutStepsChangedSinceCheckpoint_RefusesNamingTheSetting()
     {
         using var dir = new TempDir();
