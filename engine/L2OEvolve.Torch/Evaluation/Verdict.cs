@@ -62,12 +62,14 @@ public sealed record Verdict(VerdictKind Kind, double Gap, int Wins, int Seeds, 
     {
         var inv = CultureInfo.InvariantCulture;
         string k = Math.Abs(Gap).ToString("0.#", inv);
-        string how = Kind switch
+        string wins = $"lower on {Wins} of {Seeds} seeds";
+        return Kind switch
         {
-            VerdictKind.Beats => Gap < -1 ? $"beats {reference} by {k} std" : $"beats {reference} (within one std, but lower on {Wins}/{Seeds} seeds)",
-            VerdictKind.Ties => $"ties {reference} within one std",
-            _ => double.IsFinite(Gap) && Gap > 1 ? $"loses to {reference} by {k} std" : $"loses to {reference} (it diverged where {reference} did not)",
+            VerdictKind.Beats when Gap < -1 => $"beats {reference} by {k} std; {wins}",
+            VerdictKind.Beats => $"beats {reference} (within one std, but {wins})",
+            VerdictKind.Ties => $"ties {reference} within one std; {wins}",
+            _ when double.IsFinite(Gap) && Gap > 1 => $"loses to {reference} by {k} std; {wins}",
+            _ => $"loses to {reference} (it diverged where {reference} did not); {wins}",
         };
-        return $"{how}; lower on {Wins} of {Seeds} seeds";
     }
 }

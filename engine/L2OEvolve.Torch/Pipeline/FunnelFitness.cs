@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Search;
@@ -70,12 +69,16 @@ public sealed class FunnelFitness : IFitness
     private readonly FunnelSettings _settings;
     private readonly FeatureSettings _features;
     private readonly Device _device;
-    private readonly ConcurrentDictionary<ulong, RolloutRecord> _cache = new();
+    // Bounded, and equality-checked on hash hits: a long search must not grow without end, and a hash collision must
+    // not hand one rule another's scores. An evicted record is recomputed on demand (rollouts are deterministic).
+    private readonly BoundedCache<Expr, RolloutRecord> _cache;
     private double[]? _references;
 
     /// <summary>Wraps <paramref name="imitation"/> (objective 0 = imitation MSE) with rollout stages.</summary>
-    public FunnelFitness(IFitness imitation, IEnumerable<RolloutStage> stages, FunnelSettings? settings = null, FeatureSettings? features = null, Device? device = null)
+    public FunnelFitness(IFitness imitation, IEnumerable<RolloutStage> stages, FunnelSettings? settings = null, FeatureSettings? features = null,
+        Device? device = null, int cacheCapacity = 65_536)
     {
+        _cache = new BoundedCache<Expr, RolloutRecord>(cacheCapacity);
         _imitation = imitation;
         _stages = [.. stages];
         if (_stages.IsEmpty) throw new ArgumentException("the funnel needs at least one rollout stage");
@@ -105,11 +108,18 @@ public sealed class FunnelFitness : IFitness
     public ImmutableArray<RolloutStage> Stages => _stages;
 
     /// <summary>The step size of a candidate: <c>Scale · m</c> with m its best multiplier (the nominal scale before it was rolled out).</summary>
-    public double StepSize(Expr candidate) =>
-        _settings.Scale * (_cache.TryGetValue(StructuralHash.Of(candidate), out var r) ? r.Multiplier : 1.0);
+    public double StepSize(Expr candidate) => _settings.Scale * (Record(candidate)?.Multiplier ?? 1.0);
 
-    /// <summary>What the rollouts found for <paramref name="candidate"/>, or null when it was never rolled out or refused.</summary>
-    public RolloutRecord? Record(Expr candidate) => _cache.TryGetValue(StructuralHash.Of(candidate), out var r) ? r : null;
+    /// <summary>What the rollouts found for <paramref name="candidate"/>, or null when it was never rolled out (or its record was evicted).</summary>
+    public RolloutRecord? Record(Expr candidate) => _cache.TryGet(StructuralHash.Of(candidate), candidate, out var r) ? r : null;
+
+    /// <summary>The record of <paramref name="candidate"/>, scoring it first when it has none (never rolled out, or evicted).</summary>
+    public RolloutRecord? Ensure(Expr candidate, CancellationToken ct = default)
+    {
+        if (Record(candidate) is { } known) return known;
+        Evaluate([candidate], new double[ObjectiveCount], new FitnessRequest(1, 0, 0), ct);
+        return Record(candidate);
+    }
 
     /// <summary>The update rule a candidate stands for: <c>StepSize · candidate</c>, with the step as a separate lr.</summary>
     public RuleDefinition Rule(Expr candidate, string name, string description) =>
@@ -134,21 +144,25 @@ public sealed class FunnelFitness : IFitness
         var pending = new List<int>();
         for (int i = 0; i < n; i++)
         {
-            if (!(imitation[i] <= _settings.ImitationPass) || _cache.ContainsKey(hashes[i]) || pending.Any(j => hashes[j] == hashes[i])) continue;
+            if (!(imitation[i] <= _settings.ImitationPass) || _cache.TryGet(hashes[i], trees[i], out _) || pending.Any(j => trees[j].Equals(trees[i]))) continue;
             string? refused = !UpdateChecks.ReadsGradient(trees[i]) ? "does not read the gradient"
                 : !(UpdateChecks.RestUpdate(trees[i]) <= restLimit) ? "moves the parameters at rest (zero gradient)"
                 : null;
             if (refused is null) pending.Add(i);
             else
             {
-                _cache[hashes[i]] = new RolloutRecord([], 1.0, refused);
+                _cache.Add(hashes[i], trees[i], new RolloutRecord([], 1.0, refused));
                 Refused++;
             }
         }
-        if (pending.Count > 0) RollOut(pending, trees, hashes, ct);
+        // This batch's records, kept here too: the bounded cache may already have evicted one of them.
+        var fresh = new Dictionary<int, RolloutRecord>();
+        if (pending.Count > 0) RollOut(pending, trees, hashes, fresh, ct);
+        for (int i = 0; i < n; i++)
+            if (!fresh.ContainsKey(i) && pending.FirstOrDefault(j => j != i && trees[j].Equals(trees[i]), -1) is int twin and >= 0 && fresh.TryGetValue(twin, out var same)) fresh[i] = same;
         for (int i = 0; i < n; i++)
         {
-            var stages = imitation[i] <= _settings.ImitationPass && _cache.TryGetValue(hashes[i], out var r) ? r.Stages : [];
+            var stages = imitation[i] <= _settings.ImitationPass && (_cache.TryGet(hashes[i], trees[i], out var r) || fresh.TryGetValue(i, out r)) ? r!.Stages : [];
             double rollout = Combine(stages);
             double combined = double.IsFinite(imitation[i]) ? _settings.ImitationWeight * imitation[i] + _settings.RolloutWeight * rollout : double.PositiveInfinity;
             var o = objectives.Slice(i * k, k);
@@ -166,7 +180,7 @@ public sealed class FunnelFitness : IFitness
         return (stageScores.Sum() + missing * (_stages.Length - stageScores.Length)) / _stages.Length;
     }
 
-    private void RollOut(List<int> pending, Expr[] trees, ulong[] hashes, CancellationToken ct)
+    private void RollOut(List<int> pending, Expr[] trees, ulong[] hashes, Dictionary<int, RolloutRecord> fresh, CancellationToken ct)
     {
         _references ??= [.. _stages.Select(Reference)];
         var results = pending.ToDictionary(i => i, _ => new List<double>());
@@ -212,7 +226,11 @@ public sealed class FunnelFitness : IFitness
             }
             alive = next;
         }
-        foreach (var i in pending) _cache[hashes[i]] = new RolloutRecord([.. results[i]], multiplier[i]);
+        foreach (var i in pending)
+        {
+            fresh[i] = new RolloutRecord([.. results[i]], multiplier[i]);
+            _cache.Add(hashes[i], trees[i], fresh[i]);
+        }
     }
 
     private static Expr Scaled(Expr candidate, double step) => new Expr.Binary(Op.Mul, new Expr.Const(step), candidate);

@@ -58,7 +58,7 @@ internal static class PipelineReport
         sb.AppendLine("|---:|---:|---:|---|---|");
         foreach (var m in evolved.HallOfFame)
             sb.AppendLine($"| {m.Complexity} | {G(m.Loss)} | {G(1 - m.Objectives[1])} | " +
-                (m.Objectives.Skip(2).All(double.IsNaN) ? "not rolled out" : string.Join(", ", m.Objectives.Skip(2).Select(G))) + $" | `{m.Tree}` |");
+                (m.Objectives.Skip(2).All(x => !double.IsFinite(x)) ? "not rolled out" : string.Join(", ", m.Objectives.Skip(2).Select(G))) + $" | `{m.Tree}` |");
 
         sb.AppendLine().AppendLine("## Rules, as found and meta-tuned").AppendLine();
         sb.AppendLine("The update is added to the parameters, θ ← θ + lr · rule; the sign is the rule's own, and lr is a step size like any optimizer's.").AppendLine();

@@ -189,6 +189,7 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
             var simple = Simplify.Apply(m.Tree);
             if (!seen.Add(simple)) continue;
             string name = $"distilled-{kept.Count + 1}";
+            funnel.Ensure(m.Tree); // its record (and step size) may have left the bounded cache in a long search
             var rule = funnel.Rule(m.Tree, name, $"distilled from {rowsPath}: imitation R² {1 - m.Objectives[1]:G4}, rollout scores " +
                 string.Join(", ", m.Objectives.Skip(2).Select(x => x.ToString("G4", Inv))) + "; lr = the step size the rollouts chose") with { Rule = simple };
             var file = Path.Combine(dir, name + RuleFile.Extension);

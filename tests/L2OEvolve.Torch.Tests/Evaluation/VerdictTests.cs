@@ -13,7 +13,7 @@ public class VerdictTests
         var v = Verdict.Of(rule, Adam);
         Assert.That(v.Kind, Is.EqualTo(VerdictKind.Beats));
         Assert.That(v.Wins, Is.EqualTo(10));
-        Assert.That(v.Phrase("Adam"), Does.StartWith("beats Adam (within one std, but lower on 10/10 seeds)"));
+        Assert.That(v.Phrase("Adam"), Is.EqualTo("beats Adam (within one std, but lower on 10 of 10 seeds)"));
     }
 
     [Test]
