@@ -58,8 +58,6 @@ public static class DaemonCommand
                 HttpBind = parse.GetValue(httpBind)!,
             };
             if (File.Exists(options.Home)) faults.Add($"--home: {options.Home} is a file, not a directory");
-            // A silo does not serve the page yet; saying so beats ignoring the option.
-            if (parse.GetValue(cluster) is not null && options.HttpPort is not null) faults.Add("--http: not available with --cluster yet (run the page from a single-process daemon)");
             if (faults.Count > 0)
             {
                 // Name the other bad values too (the validator would otherwise report them only on the next try).

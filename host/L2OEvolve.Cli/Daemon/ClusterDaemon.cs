@@ -1,6 +1,10 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Text.Json;
 using L2OEvolve.Cli.Jobs;
+using L2OEvolve.Cli.Web;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using L2OEvolve.Cluster;
 using L2OEvolve.Engine.Search;
 using Microsoft.Extensions.DependencyInjection;
@@ -210,7 +214,16 @@ public static class ClusterDaemonHost
             return 1;
         }
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        // With --http the silo is an ASP.NET Core host serving the daemon's page over the shared home; otherwise a plain host.
+        WebApplicationBuilder? web = null;
+        IHostApplicationBuilder builder;
+        if (options.HttpPort is { } port)
+        {
+            web = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+            web.WebHost.UseKestrel(k => k.Listen(IPAddress.Parse(options.HttpBind), port));
+            builder = web;
+        }
+        else builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
@@ -229,8 +242,27 @@ public static class ClusterDaemonHost
         builder.Services.AddSingleton<IClusterJobs>(sp => new HomeClusterJobs(sp.GetRequiredService<JobHome>(), options, evaluationGuard, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSchemaLease(config, SchemaLease);
         builder.Services.AddHostedService<ClusterService>();
-        using var host = builder.Build();
-        await host.RunAsync(cancellationToken);
+        if (web is null)
+        {
+            using var host = ((HostApplicationBuilder)builder).Build();
+            await host.RunAsync(cancellationToken);
+            return 0;
+        }
+        // Every silo serves the same shared home; each keeps its own stop/resume token beside its silo port.
+        var token = ControlToken.Create(Path.Combine(options.Home, "cluster", $"silo-{config.SiloPort}"));
+        web.Services.AddDaemonWeb(token);
+        await using var app = web.Build();
+        app.MapDaemonWeb();
+        try { await app.StartAsync(cancellationToken); }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"error: --http {options.HttpPort}: cannot listen on {options.HttpBind}: {e.Message}");
+            await app.StopAsync(CancellationToken.None);
+            return 1;
+        }
+        string shown = options.HttpBind.Contains(':') ? $"[{options.HttpBind}]" : options.HttpBind;
+        Console.WriteLine($"page: http://{shown}:{options.HttpPort}/  (stop/resume need the token {token.Value}, also in {token.Path}, owner-only)");
+        await app.WaitForShutdownAsync(cancellationToken);
         return 0;
     }
 }

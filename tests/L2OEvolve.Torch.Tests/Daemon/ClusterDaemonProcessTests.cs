@@ -110,7 +110,8 @@ public class ClusterDaemonProcessTests
         var (code, stdout, stderr) = DaemonProcess.Run("daemon", "--home", single, "--poll", "100ms", "--exit-when-idle");
         Assert.That(code, Is.EqualTo(0), stdout + stderr);
 
-        using var a = DaemonProcess.Start("daemon", "--home", shared, "--cluster", ClusterFile(dir, "a.json", redis, "two"), "--poll", "200ms");
+        int http = RedisServer.FreePort();
+        using var a = DaemonProcess.Start("daemon", "--home", shared, "--cluster", ClusterFile(dir, "a.json", redis, "two"), "--poll", "200ms", "--http", $"{http}");
         using var b = DaemonProcess.Start("daemon", "--home", shared, "--cluster", ClusterFile(dir, "b.json", redis, "two"), "--poll", "200ms");
         var home = Home(shared);
         Assert.That(DaemonProcess.WaitUntil(() => ClusterHome.ReadView(home)?.Silos.Count(s => s.Status == "active") == 2, Patience),
@@ -119,6 +120,11 @@ public class ClusterDaemonProcessTests
         Assert.That(DaemonProcess.WaitUntil(() => home.ReadStatus("lockstep").State == JobState.Finished, Patience), Is.True, a.Output + b.Output);
         var (_, table, _) = DaemonProcess.Run("status", "--home", shared);
         var (_, detail, _) = DaemonProcess.Run("status", "--home", shared, "lockstep");
+        // A silo serves the daemon's page and API over the shared home.
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}/") };
+        string jobs = client.GetStringAsync("api/jobs").GetAwaiter().GetResult();
+        string page = client.GetStringAsync("").GetAwaiter().GetResult();
+        var unauthorised = client.PostAsync("api/jobs/lockstep/stop", null).GetAwaiter().GetResult();
         a.Terminate();
         b.Terminate();
         Assert.That(a.WaitForExit(Patience) && b.WaitForExit(Patience), Is.True, "silos stop on SIGTERM");
@@ -127,6 +133,9 @@ public class ClusterDaemonProcessTests
             "the cluster's hall of fame is the single-process daemon's, byte for byte");
         Assert.That(File.ReadAllText(home.ResultPath("lockstep")), Is.EqualTo(File.ReadAllText(Home(single).ResultPath("lockstep"))));
         Assert.That(table, Does.Contain("cluster two").And.Contain("2 active silo(s)"));
+        Assert.That(jobs, Does.Contain("lockstep"), a.Output);
+        Assert.That(page, Does.Contain("pareto-plot"));
+        Assert.That((int)unauthorised.StatusCode, Is.EqualTo(401), "control over a silo's page needs its token");
         Assert.That(detail, Does.Contain("coordinator: S127.0.0.1:").And.Contain("islands (silo of the last generation):"));
         var islands = ClusterHome.ReadPlacement(home, "lockstep")!.Islands;
         Assert.That(islands.Distinct().Count(), Is.EqualTo(2), "four islands on two silos use both: " + string.Join(", ", islands));
