@@ -69,3 +69,16 @@ public sealed record OrTermination(params ITermination[] Parts) : ITermination
     /// <remarks>The earliest deadline of any part.</remarks>
     public TimeSpan? Deadline => Parts.Select(p => p.Deadline).Where(d => d is not null).Min();
 }
+
+/// <summary>
+/// <paramref name="Inner"/> for a search that has already spent <paramref name="Spent"/> before its generations began
+/// (building and scoring the initial population), so a time budget covers the whole search, not the loop alone.
+/// </summary>
+public sealed record AfterSpent(ITermination Inner, TimeSpan Spent) : ITermination
+{
+    /// <inheritdoc/>
+    public bool IsReached(SearchProgress progress) => Inner.IsReached(progress with { Elapsed = progress.Elapsed + Spent });
+
+    /// <inheritdoc/>
+    public TimeSpan? Deadline => Inner.Deadline is { } d ? d - Spent : null;
+}

@@ -81,10 +81,22 @@ internal static class SrCommand
         if (!ReferenceEquals(selecting, full)) Console.WriteLine($"batch    selecting on {selecting.Size} of {full.Size} values; the hall of fame is rescored on all");
         Console.WriteLine($"grammar  {grammar.Name} ({grammar.Ops.Length} operators, maxsize {grammar.MaxSize}), seed {a.Seed}, threads {a.Threads}, stop: {Describe(termination)}");
         var clock = Stopwatch.StartNew();
-        var state = Evolution.Initialize(ctx, warm, ct);
+        // The time budget covers the initial population too: a huge one must not run far past --time unnoticed.
+        SearchState state;
+        using (var initial = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            if (termination.Deadline is { } deadline && deadline < TimeSpan.FromDays(40)) initial.CancelAfter(deadline < TimeSpan.Zero ? TimeSpan.Zero : deadline);
+            try { state = Evolution.Initialize(ctx, warm, initial.Token); }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new InputException($"--time: the budget ran out while scoring the initial population of {settings.Population.Islands} × {settings.Population.Size} members; " +
+                    "raise --time or lower --islands/--population");
+            }
+        }
+        var afterInit = new AfterSpent(termination, clock.Elapsed);
         using (var progress = ProgressDisplay.Start("sr", Console.Out, TimeSpan.FromSeconds(1)))
         {
-            state = Evolution.Run(state, ctx, termination, (s, p) =>
+            state = Evolution.Run(state, ctx, afterInit, (s, p) =>
             {
                 if (!a.Quiet) progress.Report(BudgetFraction(a, s, clock.Elapsed), 1, Progress(s, ctx, clock.Elapsed));
             }, ct);

@@ -33,3 +33,16 @@ public class TerminationTests
         Assert.That(new AndTermination(time, generations).Deadline, Is.Null);
     }
 }
+
+public class AfterSpentTests
+{
+    [Test]
+    public void TimeSpentBeforeTheLoop_CountsAgainstTheBudget()
+    {
+        var t = new AfterSpent(new TimeTermination(TimeSpan.FromSeconds(10)), TimeSpan.FromSeconds(4));
+        Assert.That(t.Deadline, Is.EqualTo(TimeSpan.FromSeconds(6)));
+        Assert.That(t.IsReached(new SearchProgress(1, 1, 1, TimeSpan.FromSeconds(5))), Is.False);
+        Assert.That(t.IsReached(new SearchProgress(1, 1, 1, TimeSpan.FromSeconds(6))), Is.True);
+        Assert.That(new AfterSpent(new GenerationTermination(3), TimeSpan.FromHours(1)).Deadline, Is.Null, "budgets without time stay deterministic");
+    }
+}

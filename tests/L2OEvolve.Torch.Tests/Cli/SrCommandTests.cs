@@ -131,4 +131,17 @@ public class SrCommandTests
         Assert.That(code, Is.EqualTo(CommandErrors.BadInput));
         Assert.That(stderr, Does.StartWith($"error: {cli.PathOf("g.json")}: $.features: grammar 'needs-z' needs feature(s) z"));
     }
+
+    [Test]
+    public void Sr_TimeBudgetSpentOnTheInitialPopulation_IsOneErrorNotAnOverrun()
+    {
+        using var cli = new CliRunner();
+        var (data, grammar) = cli.ProductProblem();
+        // A millisecond cannot score 400 × 200 random trees: the budget must stop the initialisation itself.
+        var (code, _, stderr) = cli.Run("sr", "--data", data, "--grammar", grammar, "--time", "1ms", "--threads", "1",
+            "--islands", "400", "--population", "200", "--quiet", "--out", cli.PathOf("out"));
+        Assert.That(code, Is.EqualTo(2), stderr);
+        Assert.That(stderr.Trim().Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(stderr, Does.Contain("--time").And.Contain("initial population of 400 × 200"));
+    }
 }
