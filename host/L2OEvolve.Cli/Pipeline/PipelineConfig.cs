@@ -6,7 +6,7 @@ namespace L2OEvolve.Cli.Pipeline;
 
 /// <summary>
 /// The configuration of <c>l2oevolve run</c> (JSON; comments and trailing commas allowed; unknown keys are errors).
-/// The embedded default (<c>Pipeline/default.pipeline.json</c>) is sized to under 20 minutes on 2 cores.
+/// The embedded default (<c>Pipeline/default.pipeline.json</c>) is sized for about 20 minutes on a quiet 2-core machine (30 CPU-minutes).
 /// </summary>
 /// <param name="Seed">Master seed: the teacher, the recording, the search and the tuning derive theirs from it.</param>
 /// <param name="Threads">libtorch intra-op threads for meta-training, recording, the search and meta-tuning.</param>
