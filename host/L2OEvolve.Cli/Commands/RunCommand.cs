@@ -55,6 +55,7 @@ public static class RunCommand
             var dir = parse.GetValue(output)!;
             var runner = new PipelineRunner(config, dir, parse.InvocationConfiguration.Error, ct);
             L2OEvolve.Torch.TorchSetup.SetThreads(config.Threads);
+            L2OEvolve.Torch.Rollouts.PopulationRollout.Workers = config.Threads;
             var rows = runner.RecordData(L2OEvolve.Torch.Teachers.TeacherZoo.Resolve(parse.GetValue(teacher)!, "--teacher"), Path.Combine(dir, "record", "rows.npy"));
             var result = runner.Evolve(rows, Path.Combine(dir, "evolve"));
             foreach (var k in result.Kept)

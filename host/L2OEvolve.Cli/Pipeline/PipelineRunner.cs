@@ -59,6 +59,8 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
         Directory.CreateDirectory(runDir);
         File.WriteAllText(Path.Combine(runDir, "config.json"), config.ToJson());
         TorchSetup.SetThreads(config.Threads);
+        // Rollouts run their candidates side by side, one libtorch thread each; the results do not depend on it.
+        L2OEvolve.Torch.Rollouts.PopulationRollout.Workers = config.Threads;
         var teacher = Phase("teacher", ObtainTeacher);
         var rows = Phase("record", () => RecordData(teacher.Dir, Path.Combine(runDir, "record", "rows.npy")));
         var evolved = Phase("evolve", () => Evolve(rows, Path.Combine(runDir, "evolve")));
@@ -92,7 +94,7 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
             var manifest = TeacherManifest.TryRead(dir);
             string what = manifest is null
                 ? $"The teacher folder `{dir}` (pretrained, not a shipped teacher)."
-                : $"The shipped teacher **{manifest.Name}** v{manifest.Version} (`{dir}`): {manifest.Description} Provenance: {manifest.Provenance}. " +
+                : $"The shipped teacher **{manifest.Name}** v{manifest.Version} (`{dir}`): {manifest.Description.TrimEnd('.')}. Provenance: {manifest.Provenance}. " +
                   "Its own held-out evaluation against lr-tuned Adam is in `evaluation.md` beside its weights.";
             log.WriteLine($"run: teacher: {dir}");
             return new TeacherSource(dir, what);
