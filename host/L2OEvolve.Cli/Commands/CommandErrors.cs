@@ -9,7 +9,7 @@ internal static class CommandErrors
     /// Exit code for bad usage or input (an unknown option, a missing file, a malformed grammar, an unknown job): every
     /// verb uses it, so a script can tell it from 1, a run that went wrong on good input (no finite candidate, no result yet).
     /// </summary>
-    public const int BadInput = 2;
+    public const int BadInput = InputException.ExitCode;
 
     /// <summary>Runs <paramref name="body"/>; input faults become "error: ..." on stderr and exit code 2, other I/O failures exit 1.</summary>
     public static async Task<int> Guard(Func<Task<int>> body)

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using L2OEvolve.Cli.Reports;
 using L2OEvolve.Engine;
+using L2OEvolve.Engine.Progress;
 using L2OEvolve.Torch;
 using L2OEvolve.Torch.Evaluation;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Optimizers;
+using L2OEvolve.Torch.Plots;
 using TorchSharp;
 
 namespace L2OEvolve.Cli.Commands;
@@ -18,11 +19,7 @@ namespace L2OEvolve.Cli.Commands;
 /// </summary>
 public static class EvalCommand
 {
-    /// <summary>The optimizer registry the CLI resolves names with; other areas add their resolvers here.</summary>
-    public static OptimizerRegistry Registry { get; } = OptimizerRegistry.BuiltIn
-        .With(L2OEvolve.Torch.Rules.RuleFile.TryResolveShipped)
-        .With(L2OEvolve.Torch.Rules.RuleFile.TryResolve)
-        .With(L2OEvolve.Torch.Teachers.TeacherResolver.TryResolve);
+    private static OptimizerRegistry Registry => OptimizerRegistry.Standard;
 
     private sealed record Args(
         string Optimizee, string[] Optimizers, int Steps, int Seeds, long SeedBase, bool TuneLr, int TuneSeeds, int? TuneSteps,

@@ -70,10 +70,10 @@ public static class TeacherCommand
         var unroll = new Option<int>("--unroll") { Description = "Truncation length U (steps per meta-update).", DefaultValueFactory = _ => 20 };
         var lr = new Option<double>("--lr") { Description = "Meta-optimizer (Adam) learning rate.", DefaultValueFactory = _ => 0.001 };
         var seed = new Option<ulong>("--seed") { Description = "Master seed.", DefaultValueFactory = _ => 1UL };
-        var imitation = new Option<double>("--imitation") { Description = "Probability that an epoch imitates Adam (SPEC §2.5).", DefaultValueFactory = _ => 0.0 };
+        var imitation = new Option<double>("--imitation") { Description = "Probability that an epoch imitates Adam (imitation learning).", DefaultValueFactory = _ => 0.0 };
         var warmup = new Option<int>("--imitation-warmup") { Description = "The first N epochs always imitate Adam (then --imitation applies).", DefaultValueFactory = _ => 0 };
         var imitationLr = new Option<double>("--imitation-adam-lr") { Description = "Learning rate of the Adam imitated.", DefaultValueFactory = _ => 0.01 };
-        var curriculum = new Option<bool>("--curriculum") { Description = "Curriculum learning over growing horizons (SPEC §2.4)." };
+        var curriculum = new Option<bool>("--curriculum") { Description = "Curriculum learning over growing horizons (see --curriculum-steps)." };
         var stages = new Option<string?>("--curriculum-steps") { Description = "Curriculum horizons, comma-separated (default 100,200,500,1000,1500,2000,2500,3000)." };
         var evalEvery = new Option<int>("--curriculum-eval-every") { Description = "Epochs between curriculum evaluations.", DefaultValueFactory = _ => 1 };
         var evalRuns = new Option<int>("--curriculum-eval-runs") { Description = "Optimizee runs per curriculum evaluation.", DefaultValueFactory = _ => 2 };
@@ -222,11 +222,11 @@ public static class TeacherCommand
         var memlen = new Option<int?>("--memlen") { Description = "Lags per feature (default: from the grammar's largest lag + 1, else 20)." };
         var grammar = new Option<string?>("--grammar") { Description = "Grammar whose feature names (mt_0, g3, mom5_2, or plain tokens) are recorded." };
         var features = new Option<string?>("--features") { Description = "Feature names instead of a grammar, comma-separated (g0,mt_1 or plain tokens mt,gt)." };
-        var steps = new Option<int>("--steps") { Description = "Rollout length T per run (SPEC -l).", DefaultValueFactory = _ => 300 };
+        var steps = new Option<int>("--steps") { Description = "Rollout length T per run.", DefaultValueFactory = _ => 300 };
         var coords = new Option<int>("--coords") { Description = "Coordinates sampled per parameter tensor and run.", DefaultValueFactory = _ => 10 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of optimizee seeds, coordinates, windows and shuffle.", DefaultValueFactory = _ => 1UL };
         var output = new Option<string>("--out") { Description = "Lag-row .npy file (trajectories go beside it as X.traj.npy; sidecars X.npy.json).", Required = true };
-        var cmd = new Command("record", "Roll a teacher out and record distillation data: lag rows (SPEC §3.1) and trajectories, with sidecars.");
+        var cmd = new Command("record", "Roll a teacher out and record distillation data: lag rows and trajectories, with sidecars.");
         foreach (var o in new Option[] { teacher, optimizee, samples, memlen, grammar, features, steps, coords, seed, output, common.Weights }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction((p, ct) => Task.FromResult(Guard("record", p.InvocationConfiguration.Error, () =>
