@@ -36,4 +36,23 @@ internal static class CommandErrors
         Console.Error.WriteLine($"error: {message}");
         return BadInput;
     }
+
+    /// <summary>
+    /// Runs a long verb's body: a fault in its settings or files prints <c>VERB: error: ...</c> on
+    /// <paramref name="stderr"/> and exits 2, a cancellation prints <c>VERB: cancelled</c> and exits 130.
+    /// </summary>
+    public static int Verb(string verb, TextWriter stderr, Func<int> body)
+    {
+        try { return body(); }
+        catch (Exception e) when (e is InputException or ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"{verb}: error: {e.Message}");
+            return BadInput;
+        }
+        catch (OperationCanceledException)
+        {
+            stderr.WriteLine($"{verb}: cancelled");
+            return 130;
+        }
+    }
 }

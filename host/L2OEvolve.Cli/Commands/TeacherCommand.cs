@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using L2OEvolve.Engine;
 using L2OEvolve.Engine.Grammars;
 using L2OEvolve.Torch;
+using L2OEvolve.Torch.Evaluation;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Teachers;
 
@@ -173,7 +174,7 @@ public static class TeacherCommand
         var cmd = new Command("eval", "Evaluate a teacher beside lr-tuned baselines on held-out seeds (through the eval harness).");
         foreach (var o in new Option[] { teacher, optimizee, steps, seeds, seedBase, baselines, noTune, tuneSteps, output, common.Weights }) cmd.Options.Add(o);
         common.AddTo(cmd);
-        cmd.SetAction(async (p, ct) =>
+        cmd.SetAction((p, ct) =>
         {
             string dir;
             TrainingOptions stored;
@@ -185,23 +186,24 @@ public static class TeacherCommand
             catch (Exception e) when (e is FileNotFoundException or InvalidDataException or InputException)
             {
                 p.InvocationConfiguration.Error.WriteLine($"teacher eval: error: {e.Message}");
-                return 2;
+                return Task.FromResult(2);
             }
             int n = p.GetValue(steps) ?? (stored.UsesCurriculum ? stored.Curriculum[0] : stored.Steps);
-            var args = new List<string> { "eval", "--optimizee", p.GetValue(optimizee) ?? stored.Optimizee, "--optimizer", "teacher:" + p.GetValue(teacher)! + WeightsSuffix(p.GetValue(common.Weights)) };
             var bl = p.GetValue(baselines);
-            foreach (var b in bl is { Length: > 0 } ? bl : ["adam"]) args.AddRange(["--optimizer", b]);
-            args.AddRange(["--steps", n.ToString(CultureInfo.InvariantCulture), "--seeds", p.GetValue(seeds).ToString(CultureInfo.InvariantCulture),
-                "--seed-base", p.GetValue(seedBase).ToString(CultureInfo.InvariantCulture), "--out", p.GetValue(output)!,
-                "--device", p.GetValue(common.Device)!, "--threads", p.GetValue(common.Threads).ToString(CultureInfo.InvariantCulture),
-                "--batch", p.GetValue(common.Batch).ToString(CultureInfo.InvariantCulture)]);
-            if (!p.GetValue(noTune)) args.Add("--tune-lr");
-            if (p.GetValue(tuneSteps) is { } ts) args.AddRange(["--tune-steps", ts.ToString(CultureInfo.InvariantCulture)]);
-            if (p.GetValue(common.DataDir) is { } dd) args.AddRange(["--data-dir", dd]);
+            var request = new EvalRequest(p.GetValue(optimizee) ?? stored.Optimizee,
+                ["teacher:" + p.GetValue(teacher)! + WeightsSuffix(p.GetValue(common.Weights)), .. bl is { Length: > 0 } ? bl : ["adam"]],
+                p.GetValue(output)!, Steps: n, Seeds: p.GetValue(seeds), SeedBase: p.GetValue(seedBase), TuneLr: !p.GetValue(noTune),
+                TuneSteps: p.GetValue(tuneSteps), Device: p.GetValue(common.Device)!, Threads: p.GetValue(common.Threads),
+                DataDir: p.GetValue(common.DataDir), Batch: p.GetValue(common.Batch));
             TorchSetup.PrepareNativeRuntime();
             TeacherNet.DefaultKernel = p.GetValue(common.Kernel);
-            var root = new RootCommand { EvalCommand.Create() };
-            return await root.Parse(args).InvokeAsync(p.InvocationConfiguration, ct);
+            var stdout = p.InvocationConfiguration.Output;
+            // The eval verb's run and messages, so a teacher is compared exactly as `eval --optimizer teacher:...` would.
+            return Task.FromResult(CommandErrors.Verb("eval", p.InvocationConfiguration.Error, () =>
+            {
+                stdout.WriteLine(OptimizerEval.Run(request, p.InvocationConfiguration.Error, ct, log => ProgressDisplay.Start("eval", log, TimeSpan.FromSeconds(10))));
+                return 0;
+            }));
         });
         return cmd;
     }
