@@ -4,6 +4,7 @@
 #   ./run.sh --config FILE   the main job on another configuration (experiments/paper-scale.pipeline.json)
 #   ./run.sh test            the whole test suite
 #   ./run.sh bench [ARGS]    BenchmarkDotNet suites (e.g. --filter '*Evaluator*')
+#   ./run.sh pack [DIR]      NuGet packages of the libraries (L2OEvolve.Engine, L2OEvolve.Torch) into DIR (default artifacts/packages)
 #   ./run.sh VERB [ARGS]     any CLI verb (sr, score, eval, teacher, tune, export, daemon, submit, ...); ./run.sh --help
 # Every install step (system packages, data, the TorchSharp native fix) happens here or in the build it runs.
 set -euo pipefail
@@ -61,6 +62,22 @@ case "${1:-}" in
     shift
     build
     dotnet "experiments/L2OEvolve.Benchmarks/bin/$config/net10.0/L2OEvolve.Benchmarks.dll" "$@"
+    ;;
+  pack)
+    shift
+    build
+    out="${1:-artifacts/packages}"
+    for project in engine/L2OEvolve.Engine engine/L2OEvolve.Torch; do
+      dotnet pack "$project" -c "$config" --no-build -nologo -v quiet -o "$out"
+    done
+    # Each package names its id, version and readme, and carries the readme and the doc comments.
+    for package in "$out"/L2OEvolve.Engine.*.nupkg "$out"/L2OEvolve.Torch.*.nupkg; do
+      name=$(basename "$package" .nupkg); id=${name%%.[0-9]*}
+      nuspec=$(unzip -p "$package" "$id.nuspec")
+      grep -q "<readme>README.md</readme>" <<<"$nuspec" && unzip -l "$package" README.md "lib/net10.0/$id.xml" >/dev/null \
+        || { echo "run.sh: $package lacks its readme or doc comments" >&2; exit 1; }
+      echo "$package: id $id, version $(sed -n 's:.*<version>\(.*\)</version>.*:\1:p' <<<"$nuspec"), readme and docs included"
+    done
     ;;
   ""|--config|--config=*|--out|--out=*)
     # No verb, or only run's options: the pipeline (./run.sh --config FILE runs another configuration).

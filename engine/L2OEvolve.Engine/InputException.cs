@@ -6,6 +6,12 @@ namespace L2OEvolve.Engine;
 /// </summary>
 public sealed class InputException : Exception
 {
+    /// <summary>
+    /// The exit code of a program stopped by bad input (every CLI verb, the daemon's option check), so a script can
+    /// tell it from 1, a run that went wrong on good input.
+    /// </summary>
+    public const int ExitCode = 2;
+
     /// <summary>Creates an error; <see cref="Exception.Message"/> reads <c>FILE: LOCATION: FAULT</c> with empty parts left out.</summary>
     public InputException(string fault, string? file = null, string? location = null, Exception? inner = null)
         : base(Compose(OneLine(fault), file, location), inner)

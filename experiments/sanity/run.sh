@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reruns the sanity table of issue 2 §9: recover known update rules from noisy AR(1) gradient sequences with 20 lags,
+# Reruns the paper's sanity table (docs/symbolic-l2o.md, 'Sanity problems'): recover known update rules from noisy AR(1) gradient sequences with 20 lags,
 # with l2oevolve's `sr` and, side by side on the same data and time budget, DEAP's GP symbolic regression.
 #   experiments/sanity/run.sh                 budgets = a tenth of the paper's seconds
 #   SCALE=3 experiments/sanity/run.sh         budgets x3;  THREADS=1, SEED=1, OUT=dir also honoured

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Evidence for issue 4, second attempt: an RNNprop teacher meta-trained on mlp-fashion (MLP 784-100-10 ReLU on
+# Evidence for the teachers, second attempt: an RNNprop teacher meta-trained on mlp-fashion (MLP 784-100-10 ReLU on
 # Fashion-MNIST, 79,510 coordinates, batch 128) long enough to be compared honestly with lr-tuned Adam on held-out
 # seeds, at its training horizon and at 2x and 5x that horizon; then a distillation dataset and `sr` on it.
 #
@@ -7,7 +7,7 @@
 #
 # Steps:
 #   1. teacher train: RNNprop 2x20, STEPS steps per epoch, unroll UNROLL (STEPS/UNROLL meta-updates per epoch);
-#      the first WARMUP epochs imitate Adam(0.01) (SPEC §2.5) for a sane start, later epochs imitate with
+#      the first WARMUP epochs imitate Adam(0.01) (imitation learning) for a sane start, later epochs imitate with
 #      probability IMIT. Resumes from the last checkpoint when rerun with the same OUT (a larger EPOCHS continues).
 #   2. eval at STEPS*h for h in HORIZONS: the teacher beside Adam whose lr is tuned at that horizon on seeds
 #      1000000-1000002 over a fine log grid (LR_POINTS points, 1e-3..1e-1, i.e. 8 per decade: stricter than the
@@ -16,7 +16,7 @@
 #      STEPS*h steps of the longest HORIZONS run (runs are deterministic per seed, so that prefix is an h-run).
 #   3. teacher record over grammars/paper-rp.json's features, then sr on the rows (SR_TIME budget).
 # Set SKIP_TRAIN=1 / SKIP_EVAL=1 / SKIP_RECORD=1 / SKIP_SR=1 to rerun parts.
-# VALIDATE=1 selects the teacher by validation instead of by hand: a one-stage curriculum (SPEC §2.4) evaluates the
+# VALIDATE=1 selects the teacher by validation instead of by hand: a one-stage curriculum evaluates the
 # teacher every EVAL_EVERY epochs on EVAL_RUNS optimizees drawn from the training seed (never the held-out 0..9) and
 # keeps the best weights, which eval and record then load (--weights auto). EPOCHS defaults to 130 there.
 set -euo pipefail

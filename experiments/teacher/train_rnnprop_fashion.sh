@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Evidence for issue 4: an RNNprop teacher meta-trained on mlp-fashion (MLP 784-100-10 ReLU on Fashion-MNIST),
+# Evidence for the teachers: an RNNprop teacher meta-trained on mlp-fashion (MLP 784-100-10 ReLU on Fashion-MNIST),
 # compared to lr-tuned Adam on held-out seeds at its training horizon and at 2x and 5x that horizon, then a
 # distillation dataset recorded from it (lag rows over the paper-rp grammar's features + trajectories).
 #

@@ -9,7 +9,7 @@ namespace L2OEvolve.Engine.Expressions;
 /// </summary>
 public static class LagNames
 {
-    /// <summary>The runtime base features (SPEC §1.3): gradient, m̃, g̃, Adam's m and v, three momenta, step.</summary>
+    /// <summary>The runtime base features (docs/symbolic-l2o.md, 'Features'): gradient, m̃, g̃, Adam's m and v, three momenta, step.</summary>
     public static IReadOnlyList<string> RuntimeBases { get; } = ["g", "mt", "gt", "m", "v", "mom5", "mom9", "mom99", "t"];
 
     /// <summary>

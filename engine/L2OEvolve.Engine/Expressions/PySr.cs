@@ -10,7 +10,7 @@ public sealed record HallOfFameRow(int Complexity, double Loss, string Equation,
 /// <summary>
 /// Reads PySR's equation formats: prefix functional notation with PySR's operator names
 /// (<c>mult(plus(g0, -0.0036), t)</c>), its Julia infix form (<c>(0.49058884 * tanh(g_2 + g_0))</c>, <c>x ^ 2</c>),
-/// and <c>hall_of_fame.csv</c> files (<c>Complexity|MSE|Equation</c>), as described in SPEC §8.
+/// and <c>hall_of_fame.csv</c> files (<c>Complexity|MSE|Equation</c>), as described in docs/symbolic-l2o.md, 'Symbolic regression'.
 /// </summary>
 public static class PySr
 {

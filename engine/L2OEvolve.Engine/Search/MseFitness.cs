@@ -81,7 +81,7 @@ public sealed class MseFitness : ICandidateFitness, IConstantTuner
         return (columns.Select(Pick).ToArray(), Pick(target), keep.Length);
     }
 
-    /// <summary>MSE over <paramref name="rows"/> rows of column-major features (stateless rules only; ema/lag score +inf).</summary>
+    /// <summary>MSE over the rows of column-major features (one value per row in <paramref name="target"/>) (stateless rules only; ema/lag score +inf).</summary>
     public static MseFitness Rows(IReadOnlyList<string> names, float[][] columns, float[] target) =>
         new([.. names], columns, target, target.Length, target.Length, 1, trajectory: false);
 

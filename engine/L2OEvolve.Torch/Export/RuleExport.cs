@@ -123,7 +123,7 @@ internal static class SympyExport
         var sb = new StringBuilder();
         sb.Append("# Rule '").Append(rule.Name).Append("' as a sympy expression (l2oevolve export). The update is added: theta <- theta + expr.\n");
         sb.Append("# Division is written plainly (the runtime protects x/0 = 1); sqrt and log act on |x|; pow is sign(x)|x|^y.\n");
-        sb.Append("# Features (SPEC §1.3): beta1=").Append(rule.Features.Beta1.ToString("R", CultureInfo.InvariantCulture))
+        sb.Append("# Features: beta1=").Append(rule.Features.Beta1.ToString("R", CultureInfo.InvariantCulture))
           .Append(", beta2=").Append(rule.Features.Beta2.ToString("R", CultureInfo.InvariantCulture))
           .Append(", epsilon=").Append(rule.Features.Epsilon.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
         sb.Append("import sympy as sp\n\n");

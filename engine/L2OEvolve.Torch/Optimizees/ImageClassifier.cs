@@ -6,7 +6,7 @@ namespace L2OEvolve.Torch.Optimizees;
 
 /// <summary>
 /// Shared machinery of the MNIST-format optimizees: the two halves as uint8 tensors on the device (pixels are scaled
-/// to x/255 − 0.5 per minibatch, SPEC §2.1), a fresh seeded minibatch every step, cross-entropy loss, and held-out
+/// to x/255 − 0.5 per minibatch; docs/symbolic-l2o.md, 'Optimizees and data'), a fresh seeded minibatch every step, cross-entropy loss, and held-out
 /// evaluation. A subclass supplies only the network: logits for one parameter set and for P stacked sets.
 /// </summary>
 internal abstract class ImageClassifier : IOptimizee

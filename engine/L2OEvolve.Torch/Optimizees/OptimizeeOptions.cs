@@ -3,7 +3,7 @@ using L2OEvolve.Engine.Random;
 
 namespace L2OEvolve.Torch.Optimizees;
 
-/// <summary>Settings shared by the optimizee families; every field has the SPEC §2.1 default.</summary>
+/// <summary>Settings shared by the optimizee families; every field has the reference default (docs/symbolic-l2o.md, 'Optimizees and data').</summary>
 /// <param name="DataDir">Folder with MNIST-format IDX files; null means Debian's Fashion-MNIST install.</param>
 /// <param name="BatchSize">Minibatch size (128 as in the paper).</param>
 /// <param name="Init">How every parameter tensor is initialised (default N(0, 0.01²), weights and biases alike).</param>
@@ -20,10 +20,10 @@ public sealed record OptimizeeOptions(
     int[]? Hidden = null,
     Activation? Activation = null)
 {
-    /// <summary>The SPEC defaults.</summary>
+    /// <summary>The reference defaults.</summary>
     public static OptimizeeOptions Default { get; } = new();
 
-    /// <summary>The initialisation in force (the SPEC's N(0, 0.01²) unless set).</summary>
+    /// <summary>The initialisation in force (the reference N(0, 0.01²) unless set).</summary>
     public ParameterInit EffectiveInit => Init ?? ParameterInit.Spec;
 
     /// <summary>
@@ -59,7 +59,7 @@ public sealed record OptimizeeOptions(
 /// <summary>How parameter tensors are initialised.</summary>
 public enum InitKind
 {
-    /// <summary>Every value from N(0, Std²) (SPEC §2.1: the paper's <c>wIni</c>, biases included).</summary>
+    /// <summary>Every value from N(0, Std²) (the reference initialisation, biases included; docs/symbolic-l2o.md, 'Optimizees and data').</summary>
     Normal,
     /// <summary>All zeros.</summary>
     Zeros,
@@ -70,7 +70,7 @@ public enum InitKind
 /// <summary>A parameter initialisation scheme; draws come from an explicit <see cref="Rng"/>, so they are the same on every device.</summary>
 public sealed record ParameterInit(InitKind Kind, double Std = 0.01)
 {
-    /// <summary>The SPEC default: N(0, 0.01²) for every tensor.</summary>
+    /// <summary>The reference default: N(0, 0.01²) for every tensor.</summary>
     public static ParameterInit Spec { get; } = new(InitKind.Normal, 0.01);
 
     /// <summary>Parses <c>normal</c>, <c>normal:STD</c>, <c>zeros</c> or <c>fan-in</c>.</summary>

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace L2OEvolve.Torch.Optimizees;
 
 /// <summary>
-/// A small convolutional classifier on MNIST-format images, after the paper's SMALL_CNN (SPEC §2.1):
+/// A small convolutional classifier on MNIST-format images, after the paper's small CNN (docs/symbolic-l2o.md, 'Optimizees and data'):
 /// conv(1→6, 3×3) ReLU maxpool 2 → conv(6→12, 3×3) ReLU maxpool 2 → linear(→classes). Parameters: the two conv
 /// kernels and biases, then W [features, classes] and b.
 /// </summary>

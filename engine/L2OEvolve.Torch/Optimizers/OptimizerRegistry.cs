@@ -5,7 +5,7 @@ namespace L2OEvolve.Torch.Optimizers;
 /// <summary>
 /// Turns an optimizer spec from the command line (<c>adam:lr=0.01</c>, <c>path/to/rule.rule.json</c>, a teacher
 /// checkpoint, ...) into a factory. Immutable: other areas extend it with <see cref="With"/> at the composition root
-/// (the CLI), and resolvers are asked in order. A resolver returns null for specs it does not recognise and throws
+/// (<see cref="Standard"/> is the one the CLI and the pipeline use), and resolvers are asked in order. A resolver returns null for specs it does not recognise and throws
 /// for specs it recognises but finds faulty, so the error names the real problem.
 /// </summary>
 public sealed class OptimizerRegistry
@@ -16,6 +16,15 @@ public sealed class OptimizerRegistry
 
     /// <summary>The registry of <see cref="BuiltInOptimizers"/> (sgd, momentum, nesterov, adam, torch-adam).</summary>
     public static OptimizerRegistry BuiltIn { get; } = new([(spec, _) => BuiltInOptimizers.TryResolve(spec)]);
+
+    /// <summary>
+    /// Every optimizer this library knows by name: the built-in ones, the shipped rule files (<c>lion</c>), rule
+    /// files by path and teachers (<c>teacher:DIR</c>). The CLI's verbs and the pipeline resolve names with it.
+    /// </summary>
+    public static OptimizerRegistry Standard { get; } = BuiltIn
+        .With(Rules.RuleFile.TryResolveShipped)
+        .With(Rules.RuleFile.TryResolve)
+        .With(Teachers.TeacherResolver.TryResolve);
 
     /// <summary>This registry with <paramref name="resolver"/> asked after the existing ones.</summary>
     public OptimizerRegistry With(Func<string, Device, ParameterOptimizerFactory?> resolver) => new([.. _resolvers, resolver]);

@@ -4,7 +4,7 @@ using L2OEvolve.Engine.Expressions;
 namespace L2OEvolve.Torch.Rules;
 
 /// <summary>
-/// Settings of the paper's per-coordinate features (SPEC §1.3): the Adam-style betas behind <c>m</c>, <c>v</c>,
+/// Settings of the paper's per-coordinate features (docs/symbolic-l2o.md, 'Features'): the Adam-style betas behind <c>m</c>, <c>v</c>,
 /// <c>mt</c>, <c>gt</c>, the epsilon added to <c>sqrt(v̂)</c>, and the scale of the step feature <c>t</c>.
 /// </summary>
 /// <param name="Beta1">Decay of <c>m</c> (0.95 as in the paper's code, not Adam's 0.9).</param>
@@ -25,7 +25,7 @@ public sealed record FeatureSettings(double Beta1 = 0.95, double Beta2 = 0.95, d
 /// </summary>
 /// <remarks>
 /// A name <c>XK</c> or <c>X_K</c> where <c>X</c> is a base feature and <c>K</c> digits means <c>lag(K, X)</c>
-/// (contracts.md: <c>g0</c> is the newest gradient). An exact base name wins (<c>mom99</c> is the feature, not
+/// (<c>g0</c> is the newest gradient; docs/symbolic-l2o.md, 'Recording distillation data'). An exact base name wins (<c>mom99</c> is the feature, not
 /// <c>mom9</c> lagged by 9); otherwise the longest base-name prefix wins, so write <c>mom9_9</c> for that lag.
 /// </remarks>
 public static class RuleFeatures

@@ -4,14 +4,14 @@ using static TorchSharp.torch;
 namespace L2OEvolve.Torch.Teachers;
 
 /// <summary>
-/// The per-coordinate gradient features of SPEC §1.3 and the EMA state they need. Token names follow the lag-row
-/// convention of contracts.md (<c>g</c>, <c>mt</c>, <c>gt</c>, <c>m</c>, <c>v</c>, <c>mom5</c>, <c>mom9</c>,
+/// The per-coordinate gradient features (docs/symbolic-l2o.md, 'Features') and the EMA state they need. Token names follow the lag-row
+/// convention of the recorded lag rows (<c>g</c>, <c>mt</c>, <c>gt</c>, <c>m</c>, <c>v</c>, <c>mom5</c>, <c>mom9</c>,
 /// <c>mom99</c>, <c>t</c>); the extra tokens are <c>mhat</c> (m̂, torch's AdamUp_Norm), <c>vs</c> (√v̂+ε,
 /// AdamDn_Norm) and the "magic" p-norm features <c>mp2</c>, <c>mp2h</c> (p = 2.5), <c>mp3</c>, <c>mp4</c>
 /// (<c>magic0</c> = mp2+mp2h+mp3, <c>magic1</c> = mp2+mp3+mp4).
 /// </summary>
 /// <remarks>
-/// Choices (SPEC §9 items 4, 5): tokens are put in this canonical order whatever order they were written in
+/// Choices (docs/symbolic-l2o.md, 'Where the reference code goes wrong', items 4 and 5): tokens are put in this canonical order whatever order they were written in
 /// (so two spellings of a configuration are the same configuration, as in the torch code); the magic features
 /// divide the non-bias-corrected m as the torch code does (the trained teachers of the paper used it); √v̂ gets
 /// torch's ε = 1e-12.
@@ -105,7 +105,7 @@ public sealed record FeatureState(Tensor? M, Tensor? V, Tensor? Mom5, Tensor? Mo
     public IEnumerable<Tensor> Tensors() => new[] { M, V, Mom5, Mom9, Mom99 }.OfType<Tensor>().Concat(Vp);
 }
 
-/// <summary>Computes the chosen feature tokens from a detached gradient, advancing the EMA state (SPEC §1.3).</summary>
+/// <summary>Computes the chosen feature tokens from a detached gradient, advancing the EMA state.</summary>
 public sealed class FeatureComputer
 {
     private readonly ImmutableArray<string> _tokens;
@@ -171,6 +171,6 @@ public sealed class FeatureComputer
         return (features, new FeatureState(m, v, mom5, mom9, mom99, vp));
     }
 
-    // Numerator is the raw (not bias-corrected) m, as in the torch code (SPEC §9 item 4).
+    // Numerator is the raw (not bias-corrected) m, as in the reference code (docs/symbolic-l2o.md, 'Features').
     private static Tensor MagicFeature(Tensor m, Tensor vp, double p, double c2) => m / ((vp / c2).pow(1.0 / p) + 1e-8);
 }

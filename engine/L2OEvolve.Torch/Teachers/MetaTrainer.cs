@@ -22,14 +22,14 @@ public readonly record struct MetaTimings(double Optimizee, double Teacher, doub
 public readonly record struct EpochRecord(int Epoch, string Kind, int Steps, double MetaLoss, double SecondsPerUnroll, double? EvalCost);
 
 /// <summary>
-/// Meta-trains a teacher by truncated backpropagation through unrolled optimisation (SPEC §2.2), with optional
-/// imitation of Adam (§2.5), curriculum (§2.4) and random scaling; checkpoints after every epoch so an
+/// Meta-trains a teacher by truncated backpropagation through unrolled optimisation (docs/symbolic-l2o.md,
+/// 'Meta-training'), with optional imitation of Adam, curriculum and random scaling; checkpoints after every epoch so an
 /// interrupted run resumes to the same weights it would have reached.
 /// </summary>
 /// <remarks>
 /// <code>
 /// for epoch e (randomness: Rng(seed).Fork(e)):
-///   imitation if e < warm-up or with probability p, else:
+///   imitation if e &lt; warm-up or with probability p, else:
 ///   θ₁ ← init of a fresh optimizee (new seed); g₁ ← ∇f(θ₁; batch 1); state ← 0
 ///   for each window of U steps:
 ///     L ← 0
@@ -38,7 +38,7 @@ public readonly record struct EpochRecord(int Epoch, string Kind, int Steps, dou
 ///     ∂L/∂weights; Adam step; detach θ and state (truncation)
 /// </code>
 /// The meta-loss sums the losses at θ_{k+1}, after each update, so every update of the window is scored (the
-/// torch code's extra term at θ_k leaves the last update unscored, SPEC §9 item 1; this matches TF's sum up to
+/// torch code's extra term at θ_k leaves the last update unscored: docs/symbolic-l2o.md, 'Where the reference code goes wrong', item 1; this matches TF's sum up to
 /// its constant x₀ term). ℓ_{k+1} doubles as the loss whose gradient drives the next step, so each step costs one
 /// optimizee forward and backward, as in the paper. Gradients fed to the network are detached: no second-order terms.
 /// </remarks>
@@ -110,7 +110,7 @@ public sealed class MetaTrainer : IDisposable
         int startEpoch = _progress.Epoch;
         if (Options.UsesCurriculum && _progress.Epoch == 0 && double.IsPositiveInfinity(_progress.Curriculum.Best))
         {
-            // Baseline of the first stage before any training (TF/train_dm.py evaluates before its first epoch).
+            // Baseline of the first stage before any training (the reference curriculum evaluates before its first epoch).
             var (baseline, _) = _progress.Curriculum.After(EvaluationCost(0), Options.CurriculumPatience, Options.Curriculum.Length);
             _progress = _progress with { Curriculum = baseline, BestWeights = TeacherStore.Snapshot(Net) };
         }
@@ -227,7 +227,7 @@ public sealed class MetaTrainer : IDisposable
     }
 
     /// <summary>
-    /// One imitation epoch (SPEC §2.5): Adam(lr, 0.9, 0.999) trains a fresh optimizee; the teacher, fed Adam's
+    /// One imitation epoch (docs/symbolic-l2o.md, 'Meta-training'): Adam(lr, 0.9, 0.999) trains a fresh optimizee; the teacher, fed Adam's
     /// gradients (teacher forcing), regresses its update onto Adam's step with loss 0.5·Σ(Δ−δ)²/N per step, summed
     /// over each window, minimised by a separate Adam. Returns the mean window loss.
     /// </summary>
@@ -300,7 +300,7 @@ public sealed class MetaTrainer : IDisposable
 
     /// <summary>
     /// Evaluates at the next stage's horizon and applies the curriculum rule. On advancing, the stage's best
-    /// weights are restored and a new baseline is evaluated at the new horizon (TF/train_dm.py).
+    /// weights are restored and a new baseline is evaluated at the new horizon (docs/symbolic-l2o.md, 'Meta-training').
     /// </summary>
     private (CurriculumState, double) CurriculumStep(CurriculumState s)
     {

@@ -14,8 +14,8 @@ public sealed record RecordSpec(ImmutableArray<string> Columns, ImmutableArray<(
 {
     /// <summary>
     /// Columns from feature names: a lagged name (<c>mt_3</c>, <c>g12</c>) is that token at that lag; a plain token
-    /// (<c>g</c>, <c>mom5</c>) means all lags 0..memlen−1. Columns are ordered lag-major (SPEC §3.1: index
-    /// lag·F + feature), keeping the given spelling; <paramref name="memlen"/> defaults to the largest lag + 1.
+    /// (<c>g</c>, <c>mom5</c>) means all lags 0..memlen−1. Columns are ordered lag-major (index lag·F + feature;
+    /// see docs/symbolic-l2o.md, 'Recording distillation data'), keeping the given spelling; <paramref name="memlen"/> defaults to the largest lag + 1.
     /// </summary>
     public static RecordSpec FromNames(IEnumerable<string> names, int? memlen = null)
     {
@@ -82,7 +82,7 @@ public sealed record RecordedData(
 }
 
 /// <summary>
-/// Rolls a teacher out and records distillation data (SPEC §3.1): per sampled coordinate and step the requested
+/// Rolls a teacher out and records distillation data (docs/symbolic-l2o.md, 'Recording distillation data'): per sampled coordinate and step the requested
 /// features and the teacher's raw output u (before the ×0.01 scale; the target column <c>y</c>).
 /// </summary>
 /// <remarks>

@@ -8,7 +8,7 @@ public static class Rollout
 {
     /// <summary>
     /// Runs <paramref name="net"/> for <paramref name="steps"/> updates from the optimizee's initial parameters and
-    /// returns the training loss after each update (at θ_2 … θ_{T+1}, the points the meta-loss sums; SPEC §9 item 1).
+    /// returns the training loss after each update (at θ_2 … θ_{T+1}, the points the meta-loss sums; docs/symbolic-l2o.md, 'Meta-training').
     /// A non-finite loss ends the run: the remaining entries are +∞.
     /// </summary>
     public static double[] Losses(TeacherNet net, IOptimizee optimizee, int steps, Device device)

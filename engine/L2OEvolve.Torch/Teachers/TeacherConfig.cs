@@ -5,7 +5,7 @@ using System.Text.Json.Nodes;
 namespace L2OEvolve.Torch.Teachers;
 
 /// <summary>
-/// The architecture of a coordinate-wise LSTM teacher (SPEC §1.2–1.4): which per-coordinate features it reads,
+/// The architecture of a coordinate-wise LSTM teacher (docs/symbolic-l2o.md, 'Teachers'): which per-coordinate features it reads,
 /// the Linear+ELU preprocessing widths, the stacked LSTM widths, and how the raw output becomes an update.
 /// </summary>
 /// <param name="Model">Preset it came from: <c>dm</c>, <c>rnnprop</c>, <c>rp-s</c>, <c>rp-si</c> (or <c>custom</c>).</param>

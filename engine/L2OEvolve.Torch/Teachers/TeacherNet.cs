@@ -50,7 +50,7 @@ public sealed record TeacherState(FeatureState Features, LstmState Lstm)
 /// <summary>
 /// A coordinate-wise LSTM optimizer (DM, RNNprop, RP_s, RP_si): weights shared across coordinates, every
 /// coordinate a row of the batch. Input features → Linear+ELU layers → stacked LSTM cells → Linear(h, 1)
-/// → tanh (RNNprop family) → raw output u; the update is <see cref="TeacherConfig.OutputScale"/>·u (SPEC §1.1).
+/// → tanh (RNNprop family) → raw output u; the update is <see cref="TeacherConfig.OutputScale"/>·u (docs/symbolic-l2o.md, 'How a learned optimizer is applied').
 /// </summary>
 public sealed class TeacherNet : Module
 {
@@ -155,7 +155,7 @@ public sealed class TeacherNet : Module
         _ => FusedLstmCell.Supports(x),
     };
 
-    // TF's LogAndSign with k = 5 (SPEC §1.2): [max(log(|g|+ε)/5, −1), clip(g·e⁵, −1, 1)], ε = float32 machine epsilon.
+    // TF's LogAndSign with k = 5 (docs/symbolic-l2o.md, 'Teachers'): [max(log(|g|+ε)/5, −1), clip(g·e⁵, −1, 1)], ε = float32 machine epsilon.
     private static Tensor LogAndSign(Tensor g)
     {
         using var _ = no_grad();

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 namespace L2OEvolve.Torch.Teachers;
 
 /// <summary>
-/// How a teacher is meta-trained (SPEC §2.2–2.5). Stored in the teacher directory so a resumed run continues
+/// How a teacher is meta-trained (docs/symbolic-l2o.md, 'Meta-training'). Stored in the teacher directory so a resumed run continues
 /// with the settings it started with.
 /// </summary>
 /// <param name="Optimizee">Optimizee family name (a fresh instance, new seed, every epoch).</param>
@@ -37,7 +37,7 @@ public sealed record TrainingOptions(
     int CurriculumPatience = 3,
     int ImitationWarmup = 0)
 {
-    /// <summary>The paper's curriculum (TF/train_dm.py): 100, 200, 500, 1000, 1500, 2000, 2500, 3000 steps.</summary>
+    /// <summary>The paper's curriculum (docs/symbolic-l2o.md, 'Meta-training'): 100, 200, 500, 1000, 1500, 2000, 2500, 3000 steps.</summary>
     public static ImmutableArray<int> PaperCurriculum { get; } = [100, 200, 500, 1000, 1500, 2000, 2500, 3000];
 
     /// <summary>True when curriculum learning is on.</summary>
@@ -108,7 +108,7 @@ public sealed record TrainingOptions(
 }
 
 /// <summary>
-/// Curriculum bookkeeping (SPEC §2.4): the current stage, the best evaluation cost reached in it, evaluations
+/// Curriculum bookkeeping (docs/symbolic-l2o.md, 'Meta-training'): the current stage, the best evaluation cost reached in it, evaluations
 /// since the last improvement, whether this stage improved at all, and whether training stopped.
 /// </summary>
 public sealed record CurriculumState(int Stage, double Best, int EvalsSinceBest, bool Improved, bool Stopped)

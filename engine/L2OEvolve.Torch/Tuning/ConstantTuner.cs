@@ -35,7 +35,7 @@ public readonly record struct TuneTick(int Epoch, int Window, int Windows, doubl
 public readonly record struct TuneEvaluation(double MetaLoss, double InitialLoss, double FinalLoss);
 
 /// <summary>
-/// Meta-tunes a rule's constants by truncated backpropagation through unrolled training (SPEC §4.1, §4.3).
+/// Meta-tunes a rule's constants by truncated backpropagation through unrolled training (docs/symbolic-l2o.md, 'Meta-tuning the constants').
 /// </summary>
 /// <remarks>
 /// <code>
@@ -49,7 +49,7 @@ public readonly record struct TuneEvaluation(double MetaLoss, double InitialLoss
 ///     detach θ and state (truncation)
 /// </code>
 /// The meta-loss sums the losses at the post-update parameters θ_{k+1}, so every update of the window is scored
-/// (the torch code's extra term at θ_k leaves the last one unscored, SPEC §9 item 1; the teachers use this form
+/// (the torch code's extra term at θ_k leaves the last one unscored: docs/symbolic-l2o.md, 'Where the reference code goes wrong', item 1; the teachers use this form
 /// too). Gradients fed to the rule are detached: no second-order terms, as in the paper. Each epoch is a pure
 /// function of (settings, constants, meta-optimizer state, epoch number), so resuming from a checkpoint after
 /// any epoch reproduces an uninterrupted run.

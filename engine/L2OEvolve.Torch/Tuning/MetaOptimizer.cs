@@ -7,7 +7,7 @@ public enum MetaOptimizerKind
 {
     /// <summary>Adam (β 0.9/0.999, ε 1e-8): scale-free, so constants of very different sizes move alike.</summary>
     Adam,
-    /// <summary>SGD with momentum, as the paper's stage 3 (<c>OPT_META_SR = optim.SGD</c>, momentum 0.9; SPEC §4.1).</summary>
+    /// <summary>SGD with momentum, as the paper's stage 3 (momentum 0.9; docs/symbolic-l2o.md, 'Meta-tuning the constants').</summary>
     Sgd,
 }
 

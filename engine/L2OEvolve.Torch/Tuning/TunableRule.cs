@@ -24,7 +24,7 @@ namespace L2OEvolve.Torch.Tuning;
 ///   lagged argument (length = its largest lag)
 /// step(g, θ, state, t, c): evaluate the DAG; update = root; ring writes after all reads
 /// </code>
-/// The update is added to the parameters, θ ← θ + rule: the sign is part of the rule (SPEC §9 item 13).
+/// The update is added to the parameters, θ ← θ + rule: the sign is part of the rule (docs/symbolic-l2o.md, 'The sign of the update').
 /// </remarks>
 public sealed class TunableRule
 {

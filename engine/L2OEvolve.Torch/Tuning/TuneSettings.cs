@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace L2OEvolve.Torch.Tuning;
 
-/// <summary>Which function of the window meta-loss L (the sum of the U post-update losses, SPEC §4) is differentiated.</summary>
+/// <summary>Which function of the window meta-loss L (the sum of the U post-update losses) is differentiated.</summary>
 public enum MetaObjective
 {
     /// <summary>L itself, as the paper. One window where the optimizee nearly diverges dominates the meta-optimizer's
@@ -20,7 +20,7 @@ public enum MetaObjective
 /// <param name="Optimizee">Optimizee family spec (<c>quadratic</c>, <c>mlp-fashion:batch=64</c>, ...).</param>
 /// <param name="Epochs">Epochs; each trains a fresh optimizee instance (new seed) for <paramref name="Steps"/> steps.</param>
 /// <param name="Steps">Optimizee steps per epoch (a multiple of <paramref name="Unroll"/>; a remainder is dropped).</param>
-/// <param name="Unroll">Truncation length U: steps per meta-update (SPEC §4.3a uses 10).</param>
+/// <param name="Unroll">Truncation length U: steps per meta-update (the reference June tuning uses 10; docs/symbolic-l2o.md, 'Meta-tuning the constants').</param>
 /// <param name="MetaLr">Meta learning rate.</param>
 /// <param name="MetaOptimizer">Adam, or SGD with momentum as the paper.</param>
 /// <param name="Momentum">Momentum of the SGD meta-optimizer (the paper's 0.9).</param>
@@ -28,7 +28,7 @@ public enum MetaObjective
 /// <param name="TuneBetas">Also tune the betas of moving averages written in the rule (not those inside features such as m).</param>
 /// <param name="DataDir">IDX data folder for the MNIST-format optimizees (null: Debian's Fashion-MNIST).</param>
 /// <param name="Batch">Minibatch size.</param>
-/// <param name="Init">Parameter initialisation (null: the SPEC's N(0, 0.01²)).</param>
+/// <param name="Init">Parameter initialisation (null: the reference N(0, 0.01²)).</param>
 /// <param name="Objective">What is differentiated: the window meta-loss itself, or its logarithm (the default).</param>
 /// <param name="Relative">Meta-optimise each constant relative to its initial magnitude (c = |c₀|·φ, steps on φ), so one
 /// learning rate suits a 1e-3 step size and a 0.9 decay alike; false steps on the constants themselves.</param>

@@ -9,7 +9,7 @@ internal static class CommandErrors
     /// Exit code for bad usage or input (an unknown option, a missing file, a malformed grammar, an unknown job): every
     /// verb uses it, so a script can tell it from 1, a run that went wrong on good input (no finite candidate, no result yet).
     /// </summary>
-    public const int BadInput = 2;
+    public const int BadInput = InputException.ExitCode;
 
     /// <summary>Runs <paramref name="body"/>; input faults become "error: ..." on stderr and exit code 2, other I/O failures exit 1.</summary>
     public static async Task<int> Guard(Func<Task<int>> body)
@@ -35,5 +35,24 @@ internal static class CommandErrors
     {
         Console.Error.WriteLine($"error: {message}");
         return BadInput;
+    }
+
+    /// <summary>
+    /// Runs a long verb's body: a fault in its settings or files prints <c>VERB: error: ...</c> on
+    /// <paramref name="stderr"/> and exits 2, a cancellation prints <c>VERB: cancelled</c> and exits 130.
+    /// </summary>
+    public static int Verb(string verb, TextWriter stderr, Func<int> body)
+    {
+        try { return body(); }
+        catch (Exception e) when (e is InputException or ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"{verb}: error: {e.Message}");
+            return BadInput;
+        }
+        catch (OperationCanceledException)
+        {
+            stderr.WriteLine($"{verb}: cancelled");
+            return 130;
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using L2OEvolve.Cli.Daemon;
 using L2OEvolve.Cli.Jobs;
+using L2OEvolve.Engine.Regression;
 
 namespace L2OEvolve.Cli.Commands;
 

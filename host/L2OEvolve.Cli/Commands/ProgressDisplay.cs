@@ -1,20 +1,10 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using L2OEvolve.Engine.Progress;
 using Spectre.Console;
 
 namespace L2OEvolve.Cli.Commands;
-
-/// <summary>When a progress report also becomes a plain line (the display is not live).</summary>
-public enum PlainLine
-{
-    /// <summary>At most one line per the display's plain interval.</summary>
-    Throttled,
-    /// <summary>Always (e.g. the end of a phase).</summary>
-    Always,
-    /// <summary>Never (the verb prints its own line for this moment).</summary>
-    Never,
-}
 
 /// <summary>
 /// The long verbs' progress: on a terminal a live Spectre.Console bar with elapsed time and ETA on stderr; otherwise
@@ -25,7 +15,7 @@ public enum PlainLine
 /// is then shown as it is (above the bar when live) and a "epoch N/M", "window N/M" or "generation N/M" in it moves
 /// the bar. The live display runs on its own task, so reports never wait for the terminal.
 /// </remarks>
-public sealed partial class ProgressDisplay : IDisposable
+public sealed partial class ProgressDisplay : IProgressDisplay
 {
     private readonly TextWriter _plain;
     private readonly TimeSpan _plainEvery;

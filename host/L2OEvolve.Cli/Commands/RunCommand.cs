@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using L2OEvolve.Cli.Pipeline;
+using L2OEvolve.Torch.DistillationPipeline;
 using L2OEvolve.Engine;
 
 namespace L2OEvolve.Cli.Commands;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using L2OEvolve.Engine;
 using L2OEvolve.Engine.Evaluation;
+using L2OEvolve.Engine.Regression;
 
 namespace L2OEvolve.Cli.Commands;
 
@@ -22,7 +23,7 @@ internal static class ScoreCommand
 
     private static int Run(string dataPath, string? target, string equationText, bool dropNonFinite)
     {
-        var equation = SrCommand.ParseEquation(equationText, "--equation");
+        var equation = Equations.Parse(equationText, "--equation");
         var variables = equation.Variables();
         // Only the equation's own variables are selected, so NaN handling looks at the columns that matter.
         var problem = RegressionData.Load(dataPath, target, variables.IsEmpty ? null : variables, dropNonFinite);

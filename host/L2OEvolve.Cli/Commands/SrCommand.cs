@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using L2OEvolve.Engine;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Grammars;
 using L2OEvolve.Engine.Persistence;
+using L2OEvolve.Engine.Regression;
 using L2OEvolve.Engine.Search;
+using L2OEvolve.Torch.Regression;
 
 namespace L2OEvolve.Cli.Commands;
 
@@ -28,7 +29,7 @@ internal static class SrCommand
             parse.GetValue(o.Data)!, parse.GetValue(o.Target), RegressionData.ParseList(parse.GetValue(o.Features)), parse.GetValue(o.Grammar)!,
             parse.GetValue(time), parse.GetValue(generations), parse.GetValue(o.Evaluations), parse.GetValue(o.TargetLoss), parse.GetValue(o.TargetR2),
             parse.GetValue(o.Seed), parse.GetValue(threads), parse.GetValue(o.Islands), parse.GetValue(o.Population),
-            parse.GetValue(o.WarmStart) ?? [], parse.GetValue(o.BatchRows) ?? Jobs.SrJobFactory.DefaultBatchRows, parse.GetValue(o.DropNonFinite),
+            parse.GetValue(o.WarmStart) ?? [], parse.GetValue(o.BatchRows) ?? SearchKnobs.DefaultBatchRows, parse.GetValue(o.DropNonFinite),
             parse.GetValue(quiet), parse.GetValue(@out)!, o.Rollouts(parse)), ct))));
         return cmd;
     }
@@ -50,22 +51,14 @@ internal static class SrCommand
         // With --rollout-optimizee the search runs on the pipeline's funnel: imitation for all, rollouts for those that pass.
         var rollouts = a.Rollouts;
         if (rollouts.Faults() is { Count: > 0 } rolloutFaults) throw new InputException(string.Join("; ", rolloutFaults.Select(f => $"{RolloutOption(f.Field)}: {f.Fault}")));
-        var (grammar, problem, warm) = LoadInputs(a.Grammar, a.Data, a.Target, a.Features, a.DropNonFinite, a.WarmStart, "--warm-start");
+        var (grammar, problem, warm) = RegressionInputs.Load(a.Grammar, a.Data, a.Target, a.Features, a.DropNonFinite, a.WarmStart, "--warm-start");
         var termination = Termination(a, problem.Fitness.BaselineLoss);
         // The output directory is made before the search, so a bad --out fails now rather than after the whole budget.
         if (File.Exists(a.Out)) throw new InputException("a file, not a directory", a.Out, "--out");
         try { Directory.CreateDirectory(a.Out); }
         catch (IOException e) { throw new InputException($"cannot create the directory: {e.Message}", a.Out, "--out"); }
 
-        var defaults = SearchSettings.Default(a.Seed);
-        var settings = WithQuarterOffspring(defaults with
-        {
-            Population = defaults.Population with
-            {
-                Islands = a.Islands ?? defaults.Population.Islands,
-                Size = a.Population ?? defaults.Population.Size,
-            },
-        });
+        var settings = SearchKnobs.Default(a.Seed, a.Islands, a.Population);
         var full = problem.Fitness;
         var selecting = full.Subsample(a.BatchRows);
         var ctx = rollouts.Context(settings, grammar, selecting, a.Threads);
@@ -106,8 +99,8 @@ internal static class SrCommand
         // Funnel scores are not rescored on all rows (that would rerun the rollouts); R2 is then 1 − imitation loss.
         var hallOfFame = rollouts.Report(state.HallOfFame, full, grammar);
         var front = hallOfFame.ParetoFront();
-        File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.csv"), HallOfFameCsv(front, problem.Fitness));
-        File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.tex"), HallOfFameTex(front, problem.Fitness, problem.TargetName));
+        File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.csv"), HallOfFameReport.Csv(front, problem.Fitness));
+        File.WriteAllText(Path.Combine(a.Out, "hall_of_fame.tex"), HallOfFameReport.Tex(front, problem.Fitness, problem.TargetName));
         // The daemon's checkpoint framing (header + SHA-256) and atomic write: a crash or a full disk while writing
         // leaves the previous state file, and a damaged one is recognised as such when read.
         Checkpoints.CheckpointFile.WriteAtomically(Checkpoints.PhysicalFileSystem.Instance, Path.Combine(a.Out, "state.msgpack"), SearchStateCodec.Serialize(state));
@@ -121,8 +114,8 @@ internal static class SrCommand
             Console.WriteLine("no finite candidate was found");
             return 1;
         }
-        Console.WriteLine($"chosen   {Line(chosen, problem.Fitness)}");
-        Console.WriteLine($"accurate {Line(best, problem.Fitness)}");
+        Console.WriteLine($"chosen   {HallOfFameReport.Line(chosen, problem.Fitness)}");
+        Console.WriteLine($"accurate {HallOfFameReport.Line(best, problem.Fitness)}");
         return 0;
     }
 
@@ -135,62 +128,6 @@ internal static class SrCommand
         "scale" => "--rollout-scale",
         _ => "--imitation-pass",
     };
-
-    /// <summary>
-    /// Loads what an sr run (or an sr job) searches with: the grammar bound to the data's features, the data, and the
-    /// warm-start equations, each checked against the grammar. Faults name the file (or <paramref name="warmWhat"/>).
-    /// </summary>
-    internal static (Grammar Grammar, RegressionData Problem, IReadOnlyList<Expr> Warm) LoadInputs(string grammarPath, string dataPath,
-        string? target, IReadOnlyList<string>? features, bool dropNonFinite, IEnumerable<string> warmStart, string warmWhat)
-    {
-        var grammar = GrammarJson.Load(grammarPath);
-        var problem = RegressionData.Load(dataPath, target, features, dropNonFinite);
-        try { grammar = grammar.BindFeatures(problem.Features); }
-        catch (InputException e) when (e.File is null) { throw e.InFile(grammarPath, "$.features"); }
-        var warm = warmStart.Select(text => ParseEquation(text, warmWhat)).ToList();
-        foreach (var w in warm)
-            if (grammar.Violations(w) is { Count: > 0 } faults)
-                throw new InputException($"equation '{w}' does not fit grammar '{grammar.Name}' ({grammarPath}): {string.Join("; ", faults)}", location: warmWhat);
-        return (grammar, problem, warm);
-    }
-
-    // For the report, members are simplified (constant folding; the value is unchanged on finite inputs, so -(0.01) * g0
-    // reads as -0.01 * g0 at its true complexity) and scored on every row, since selection may have used a subset.
-    // The three most accurate are also pruned (Pruning.Prune): a search that stopped on reaching its target often
-    // carries terms worth 1e-12 of loss, and the short form it implies joins the front at its own complexity.
-    internal static HallOfFame Report(HallOfFame h, MseFitness full, Grammar grammar)
-    {
-        var ws = new L2OEvolve.Engine.Evaluation.EvalWorkspace();
-        var scored = HallOfFame.Empty.Update(h.Members.SelectMany(m =>
-        {
-            var simple = Simplify.Apply(m.Tree);
-            return new[] { m.Tree, simple }.Distinct().Select(tree => Scored(m, tree, full.Loss(tree, ws), grammar));
-        }));
-        var pruned = scored.ParetoFront().OrderBy(m => m.Loss).ThenBy(m => m.Complexity).Take(3).Select(m =>
-        {
-            var (tree, loss) = Pruning.Prune(m.Tree, grammar, t => full.Loss(t, ws), t => full.Tune(t, CancellationToken.None),
-                Simplify.Apply, absoluteTolerance: 1e-10 * full.BaselineLoss, maxCandidates: 150);
-            return Scored(m, tree, loss, grammar);
-        });
-        return scored.Update(pruned.ToList());
-    }
-
-    // Under the funnel fitness objective 1 is the imitation loss (MSE / variance), so R2 = 1 − it.
-    private static double R2Of(Individual m, MseFitness f) => m.Objectives.Length > 1 ? 1 - m.Objectives[1] : f.R2(m.Loss);
-
-    private static Individual Scored(Individual m, Expr tree, double loss, Grammar grammar) =>
-        m with { Tree = tree, Loss = loss, Complexity = tree.Complexity(grammar), Objectives = [loss] };
-
-    /// <summary>sr's choice of offspring per generation: a quarter of the island size (shared with sr jobs).</summary>
-    internal static SearchSettings WithQuarterOffspring(SearchSettings s) =>
-        s with { Population = s.Population with { OffspringPerGeneration = Math.Max(1, s.Population.Size / 4) } };
-
-    /// <summary>The search context of an sr run (shared with the daemon's sr jobs, so both evolve identically).</summary>
-    internal static SearchContext Context(SearchSettings settings, Grammar grammar, MseFitness selecting, int threads) =>
-        SearchContext.Create(settings, grammar, selecting, selecting, Simplify.Apply, threads);
-
-    internal static string Line(Individual m, MseFitness f) =>
-        $"complexity {m.Complexity}  loss {G(m.Loss)}  R2 {R2Of(m, f).ToString("F6", CultureInfo.InvariantCulture)}  {m.Tree}";
 
     private static string Progress(SearchState s, SearchContext ctx, TimeSpan elapsed)
     {
@@ -207,39 +144,17 @@ internal static class SrCommand
         var spent = new List<double>();
         if (a.Generations is { } g && g > 0) spent.Add(s.Generation / (double)g);
         if (a.Evaluations is { } e && e > 0) spent.Add(s.Evaluations / (double)e);
-        if (a.Time is not null) spent.Add(elapsed / ParseDuration(a.Time));
+        if (a.Time is not null) spent.Add(elapsed / Durations.ParseBudget(a.Time));
         if (a.Generations is null && a.Evaluations is null && a.Time is null) spent.Add(elapsed / TimeSpan.FromSeconds(60));
         return spent.Count == 0 ? 0 : Math.Min(1, spent.Max());
     }
 
     private static string G(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
 
-    /// <summary>The Pareto front as <c>Complexity|Loss|R2|Equation</c> rows (infix equations that <c>score</c> reads back).</summary>
-    internal static string HallOfFameCsv(IReadOnlyList<Individual> front, MseFitness fitness)
-    {
-        var sb = new StringBuilder("Complexity|Loss|R2|Equation\n");
-        foreach (var m in front)
-            sb.Append(CultureInfo.InvariantCulture, $"{m.Complexity}|{m.Loss:R}|{R2Of(m, fitness):R}|{m.Tree}\n");
-        return sb.ToString();
-    }
-
-    /// <summary>The Pareto front as a booktabs LaTeX table.</summary>
-    internal static string HallOfFameTex(IReadOnlyList<Individual> front, MseFitness fitness, string target)
-    {
-        var sb = new StringBuilder();
-        sb.Append("% Pareto front of an l2oevolve sr run; needs \\usepackage{booktabs}\n");
-        sb.Append("\\begin{tabular}{@{}rrrl@{}}\n\\toprule\nComplexity & Loss & $R^2$ & Equation \\\\\n\\midrule\n");
-        foreach (var m in front)
-            sb.Append(CultureInfo.InvariantCulture,
-                $"{m.Complexity} & {m.Loss:0.###e+0} & {R2Of(m, fitness):F4} & ${Latex.Print(new Expr.Var(target))} = {Latex.Print(m.Tree)}$ \\\\\n");
-        sb.Append("\\bottomrule\n\\end{tabular}\n");
-        return sb.ToString();
-    }
-
     private static ITermination Termination(Args a, double baseline)
     {
         var parts = new List<ITermination>();
-        if (a.Time is not null) parts.Add(new TimeTermination(ParseDuration(a.Time)));
+        if (a.Time is not null) parts.Add(new TimeTermination(Durations.ParseBudget(a.Time)));
         if (a.Generations is { } g) parts.Add(g >= 0 ? new GenerationTermination(g) : throw new InputException($"--generations must be ≥ 0, got {g}"));
         if (a.Evaluations is { } e) parts.Add(e > 0 ? new EvaluationTermination(e) : throw new InputException($"--evaluations must be positive, got {e}"));
         if (parts.Count == 0) parts.Add(new TimeTermination(TimeSpan.FromSeconds(60)));
@@ -257,34 +172,4 @@ internal static class SrCommand
         OrTermination x => string.Join(" or ", x.Parts.Select(Describe)),
         _ => t.ToString() ?? "",
     };
-
-    /// <summary>Reads <c>90</c>, <c>90s</c>, <c>1.5m</c>, <c>2h</c>, <c>250ms</c>.</summary>
-    internal static TimeSpan ParseDuration(string text)
-    {
-        var s = text.Trim().ToLowerInvariant();
-        (string number, double scale) = s switch
-        {
-            _ when s.EndsWith("ms") => (s[..^2], 0.001),
-            _ when s.EndsWith('s') => (s[..^1], 1.0),
-            _ when s.EndsWith('m') => (s[..^1], 60.0),
-            _ when s.EndsWith('h') => (s[..^1], 3600.0),
-            _ => (s, 1.0),
-        };
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !(v >= 0) || double.IsInfinity(v))
-            throw new InputException($"--time: '{text}' is not a duration (examples: 60s, 2m, 1h)");
-        if (v * scale > SearchLimits.MaxSeconds)
-            throw new InputException($"--time: '{text}' is longer than the longest budget, {SearchLimits.MaxSeconds:0e0} s (about 31 years)");
-        return TimeSpan.FromSeconds(v * scale);
-    }
-
-    /// <summary>Parses an equation written in the house infix form or in PySR's notations (prefix or Julia infix).</summary>
-    internal static Expr ParseEquation(string text, string what)
-    {
-        try { return Infix.Parse(text); }
-        catch (InputException first)
-        {
-            try { return PySr.ParseEquation(text); }
-            catch (InputException) { throw new InputException($"{what}: {first.Message}"); }
-        }
-    }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using L2OEvolve.Cli.Daemon;
 using L2OEvolve.Cli.Jobs;
+using L2OEvolve.Engine.Regression;
 
 namespace L2OEvolve.Cli.Commands;
 
@@ -39,13 +40,13 @@ public static class StatusCommand
         var rows = new List<string[]> { new[] { "NAME", "STATE", "GEN", "EVALS", "BEST LOSS (complexity:loss)", "ELAPSED", "ETA" } };
         foreach (var name in home.JobNames())
         {
-            var s = Current(home, name);
+            var s = JobProgress.Current(home, name);
             var (spec, faults) = home.ReadSpec(name);
             // A malformed job file is failed by the daemon when it meets it; say so before that happens.
             string state = faults.Count > 0 && !s.IsTerminal ? "malformed" : StateText(s, daemonRunning);
             rows.Add([name, state, s.Generation.ToString(CultureInfo.InvariantCulture),
                 s.Evaluations.ToString(CultureInfo.InvariantCulture), FewComplexities(s.Front), Durations.Format(s.ElapsedSeconds),
-                spec is null ? "-" : Eta(spec.Budget, s)]);
+                spec is null ? "-" : JobProgress.Eta(spec.Budget, s)]);
         }
         var sb = new StringBuilder();
         if (!daemonRunning) sb.AppendLine($"(no daemon is running on {home.Root})");
@@ -59,7 +60,7 @@ public static class StatusCommand
     /// <summary>One job: its spec, progress, full front and any message (failure reason, skipped checkpoints).</summary>
     public static string Detail(JobHome home, string name, bool daemonRunning)
     {
-        var s = Current(home, name);
+        var s = JobProgress.Current(home, name);
         var (spec, faults) = home.ReadSpec(name);
         var sb = new StringBuilder();
         sb.AppendLine($"job:         {name}");
@@ -76,7 +77,7 @@ public static class StatusCommand
         sb.AppendLine($"generation:  {s.Generation}");
         sb.AppendLine($"evaluations: {s.Evaluations}");
         sb.AppendLine($"elapsed:     {Durations.Format(s.ElapsedSeconds)}");
-        if (spec is not null) sb.AppendLine($"eta:         {Eta(spec.Budget, s)}");
+        if (spec is not null) sb.AppendLine($"eta:         {JobProgress.Eta(spec.Budget, s)}");
         sb.AppendLine($"checkpoint:  {(s.CheckpointGeneration is { } g ? $"generation {g}" : "none")}");
         if (s.Timings is { Generations: > 0 } t)
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
@@ -111,23 +112,6 @@ public static class StatusCommand
         return sb.ToString();
     }
 
-    /// <summary>
-    /// The job's status file, brought forward to its newest valid checkpoint when that is further along: a daemon
-    /// killed before its first status write, or one on a full disk, leaves a status older than its checkpoints.
-    /// </summary>
-    public static JobStatus Current(JobHome home, string name)
-    {
-        var s = home.ReadStatus(name);
-        if (s.IsTerminal) return s;
-        var (envelope, path, _) = home.Checkpoints(name, keep: int.MaxValue).LoadNewestValid();
-        if (envelope is null || envelope.JobName != name || s.CheckpointGeneration >= envelope.Generation) return s;
-        string note = $"progress read from checkpoint {Path.GetFileName(path)}: the status file is older";
-        var caughtUp = envelope.Generation > s.Generation
-            ? s with { Generation = envelope.Generation, Evaluations = envelope.Evaluations, ElapsedSeconds = envelope.ElapsedSeconds }
-            : s;
-        return caughtUp with { CheckpointGeneration = envelope.Generation, Message = s.Message is null ? note : $"{s.Message}; {note}" };
-    }
-
     private static string StateText(JobStatus s, bool daemonRunning) =>
         s.State == JobState.Running && !daemonRunning ? "interrupted" : s.State.ToString().ToLowerInvariant();
 
@@ -148,16 +132,5 @@ public static class StatusCommand
         if (b.TargetLoss is { } l) parts.Add($"loss <= {l.ToString("G6", CultureInfo.InvariantCulture)}");
         if (b.TargetR2 is { } r2) parts.Add($"R2 >= {r2.ToString("G6", CultureInfo.InvariantCulture)}");
         return parts.Count == 0 ? "none (runs until stopped)" : string.Join(", ", parts);
-    }
-
-    /// <summary>Time to the nearest budget limit, extrapolating the job's average rate; "-" without a budget.</summary>
-    public static string Eta(JobBudget b, JobStatus s)
-    {
-        if (s.IsTerminal) return "-";
-        var remaining = new List<double>();
-        if (b.Seconds is { } limit) remaining.Add(Math.Max(0, limit - s.ElapsedSeconds));
-        if (b.Generations is { } g && s.Generation > 0) remaining.Add(s.ElapsedSeconds / s.Generation * Math.Max(0, g - s.Generation));
-        if (b.Evaluations is { } n && s.Evaluations > 0) remaining.Add(s.ElapsedSeconds / s.Evaluations * Math.Max(0, n - s.Evaluations));
-        return remaining.Count == 0 ? "-" : Durations.Format(remaining.Min());
     }
 }

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.CommandLine;
 using L2OEvolve.Cli.Jobs;
+using L2OEvolve.Engine.Regression;
+using L2OEvolve.Torch.Regression;
 
 namespace L2OEvolve.Cli.Commands;
 
@@ -60,12 +62,12 @@ public static class SubmitCommand
             {
                 foreach (var bad in optimizees.Where(x => x.Contains(';')))
                     errors.Add($"--rollout-optimizee: '{bad}' contains ';', which the job file uses to separate stages");
-                map["rolloutOptimizee"] = string.Join(";", optimizees);
+                map[RolloutOptions.SettingNames["optimizee"]] = string.Join(";", optimizees);
             }
-            if (parse.GetValue(o.RolloutSteps) is { Length: > 0 } steps) map["rolloutSteps"] = string.Join(";", steps.Select(x => x.ToString(inv)));
-            if (parse.GetValue(o.RolloutSeeds) is { } rs) map["rolloutSeeds"] = rs.ToString(inv);
-            if (parse.GetValue(o.RolloutScale) is { } sc) map["rolloutScale"] = sc.ToString("R", inv);
-            if (parse.GetValue(o.ImitationPass) is { } ip) map["imitationPass"] = ip.ToString("R", inv);
+            if (parse.GetValue(o.RolloutSteps) is { Length: > 0 } steps) map[RolloutOptions.SettingNames["steps"]] = string.Join(";", steps.Select(x => x.ToString(inv)));
+            if (parse.GetValue(o.RolloutSeeds) is { } rs) map[RolloutOptions.SettingNames["seeds"]] = rs.ToString(inv);
+            if (parse.GetValue(o.RolloutScale) is { } sc) map[RolloutOptions.SettingNames["scale"]] = sc.ToString("R", inv);
+            if (parse.GetValue(o.ImitationPass) is { } ip) map[RolloutOptions.SettingNames["imitationPass"]] = ip.ToString("R", inv);
             ImmutableArray<string> featureList = [.. RegressionData.ParseList(parse.GetValue(o.Features)) ?? []];
             var spec = new JobSpec(parse.GetValue(name)!, parse.GetValue(kind)!, DateTimeOffset.UtcNow,
                 Path.GetFullPath(parse.GetValue(o.Data)!), parse.GetValue(o.Target), featureList, Path.GetFullPath(parse.GetValue(o.Grammar)!),

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using L2OEvolve.Engine;
 using L2OEvolve.Engine.Grammars;
 using L2OEvolve.Torch;
+using L2OEvolve.Torch.Evaluation;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Teachers;
 
@@ -70,10 +71,10 @@ public static class TeacherCommand
         var unroll = new Option<int>("--unroll") { Description = "Truncation length U (steps per meta-update).", DefaultValueFactory = _ => 20 };
         var lr = new Option<double>("--lr") { Description = "Meta-optimizer (Adam) learning rate.", DefaultValueFactory = _ => 0.001 };
         var seed = new Option<ulong>("--seed") { Description = "Master seed.", DefaultValueFactory = _ => 1UL };
-        var imitation = new Option<double>("--imitation") { Description = "Probability that an epoch imitates Adam (SPEC §2.5).", DefaultValueFactory = _ => 0.0 };
+        var imitation = new Option<double>("--imitation") { Description = "Probability that an epoch imitates Adam (imitation learning).", DefaultValueFactory = _ => 0.0 };
         var warmup = new Option<int>("--imitation-warmup") { Description = "The first N epochs always imitate Adam (then --imitation applies).", DefaultValueFactory = _ => 0 };
         var imitationLr = new Option<double>("--imitation-adam-lr") { Description = "Learning rate of the Adam imitated.", DefaultValueFactory = _ => 0.01 };
-        var curriculum = new Option<bool>("--curriculum") { Description = "Curriculum learning over growing horizons (SPEC §2.4)." };
+        var curriculum = new Option<bool>("--curriculum") { Description = "Curriculum learning over growing horizons (see --curriculum-steps)." };
         var stages = new Option<string?>("--curriculum-steps") { Description = "Curriculum horizons, comma-separated (default 100,200,500,1000,1500,2000,2500,3000)." };
         var evalEvery = new Option<int>("--curriculum-eval-every") { Description = "Epochs between curriculum evaluations.", DefaultValueFactory = _ => 1 };
         var evalRuns = new Option<int>("--curriculum-eval-runs") { Description = "Optimizee runs per curriculum evaluation.", DefaultValueFactory = _ => 2 };
@@ -173,7 +174,7 @@ public static class TeacherCommand
         var cmd = new Command("eval", "Evaluate a teacher beside lr-tuned baselines on held-out seeds (through the eval harness).");
         foreach (var o in new Option[] { teacher, optimizee, steps, seeds, seedBase, baselines, noTune, tuneSteps, output, common.Weights }) cmd.Options.Add(o);
         common.AddTo(cmd);
-        cmd.SetAction(async (p, ct) =>
+        cmd.SetAction((p, ct) =>
         {
             string dir;
             TrainingOptions stored;
@@ -185,23 +186,24 @@ public static class TeacherCommand
             catch (Exception e) when (e is FileNotFoundException or InvalidDataException or InputException)
             {
                 p.InvocationConfiguration.Error.WriteLine($"teacher eval: error: {e.Message}");
-                return 2;
+                return Task.FromResult(2);
             }
             int n = p.GetValue(steps) ?? (stored.UsesCurriculum ? stored.Curriculum[0] : stored.Steps);
-            var args = new List<string> { "eval", "--optimizee", p.GetValue(optimizee) ?? stored.Optimizee, "--optimizer", "teacher:" + p.GetValue(teacher)! + WeightsSuffix(p.GetValue(common.Weights)) };
             var bl = p.GetValue(baselines);
-            foreach (var b in bl is { Length: > 0 } ? bl : ["adam"]) args.AddRange(["--optimizer", b]);
-            args.AddRange(["--steps", n.ToString(CultureInfo.InvariantCulture), "--seeds", p.GetValue(seeds).ToString(CultureInfo.InvariantCulture),
-                "--seed-base", p.GetValue(seedBase).ToString(CultureInfo.InvariantCulture), "--out", p.GetValue(output)!,
-                "--device", p.GetValue(common.Device)!, "--threads", p.GetValue(common.Threads).ToString(CultureInfo.InvariantCulture),
-                "--batch", p.GetValue(common.Batch).ToString(CultureInfo.InvariantCulture)]);
-            if (!p.GetValue(noTune)) args.Add("--tune-lr");
-            if (p.GetValue(tuneSteps) is { } ts) args.AddRange(["--tune-steps", ts.ToString(CultureInfo.InvariantCulture)]);
-            if (p.GetValue(common.DataDir) is { } dd) args.AddRange(["--data-dir", dd]);
+            var request = new EvalRequest(p.GetValue(optimizee) ?? stored.Optimizee,
+                ["teacher:" + p.GetValue(teacher)! + WeightsSuffix(p.GetValue(common.Weights)), .. bl is { Length: > 0 } ? bl : ["adam"]],
+                p.GetValue(output)!, Steps: n, Seeds: p.GetValue(seeds), SeedBase: p.GetValue(seedBase), TuneLr: !p.GetValue(noTune),
+                TuneSteps: p.GetValue(tuneSteps), Device: p.GetValue(common.Device)!, Threads: p.GetValue(common.Threads),
+                DataDir: p.GetValue(common.DataDir), Batch: p.GetValue(common.Batch));
             TorchSetup.PrepareNativeRuntime();
             TeacherNet.DefaultKernel = p.GetValue(common.Kernel);
-            var root = new RootCommand { EvalCommand.Create() };
-            return await root.Parse(args).InvokeAsync(p.InvocationConfiguration, ct);
+            var stdout = p.InvocationConfiguration.Output;
+            // The eval verb's run and messages, so a teacher is compared exactly as `eval --optimizer teacher:...` would.
+            return Task.FromResult(CommandErrors.Verb("eval", p.InvocationConfiguration.Error, () =>
+            {
+                stdout.WriteLine(OptimizerEval.Run(request, p.InvocationConfiguration.Error, ct, log => ProgressDisplay.Start("eval", log, TimeSpan.FromSeconds(10))));
+                return 0;
+            }));
         });
         return cmd;
     }
@@ -222,11 +224,11 @@ public static class TeacherCommand
         var memlen = new Option<int?>("--memlen") { Description = "Lags per feature (default: from the grammar's largest lag + 1, else 20)." };
         var grammar = new Option<string?>("--grammar") { Description = "Grammar whose feature names (mt_0, g3, mom5_2, or plain tokens) are recorded." };
         var features = new Option<string?>("--features") { Description = "Feature names instead of a grammar, comma-separated (g0,mt_1 or plain tokens mt,gt)." };
-        var steps = new Option<int>("--steps") { Description = "Rollout length T per run (SPEC -l).", DefaultValueFactory = _ => 300 };
+        var steps = new Option<int>("--steps") { Description = "Rollout length T per run.", DefaultValueFactory = _ => 300 };
         var coords = new Option<int>("--coords") { Description = "Coordinates sampled per parameter tensor and run.", DefaultValueFactory = _ => 10 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of optimizee seeds, coordinates, windows and shuffle.", DefaultValueFactory = _ => 1UL };
         var output = new Option<string>("--out") { Description = "Lag-row .npy file (trajectories go beside it as X.traj.npy; sidecars X.npy.json).", Required = true };
-        var cmd = new Command("record", "Roll a teacher out and record distillation data: lag rows (SPEC §3.1) and trajectories, with sidecars.");
+        var cmd = new Command("record", "Roll a teacher out and record distillation data: lag rows and trajectories, with sidecars.");
         foreach (var o in new Option[] { teacher, optimizee, samples, memlen, grammar, features, steps, coords, seed, output, common.Weights }) cmd.Options.Add(o);
         common.AddTo(cmd);
         cmd.SetAction((p, ct) => Task.FromResult(Guard("record", p.InvocationConfiguration.Error, () =>

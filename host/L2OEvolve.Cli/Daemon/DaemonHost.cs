@@ -11,7 +11,7 @@ namespace L2OEvolve.Cli.Daemon;
 public static class DaemonHost
 {
     /// <summary>Exit code when the options are invalid.</summary>
-    public const int ExitInvalidOptions = Commands.CommandErrors.BadInput;
+    public const int ExitInvalidOptions = L2OEvolve.Engine.InputException.ExitCode;
 
     /// <summary>Exit code when another daemon holds the home's lock.</summary>
     public const int ExitLocked = 3;

@@ -1,4 +1,5 @@
 using L2OEvolve.Engine;
+using L2OEvolve.Engine.Regression;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
@@ -58,14 +59,14 @@ public sealed record JobSpec(
         if (!File.Exists(Data)) faults.Add(new(file, "data", $"file not found: {Data}"));
         if (!File.Exists(Grammar)) faults.Add(new(file, "grammar", $"file not found: {Grammar}"));
         if (Budget.Generations is <= 0) faults.Add(new(file, "generations", $"must be positive (got {Budget.Generations})"));
-        if (Budget.Seconds is { } s && !(s > 0 && s <= Commands.SearchLimits.MaxSeconds))
-            faults.Add(new(file, "timeSeconds", $"must be a positive number of seconds at most {Commands.SearchLimits.MaxSeconds:0e0} (got {s})"));
+        if (Budget.Seconds is { } s && !(s > 0 && s <= SearchLimits.MaxSeconds))
+            faults.Add(new(file, "timeSeconds", $"must be a positive number of seconds at most {SearchLimits.MaxSeconds:0e0} (got {s})"));
         if (Budget.Evaluations is <= 0) faults.Add(new(file, "evaluations", $"must be positive (got {Budget.Evaluations})"));
         if (Budget.TargetLoss is { } tl && double.IsNaN(tl)) faults.Add(new(file, "targetLoss", "must be a number"));
         if (Budget.TargetR2 is { } r2 && !(r2 <= 1)) faults.Add(new(file, "targetR2", $"must be a number at most 1 (got {r2})"));
         foreach (var e in WarmStart)
             if (string.IsNullOrWhiteSpace(e)) faults.Add(new(file, "warmStart", "contains an empty equation"));
-        if (Threads is < 1 or > Commands.SearchLimits.MaxThreads) faults.Add(new(file, "threads", $"must be between 1 and {Commands.SearchLimits.MaxThreads} (got {Threads})"));
+        if (Threads is < 1 or > SearchLimits.MaxThreads) faults.Add(new(file, "threads", $"must be between 1 and {SearchLimits.MaxThreads} (got {Threads})"));
         foreach (var f in Features)
             if (string.IsNullOrWhiteSpace(f)) faults.Add(new(file, "features", "contains an empty name"));
         return faults;

@@ -5,8 +5,9 @@ using L2OEvolve.Engine;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Grammars;
 using L2OEvolve.Engine.Persistence;
+using L2OEvolve.Engine.Regression;
 using L2OEvolve.Engine.Search;
-using L2OEvolve.Cli.Commands;
+using L2OEvolve.Torch.Regression;
 using L2OEvolve.Cluster;
 using Polly;
 
@@ -20,74 +21,14 @@ namespace L2OEvolve.Cli.Jobs;
 /// <param name="step">Makes each generation; null is <see cref="Evolution.Step"/> (cluster mode passes its lockstep stepper).</param>
 public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, GenerationStep? step = null) : ISearchJobFactory
 {
-    /// <summary>Job-file <c>settings</c> keys and how each one edits <see cref="SearchSettings"/>.</summary>
-    private static readonly Dictionary<string, Func<SearchSettings, string, SearchSettings>> Knobs = new(StringComparer.Ordinal)
-    {
-        ["islands"] = (s, v) => s with { Population = s.Population with { Islands = Int(v, 1, SearchLimits.MaxIslands) } },
-        ["populationSize"] = (s, v) => s with { Population = s.Population with { Size = Int(v, 2, (int)SearchLimits.MaxMembers) } },
-        ["offspring"] = (s, v) => s with { Population = s.Population with { OffspringPerGeneration = Int(v, 1, (int)SearchLimits.MaxMembers) } },
-        ["initialMaxSize"] = (s, v) => s with { Population = s.Population with { InitialMaxSize = Int(v, 1, GrammarJson.MaxLimit) } },
-        ["tournamentSize"] = (s, v) => s with { Selection = s.Selection with { TournamentSize = Int(v, 1, (int)SearchLimits.MaxMembers) } },
-        ["tournamentProbability"] = (s, v) => s with { Selection = s.Selection with { TournamentProbability = Probability(v) } },
-        ["adaptiveParsimony"] = (s, v) => s with { Selection = s.Selection with { AdaptiveParsimonyScaling = NonNegative(v) } },
-        ["crossoverProbability"] = (s, v) => s with { Variation = s.Variation with { CrossoverProbability = Probability(v) } },
-        ["temperature"] = (s, v) => s with { Variation = s.Variation with { Temperature = NonNegative(v) } },
-        ["migrationInterval"] = (s, v) => s with { Migration = s.Migration with { Interval = Int(v, 0) } },
-        ["migrationFraction"] = (s, v) => s with { Migration = s.Migration with { Fraction = Probability(v) } },
-        ["hallOfFameFraction"] = (s, v) => s with { Migration = s.Migration with { HallOfFameFraction = Probability(v) } },
-        ["optimizeProbability"] = (s, v) => s with { Constants = s.Constants with { OptimizeProbability = Probability(v) } },
-        ["reinsertion"] = (s, v) => s with
-        {
-            Reinsertion = v switch
-            {
-                "replace-oldest" => ReinsertionKind.ReplaceOldest,
-                "replace-worst" => ReinsertionKind.ReplaceWorst,
-                _ => throw new FormatException("expected replace-oldest or replace-worst"),
-            },
-        },
-    };
-
     /// <summary>The setting for <c>sr --batch-rows</c>: select on a strided subset of this many rows (0 = all).</summary>
     public const string BatchRowsKey = "batchRows";
 
     /// <summary>The default of <c>sr --batch-rows</c>.</summary>
-    public const int DefaultBatchRows = 2000;
-
-    /// <summary>
-    /// Settings for the funnel fitness, as <c>sr --rollout-optimizee/--rollout-steps/--rollout-seeds/--rollout-scale/
-    /// --imitation-pass</c>; lists (one value per stage) are separated by ';', since optimizee specs use ','.
-    /// </summary>
-    public static readonly IReadOnlyDictionary<string, string> RolloutKeys = new Dictionary<string, string>(StringComparer.Ordinal)
-    {
-        ["optimizee"] = "rolloutOptimizee", ["steps"] = "rolloutSteps", ["seeds"] = "rolloutSeeds", ["scale"] = "rolloutScale", ["imitationPass"] = "imitationPass",
-    };
-
-    private static bool IsRolloutKey(string key) => RolloutKeys.Values.Contains(key);
+    public const int DefaultBatchRows = SearchKnobs.DefaultBatchRows;
 
     /// <summary>The funnel options a spec asks for (<see cref="RolloutOptions.None"/> without <c>rolloutOptimizee</c>); bad values throw <see cref="FormatException"/> naming the setting.</summary>
-    public static RolloutOptions Rollouts(JobSpec spec)
-    {
-        string? Get(string field) => spec.Settings.TryGetValue(RolloutKeys[field], out var v) ? v : null;
-        static string[] List(string v) => v.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        T Parse<T>(string field, T fallback, Func<string, (bool, T)> parse, string expected)
-        {
-            if (Get(field) is not { } text) return fallback;
-            var (ok, value) = parse(text);
-            return ok ? value : throw new FormatException($"settings.{RolloutKeys[field]}: '{text}': expected {expected}");
-        }
-        var defaults = RolloutOptions.None;
-        return new RolloutOptions(
-            [.. Get("optimizee") is { } o ? List(o) : []],
-            Parse<System.Collections.Immutable.ImmutableArray<int>>("steps", [], t =>
-            {
-                var parts = List(t);
-                var values = parts.Select(p => int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : (int?)null).ToList();
-                return (values.All(v => v is not null), [.. values.Select(v => v ?? 0)]);
-            }, "integers separated by ';'"),
-            Parse("seeds", defaults.Seeds, t => (int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i), i), "an integer"),
-            Parse("scale", defaults.Scale, t => (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d), d), "a number"),
-            Parse("imitationPass", defaults.ImitationPass, t => (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d), d), "a number"));
-    }
+    public static RolloutOptions Rollouts(JobSpec spec) => RolloutOptions.FromSettings(spec.Settings);
 
     public string Kind => "sr";
 
@@ -97,19 +38,19 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, Gen
         var settings = SearchSettings.Default(spec.Seed);
         foreach (var (key, value) in spec.Settings)
         {
-            if (IsRolloutKey(key)) continue;
+            if (RolloutOptions.IsSetting(key)) continue;
             if (key == BatchRowsKey)
             {
                 if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var rows) || rows < 0)
                     faults.Add(new("", $"settings.{key}", $"'{value}': expected an integer >= 0"));
                 continue;
             }
-            if (!Knobs.TryGetValue(key, out var apply))
+            if (!SearchKnobs.IsKnown(key))
             {
-                faults.Add(new("", $"settings.{key}", $"unknown setting (known: {string.Join(", ", Knobs.Keys.Append(BatchRowsKey).Concat(RolloutKeys.Values).Order(StringComparer.Ordinal))})"));
+                faults.Add(new("", $"settings.{key}", $"unknown setting (known: {string.Join(", ", SearchKnobs.Names.Append(BatchRowsKey).Concat(RolloutOptions.SettingNames.Values).Order(StringComparer.Ordinal))})"));
                 continue;
             }
-            try { settings = apply(settings, value); }
+            try { settings = SearchKnobs.Apply(settings, key, value); }
             catch (FormatException e) { faults.Add(new("", $"settings.{key}", $"'{value}': {e.Message}")); }
         }
         foreach (var (what, fault) in SearchLimits.PopulationFaults(settings.Population.Islands, settings.Population.Size, "settings.islands", "settings.populationSize"))
@@ -117,9 +58,9 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, Gen
         try
         {
             var rollouts = Rollouts(spec);
-            foreach (var (field, fault) in rollouts.Faults()) faults.Add(new("", $"settings.{RolloutKeys[field]}", fault));
-            if (!rollouts.Enabled && spec.Settings.Keys.FirstOrDefault(k => IsRolloutKey(k)) is { } orphan)
-                faults.Add(new("", $"settings.{orphan}", $"applies only with settings.{RolloutKeys["optimizee"]} (the funnel's rollout stages)"));
+            foreach (var (field, fault) in rollouts.Faults()) faults.Add(new("", $"settings.{RolloutOptions.SettingNames[field]}", fault));
+            if (!rollouts.Enabled && spec.Settings.Keys.FirstOrDefault(RolloutOptions.IsSetting) is { } orphan)
+                faults.Add(new("", $"settings.{orphan}", $"applies only with settings.{RolloutOptions.SettingNames["optimizee"]} (the funnel's rollout stages)"));
         }
         catch (FormatException e)
         {
@@ -128,7 +69,7 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, Gen
         }
         foreach (var text in spec.WarmStart)
         {
-            try { SrCommand.ParseEquation(text, "equation"); }
+            try { Equations.Parse(text, "equation"); }
             catch (InputException e) { faults.Add(new("", "warmStart", e.Message)); }
         }
         return faults;
@@ -140,11 +81,11 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, Gen
     /// </summary>
     public static SearchSettings Settings(JobSpec spec)
     {
-        var s = spec.Settings.Where(kv => kv.Key != BatchRowsKey && !IsRolloutKey(kv.Key))
-            .Aggregate(SearchSettings.Default(spec.Seed), (s, kv) => Knobs[kv.Key](s, kv.Value));
+        var s = spec.Settings.Where(kv => kv.Key != BatchRowsKey && !RolloutOptions.IsSetting(kv.Key))
+            .Aggregate(SearchSettings.Default(spec.Seed), (s, kv) => SearchKnobs.Apply(s, kv.Key, kv.Value));
         foreach (var (what, fault) in SearchLimits.PopulationFaults(s.Population.Islands, s.Population.Size, "settings.islands", "settings.populationSize"))
             throw new InputException(fault, location: what);
-        return spec.Settings.ContainsKey("offspring") ? s : SrCommand.WithQuarterOffspring(s);
+        return spec.Settings.ContainsKey("offspring") ? s : SearchKnobs.WithQuarterOffspring(s);
     }
 
     /// <summary>The search context of a spec, as <see cref="Prepare"/> builds it (a cluster silo's islands step in it).</summary>
@@ -155,7 +96,7 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, Gen
     {
         try
         {
-            var (grammar, problem, warm) = SrCommand.LoadInputs(spec.Grammar, spec.Data, spec.Target,
+            var (grammar, problem, warm) = RegressionInputs.Load(spec.Grammar, spec.Data, spec.Target,
                 spec.Features.IsEmpty ? null : spec.Features, spec.DropNonFinite, spec.WarmStart, "warmStart");
             var settings = Settings(spec);
             int batchRows = spec.Settings.TryGetValue(BatchRowsKey, out var b) ? int.Parse(b, CultureInfo.InvariantCulture) : DefaultBatchRows;
@@ -164,7 +105,7 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, Gen
             try { rollouts = Rollouts(spec); }
             catch (FormatException e) { throw new JobInputException(e.Message, e); }
             if (rollouts.Faults() is { Count: > 0 } rolloutFaults)
-                throw new JobInputException(string.Join("; ", rolloutFaults.Select(f => $"settings.{RolloutKeys[f.Field]}: {f.Fault}")));
+                throw new JobInputException(string.Join("; ", rolloutFaults.Select(f => $"settings.{RolloutOptions.SettingNames[f.Field]}: {f.Fault}")));
             var context = rollouts.Context(settings, grammar, selecting, spec.Threads);
             // A throughput setting shared by the daemon's jobs; the scores do not depend on it (PopulationRollout).
             if (rollouts.Enabled) L2OEvolve.Torch.Rollouts.PopulationRollout.Workers = Math.Max(L2OEvolve.Torch.Rollouts.PopulationRollout.Workers, spec.Threads);
@@ -183,13 +124,7 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, Gen
             // The funnel's settings shape every score, so each must match on resume; a job without rollouts adds
             // none, so its checkpoints from before the funnel existed still resume.
             if (rollouts.Enabled)
-            {
-                fingerprint["settings." + RolloutKeys["optimizee"]] = string.Join(";", rollouts.Optimizees);
-                fingerprint["settings." + RolloutKeys["steps"]] = string.Join(";", rollouts.Optimizees.Select((_, i) => rollouts.StepsOf(i).ToString(CultureInfo.InvariantCulture)));
-                fingerprint["settings." + RolloutKeys["seeds"]] = rollouts.Seeds.ToString(CultureInfo.InvariantCulture);
-                fingerprint["settings." + RolloutKeys["scale"]] = rollouts.Scale.ToString("R", CultureInfo.InvariantCulture);
-                fingerprint["settings." + RolloutKeys["imitationPass"]] = rollouts.ImitationPass.ToString("R", CultureInfo.InvariantCulture);
-            }
+                foreach (var (key, value) in rollouts.AsSettings()) fingerprint["settings." + key] = value;
             // sr's --target-r2 rule: R² = 1 - loss / baseline, with the baseline of every row.
             double? targetLoss = spec.Budget.TargetR2 is { } r2 ? (1 - r2) * problem.Fitness.BaselineLoss : null;
             return new Prepared(context, problem.Fitness, grammar, warm, fingerprint, targetLoss, rollouts, step);
@@ -234,16 +169,6 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, Gen
             catch (FormatException e) { throw new JobIncompatibleException([$"state ({e.Message})"]); }
         }
     }
-
-    private static int Int(string v, int min, int max = int.MaxValue) =>
-        int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= min && i <= max ? i
-        : throw new FormatException(max == int.MaxValue ? $"expected an integer >= {min}" : $"expected an integer from {min} to {max}");
-
-    private static double Probability(string v) =>
-        double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d is >= 0 and <= 1 ? d : throw new FormatException("expected a number in [0, 1]");
-
-    private static double NonNegative(string v) =>
-        double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0 && double.IsFinite(d) ? d : throw new FormatException("expected a number >= 0");
 }
 
 /// <summary>One immutable snapshot of an <c>sr</c> search: the engine's state plus the context it steps in.</summary>
@@ -304,15 +229,7 @@ public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar gra
     public JobReport Report()
     {
         var reported = (rollouts ?? RolloutOptions.None).Report(state.HallOfFame, fitness, grammar);
-        string csv = SrCommand.HallOfFameCsv(reported.ParetoFront(), fitness);
-        var sb = new StringBuilder(csv);
-        sb.Append(CultureInfo.InvariantCulture, $"done     {state.Generation} generations, {state.Evaluations} evaluations\n");
-        if (reported.Chosen() is { } chosen && reported.MostAccurate() is { } best)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"chosen   {SrCommand.Line(chosen, fitness)}\n");
-            sb.Append(CultureInfo.InvariantCulture, $"accurate {SrCommand.Line(best, fitness)}\n");
-        }
-        else sb.Append("no finite candidate was found\n");
-        return new JobReport(csv, sb.ToString());
+        return new JobReport(HallOfFameReport.Csv(reported.ParetoFront(), fitness),
+            HallOfFameReport.Summary(reported, fitness, state.Generation, state.Evaluations));
     }
 }

@@ -1,4 +1,4 @@
-using L2OEvolve.Cli.Commands;
+
 using L2OEvolve.Cli.Jobs;
 
 namespace L2OEvolve.Cli.Web;
@@ -84,7 +84,7 @@ public sealed class JobWatcher(JobHome home)
         string state = faults.Count > 0 && !s.IsTerminal ? "malformed"
             : s.State == JobState.Running && !daemonRunning ? "interrupted" : s.State.ToString().ToLowerInvariant();
         return new JobSummary(name, state, s.Generation, s.Evaluations, Rate(name, s), s.Front.Length == 0 ? null : s.Front.Min(p => p.Loss),
-            spec is null ? "-" : StatusCommand.Eta(spec.Budget, s), s.ElapsedSeconds, s.CheckpointGeneration, NewestCheckpointTime(name),
+            spec is null ? "-" : JobProgress.Eta(spec.Budget, s), s.ElapsedSeconds, s.CheckpointGeneration, NewestCheckpointTime(name),
             s.Message, s.Updated);
     }
 

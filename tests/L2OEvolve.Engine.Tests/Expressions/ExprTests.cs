@@ -16,7 +16,7 @@ public class ExprTests
     [Test]
     public void Size_PySrHallOfFameEquation_MatchesItsComplexity()
     {
-        // From SPEC §8: complexity = node count; mult(plus(g0, -0.0036), t) has complexity 5.
+        // Complexity is the node count (docs/symbolic-l2o.md, 'Symbolic regression'); mult(plus(g0, -0.0036), t) has complexity 5.
         Assert.That(Infix.Parse("mult(plus(g0, -0.0036), t)").Size(), Is.EqualTo(5));
     }
 

@@ -1,4 +1,5 @@
 using L2OEvolve.Cli.Commands;
+using L2OEvolve.Engine.Progress;
 using Spectre.Console.Testing;
 
 namespace L2OEvolve.Torch.Tests.Commands;

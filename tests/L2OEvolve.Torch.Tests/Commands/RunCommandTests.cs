@@ -1,5 +1,5 @@
 using System.Text.Json;
-using L2OEvolve.Cli.Pipeline;
+using L2OEvolve.Torch.DistillationPipeline;
 using L2OEvolve.Torch.Rules;
 using L2OEvolve.Torch.Tests.Cli;
 
@@ -113,26 +113,6 @@ public class RunCommandTests
         Assert.That(code, Is.EqualTo(0), stderr);
         Assert.That(File.Exists(cli.PathOf("run/teacher/config.json")), Is.True);
         Assert.That(File.ReadAllText(cli.PathOf("run/report.md")), Does.Contain("meta-trained in this run on mlp-fashion"));
-    }
-
-    [Test]
-    public void DefaultConfig_ParsesAndNamesAShippedTeacherAndTheUnseenOptimizees()
-    {
-        var c = PipelineConfig.Parse(PipelineConfig.DefaultText(), "default");
-        Assert.That(c.Teacher.Pretrained, Is.Not.Null);
-        Assert.That(c.Evaluate.Optimizees.Select(o => o.Optimizee), Does.Contain("mlp-fashion").And.Contain("cnn-fashion"));
-        Assert.That(c.Evaluate.Optimizees[0].Horizons, Is.EqualTo(new[] { 1, 2, 5 }));
-        Assert.That(c.Evaluate.LrPoints, Is.GreaterThanOrEqualTo(17));
-        Assert.That(c.Evaluate.Baselines, Is.SupersetOf(new[] { "sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "lion" }));
-    }
-
-    [TestCase("\"teacher\": { \"pretrained\": \"x\", \"model\": \"dm\" }", "$.teacher")]
-    [TestCase("\"teacher\": { \"model\": \"dm\" }", "$.teacher")]
-    public void Config_TeacherNeitherOrBoth_FailsNamingThePlace(string teacher, string place)
-    {
-        var text = System.Text.RegularExpressions.Regex.Replace(PipelineConfig.DefaultText(), "\"teacher\": \\{[^}]*\\}", teacher);
-        var ex = Assert.Throws<L2OEvolve.Engine.InputException>(() => PipelineConfig.Parse(text, "c.json"));
-        Assert.That(ex!.Message, Does.Contain("c.json").And.Contain(place));
     }
 
     [Test]

@@ -57,7 +57,7 @@ public class TuneCommandTests
         using var cli = new CliRunner();
         var (code, _, stderr) = await Tune(cli, Rule(cli, "0.01 * g"), "--epochs", "1");
         Assert.That(code, Is.EqualTo(0), stderr);
-        Assert.That(stderr, Does.Contain("SPEC §9 item 13"));
+        Assert.That(stderr, Does.Contain("docs/symbolic-l2o.md, 'The sign of the update'"));
     }
 
     [Test]

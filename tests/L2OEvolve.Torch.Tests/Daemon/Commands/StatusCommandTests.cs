@@ -2,29 +2,12 @@ using L2OEvolve.Cli.Checkpoints;
 using L2OEvolve.Cli.Commands;
 using L2OEvolve.Cli.Daemon;
 using L2OEvolve.Cli.Jobs;
+using L2OEvolve.Torch.Tests.Daemon.Jobs;
 
 namespace L2OEvolve.Torch.Tests.Daemon.Commands;
 
 public class StatusCommandTests
 {
-    private static JobStatus Running(long generation, long evaluations, double elapsed) =>
-        JobStatus.Initial with { State = JobState.Running, Generation = generation, Evaluations = evaluations, ElapsedSeconds = elapsed };
-
-    [Test]
-    public void Eta_GenerationBudget_ExtrapolatesTheAverageRate() =>
-        Assert.That(StatusCommand.Eta(new JobBudget(20, null, null), Running(5, 100, 10)), Is.EqualTo("30.0s"));
-
-    [Test]
-    public void Eta_SeveralLimits_TakesTheNearest() =>
-        Assert.That(StatusCommand.Eta(new JobBudget(1000, 600, null), Running(5, 100, 10)), Is.EqualTo("9m50s"));
-
-    [Test]
-    public void Eta_NoBudgetOrFinished_IsADash()
-    {
-        Assert.That(StatusCommand.Eta(new JobBudget(null, null, null), Running(5, 100, 10)), Is.EqualTo("-"));
-        Assert.That(StatusCommand.Eta(new JobBudget(20, null, null), Running(5, 100, 10) with { State = JobState.Finished }), Is.EqualTo("-"));
-    }
-
     [Test]
     public void Table_RunningJobWithoutADaemon_ShowsInterruptedAndTheFront()
     {
@@ -32,7 +15,7 @@ public class StatusCommandTests
         var home = new JobHome(dir.File("home"), PhysicalFileSystem.Instance, Resilience.Io(0, TimeSpan.Zero));
         var spec = Specs.Chain(dir, "a", 20);
         home.WriteAtomically(home.SpecPath("a"), spec.ToJson());
-        home.WriteStatus("a", Running(5, 100, 10) with { Front = [new(1, 0.5, "x"), new(3, 0.25, "x*c"), new(5, 0.125, "x*x*c")] });
+        home.WriteStatus("a", JobProgressTests.Running(5, 100, 10) with { Front = [new(1, 0.5, "x"), new(3, 0.25, "x*c"), new(5, 0.125, "x*x*c")] });
 
         string table = StatusCommand.Table(home, daemonRunning: false);
 

@@ -294,7 +294,7 @@ public class JobRunnerTests
         await runner.RunAsync("a", shutdown.Token);
         File.Delete(home.StatusPath("a")); // a daemon killed before its first status write
 
-        var status = L2OEvolve.Cli.Commands.StatusCommand.Current(home, "a");
+        var status = JobProgress.Current(home, "a");
 
         long saved = home.Checkpoints("a", 3).LoadNewestValid().Envelope!.Generation;
         Assert.That(saved, Is.InRange(7, 8), "the shutdown saved the last completed generation");

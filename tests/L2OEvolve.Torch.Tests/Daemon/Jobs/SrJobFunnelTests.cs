@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using L2OEvolve.Cli.Checkpoints;
 using L2OEvolve.Cli.Commands;
+using L2OEvolve.Torch.Regression;
 using L2OEvolve.Cli.Daemon;
 using L2OEvolve.Cli.Jobs;
 using L2OEvolve.Engine.Random;

@@ -4,7 +4,7 @@ using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Torch.Evaluation;
 using L2OEvolve.Torch.Rules;
 
-namespace L2OEvolve.Cli.Pipeline;
+namespace L2OEvolve.Torch.DistillationPipeline;
 
 /// <summary>
 /// <c>results.json</c>: the run's answer in a form programs read. Per-seed lists are in seed order; a value a run
@@ -13,7 +13,7 @@ namespace L2OEvolve.Cli.Pipeline;
 /// <param name="BestRule">The recommended rule (chosen on tuning seeds, never on evaluation seeds).</param>
 /// <param name="Rules">Every rule evaluated: as found by the search and as meta-tuned (when tuning was kept).</param>
 /// <param name="Evaluations">One entry per optimizee and horizon.</param>
-internal sealed record PipelineResults(
+public sealed record PipelineResults(
     [property: JsonPropertyName("best_rule")] string BestRule,
     [property: JsonPropertyName("rules")] IReadOnlyList<ResultRule> Rules,
     [property: JsonPropertyName("evaluations")] IReadOnlyList<ResultEvaluation> Evaluations)
@@ -66,7 +66,7 @@ internal sealed record PipelineResults(
 }
 
 /// <summary>A rule of the run.</summary>
-internal sealed record ResultRule(
+public sealed record ResultRule(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("infix")] string Infix,
     [property: JsonPropertyName("latex")] string Latex,
@@ -76,7 +76,7 @@ internal sealed record ResultRule(
     [property: JsonPropertyName("origin")] string Origin);
 
 /// <summary>One optimizee at one horizon.</summary>
-internal sealed record ResultEvaluation(
+public sealed record ResultEvaluation(
     [property: JsonPropertyName("optimizee")] string Optimizee,
     [property: JsonPropertyName("steps")] int Steps,
     [property: JsonPropertyName("horizon_multiple")] int HorizonMultiple,
@@ -86,7 +86,7 @@ internal sealed record ResultEvaluation(
     [property: JsonPropertyName("verdict")] ResultVerdict? Verdict);
 
 /// <summary>One optimizer's runs: one value per seed, in seed order (null where the run diverged).</summary>
-internal sealed record ResultRow(
+public sealed record ResultRow(
     [property: JsonPropertyName("optimizer")] string Optimizer,
     [property: JsonPropertyName("kind")] string Kind,
     [property: JsonPropertyName("lr")] double? Lr,
@@ -98,7 +98,7 @@ internal sealed record ResultRow(
     [property: JsonPropertyName("optimizer_ms_per_step")] double OptimizerMsPerStep);
 
 /// <summary>The recommended rule against lr-tuned Adam at one optimizee and horizon.</summary>
-internal sealed record ResultVerdict(
+public sealed record ResultVerdict(
     [property: JsonPropertyName("kind")] string Kind,
     [property: JsonPropertyName("text")] string Text,
     [property: JsonPropertyName("gap_in_adam_std")] double? Gap,

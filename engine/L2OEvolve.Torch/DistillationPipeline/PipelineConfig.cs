@@ -2,11 +2,11 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using L2OEvolve.Engine;
 
-namespace L2OEvolve.Cli.Pipeline;
+namespace L2OEvolve.Torch.DistillationPipeline;
 
 /// <summary>
 /// The configuration of <c>l2oevolve run</c> (JSON; comments and trailing commas allowed; unknown keys are errors).
-/// The embedded default (<c>Pipeline/default.pipeline.json</c>) is sized for about 20 minutes on a quiet 2-core machine (30 CPU-minutes).
+/// The embedded default (<c>DistillationPipeline/default.pipeline.json</c>) is sized for about 20 minutes on a quiet 2-core machine (30 CPU-minutes).
 /// </summary>
 /// <param name="Seed">Master seed: the teacher, the recording, the search and the tuning derive theirs from it.</param>
 /// <param name="Threads">libtorch intra-op threads for meta-training, recording, the search and meta-tuning.</param>

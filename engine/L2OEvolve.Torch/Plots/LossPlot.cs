@@ -1,7 +1,7 @@
 using L2OEvolve.Torch.Evaluation;
 using ScottPlot;
 
-namespace L2OEvolve.Cli.Reports;
+namespace L2OEvolve.Torch.Plots;
 
 /// <summary>PNG plots of mean ± std training-loss curves (ScottPlot 5, rendered headless through SkiaSharp).</summary>
 public static class LossPlot

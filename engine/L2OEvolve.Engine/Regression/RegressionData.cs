@@ -1,17 +1,16 @@
 using System.Collections.Immutable;
-using L2OEvolve.Engine;
 using L2OEvolve.Engine.Data;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Search;
 
-namespace L2OEvolve.Cli.Commands;
+namespace L2OEvolve.Engine.Regression;
 
 /// <summary>A dataset loaded for regression: the MSE fitness over the chosen features, and what was loaded.</summary>
 /// <param name="Fitness">MSE over the selected columns (rows) or along the sequences (trajectories).</param>
 /// <param name="Features">The selected feature names, in column order.</param>
 /// <param name="TargetName">The target column.</param>
 /// <param name="Description">One line for the console: shape, kind, dropped rows.</param>
-internal sealed record RegressionData(MseFitness Fitness, ImmutableArray<string> Features, string TargetName, string Description)
+public sealed record RegressionData(MseFitness Fitness, ImmutableArray<string> Features, string TargetName, string Description)
 {
     /// <summary>
     /// Loads <paramref name="path"/>: a <c>.npy</c> whose sidecar says <c>trajectory</c> becomes sequences (so stateful

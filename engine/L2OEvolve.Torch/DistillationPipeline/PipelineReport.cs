@@ -3,7 +3,7 @@ using System.Text;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Torch.Evaluation;
 
-namespace L2OEvolve.Cli.Pipeline;
+namespace L2OEvolve.Torch.DistillationPipeline;
 
 /// <summary>
 /// <c>report.md</c>: the answer first (the recommended rule, and whether it beats lr-tuned Adam where it was found and

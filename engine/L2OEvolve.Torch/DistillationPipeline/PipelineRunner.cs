@@ -2,34 +2,34 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using L2OEvolve.Cli.Commands;
-using L2OEvolve.Cli.Reports;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Grammars;
+using L2OEvolve.Engine.Regression;
 using L2OEvolve.Engine.Search;
 using L2OEvolve.Torch;
 using L2OEvolve.Torch.Evaluation;
 using L2OEvolve.Torch.Optimizees;
+using L2OEvolve.Torch.Optimizers;
+using L2OEvolve.Torch.Plots;
 using L2OEvolve.Torch.Pipeline;
 using L2OEvolve.Torch.Rules;
 using L2OEvolve.Torch.Teachers;
 using L2OEvolve.Torch.Tuning;
-using ScottPlot;
 using static TorchSharp.torch;
 
-namespace L2OEvolve.Cli.Pipeline;
+namespace L2OEvolve.Torch.DistillationPipeline;
 
 /// <summary>A rule the search kept, with its funnel scores; <see cref="Update"/> carries the step size the rollouts chose as its lr.</summary>
-internal sealed record KeptRule(string Name, Expr Distilled, RuleDefinition Update, int Complexity, double Combined, double ImitationR2, ImmutableArray<double> Rollouts, string RuleFile);
+public sealed record KeptRule(string Name, Expr Distilled, RuleDefinition Update, int Complexity, double Combined, double ImitationR2, ImmutableArray<double> Rollouts, string RuleFile);
 
 /// <summary>What the search produced: the kept rules and the hall of fame (for the Pareto plot).</summary>
-internal sealed record EvolveResult(IReadOnlyList<KeptRule> Kept, ImmutableArray<Individual> HallOfFame, int Generations, long Evaluations, long Rollouts, long Refused, string DataDescription);
+public sealed record EvolveResult(IReadOnlyList<KeptRule> Kept, ImmutableArray<Individual> HallOfFame, int Generations, long Evaluations, long Rollouts, long Refused, string DataDescription);
 
 /// <summary>Where the teacher came from, for the report.</summary>
-internal sealed record TeacherSource(string Dir, string Description);
+public sealed record TeacherSource(string Dir, string Description);
 
 /// <summary>A kept rule after meta-tuning: the tuned rule (or null when tuning did not help) and the check figures.</summary>
-internal sealed record TunedRule(KeptRule From, RuleDefinition? Tuned, string? RuleFile, double CheckBefore, double CheckAfter, string Verdict);
+public sealed record TunedRule(KeptRule From, RuleDefinition? Tuned, string? RuleFile, double CheckBefore, double CheckAfter, string Verdict);
 
 /// <summary>
 /// The whole mission in one run: the phases below, each writing into its own folder of the run directory, then
@@ -45,7 +45,7 @@ internal sealed record TunedRule(KeptRule From, RuleDefinition? Tuned, string? R
 /// The recommended rule is chosen from the lr-tuning scores on the search's optimizee (tuning seeds), never from the
 /// evaluation seeds.
 /// </summary>
-internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextWriter log, CancellationToken ct)
+public sealed class PipelineRunner(PipelineConfig config, string runDir, TextWriter log, CancellationToken ct)
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
     private readonly Device _device = CPU;
@@ -138,11 +138,7 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
         var settings = new FunnelSettings(e.Scale, e.ImitationPass, e.ImitationWeight, e.RolloutWeight,
             StepMultipliers: e.StepMultipliers is null ? default : [.. e.StepMultipliers], RestTolerance: e.RestTolerance);
         var funnel = new FunnelFitness(problem.Fitness, stages, settings, device: _device);
-        var defaults = SearchSettings.Default(config.Seed);
-        var search = SrCommand.WithQuarterOffspring(defaults with
-        {
-            Population = defaults.Population with { Islands = e.Islands, Size = e.Population },
-        });
+        var search = SearchKnobs.Default(config.Seed, e.Islands, e.Population);
         var ctx = SearchContext.Create(search, grammar, funnel, problem.Fitness, Simplify.Apply, 1);
         var warm = FunnelFitness.WarmStarts(problem.Features).Where(w => grammar.Violations(w).Count == 0).ToList();
         if (e.ImitationGenerations > 0)
@@ -154,7 +150,7 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
                 $"{1 - (found.HallOfFame.MostAccurate()?.Loss ?? double.NaN) / problem.Fitness.BaselineLoss:G4}: {found.HallOfFame.MostAccurate()?.Tree}");
             warm = [.. warm.Concat(found.HallOfFame.Members.Select(m => m.Tree)).Distinct()];
         }
-        ITermination stop = new TimeTermination(SrCommand.ParseDuration(e.Time));
+        ITermination stop = new TimeTermination(Durations.ParseBudget(e.Time));
         if (e.Generations is int g) stop = new OrTermination(stop, new GenerationTermination(g));
         log.WriteLine($"run: evolving over {problem.Description}; warm start: {string.Join(", ", warm)}");
         var clock = Stopwatch.StartNew();
@@ -174,7 +170,7 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
         foreach (var m in hof)
             csv.Append(Inv, $"{m.Complexity}|{m.Loss:R}|{1 - m.Objectives[1]:R}|{funnel.StepSize(m.Tree):R}|{string.Join("|", m.Objectives.Skip(2).Select(x => x.ToString("R", Inv)))}|{m.Tree}\n");
         File.WriteAllText(Path.Combine(dir, "hall_of_fame.csv"), csv.ToString());
-        ParetoPlot(Path.Combine(dir, "pareto.png"), hof);
+        ParetoPlot.Save(Path.Combine(dir, "pareto.png"), hof);
         return new EvolveResult(kept, hof, state.Generation, state.Evaluations, funnel.RolloutsRun, funnel.Refused, problem.Description);
     }
 
@@ -201,27 +197,6 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
         return kept;
     }
 
-    private static void ParetoPlot(string path, ImmutableArray<Individual> hof)
-    {
-        var plot = new Plot();
-        var pts = hof.Where(m => double.IsFinite(m.Loss)).ToArray();
-        if (pts.Length > 0)
-        {
-            var all = plot.Add.ScatterPoints(pts.Select(m => (double)m.Complexity).ToArray(), pts.Select(m => m.Loss).ToArray());
-            all.LegendText = "hall of fame: combined loss";
-            var im = plot.Add.ScatterPoints(pts.Select(m => (double)m.Complexity).ToArray(), pts.Select(m => m.Objectives[1]).ToArray());
-            im.LegendText = "imitation loss (1 − R²)";
-            var front = new HallOfFame(hof).ParetoFront();
-            var line = plot.Add.ScatterLine(front.Select(m => (double)m.Complexity).ToArray(), front.Select(m => m.Loss).ToArray());
-            line.LegendText = "Pareto front (combined)";
-        }
-        plot.Axes.Bottom.Label.Text = "complexity";
-        plot.Axes.Left.Label.Text = "loss";
-        plot.Title("Pareto front: complexity vs loss");
-        plot.ShowLegend(Alignment.UpperRight);
-        plot.SavePng(path, 800, 500);
-    }
-
     private List<TunedRule> TuneRules(IReadOnlyList<KeptRule> kept)
     {
         var t = config.Tune;
@@ -241,7 +216,7 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
                 outcomes.Add(new TunedRule(k, null, null, double.NaN, double.NaN, "no constants to tune"));
                 continue;
             }
-            log.WriteLine(TuneCommand.Run(k.Update, settings, dir, _device, restart: false, evalSeeds: 0, log, ct));
+            log.WriteLine(RuleTuning.Run(k.Update, settings, dir, _device, restart: false, evalSeeds: 0, log, ct));
             var file = Path.Combine(dir, TuneStore.TunedRuleFile);
             var result = RuleFile.Load(file);
             var before = ConstantTuner.Evaluate(tunable, tunable.InitialConstants.AsSpan(), family, _device, check, t.Steps, t.Unroll).FinalLoss;
@@ -259,7 +234,7 @@ internal sealed class PipelineRunner(PipelineConfig config, string runDir, TextW
     private List<OptimizeeComparison> EvaluateAll(TeacherSource teacher, IReadOnlyList<KeptRule> kept, IReadOnlyList<TunedRule> tuned)
     {
         var ev = config.Evaluate;
-        var registry = EvalCommand.Registry;
+        var registry = OptimizerRegistry.Standard;
         var contenders = new List<Contender> { new("teacher", ContenderKind.Teacher, "teacher:" + teacher.Dir, TuneLr: false) };
         foreach (var k in kept) contenders.Add(new Contender(k.Name, ContenderKind.Rule, k.RuleFile, TuneLr: true));
         foreach (var t in tuned.Where(t => t.RuleFile is not null)) contenders.Add(new Contender(t.Tuned!.Name, ContenderKind.Rule, t.RuleFile!, TuneLr: true));
