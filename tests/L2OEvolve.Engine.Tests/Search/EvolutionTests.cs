@@ -128,7 +128,9 @@ public class EvolutionTests
         // The first generation's batch waits until the budget cancels it (or a minute, far beyond the budget).
         var slow = new StallingFitness(fitness, TimeSpan.FromMinutes(1));
         var slowCtx = ctx with { Fitness = slow };
-        var s = Evolution.Run(s0, slowCtx, new OrTermination(new GenerationTermination(5), new TimeTermination(TimeSpan.FromMilliseconds(50))));
+        // The budget must outlast the start of the first generation even on a heavily loaded machine (a budget spent
+        // before the first batch ends the run without entering it), hence seconds rather than milliseconds.
+        var s = Evolution.Run(s0, slowCtx, new OrTermination(new GenerationTermination(5), new TimeTermination(TimeSpan.FromSeconds(3))));
         Assert.That(slow.SawCancellation, Is.True, "the budget reached into the running generation");
         Assert.That(s, Is.SameAs(s0), "the unfinished generation is dropped, not half-applied");
     }
