@@ -112,27 +112,21 @@ public static class RuleFile
     /// <summary>Writes <paramref name="rule"/> as rule-file JSON (features listed in full, so the file says what it means).</summary>
     public static string Format(RuleDefinition rule)
     {
-        var obj = new Dictionary<string, object>
-        {
-            ["name"] = rule.Name,
-        };
-        // Operators the rule defines travel with it, so the file reads back in a process that never saw them.
+        // Operators the rule defines travel with it (dependencies first), so the file reads back in a process that
+        // never saw them; the key is left out when there are none, so plain rule files are unchanged.
         var defined = CompositeOp.UsedBy(rule.Rule);
+        var obj = new Dictionary<string, object> { ["name"] = rule.Name };
         if (defined.Count > 0) obj["define"] = defined.ToDictionary(c => c.Signature, c => Infix.Print(c.Body));
-        foreach (var (key, value) in new Dictionary<string, object>
+        obj["rule"] = Infix.Print(rule.Rule);
+        obj["lr"] = rule.Lr;
+        obj["description"] = rule.Description;
+        obj["features"] = new Dictionary<string, double>
         {
-            ["rule"] = Infix.Print(rule.Rule),
-            ["lr"] = rule.Lr,
-            ["description"] = rule.Description,
-            ["features"] = new Dictionary<string, double>
-            {
-                ["beta1"] = rule.Features.Beta1,
-                ["beta2"] = rule.Features.Beta2,
-                ["epsilon"] = rule.Features.Epsilon,
-                ["t_scale"] = rule.Features.TScale,
-            },
-        })
-            obj[key] = value;
+            ["beta1"] = rule.Features.Beta1,
+            ["beta2"] = rule.Features.Beta2,
+            ["epsilon"] = rule.Features.Epsilon,
+            ["t_scale"] = rule.Features.TScale,
+        };
         return JsonSerializer.Serialize(obj, WriteOptions) + "\n";
     }
 
