@@ -129,7 +129,7 @@ public static class Compiler
         }
 
         private void Add(OpCode code, Op? op = null, int a = 0, int b = 0, int flag = 0) =>
-            Code.Add(new Instruction(code, op!, a, b, flag));
+            Code.Add(new Instruction(code, op is null ? (ushort)0 : Ops.Slot(op), a, b, flag));
 
         public void Emit(Expr e)
         {

@@ -59,6 +59,10 @@ public abstract partial class Op
     /// <summary>Complexity a grammar gives the operator when it names no other.</summary>
     public virtual int DefaultComplexity => 1;
 
+    /// <summary>Slot in the process's operator table (<see cref="Ops.Slot"/>), so compiled programs can name the
+    /// operator by a small number (an unmanaged instruction) rather than a reference; -1 until first needed.</summary>
+    internal int Slot = -1;
+
     /// <summary>A number identifying the operator in structural hashes; built-ins keep their historical numbers, others hash their name.</summary>
     public ulong HashId { get; }
 

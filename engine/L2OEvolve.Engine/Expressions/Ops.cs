@@ -99,6 +99,36 @@ public static class Ops
         return op is not null;
     }
 
+    // Every operator instance a program was compiled with, by slot (built-ins first, in catalogue order). Grown by
+    // copy under the lock, so readers index a stable array without locking.
+    private static Op[] s_slots = InitialSlots();
+
+    private static Op[] InitialSlots()
+    {
+        for (int i = 0; i < BuiltIn.Count; i++) BuiltIn[i].Slot = i;
+        return [.. BuiltIn];
+    }
+
+    /// <summary>The slot number of <paramref name="op"/> in the operator table, giving it one on first use.</summary>
+    internal static ushort Slot(Op op)
+    {
+        int slot = Volatile.Read(ref op.Slot);
+        if (slot >= 0) return (ushort)slot;
+        lock (Gate)
+        {
+            if (op.Slot < 0)
+            {
+                if (s_slots.Length >= ushort.MaxValue) throw new InvalidOperationException("more than 65535 distinct operator instances");
+                s_slots = [.. s_slots, op];
+                Volatile.Write(ref op.Slot, s_slots.Length - 1);
+            }
+            return (ushort)op.Slot;
+        }
+    }
+
+    /// <summary>The operator in table slot <paramref name="slot"/>.</summary>
+    internal static Op AtSlot(ushort slot) => Volatile.Read(ref s_slots)[slot];
+
     /// <summary>Reference semantics of a unary operator in double precision.</summary>
     public static double Apply(Op op, double x) => op.Apply(x);
 
