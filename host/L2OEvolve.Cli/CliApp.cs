@@ -9,6 +9,13 @@ public static class CliApp
     public static async Task<int> RunAsync(string[] args)
     {
         var root = new RootCommand("L2OEvolve: discover interpretable optimizer update rules.");
+        var plugins = new Option<string[]>("--plugin")
+        {
+            Description = "An assembly of operators (classes deriving from L2OEvolve.Engine.Expressions.Op) to load first (repeatable)",
+            Recursive = true,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        root.Options.Add(plugins);
         foreach (var command in Commands()) root.Subcommands.Add(command);
         var parse = root.Parse(args);
         // Bad usage (an unknown option, a missing or malformed value) exits with the same code as bad input found by
@@ -18,6 +25,19 @@ public static class CliApp
             foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {Readable(error.Message)}");
             Console.Error.WriteLine($"(see: l2oevolve {(parse.CommandResult.Command is RootCommand ? "" : parse.CommandResult.Command.Name + " ")}--help)");
             return L2OEvolve.Cli.Commands.CommandErrors.BadInput;
+        }
+        // Plug-in operators are registered before any verb reads a grammar, rule file or checkpoint that names them.
+        foreach (var path in parse.GetValue(plugins) ?? [])
+        {
+            try
+            {
+                L2OEvolve.Engine.Expressions.Plugins.Load(path);
+            }
+            catch (L2OEvolve.Engine.InputException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return L2OEvolve.Cli.Commands.CommandErrors.BadInput;
+            }
         }
         var config = new InvocationConfiguration();
         // The daemon's Generic Host handles SIGTERM/SIGINT itself and needs its ShutdownTimeout for final

@@ -217,30 +217,7 @@ internal sealed class ForwardMode
         var x = Values(a, theta, columns, b, _xv);
         var v = Val(slot, n);
         var d = _dx.AsSpan(0, n);
-        for (int r = 0; r < n; r++)
-        {
-            double xr = x[r], vr = Ops.Apply(op, xr);
-            d[r] = double.IsNaN(xr) ? 0 : op switch // the value is NaN anyway and the fit rejects it
-            {
-                Op.Neg => -1,
-                Op.Abs => Math.Sign(xr),
-                Op.Sign => 0,
-                Op.Sqrt => xr == 0 ? 0 : Math.Sign(xr) / (2 * vr),
-                Op.Log => Math.Sign(xr) / (Math.Abs(xr) + Ops.LogEpsilon),
-                Op.Exp => vr,
-                Op.Tanh => 1 - vr * vr,
-                Op.Sinh => Math.Cosh(xr),
-                Op.Asinh => 1 / Math.Sqrt(xr * xr + 1),
-                Op.Erfc => -2 / Math.Sqrt(Math.PI) * Math.Exp(-xr * xr),
-                Op.Square => 2 * xr,
-                Op.Cube => 3 * xr * xr,
-                Op.Relu => xr > 0 ? 1 : 0,
-                Op.Sin => Math.Cos(xr),
-                Op.Cos => -Math.Sin(xr),
-                _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a unary operator"),
-            };
-            v[r] = vr; // x may be this slot's values: x[r] was read above
-        }
+        op.ValueAndDerivative(x, v, d); // x may be this slot's values: the operator reads each row before writing it
         for (int i = 0; i < k; i++)
         {
             var gx = Gradient(a, i, n);
@@ -258,60 +235,7 @@ internal sealed class ForwardMode
         var dx = _dx.AsSpan(0, n);
         var dy = _dy.AsSpan(0, n);
         // v may alias x or y (in-place on the stack top): each row reads its operands before writing.
-        switch (op)
-        {
-            case Op.Add:
-                for (int r = 0; r < n; r++) { v[r] = x[r] + y[r]; dx[r] = 1; dy[r] = 1; }
-                break;
-            case Op.Sub:
-                for (int r = 0; r < n; r++) { v[r] = x[r] - y[r]; dx[r] = 1; dy[r] = -1; }
-                break;
-            case Op.Mul:
-                for (int r = 0; r < n; r++) { double xr = x[r], yr = y[r]; v[r] = xr * yr; dx[r] = yr; dy[r] = xr; }
-                break;
-            case Op.Div:
-                for (int r = 0; r < n; r++)
-                {
-                    double xr = x[r], yr = y[r];
-                    if (yr == 0) { v[r] = 1; dx[r] = 0; dy[r] = 0; }
-                    else { double q = xr / yr; v[r] = q; dx[r] = 1 / yr; dy[r] = -q / yr; }
-                }
-                break;
-            case Op.Pow:
-                for (int r = 0; r < n; r++)
-                {
-                    double xr = x[r], yr = y[r], vr = Ops.Apply(Op.Pow, xr, yr);
-                    if (xr == 0 || double.IsNaN(xr)) { dx[r] = 0; dy[r] = 0; }
-                    else
-                    {
-                        double ax = Math.Abs(xr);
-                        dx[r] = yr * Math.Pow(ax, yr - 1); // d/dx sign(x)|x|^y = y|x|^(y-1)
-                        dy[r] = vr * Math.Log(ax);
-                    }
-                    v[r] = vr;
-                }
-                break;
-            case Op.Greater:
-                for (int r = 0; r < n; r++) { v[r] = x[r] > y[r] ? 1 : 0; dx[r] = 0; dy[r] = 0; }
-                break;
-            case Op.Min:
-                for (int r = 0; r < n; r++)
-                {
-                    double xr = x[r], yr = y[r];
-                    v[r] = Math.Min(xr, yr);
-                    (dx[r], dy[r]) = xr <= yr ? (1.0, 0.0) : (0.0, 1.0);
-                }
-                break;
-            case Op.Max:
-                for (int r = 0; r < n; r++)
-                {
-                    double xr = x[r], yr = y[r];
-                    v[r] = Math.Max(xr, yr);
-                    (dx[r], dy[r]) = xr >= yr ? (1.0, 0.0) : (0.0, 1.0);
-                }
-                break;
-            default: throw new ArgumentOutOfRangeException(nameof(op), op, "not a binary operator");
-        }
+        op.ValueAndPartials(x, y, v, dx, dy);
         for (int i = 0; i < k; i++)
         {
             var gx = Gradient(a, i, n);

@@ -128,15 +128,15 @@ public static class Compiler
             return Constants.Count - 1;
         }
 
-        private void Add(OpCode code, Op op = default, int a = 0, int b = 0, int flag = 0) =>
-            Code.Add(new Instruction(code, op, a, b, flag));
+        private void Add(OpCode code, Op? op = null, int a = 0, int b = 0, int flag = 0) =>
+            Code.Add(new Instruction(code, op is null ? (ushort)0 : Ops.Slot(op), a, b, flag));
 
         public void Emit(Expr e)
         {
-            int arity = e switch { Expr.Unary u => 1, Expr.Binary => 2, _ => 0 };
-            var op = e switch { Expr.Unary u => u.Op, Expr.Binary b => b.Op, _ => default };
-            if (arity != 0 && op.Arity() != arity)
-                throw new ArgumentException($"operator {op} takes {op.Arity()} argument(s), used with {arity}", nameof(e));
+            int arity = e switch { Expr.Unary => 1, Expr.Binary => 2, _ => 0 };
+            var op = e switch { Expr.Unary u => u.Op, Expr.Binary b => b.Op, _ => null };
+            if (op is not null && op.Arity != arity)
+                throw new ArgumentException($"operator {op} takes {op.Arity} argument(s), used with {arity}", nameof(e));
             switch (e)
             {
                 case Expr.Const c: Add(OpCode.LoadConst, a: Constant(c.Value, ConstantKind.Value)); break;

@@ -39,10 +39,14 @@ public enum OpCode : byte
     Lag,
 }
 
-/// <summary>One postfix instruction: an opcode, the operator it applies and two integer operands.</summary>
+/// <summary>One postfix instruction: an opcode, the operator it applies (by its slot in the operator table, so the
+/// instruction stays a small unmanaged value) and two integer operands.</summary>
 /// <param name="Flag">For <see cref="OpCode.Ema"/>: 1 when bias corrected.</param>
-public readonly record struct Instruction(OpCode Code, Op Op, int A, int B, int Flag = 0)
+public readonly record struct Instruction(OpCode Code, ushort OpSlot, int A, int B, int Flag = 0)
 {
+    /// <summary>The operator applied (meaningless for loads, ema and lag).</summary>
+    public Op Op => Ops.AtSlot(OpSlot);
+
     /// <summary>True for an <see cref="OpCode.Ema"/> with bias correction.</summary>
     public bool BiasCorrected => Flag != 0;
 

@@ -68,9 +68,8 @@ public static class Infix
 
     private static int Level(Expr e) => e switch
     {
-        Expr.Binary { Op: Op.Add or Op.Sub } => SumLevel,
-        Expr.Binary { Op: Op.Mul or Op.Div } => ProductLevel,
-        Expr.Unary { Op: Op.Neg } => UnaryLevel,
+        Expr.Binary { Op.IsInfix: true } b => b.Op.Precedence == 1 ? SumLevel : ProductLevel,
+        Expr.Unary u when u.Op == Op.Neg => UnaryLevel,
         Expr.Const c when c.Value < 0 || double.IsNegative(c.Value) && !double.IsNaN(c.Value) => UnaryLevel,
         _ => AtomLevel,
     };
@@ -85,23 +84,23 @@ public static class Infix
             case Expr.Var v:
                 sb.Append(v.Name);
                 break;
-            case Expr.Unary { Op: Op.Neg } u:
+            case Expr.Unary u when u.Op == Op.Neg:
                 sb.Append('-');
                 WrapIf(sb, u.Arg, u.Arg is Expr.Const || Level(u.Arg) < UnaryLevel);
                 break;
             case Expr.Unary u:
-                sb.Append(u.Op.Info().Symbol).Append('(');
+                sb.Append(u.Op.Symbol).Append('(');
                 Write(sb, u.Arg);
                 sb.Append(')');
                 break;
-            case Expr.Binary b when b.Op.Info().IsInfix:
+            case Expr.Binary b when b.Op.IsInfix:
                 int level = Level(b);
                 WrapIf(sb, b.Left, Level(b.Left) < level);
-                sb.Append(' ').Append(b.Op.Info().Symbol).Append(' ');
+                sb.Append(' ').Append(b.Op.Symbol).Append(' ');
                 WrapIf(sb, b.Right, Level(b.Right) <= level);
                 break;
             case Expr.Binary b:
-                sb.Append(b.Op.Info().Symbol).Append('(');
+                sb.Append(b.Op.Symbol).Append('(');
                 Write(sb, b.Left);
                 sb.Append(", ");
                 Write(sb, b.Right);
@@ -282,11 +281,14 @@ public static class Infix
             if (!Ops.TryParse(name, out var op))
                 throw Error($"unknown function '{name}'; expected an operator name ({KnownFunctions()}), ema, ema_bc or lag", nameStart);
             var first = ParseSum();
-            if (op.Arity() == 1)
+            SkipSpace();
+            if (op.Arity == 1)
             {
+                if (_pos < text.Length && text[_pos] == ',') throw Error($"'{name}' takes 1 argument, got more", _pos);
                 Expect(')');
                 return new Expr.Unary(op, first);
             }
+            if (_pos < text.Length && text[_pos] == ')') throw Error($"'{name}' takes 2 arguments, got 1", _pos);
             Expect(',');
             var second = ParseSum();
             Expect(')');
@@ -372,7 +374,7 @@ public static class Infix
         {
             int p = at ?? _pos;
             string found = p < text.Length ? $"'{text[p]}'" : "the end of the equation";
-            string fault = expected.StartsWith("unknown", StringComparison.Ordinal) || expected.Contains("must") || expected.StartsWith("at most", StringComparison.Ordinal)
+            string fault = expected.StartsWith("unknown", StringComparison.Ordinal) || expected.Contains("must") || expected.Contains(" takes ") || expected.StartsWith("at most", StringComparison.Ordinal)
                 ? expected
                 : $"expected {expected} but found {found}";
             return new InputException($"{fault} in \"{Abbreviated}\"", location: $"column {p + 1}");

@@ -2,7 +2,27 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
+using Piece = L2OEvolve.Engine.Expressions.LatexPiece;
+
 namespace L2OEvolve.Engine.Expressions;
+
+/// <summary>A rendered LaTeX fragment and how tightly it binds (<see cref="Sum"/> loosest, <see cref="Atom"/> tightest),
+/// so that an operator's printer knows when to parenthesise its arguments.</summary>
+public readonly record struct LatexPiece(string Text, int Level)
+{
+#pragma warning disable CS1591 // binding levels
+    public const int Sum = 1, Product = 2, Unary = 3, Power = 4, Atom = 5;
+#pragma warning restore CS1591
+
+    /// <summary><c>\left(text\right)</c>.</summary>
+    public static string Parens(string text) => $@"\left({text}\right)";
+
+    /// <summary>The text, parenthesised when <paramref name="wrap"/>.</summary>
+    public string Wrap(bool wrap) => wrap ? Parens(Text) : Text;
+
+    /// <summary>True for a division node (printed as a fraction, so a power of it needs parentheses).</summary>
+    public static bool IsFraction(Expr e) => e is Expr.Binary b && b.Op == Op.Div;
+}
 
 /// <summary>
 /// Renders a rule as LaTeX for reports: fractions, roots, exponents, <c>g_{3}</c> for lagged names,
@@ -15,12 +35,10 @@ namespace L2OEvolve.Engine.Expressions;
 /// </remarks>
 public static partial class Latex
 {
-    private const int SumLevel = 1, ProductLevel = 2, UnaryLevel = 3, PowerLevel = 4, AtomLevel = 5;
+    private const int UnaryLevel = LatexPiece.Unary, ProductLevel = LatexPiece.Product, AtomLevel = LatexPiece.Atom;
 
     /// <summary>The LaTeX math-mode source for <paramref name="expr"/> (no surrounding <c>$</c>).</summary>
     public static string Print(Expr expr) => Render(expr).Text;
-
-    private readonly record struct Piece(string Text, int Level);
 
     // Only the child calls recurse; the formatting of a node is in separate, non-inlined methods, so each level of
     // a deep tree costs a small stack frame (the deepest tree read, Expr.MaxDepth, prints on a 1 MiB stack).
@@ -49,44 +67,12 @@ public static partial class Latex
         new($@"\operatorname{{lag}}_{{{l.Steps.ToString(CultureInfo.InvariantCulture)}}}{Parens(arg.Text)}", AtomLevel);
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static Piece RenderUnary(Expr.Unary u, Piece arg)
-    {
-        return u.Op switch
-        {
-            Op.Neg => new("-" + Wrap(arg, arg.Level < PowerLevel), UnaryLevel),
-            Op.Abs => new($@"\left|{arg.Text}\right|", AtomLevel),
-            Op.Sqrt => new(u.Arg is Expr.Unary { Op: Op.Abs or Op.Square or Op.Exp or Op.Sqrt }
-                ? $@"\sqrt{{{arg.Text}}}" : $@"\sqrt{{\left|{arg.Text}\right|}}", AtomLevel),
-            Op.Log => new($@"\log\left|{arg.Text}\right|", AtomLevel),
-            Op.Exp => new($"e^{{{arg.Text}}}", PowerLevel),
-            Op.Square => new($"{Wrap(arg, arg.Level < AtomLevel || IsFraction(u.Arg))}^{{2}}", PowerLevel),
-            Op.Cube => new($"{Wrap(arg, arg.Level < AtomLevel || IsFraction(u.Arg))}^{{3}}", PowerLevel),
-            Op.Tanh or Op.Sinh or Op.Sin or Op.Cos => new($@"\{u.Op.Info().Symbol}{Parens(arg.Text)}", AtomLevel),
-            _ => new($@"\operatorname{{{u.Op.Info().Symbol}}}{Parens(arg.Text)}", AtomLevel),
-        };
-    }
+    private static Piece RenderUnary(Expr.Unary u, Piece arg) => u.Op.Latex(u, [arg]);
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static Piece RenderBinary(Expr.Binary b, Piece l, Piece r)
-    {
-        return b.Op switch
-        {
-            Op.Add => new($"{Wrap(l, l.Level < SumLevel)} + {Wrap(r, r.Level <= UnaryLevel && r.Text.StartsWith('-'))}", SumLevel),
-            Op.Sub => new($"{Wrap(l, l.Level < SumLevel)} - {Wrap(r, r.Level <= SumLevel || r.Text.StartsWith('-'))}", SumLevel),
-            Op.Mul => new($@"{Wrap(l, l.Level < ProductLevel)} \cdot {Wrap(r, r.Level <= UnaryLevel)}", ProductLevel),
-            Op.Div => new($@"\frac{{{l.Text}}}{{{r.Text}}}", AtomLevel),
-            Op.Pow => new($"{Wrap(l, l.Level < AtomLevel || IsFraction(b.Left))}^{{{r.Text}}}", PowerLevel),
-            Op.Greater => new($@"\left[{l.Text} > {r.Text}\right]", AtomLevel),
-            Op.Min or Op.Max => new($@"\{b.Op.Info().Symbol}\left({l.Text}, {r.Text}\right)", AtomLevel),
-            _ => new($@"\operatorname{{{b.Op.Info().Symbol}}}\left({l.Text}, {r.Text}\right)", AtomLevel),
-        };
-    }
+    private static Piece RenderBinary(Expr.Binary b, Piece l, Piece r) => b.Op.Latex(b, [l, r]);
 
-    private static bool IsFraction(Expr e) => e is Expr.Binary { Op: Op.Div };
-
-    private static string Parens(string text) => $@"\left({text}\right)";
-
-    private static string Wrap(Piece p, bool wrap) => wrap ? Parens(p.Text) : p.Text;
+    private static string Parens(string text) => LatexPiece.Parens(text);
 
     private static Piece Number(double value)
     {

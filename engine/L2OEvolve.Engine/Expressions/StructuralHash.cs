@@ -9,8 +9,8 @@ namespace L2OEvolve.Engine.Expressions;
 /// </summary>
 /// <remarks>
 /// Each node mixes a kind tag, its payload (operator number, name characters, constant bits, beta, steps) and its
-/// children's hashes with a SplitMix64 finaliser, so child order matters. Operator numbers are the <see cref="Op"/>
-/// values: persisted hashes stay valid while that enum is only ever appended to.
+/// children's hashes with a SplitMix64 finaliser, so child order matters. Operator numbers are <see cref="Op.HashId"/>
+/// (the built-ins keep their historical numbers, so persisted hashes stay valid).
 /// </remarks>
 public static class StructuralHash
 {
@@ -19,8 +19,8 @@ public static class StructuralHash
     {
         Expr.Const c => Mix(0x01, DoubleBits(c.Value)),
         Expr.Var v => Mix(0x02, OfName(v.Name)),
-        Expr.Unary u => Mix(Mix(0x03, (ulong)u.Op), Of(u.Arg)),
-        Expr.Binary b => Mix(Mix(Mix(0x04, (ulong)b.Op), Of(b.Left)), Of(b.Right)),
+        Expr.Unary u => Mix(Mix(0x03, u.Op.HashId), Of(u.Arg)),
+        Expr.Binary b => Mix(Mix(Mix(0x04, b.Op.HashId), Of(b.Left)), Of(b.Right)),
         Expr.Ema e => Mix(Mix(Mix(0x05, DoubleBits(e.Beta)), e.BiasCorrected ? 1UL : 0UL), Of(e.Arg)),
         Expr.Lag l => Mix(Mix(0x06, (ulong)(uint)l.Steps), Of(l.Arg)),
         _ => throw new InvalidOperationException("unknown node"),

@@ -21,7 +21,7 @@ public sealed record Grammar(
     string ContentHash)
 {
     /// <summary>The operators of a given arity, in grammar order.</summary>
-    public ImmutableArray<OpSpec> OpsOfArity(int arity) => Ops.Where(o => o.Op.Arity() == arity).ToImmutableArray();
+    public ImmutableArray<OpSpec> OpsOfArity(int arity) => Ops.Where(o => o.Op.Arity == arity).ToImmutableArray();
 
     /// <summary>The complexity weight of <paramref name="op"/> in this grammar (1 when it is not listed).</summary>
     public int ComplexityOf(Op op)
@@ -84,10 +84,10 @@ public sealed record Grammar(
                     faults.Add($"unknown feature '{v.Name}'");
                     break;
                 case Expr.Unary u when !Allows(u.Op):
-                    faults.Add($"operator '{u.Op.Info().Symbol}' is not in the grammar");
+                    faults.Add($"operator '{u.Op.Symbol}' is not in the grammar");
                     break;
                 case Expr.Binary b when !Allows(b.Op):
-                    faults.Add($"operator '{b.Op.Info().Symbol}' is not in the grammar");
+                    faults.Add($"operator '{b.Op.Symbol}' is not in the grammar");
                     break;
                 case Expr.Ema when !Stateful.Ema:
                     faults.Add("ema is not enabled");
@@ -112,8 +112,8 @@ public sealed record Grammar(
     /// <summary>The name nesting rules use for a node: operator symbol, <c>ema</c>, <c>lag</c>, or null for leaves.</summary>
     public static string? NestingName(Expr node) => node switch
     {
-        Expr.Unary u => u.Op.Info().Symbol,
-        Expr.Binary b => b.Op.Info().Symbol,
+        Expr.Unary u => u.Op.Symbol,
+        Expr.Binary b => b.Op.Symbol,
         Expr.Ema => "ema",
         Expr.Lag => "lag",
         _ => null,

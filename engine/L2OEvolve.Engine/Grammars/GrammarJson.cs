@@ -68,7 +68,8 @@ public static partial class GrammarJson
             foreach (var o in g.Ops)
             {
                 w.WriteStartArray();
-                w.WriteStringValue(o.Op.Info().Symbol);
+                // A defined operator hashes with its definition: the same name over another body is another grammar.
+                w.WriteStringValue(o.Op is CompositeOp composite ? $"{composite.Signature} = {composite.Body}" : o.Op.Symbol);
                 w.WriteNumberValue(o.Complexity);
                 w.WriteStringValue(R(o.Weight));
                 w.WriteEndArray();
@@ -94,7 +95,7 @@ public static partial class GrammarJson
     private static Grammar Read(JsonElement root, string defaultName)
     {
         Expect(root, JsonValueKind.Object, "$", "a JSON object");
-        CheckKeys(root, "$", "name", "description", "features", "operators", "constants", "stateful", "maxsize", "maxdepth", "nesting", "parsimony");
+        CheckKeys(root, "$", "name", "description", "define", "features", "operators", "constants", "stateful", "maxsize", "maxdepth", "nesting", "parsimony");
 
         string name = root.TryGetProperty("name", out var n) ? String(n, "$.name") : defaultName;
         if (root.TryGetProperty("description", out var d)) String(d, "$.description");
@@ -102,6 +103,7 @@ public static partial class GrammarJson
         if (!root.TryGetProperty("features", out var featuresJson)) throw new GrammarFault("$", "missing 'features' (a list of names, or \"from-data\")");
         var (features, fromData) = ReadFeatures(featuresJson);
 
+        if (root.TryGetProperty("define", out var defineJson)) ReadDefines(defineJson, "$.define");
         if (!root.TryGetProperty("operators", out var opsJson)) throw new GrammarFault("$", "missing 'operators'");
         var ops = ReadOperators(opsJson);
 
@@ -179,6 +181,38 @@ public static partial class GrammarJson
         return [text];
     }
 
+    /// <summary>
+    /// Reads a <c>"define"</c> object (<c>{"softsign2(x)": "x / (1 + abs(x))"}</c>) and registers its composite
+    /// operators; throws <see cref="InputException"/> naming <paramref name="file"/>, the operator and the fault.
+    /// Rule files and grammar files share this reader.
+    /// </summary>
+    public static IReadOnlyList<Op> ReadDefines(JsonElement json, string? file, string path)
+    {
+        try
+        {
+            return ReadDefines(json, path);
+        }
+        catch (GrammarFault f)
+        {
+            throw new InputException(f.Message, file, f.Path);
+        }
+    }
+
+    private static IReadOnlyList<Op> ReadDefines(JsonElement json, string path)
+    {
+        Expect(json, JsonValueKind.Object, path, "an object mapping \"name(x)\" or \"name(x, y)\" to an infix body");
+        var pairs = new List<KeyValuePair<string, string>>();
+        foreach (var p in json.EnumerateObject()) pairs.Add(new(p.Name, String(p.Value, $"{path}.{p.Name}")));
+        try
+        {
+            return CompositeOp.DefineAll(pairs);
+        }
+        catch (FormatException e)
+        {
+            throw new GrammarFault(path, e.Message);
+        }
+    }
+
     private static ImmutableArray<OpSpec> ReadOperators(JsonElement json)
     {
         var specs = ImmutableArray.CreateBuilder<OpSpec>();
@@ -186,9 +220,9 @@ public static partial class GrammarJson
         void Add(string opName, JsonElement? detail, string path)
         {
             if (!Ops.TryParse(opName, out var op))
-                throw new GrammarFault(path, $"unknown operator '{opName}'; known: {string.Join(", ", Ops.All.Select(o => o.Symbol))}");
+                throw new GrammarFault(path, $"unknown operator '{opName}'; known: {string.Join(", ", Ops.All.Select(o => o.Symbol))} (an operator from a plug-in needs --plugin FILE.dll; a composite one, a \"define\")");
             if (!seen.Add(op)) throw new GrammarFault(path, $"operator '{opName}' is listed twice");
-            int complexity = 1;
+            int complexity = op.DefaultComplexity;
             double weight = 1.0;
             if (detail is { } dj)
             {
@@ -298,7 +332,7 @@ public static partial class GrammarJson
         }
         if (!Ops.TryParse(name, out var op)) throw new GrammarFault(path, $"unknown operator '{name}'");
         if (!ops.Any(o => o.Op == op)) throw new GrammarFault(path, $"operator '{name}' is not in 'operators'");
-        return op.Info().Symbol;
+        return op.Symbol;
     }
 
     private static void CheckKeys(JsonElement obj, string path, params string[] allowed)

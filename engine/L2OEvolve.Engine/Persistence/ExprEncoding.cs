@@ -36,8 +36,8 @@ public static class ExprEncoding
             {
                 case Expr.Const c: tokens.Add("#"); numbers.Add(c.Value); break;
                 case Expr.Var v: tokens.Add("$" + v.Name); break;
-                case Expr.Unary u: tokens.Add(u.Op.Info().Symbol); Walk(u.Arg); break;
-                case Expr.Binary b: tokens.Add(b.Op.Info().Symbol); Walk(b.Left); Walk(b.Right); break;
+                case Expr.Unary u: tokens.Add(u.Op.Symbol); Walk(u.Arg); break;
+                case Expr.Binary b: tokens.Add(b.Op.Symbol); Walk(b.Left); Walk(b.Right); break;
                 case Expr.Ema m: tokens.Add(m.BiasCorrected ? "ema!" : "ema"); numbers.Add(m.Beta); Walk(m.Arg); break;
                 case Expr.Lag l: tokens.Add("lag"); numbers.Add(l.Steps); Walk(l.Arg); break;
                 default: throw new ArgumentException($"unknown expression node {n.GetType().Name}");
@@ -66,13 +66,14 @@ public static class ExprEncoding
                 case "lag": return new Expr.Lag((int)Number(), Read(depth + 1));
             }
             if (tok.StartsWith('$')) return new Expr.Var(tok[1..]);
-            foreach (var info in Ops.All)
+            if (Ops.TryParse(tok, out var op) && string.Equals(op.Name, tok, StringComparison.OrdinalIgnoreCase))
             {
-                if (info.Symbol != tok) continue;
-                if (info.Arity == 1) return new Expr.Unary(info.Op, Read(depth + 1));
+                if (op.Arity == 1) return new Expr.Unary(op, Read(depth + 1));
                 var left = Read(depth + 1);
-                return new Expr.Binary(info.Op, left, Read(depth + 1));
+                return new Expr.Binary(op, left, Read(depth + 1));
             }
+            if (tok.Length > 0 && (char.IsAsciiLetter(tok[0]) || tok[0] == '_'))
+                throw new FormatException($"expression encoding: operator '{tok}' is not loaded (load the plug-in that defines it with --plugin, or the grammar or rule file whose \"define\" names it)");
             throw new FormatException($"expression encoding: unknown token '{tok}' at position {t - 1}");
         }
 

@@ -66,7 +66,7 @@ public static class Mutations
         if (p < 0) return e;
         var node = Trees.NodeAt(e, p);
         Op current = node is Expr.Unary u ? u.Op : ((Expr.Binary)node).Op;
-        var options = OpsOf(g, current.Arity());
+        var options = OpsOf(g, current.Arity);
         int others = 0;
         foreach (var o in options) if (IsAlternative(o, current)) others++;
         if (others == 0) return e;

@@ -73,15 +73,15 @@ public static class TreeGenerator
         double total = 0;
         foreach (var spec in g.Ops)
         {
-            int arity = spec.Op.Arity();
+            int arity = spec.Op.Arity;
             if (arity == 2 && size < 3) continue;
-            var key = spec.Op.Info().Symbol;
+            var key = spec.Op.Symbol;
             if (spec.Weight <= 0 || !Constraints.NestingAllows(g, path, key)) continue;
             choices[n++] = new Choice(arity == 1 ? Kind.Unary : Kind.Binary, spec.Op, spec.Weight, key);
             total += spec.Weight;
         }
-        if (g.Stateful.Ema && Constraints.NestingAllows(g, path, "ema")) { choices[n++] = new Choice(Kind.Ema, default, 1.0, "ema"); total += 1.0; }
-        if (g.Stateful.Lag && g.Stateful.MaxLag >= 1 && Constraints.NestingAllows(g, path, "lag")) { choices[n++] = new Choice(Kind.Lag, default, 1.0, "lag"); total += 1.0; }
+        if (g.Stateful.Ema && Constraints.NestingAllows(g, path, "ema")) { choices[n++] = new Choice(Kind.Ema, null!, 1.0, "ema"); total += 1.0; }
+        if (g.Stateful.Lag && g.Stateful.MaxLag >= 1 && Constraints.NestingAllows(g, path, "lag")) { choices[n++] = new Choice(Kind.Lag, null!, 1.0, "lag"); total += 1.0; }
         if (n == 0) return Leaf(ref rng, g);
 
         double pick = rng.NextDouble() * total;

@@ -93,5 +93,5 @@ public static class Trees
 
     /// <summary>Normalises a nesting-rule name (operator symbol, PySR name or enum name) to the key of <see cref="NestingKey"/>.</summary>
     public static string NormaliseKey(string name) =>
-        Ops.TryParse(name, out var op) ? op.Info().Symbol : name.Trim().ToLowerInvariant();
+        Ops.TryParse(name, out var op) ? op.Symbol : name.Trim().ToLowerInvariant();
 }

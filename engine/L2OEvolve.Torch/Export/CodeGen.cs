@@ -24,8 +24,8 @@ internal static class CodeGen
     private interface IDialect
     {
         bool Python { get; }
-        string UniformHelper(Op op, string a, string? b);
-        string TensorUnary(Op op, string x);
+        ITensorAlgebra<string> Tensors { get; }
+        ITensorAlgebra<string> Scalars { get; }
         string Full(string value);
         string Method(string receiver, string name, params string[] args);
         string Where(string cond, string a, string b);
@@ -39,15 +39,8 @@ internal static class CodeGen
     private sealed class CSharpDialect : IDialect
     {
         public bool Python => false;
-        public string UniformHelper(Op op, string a, string? b) => b is null ? $"U(Op.{op}, {a})" : $"U(Op.{op}, {a}, {b})";
-        public string TensorUnary(Op op, string x) => op switch
-        {
-            Op.Neg => $"{x}.neg()", Op.Abs => $"{x}.abs()", Op.Sign => $"{x}.sign()", Op.Sqrt => $"{x}.abs().sqrt()",
-            Op.Log => $"{x}.abs().add({RuleExport.Number(Ops.LogEpsilon, false)}).log()", Op.Exp => $"{x}.exp()", Op.Tanh => $"{x}.tanh()",
-            Op.Sinh => $"{x}.sinh()", Op.Asinh => $"{x}.asinh()", Op.Erfc => $"{x}.erfc()", Op.Square => $"{x}.mul({x})",
-            Op.Cube => $"{x}.mul({x}).mul({x})", Op.Relu => $"{x}.relu()", Op.Sin => $"{x}.sin()", Op.Cos => $"{x}.cos()",
-            _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a unary operator"),
-        };
+        public ITensorAlgebra<string> Tensors { get; } = new TensorCode(python: false);
+        public ITensorAlgebra<string> Scalars { get; } = new ScalarCode(python: false);
         public string Full(string value) => $"full_like(g, {value})";
         public string Method(string receiver, string name, params string[] args) => $"{receiver}.{name}({string.Join(", ", args)})";
         public string Where(string cond, string a, string b) => $"where({cond}, {a}, {b})";
@@ -61,15 +54,8 @@ internal static class CodeGen
     private sealed class PythonDialect : IDialect
     {
         public bool Python => true;
-        public string UniformHelper(Op op, string a, string? b) => b is null ? $"_u(\"{op}\", {a})" : $"_u(\"{op}\", {a}, {b})";
-        public string TensorUnary(Op op, string x) => op switch
-        {
-            Op.Neg => $"{x}.neg()", Op.Abs => $"{x}.abs()", Op.Sign => $"{x}.sign()", Op.Sqrt => $"{x}.abs().sqrt()",
-            Op.Log => $"{x}.abs().add({RuleExport.Number(Ops.LogEpsilon, true)}).log()", Op.Exp => $"{x}.exp()", Op.Tanh => $"{x}.tanh()",
-            Op.Sinh => $"{x}.sinh()", Op.Asinh => $"{x}.asinh()", Op.Erfc => $"{x}.erfc()", Op.Square => $"{x}.mul({x})",
-            Op.Cube => $"{x}.mul({x}).mul({x})", Op.Relu => $"{x}.relu()", Op.Sin => $"{x}.sin()", Op.Cos => $"{x}.cos()",
-            _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a unary operator"),
-        };
+        public ITensorAlgebra<string> Tensors { get; } = new TensorCode(python: true);
+        public ITensorAlgebra<string> Scalars { get; } = new ScalarCode(python: true);
         public string Full(string value) => $"torch.full_like(g, {value})";
         public string Method(string receiver, string name, params string[] args) => $"{receiver}.{name}({string.Join(", ", args)})";
         public string Where(string cond, string a, string b) => $"torch.where({cond}, {a}, {b})";
@@ -99,8 +85,8 @@ internal static class CodeGen
                 UniformNode.BiasCorrection bc => py
                     ? $"1.0 / (1.0 - {RuleExport.Number(bc.Beta, py)} ** t)"
                     : $"1.0 / (1.0 - Math.Pow({RuleExport.Number(bc.Beta, py)}, t))",
-                UniformNode.Unary u => d.UniformHelper(u.Op, $"u{u.Arg}", null),
-                UniformNode.Binary b => d.UniformHelper(b.Op, $"u{b.Left}", $"u{b.Right}"),
+                UniformNode.Unary u => u.Op.Tensor(d.Scalars, $"u{u.Arg}"),
+                UniformNode.Binary b => b.Op.Tensor(d.Scalars, $"u{b.Left}", $"u{b.Right}"),
                 _ => throw new InvalidOperationException("unknown uniform node"),
             };
             uni.Add($"{decl}u{i} = {value}{end}");
@@ -116,7 +102,7 @@ internal static class CodeGen
             {
                 case RuleCode.LoadGrad: value = "g"; aliases.Add(ins.Dest); break;
                 case RuleCode.LoadParam: value = "p"; aliases.Add(ins.Dest); break;
-                case RuleCode.Unary: value = d.TensorUnary(ins.Op, O(ins.A)); break;
+                case RuleCode.Unary: value = ins.Op.Tensor(d.Tensors, O(ins.A)); break;
                 case RuleCode.Binary: value = Binary(d, ins.Op, ins.A, ins.B, O); break;
                 case RuleCode.EmaUpdate:
                 {
@@ -161,30 +147,16 @@ internal static class CodeGen
         {
             string c = a.IsUniform ? o(a) : o(b);
             string x = a.IsUniform ? o(b) : o(a);
-            switch (op)
-            {
-                case Op.Add: return d.Method(x, "add", c);
-                case Op.Mul: return d.Method(x, "mul", c);
-                case Op.Sub when b.IsUniform: return d.Method(x, "sub", c);
-                case Op.Sub: return d.Method(d.Method(x, "neg"), "add", c);
-                case Op.Div when b.IsUniform:
-                    return d.Python ? $"(torch.ones_like({x}) if {c} == 0.0 else {x}.div({c}))" : $"({c} == 0.0 ? ones_like({x}) : {x}.div({c}))";
-            }
+            // Scalar forms skip the broadcast tensor, as the op chain does.
+            if (op == Op.Add) return d.Method(x, "add", c);
+            if (op == Op.Mul) return d.Method(x, "mul", c);
+            if (op == Op.Sub) return b.IsUniform ? d.Method(x, "sub", c) : d.Method(d.Method(x, "neg"), "add", c);
+            if (op == Op.Div && b.IsUniform)
+                return d.Python ? $"(torch.ones_like({x}) if {c} == 0.0 else {x}.div({c}))" : $"({c} == 0.0 ? ones_like({x}) : {x}.div({c}))";
         }
         string l = a.IsUniform ? d.Full(o(a)) : o(a);
         string r = b.IsUniform ? d.Full(o(b)) : o(b);
-        return op switch
-        {
-            Op.Add => d.Method(l, "add", r),
-            Op.Sub => d.Method(l, "sub", r),
-            Op.Mul => d.Method(l, "mul", r),
-            Op.Div => d.Where(d.Eq0(r), d.OnesLike(l), d.Method(l, "div", d.Where(d.Eq0(r), d.OnesLike(r), r))),
-            Op.Pow => d.Method(d.Method(l, "sign"), "mul", d.Method(d.Method(l, "abs"), "pow", r)),
-            Op.Greater => d.Gt(l, r),
-            Op.Min => d.Minimum(l, r),
-            Op.Max => d.Maximum(l, r),
-            _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a binary operator"),
-        };
+        return op.Tensor(d.Tensors, l, r);
     }
 
     private static string Header(RuleDefinition rule, string comment) =>
@@ -249,27 +221,6 @@ namespace L2OEvolve.Exported;
         s[slot] = value.DetachFromDisposeScope();
         old.Dispose();
     }
-
-    private enum Op { Add, Sub, Mul, Div, Pow, Greater, Min, Max, Neg, Abs, Sign, Sqrt, Log, Exp, Tanh, Sinh, Asinh, Erfc, Square, Cube, Relu, Sin, Cos }
-
-    // Scalar semantics of the rule language: protected division (x/0 = 1), sqrt and log of |x|, signed pow.
-    private static double U(Op op, double x) => op switch
-    {
-        Op.Neg => -x, Op.Abs => Math.Abs(x), Op.Sign => double.IsNaN(x) ? double.NaN : Math.Sign(x),
-        Op.Sqrt => Math.Sqrt(Math.Abs(x)), Op.Log => Math.Log(Math.Abs(x) + 1e-8), Op.Exp => Math.Exp(x),
-        Op.Tanh => Math.Tanh(x), Op.Sinh => Math.Sinh(x), Op.Asinh => Math.Asinh(x),
-        Op.Erfc => torch.tensor(x, ScalarType.Float64).erfc().item<double>(),
-        Op.Square => x * x, Op.Cube => x * x * x, Op.Relu => x > 0 ? x : 0.0, Op.Sin => Math.Sin(x), Op.Cos => Math.Cos(x),
-        _ => throw new ArgumentOutOfRangeException(nameof(op)),
-    };
-
-    private static double U(Op op, double x, double y) => op switch
-    {
-        Op.Add => x + y, Op.Sub => x - y, Op.Mul => x * y, Op.Div => y == 0.0 ? 1.0 : x / y,
-        Op.Pow => double.IsNaN(x) ? double.NaN : Math.Sign(x) * Math.Pow(Math.Abs(x), y),
-        Op.Greater => x > y ? 1.0 : 0.0, Op.Min => Math.Min(x, y), Op.Max => Math.Max(x, y),
-        _ => throw new ArgumentOutOfRangeException(nameof(op)),
-    };
 }
 
 """);
@@ -294,34 +245,6 @@ def _mod(a, n):
     return a % n
 
 
-def _u(op, x, y=None):
-    # Scalar semantics of the rule language: protected division (x/0 = 1), sqrt and log of |x|, signed pow.
-    if op == "Add": return x + y
-    if op == "Sub": return x - y
-    if op == "Mul": return x * y
-    if op == "Div": return 1.0 if y == 0.0 else x / y
-    if op == "Pow": return math.copysign(1.0, x) * abs(x) ** y if x != 0.0 else 0.0
-    if op == "Greater": return 1.0 if x > y else 0.0
-    if op == "Min": return min(x, y)
-    if op == "Max": return max(x, y)
-    if op == "Neg": return -x
-    if op == "Abs": return abs(x)
-    if op == "Sign": return (x > 0) - (x < 0) if x == x else math.nan
-    if op == "Sqrt": return math.sqrt(abs(x))
-    if op == "Log": return math.log(abs(x) + 1e-8)
-    if op == "Exp": return math.exp(x)
-    if op == "Tanh": return math.tanh(x)
-    if op == "Sinh": return math.sinh(x)
-    if op == "Asinh": return math.asinh(x)
-    if op == "Erfc": return math.erfc(x)
-    if op == "Square": return x * x
-    if op == "Cube": return x * x * x
-    if op == "Relu": return x if x > 0 else 0.0
-    if op == "Sin": return math.sin(x)
-    if op == "Cos": return math.cos(x)
-    raise ValueError(op)
-
-
 """);
         sb.Append("\n\n");
         sb.Append($"class {className}(torch.optim.Optimizer):\n");
@@ -342,4 +265,74 @@ def _u(op, x, y=None):
         sb.Append("        return loss\n");
         return sb.ToString();
     }
+}
+
+/// <summary>Tensor primitives printed as TorchSharp (C#) or PyTorch method chains.</summary>
+internal sealed class TensorCode(bool python) : ITensorAlgebra<string>
+{
+    private string N(double v) => RuleExport.Number(v, python);
+    private string T => python ? "torch." : "";
+
+    public string Constant(string like, double value) => $"{T}full_like({like}, {N(value)})";
+    public string AddScalar(string x, double c) => $"{x}.add({N(c)})";
+    public string MulScalar(string x, double c) => $"{x}.mul({N(c)})";
+    public string Neg(string x) => $"{x}.neg()";
+    public string Abs(string x) => $"{x}.abs()";
+    public string Sign(string x) => $"{x}.sign()";
+    public string Sqrt(string x) => $"{x}.sqrt()";
+    public string Log(string x) => $"{x}.log()";
+    public string Exp(string x) => $"{x}.exp()";
+    public string Tanh(string x) => $"{x}.tanh()";
+    public string Sinh(string x) => $"{x}.sinh()";
+    public string Asinh(string x) => $"{x}.asinh()";
+    public string Erfc(string x) => $"{x}.erfc()";
+    public string Sin(string x) => $"{x}.sin()";
+    public string Cos(string x) => $"{x}.cos()";
+    public string Relu(string x) => $"{x}.relu()";
+    public string Add(string x, string y) => $"{x}.add({y})";
+    public string Sub(string x, string y) => $"{x}.sub({y})";
+    public string Mul(string x, string y) => $"{x}.mul({y})";
+    public string Div(string x, string y) => $"{x}.div({y})";
+    public string Pow(string x, string y) => $"{x}.pow({y})";
+    public string Minimum(string x, string y) => $"{T}minimum({x}, {y})";
+    public string Maximum(string x, string y) => $"{T}maximum({x}, {y})";
+    public string Greater(string x, string y) => $"{x}.gt({y}).to({x}.dtype)";
+    public string IsZero(string x) => $"{x}.eq(0.0)";
+    public string Where(string mask, string a, string b) => $"{T}where({mask}, {a}, {b})";
+    public string OnesLike(string x) => $"{T}ones_like({x})";
+}
+
+/// <summary>Scalar (double) primitives printed as C# or Python expressions, for the per-step uniforms.</summary>
+internal sealed class ScalarCode(bool python) : ITensorAlgebra<string>
+{
+    private string N(double v) => RuleExport.Number(v, python);
+    private string M(string f, string x) => python ? $"math.{f}({x})" : $"Math.{char.ToUpperInvariant(f[0])}{f[1..]}({x})";
+
+    public string Constant(string like, double value) => N(value);
+    public string AddScalar(string x, double c) => $"({x} + {N(c)})";
+    public string MulScalar(string x, double c) => $"({x} * {N(c)})";
+    public string Neg(string x) => $"(-{x})";
+    public string Abs(string x) => python ? $"abs({x})" : $"Math.Abs({x})";
+    public string Sign(string x) => python ? $"(((({x}) > 0) - (({x}) < 0)) if ({x}) == ({x}) else math.nan)" : $"(double.IsNaN({x}) ? double.NaN : Math.Sign({x}))";
+    public string Sqrt(string x) => M("sqrt", x);
+    public string Log(string x) => M("log", x);
+    public string Exp(string x) => M("exp", x);
+    public string Tanh(string x) => M("tanh", x);
+    public string Sinh(string x) => M("sinh", x);
+    public string Asinh(string x) => M("asinh", x);
+    public string Erfc(string x) => python ? $"math.erfc({x})" : $"torch.tensor({x}, ScalarType.Float64).erfc().item<double>()";
+    public string Sin(string x) => M("sin", x);
+    public string Cos(string x) => M("cos", x);
+    public string Relu(string x) => python ? $"({x} if {x} > 0 else 0.0)" : $"({x} > 0 ? {x} : 0.0)";
+    public string Add(string x, string y) => $"({x} + {y})";
+    public string Sub(string x, string y) => $"({x} - {y})";
+    public string Mul(string x, string y) => $"({x} * {y})";
+    public string Div(string x, string y) => $"({x} / {y})";
+    public string Pow(string x, string y) => python ? $"math.pow({x}, {y})" : $"Math.Pow({x}, {y})";
+    public string Minimum(string x, string y) => python ? $"min({x}, {y})" : $"Math.Min({x}, {y})";
+    public string Maximum(string x, string y) => python ? $"max({x}, {y})" : $"Math.Max({x}, {y})";
+    public string Greater(string x, string y) => python ? $"(1.0 if {x} > {y} else 0.0)" : $"({x} > {y} ? 1.0 : 0.0)";
+    public string IsZero(string x) => $"({x} == 0.0)";
+    public string Where(string mask, string a, string b) => python ? $"({a} if {mask} else {b})" : $"({mask} ? {a} : {b})";
+    public string OnesLike(string x) => "1.0";
 }

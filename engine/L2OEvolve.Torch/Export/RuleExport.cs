@@ -141,43 +141,10 @@ internal static class SympyExport
     {
         Expr.Const c => N(c.Value),
         Expr.Var v => Id(v.Name),
-        Expr.Unary u => Unary(u.Op, Render(u.Arg)),
-        Expr.Binary b => Binary(b.Op, Render(b.Left), Render(b.Right)),
+        Expr.Unary u => u.Op.SymPy([Render(u.Arg)]),
+        Expr.Binary b => b.Op.SymPy([Render(b.Left), Render(b.Right)]),
         Expr.Ema m => $"{(m.BiasCorrected ? "ema_bc" : "ema")}({N(m.Beta)}, {Render(m.Arg)})",
         Expr.Lag l => $"lag({l.Steps.ToString(CultureInfo.InvariantCulture)}, {Render(l.Arg)})",
         _ => throw new InvalidOperationException("unknown node"),
-    };
-
-    private static string Unary(Op op, string x) => op switch
-    {
-        Op.Neg => $"(-{x})",
-        Op.Abs => $"sp.Abs({x})",
-        Op.Sign => $"sp.sign({x})",
-        Op.Sqrt => $"sp.sqrt(sp.Abs({x}))",
-        Op.Log => $"sp.log(sp.Abs({x}) + {N(Ops.LogEpsilon)})",
-        Op.Exp => $"sp.exp({x})",
-        Op.Tanh => $"sp.tanh({x})",
-        Op.Sinh => $"sp.sinh({x})",
-        Op.Asinh => $"sp.asinh({x})",
-        Op.Erfc => $"sp.erfc({x})",
-        Op.Square => $"({x})**2",
-        Op.Cube => $"({x})**3",
-        Op.Relu => $"sp.Max(0, {x})",
-        Op.Sin => $"sp.sin({x})",
-        Op.Cos => $"sp.cos({x})",
-        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a unary operator"),
-    };
-
-    private static string Binary(Op op, string l, string r) => op switch
-    {
-        Op.Add => $"({l} + {r})",
-        Op.Sub => $"({l} - {r})",
-        Op.Mul => $"({l} * {r})",
-        Op.Div => $"({l} / {r})",
-        Op.Pow => $"(sp.sign({l}) * sp.Abs({l})**({r}))",
-        Op.Greater => $"sp.Piecewise((1, ({l}) > ({r})), (0, True))",
-        Op.Min => $"sp.Min({l}, {r})",
-        Op.Max => $"sp.Max({l}, {r})",
-        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a binary operator"),
     };
 }

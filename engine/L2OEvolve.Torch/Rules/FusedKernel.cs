@@ -11,8 +11,8 @@ namespace L2OEvolve.Torch.Rules;
 /// TorchSharp operators (each a native call and a full sweep over memory) that the rule would otherwise be.
 /// </summary>
 /// <remarks>
-/// Operator semantics follow <see cref="Ops.Apply(Op, double)"/> in float32: protected division (x/0 = 1), sqrt and
-/// log on |x|, signed pow. State layout: slot <c>s</c> of coordinate <c>i</c> lives at <c>state[s*count + i]</c>.
+/// Operators run their own span kernels (<see cref="Op.Kernel(ReadOnlySpan{float}, Span{float}, Span{float})"/>), the
+/// same as the row evaluator's, so both share the numerical care (small-|x| tanh and sinh, SIMD erfc). State layout: slot <c>s</c> of coordinate <c>i</c> lives at <c>state[s*count + i]</c>.
 /// </remarks>
 public static unsafe class FusedKernel
 {
@@ -20,7 +20,7 @@ public static unsafe class FusedKernel
     public const int Block = 256;
 
     /// <summary>Floats of scratch <see cref="Apply"/> needs for <paramref name="program"/>.</summary>
-    public static int WorkspaceFloats(RuleProgram program) => (program.Registers + 2) * Block;
+    public static int WorkspaceFloats(RuleProgram program) => (program.Registers + 3) * Block;
 
     /// <summary>
     /// Applies one step: <c>param[i] += rule(...)</c> for <c>i</c> in <c>[0, count)</c>, updating the state.
@@ -38,7 +38,7 @@ public static unsafe class FusedKernel
         bool finite = true;
         var code = program.Code;
         var u = plan.UniformsF;
-        int scratchA = program.Registers * Block, scratchB = scratchA + Block;
+        int scratchA = program.Registers * Block, scratchB = scratchA + Block, scratchC = scratchB + Block;
         // Register r normally lives in the workspace; a loaded gradient and a moving average are read where they
         // already are (the gradient and the state slot), saving a copy each. Neither memory is written again
         // before the block's update, so the aliases stay valid. Parameters and lag reads are copied: the update
@@ -61,13 +61,13 @@ public static unsafe class FusedKernel
                         new ReadOnlySpan<float>(param + start, n).CopyTo(new Span<float>(regs[ins.Dest], n));
                         break;
                     case RuleCode.Unary:
-                        Unary(ins.Op, new ReadOnlySpan<float>(regs[ins.A.Index], n), new Span<float>(regs[ins.Dest], n));
+                        ins.Op.Kernel(new ReadOnlySpan<float>(regs[ins.A.Index], n), new Span<float>(regs[ins.Dest], n), new Span<float>(ws + scratchC, n));
                         break;
                     case RuleCode.Binary when ins.Unguarded && ins.Op == Op.Div && !ins.A.IsUniform && !ins.B.IsUniform:
                         TensorPrimitives.Divide(new ReadOnlySpan<float>(regs[ins.A.Index], n), new ReadOnlySpan<float>(regs[ins.B.Index], n), new Span<float>(regs[ins.Dest], n));
                         break;
                     case RuleCode.Binary:
-                        Binary(ins.Op, ins.A, ins.B, u, regs, ws, n, scratchA, scratchB, new Span<float>(regs[ins.Dest], n));
+                        Binary(ins.Op, ins.A, ins.B, u, regs, ws, n, scratchA, scratchB, new Span<float>(ws + scratchC, n), new Span<float>(regs[ins.Dest], n));
                         break;
                     case RuleCode.EmaUpdate:
                     {
@@ -158,39 +158,13 @@ public static unsafe class FusedKernel
         return ok;
     }
 
-    private static void Binary(Op op, Operand a, Operand b, float[] u, float** regs, float* ws, int n, int scratchA, int scratchB, Span<float> dst)
+    private static void Binary(Op op, Operand a, Operand b, float[] u, float** regs, float* ws, int n, int scratchA, int scratchB,
+        Span<float> scratch, Span<float> dst)
     {
-        // Fast paths for the common scalar forms (lr * x, x + eps, c - x).
-        if (a.IsUniform != b.IsUniform && op is Op.Add or Op.Mul or Op.Sub)
-        {
-            float c = a.IsUniform ? u[a.Index] : u[b.Index];
-            ReadOnlySpan<float> x = new(regs[a.IsUniform ? b.Index : a.Index], n);
-            switch (op)
-            {
-                case Op.Add: TensorPrimitives.Add(x, c, dst); return;
-                case Op.Mul: TensorPrimitives.Multiply(x, c, dst); return;
-                case Op.Sub when b.IsUniform: TensorPrimitives.Subtract(x, c, dst); return;
-                case Op.Sub: TensorPrimitives.Subtract(c, x, dst); return;
-            }
-        }
-        ReadOnlySpan<float> l = Resolve(a, u, regs, ws, n, scratchA);
-        ReadOnlySpan<float> r = Resolve(b, u, regs, ws, n, scratchB);
-        switch (op)
-        {
-            case Op.Add: TensorPrimitives.Add(l, r, dst); break;
-            case Op.Sub: TensorPrimitives.Subtract(l, r, dst); break;
-            case Op.Mul: TensorPrimitives.Multiply(l, r, dst); break;
-            case Op.Div: ProtectedDivide(l, r, dst); break;
-            case Op.Min: TensorPrimitives.Min(l, r, dst); break;
-            case Op.Max: TensorPrimitives.Max(l, r, dst); break;
-            case Op.Greater:
-                for (int i = 0; i < n; i++) dst[i] = l[i] > r[i] ? 1f : 0f;
-                break;
-            case Op.Pow:
-                for (int i = 0; i < n; i++) dst[i] = SignOf(l[i]) * MathF.Pow(MathF.Abs(l[i]), r[i]);
-                break;
-            default: throw new ArgumentOutOfRangeException(nameof(op), op, "not a binary operator");
-        }
+        // A uniform operand is broadcast by the operator's kernel itself (lr * x, x + eps, c - x need no fill).
+        if (a.IsUniform && !b.IsUniform) op.Kernel(u[a.Index], new ReadOnlySpan<float>(regs[b.Index], n), dst, scratch);
+        else if (b.IsUniform && !a.IsUniform) op.Kernel(new ReadOnlySpan<float>(regs[a.Index], n), u[b.Index], dst, scratch);
+        else op.Kernel(Resolve(a, u, regs, ws, n, scratchA), Resolve(b, u, regs, ws, n, scratchB), dst, scratch);
     }
 
     private static ReadOnlySpan<float> Resolve(Operand o, float[] u, float** regs, float* ws, int n, int scratch)
@@ -199,62 +173,5 @@ public static unsafe class FusedKernel
         var s = new Span<float>(ws + scratch, n);
         s.Fill(u[o.Index]);
         return s;
-    }
-
-    private static void ProtectedDivide(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> d)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && d.Length >= Vector<float>.Count)
-        {
-            var one = Vector<float>.One;
-            for (; i <= d.Length - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                var vx = new Vector<float>(x[i..]);
-                var vy = new Vector<float>(y[i..]);
-                var zero = Vector.Equals(vy, Vector<float>.Zero);
-                Vector.ConditionalSelect(zero, one, vx / vy).CopyTo(d[i..]);
-            }
-        }
-        for (; i < d.Length; i++) d[i] = y[i] == 0f ? 1f : x[i] / y[i];
-    }
-
-    private static void SqrtAbs(ReadOnlySpan<float> x, Span<float> d)
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && d.Length >= Vector<float>.Count)
-        {
-            for (; i <= d.Length - Vector<float>.Count; i += Vector<float>.Count)
-                Vector.SquareRoot(Vector.Abs(new Vector<float>(x[i..]))).CopyTo(d[i..]);
-        }
-        for (; i < d.Length; i++) d[i] = MathF.Sqrt(MathF.Abs(x[i]));
-    }
-
-    private static float SignOf(float x) => x > 0 ? 1f : x < 0 ? -1f : x == 0 ? 0f : float.NaN;
-
-    private static void Unary(Op op, ReadOnlySpan<float> x, Span<float> d)
-    {
-        switch (op)
-        {
-            case Op.Neg: TensorPrimitives.Negate(x, d); break;
-            case Op.Abs: TensorPrimitives.Abs(x, d); break;
-            case Op.Sign: for (int i = 0; i < x.Length; i++) d[i] = SignOf(x[i]); break;
-            case Op.Sqrt: SqrtAbs(x, d); break;
-            case Op.Log:
-                TensorPrimitives.Abs(x, d);
-                TensorPrimitives.Add(d, (float)Ops.LogEpsilon, d);
-                TensorPrimitives.Log(d, d);
-                break;
-            case Op.Exp: TensorPrimitives.Exp(x, d); break;
-            case Op.Tanh: TensorPrimitives.Tanh(x, d); break;
-            case Op.Sinh: TensorPrimitives.Sinh(x, d); break;
-            case Op.Asinh: TensorPrimitives.Asinh(x, d); break;
-            case Op.Sin: TensorPrimitives.Sin(x, d); break;
-            case Op.Cos: TensorPrimitives.Cos(x, d); break;
-            case Op.Erfc: for (int i = 0; i < x.Length; i++) d[i] = (float)SpecialFunctions.Erfc(x[i]); break;
-            case Op.Square: TensorPrimitives.Multiply(x, x, d); break;
-            case Op.Cube: TensorPrimitives.Multiply(x, x, d); TensorPrimitives.Multiply(d, x, d); break;
-            case Op.Relu: for (int i = 0; i < x.Length; i++) d[i] = x[i] > 0f ? x[i] : 0f; break;
-            default: throw new ArgumentOutOfRangeException(nameof(op), op, "not a unary operator");
-        }
     }
 }

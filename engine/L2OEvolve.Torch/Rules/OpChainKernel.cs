@@ -9,8 +9,9 @@ namespace L2OEvolve.Torch.Rules;
 /// any device (CUDA included) and is differentiable, since it is pure: the state it is given is left untouched and
 /// the next state is returned, so autograd can follow a rule through many steps (meta-tuning).
 /// </summary>
-/// <remarks>Operator semantics follow <see cref="Ops.Apply(Op, double)"/>; division is protected without producing
-/// NaN gradients (the denominator is replaced before dividing, not after).</remarks>
+/// <remarks>Each operator runs its own tensor mapping (<see cref="Op.Tensor{T}(ITensorAlgebra{T}, T)"/> over
+/// <see cref="TorchAlgebra"/>); division is protected without producing NaN gradients (the denominator is replaced
+/// before dividing, not after).</remarks>
 public static class OpChainKernel
 {
     /// <summary>
@@ -46,7 +47,7 @@ public static class OpChainKernel
                 RuleCode.LoadParam => param ?? throw new ArgumentException("this rule reads the parameter (p); pass it", nameof(param)),
                 RuleCode.Unary when ins.Unguarded && ins.Op == Op.Sqrt => regs[ins.A.Index].sqrt(),
                 RuleCode.Unary when ins.Unguarded && ins.Op == Op.Log => regs[ins.A.Index].add(Ops.LogEpsilon).log(),
-                RuleCode.Unary => Unary(ins.Op, regs[ins.A.Index]),
+                RuleCode.Unary => ins.Op.Tensor(TorchAlgebra.Instance, regs[ins.A.Index]),
                 RuleCode.Binary when ins.Unguarded && ins.Op == Op.Div && !ins.B.IsUniform => (ins.A.IsUniform ? full_like(grad, u[ins.A.Index]) : regs[ins.A.Index]).div(regs[ins.B.Index]),
                 RuleCode.Binary => Binary(ins.Op, ins.A, ins.B, regs, u, grad),
                 RuleCode.EmaUpdate => next[ins.Index] = ins.A.IsUniform
@@ -76,7 +77,7 @@ public static class OpChainKernel
             tu[i] = program.Uniforms[i] switch
             {
                 UniformNode.Coefficient k => coefficients[k.Index],
-                UniformNode.Unary un when tu[un.Arg] is { } a => Unary(un.Op, a),
+                UniformNode.Unary un when tu[un.Arg] is { } a => un.Op.Tensor(TorchAlgebra.Instance, a),
                 UniformNode.Binary bi when tu[bi.Left] is not null || tu[bi.Right] is not null => BinaryTensors(bi.Op, Of(bi.Left), Of(bi.Right)),
                 _ => null,
             };
@@ -84,61 +85,20 @@ public static class OpChainKernel
         return tu;
     }
 
-    private static Tensor Unary(Op op, Tensor x) => op switch
-    {
-        Op.Neg => x.neg(),
-        Op.Abs => x.abs(),
-        Op.Sign => x.sign(),
-        Op.Sqrt => x.abs().sqrt(),
-        Op.Log => x.abs().add(Ops.LogEpsilon).log(),
-        Op.Exp => x.exp(),
-        Op.Tanh => x.tanh(),
-        Op.Sinh => x.sinh(),
-        Op.Asinh => x.asinh(),
-        Op.Erfc => x.erfc(),
-        Op.Square => x.mul(x),
-        Op.Cube => x.mul(x).mul(x),
-        Op.Relu => x.relu(),
-        Op.Sin => x.sin(),
-        Op.Cos => x.cos(),
-        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a unary operator"),
-    };
-
     private static Tensor Binary(Op op, Operand a, Operand b, Tensor[] regs, double[] u, Tensor like)
     {
         if (a.IsUniform != b.IsUniform)
         {
             double c = a.IsUniform ? u[a.Index] : u[b.Index];
             var x = a.IsUniform ? regs[b.Index] : regs[a.Index];
-            switch (op)
-            {
-                case Op.Add: return x.add(c);
-                case Op.Mul: return x.mul(c);
-                case Op.Sub when b.IsUniform: return x.sub(c);
-                case Op.Sub: return x.neg().add(c);
-                case Op.Div when b.IsUniform: return c == 0.0 ? ones_like(x) : x.div(c);
-            }
+            // Scalar forms skip the broadcast tensor (lr * x, x + eps, c - x, x / c).
+            if (op == Op.Add) return x.add(c);
+            if (op == Op.Mul) return x.mul(c);
+            if (op == Op.Sub) return b.IsUniform ? x.sub(c) : x.neg().add(c);
+            if (op == Op.Div && b.IsUniform) return c == 0.0 ? ones_like(x) : x.div(c);
         }
         return BinaryTensors(op, a.IsUniform ? full_like(like, u[a.Index]) : regs[a.Index], b.IsUniform ? full_like(like, u[b.Index]) : regs[b.Index]);
     }
 
-    private static Tensor BinaryTensors(Op op, Tensor l, Tensor r)
-    {
-        switch (op)
-        {
-            case Op.Add: return l.add(r);
-            case Op.Sub: return l.sub(r);
-            case Op.Mul: return l.mul(r);
-            case Op.Div:
-            {
-                var zero = r.eq(0.0);
-                return where(zero, ones_like(l), l.div(where(zero, ones_like(r), r)));
-            }
-            case Op.Pow: return l.sign().mul(l.abs().pow(r));
-            case Op.Greater: return l.gt(r).to(l.dtype);
-            case Op.Min: return minimum(l, r);
-            case Op.Max: return maximum(l, r);
-            default: throw new ArgumentOutOfRangeException(nameof(op), op, "not a binary operator");
-        }
-    }
+    private static Tensor BinaryTensors(Op op, Tensor l, Tensor r) => op.Tensor(TorchAlgebra.Instance, l, r);
 }

@@ -55,7 +55,15 @@ public static class RuleFeatures
         ("mom5", "ema(0.5, g)"),
         ("mom9", "ema(0.9, g)"),
         ("mom99", "ema(0.99, g)"),
+        ("mp2", "m / (ema_bc(Beta2, |g|^2)^(1/2) + 1e-8), a p-norm feature of the paper's magic sets"),
+        ("mp2h", "m / (ema_bc(Beta2, |g|^2.5)^(1/2.5) + 1e-8)"),
+        ("mp3", "m / (ema_bc(Beta2, |g|^3)^(1/3) + 1e-8)"),
+        ("mp4", "m / (ema_bc(Beta2, |g|^4)^(1/4) + 1e-8)"),
     ];
+
+    // The p-norm features divide the raw (not bias-corrected) m, with their own epsilon, as the teachers' inputs do.
+    private static readonly Dictionary<string, double> MagicP = new() { ["mp2"] = 2.0, ["mp2h"] = 2.5, ["mp3"] = 3.0, ["mp4"] = 4.0 };
+    private const double MagicEpsilon = 1e-8;
 
     /// <summary>True when <paramref name="name"/> is a feature or a lagged feature name.</summary>
     public static bool IsKnown(string name) => TryResolve(name, FeatureSettings.Default, out _);
@@ -112,6 +120,9 @@ public static class RuleFeatures
             "mom5" => new Expr.Ema(0.5, false, g),
             "mom9" => new Expr.Ema(0.9, false, g),
             "mom99" => new Expr.Ema(0.99, false, g),
+            _ when MagicP.TryGetValue(name, out double p) => new Expr.Binary(Op.Div, new Expr.Ema(s.Beta1, false, g),
+                new Expr.Binary(Op.Add, new Expr.Binary(Op.Pow, new Expr.Ema(s.Beta2, true, new Expr.Binary(Op.Pow, new Expr.Unary(Op.Abs, g), new Expr.Const(p))),
+                    new Expr.Const(1.0 / p)), new Expr.Const(MagicEpsilon))),
             _ => null!,
         };
         return expr is not null;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using L2OEvolve.Engine;
 using L2OEvolve.Engine.Expressions;
+using L2OEvolve.Engine.Grammars;
 using L2OEvolve.Torch.Optimizers;
 using static TorchSharp.torch;
 
@@ -30,7 +31,7 @@ public sealed record RuleDefinition(string Name, Expr Rule, string Description, 
     /// The inverse of <see cref="Folded"/>: a rule written <c>c · rest</c> with c &gt; 0 becomes <c>rest</c> with its
     /// lr multiplied by c (a meta-tuned step size reads as an lr again); any other rule is returned as it is.
     /// </summary>
-    public RuleDefinition Unfolded() => Rule is Expr.Binary { Op: Op.Mul, Left: Expr.Const { Value: > 0 and var c }, Right: var rest } && double.IsFinite(c)
+    public RuleDefinition Unfolded() => Rule is Expr.Binary { Left: Expr.Const { Value: > 0 and var c }, Right: var rest } scaled && scaled.Op == Op.Mul && double.IsFinite(c)
         ? this with { Rule = rest, Lr = Lr * c }
         : this;
 
@@ -85,8 +86,9 @@ public static class RuleFile
                     case "rule": ruleText = String(prop, source); break;
                     case "features": features = Features(prop.Value, source); break;
                     case "lr": lr = PositiveNumber(prop, source); break;
+                    case "define": GrammarJson.ReadDefines(prop.Value, source, "$.define"); break;
                     default:
-                        throw new InputException($"unknown key '{prop.Name}' (known: name, rule, lr, description, features)", source, $"$.{prop.Name}");
+                        throw new InputException($"unknown key '{prop.Name}' (known: name, rule, lr, description, features, define)", source, $"$.{prop.Name}");
                 }
             }
             if (ruleText.Length == 0) throw new InputException("missing \"rule\" (the update as an infix expression)", source, "$.rule");
@@ -110,19 +112,20 @@ public static class RuleFile
     /// <summary>Writes <paramref name="rule"/> as rule-file JSON (features listed in full, so the file says what it means).</summary>
     public static string Format(RuleDefinition rule)
     {
-        var obj = new Dictionary<string, object>
+        // Operators the rule defines travel with it (dependencies first), so the file reads back in a process that
+        // never saw them; the key is left out when there are none, so plain rule files are unchanged.
+        var defined = CompositeOp.UsedBy(rule.Rule);
+        var obj = new Dictionary<string, object> { ["name"] = rule.Name };
+        if (defined.Count > 0) obj["define"] = defined.ToDictionary(c => c.Signature, c => Infix.Print(c.Body));
+        obj["rule"] = Infix.Print(rule.Rule);
+        obj["lr"] = rule.Lr;
+        obj["description"] = rule.Description;
+        obj["features"] = new Dictionary<string, double>
         {
-            ["name"] = rule.Name,
-            ["rule"] = Infix.Print(rule.Rule),
-            ["lr"] = rule.Lr,
-            ["description"] = rule.Description,
-            ["features"] = new Dictionary<string, double>
-            {
-                ["beta1"] = rule.Features.Beta1,
-                ["beta2"] = rule.Features.Beta2,
-                ["epsilon"] = rule.Features.Epsilon,
-                ["t_scale"] = rule.Features.TScale,
-            },
+            ["beta1"] = rule.Features.Beta1,
+            ["beta2"] = rule.Features.Beta2,
+            ["epsilon"] = rule.Features.Epsilon,
+            ["t_scale"] = rule.Features.TScale,
         };
         return JsonSerializer.Serialize(obj, WriteOptions) + "\n";
     }

@@ -256,8 +256,8 @@ public sealed class RuleProgram
                 Expr.Const c => Constant(Operand.Uni(Uniform(new UniformNode.Constant(c.Value))), c.Value),
                 Expr.Var { Name: RuleFeatures.Step } => Signed(Operand.Uni(Uniform(new UniformNode.ScaledStep(settings.TScale))),
                     settings.TScale > 0 ? Sign.Positive : Sign.Unknown),
-                Expr.Var { Name: RuleFeatures.Gradient } => Emit(RuleCode.LoadGrad, default, default, default, 0, 0),
-                Expr.Var { Name: RuleFeatures.Parameter } => Emit(RuleCode.LoadParam, default, default, default, 0, 0),
+                Expr.Var { Name: RuleFeatures.Gradient } => Emit(RuleCode.LoadGrad, null, default, default, 0, 0),
+                Expr.Var { Name: RuleFeatures.Parameter } => Emit(RuleCode.LoadParam, null, default, default, 0, 0),
                 Expr.Var v when coefficients.Contains(v.Name) => Operand.Uni(Uniform(new UniformNode.Coefficient(coefficients.IndexOf(v.Name)))),
                 Expr.Var v => throw new ArgumentException($"unknown feature '{v.Name}'"),
                 Expr.Unary u => UnaryOf(u.Op, Visit(u.Arg)),
@@ -274,7 +274,7 @@ public sealed class RuleProgram
         {
             var result = a.IsUniform
                 ? Operand.Uni(Uniform(new UniformNode.Unary(op, a.Index)))
-                : Emit(RuleCode.Unary, op, a, default, 0, 0, unguarded: op is Op.Sqrt or Op.Log && SignOf(a) >= Sign.NonNeg);
+                : Emit(RuleCode.Unary, op, a, default, 0, 0, unguarded: (op == Op.Sqrt || op == Op.Log) && SignOf(a) >= Sign.NonNeg);
             if (_constants.TryGetValue(a, out var ca)) return Constant(result, Ops.Apply(op, ca));
             Note(result, UnarySign(op, SignOf(a)));
             return result;
@@ -287,19 +287,24 @@ public sealed class RuleProgram
                 : Emit(RuleCode.Binary, op, a, b, 0, 0, unguarded: op == Op.Div && SignOf(b) == Sign.Positive);
             if (_constants.TryGetValue(a, out var ca) && _constants.TryGetValue(b, out var cb))
                 return Constant(result, Ops.Apply(op, ca, cb));
-            Note(result, op switch
-            {
-                Op.Add when SignOf(a) >= Sign.NonNeg && SignOf(b) >= Sign.NonNeg => (Sign)Math.Max((int)SignOf(a), (int)SignOf(b)),
-                // Products and quotients of non-negatives may underflow to zero: non-negative, not positive.
-                Op.Mul or Op.Div when SignOf(a) >= Sign.NonNeg && SignOf(b) >= Sign.NonNeg => Sign.NonNeg,
-                Op.Mul when a == b => Sign.NonNeg,
-                Op.Max when SignOf(a) == Sign.Positive || SignOf(b) == Sign.Positive => Sign.Positive,
-                Op.Max when SignOf(a) >= Sign.NonNeg || SignOf(b) >= Sign.NonNeg => Sign.NonNeg,
-                Op.Min => (Sign)Math.Min((int)SignOf(a), (int)SignOf(b)),
-                Op.Greater => Sign.NonNeg,
-                _ => Sign.Unknown,
-            });
+            Note(result, BinarySign(op, SignOf(a), SignOf(b), a == b));
             return result;
+        }
+
+        // Sign facts are an optimisation (guards that provably never fire are skipped): an operator without one
+        // here is simply never unguarded.
+        private static Sign BinarySign(Op op, Sign a, Sign b, bool same)
+        {
+            bool bothNonNeg = a >= Sign.NonNeg && b >= Sign.NonNeg;
+            if (op == Op.Add && bothNonNeg) return (Sign)Math.Max((int)a, (int)b);
+            // Products and quotients of non-negatives may underflow to zero: non-negative, not positive.
+            if ((op == Op.Mul || op == Op.Div) && bothNonNeg) return Sign.NonNeg;
+            if (op == Op.Mul && same) return Sign.NonNeg;
+            if (op == Op.Max && (a == Sign.Positive || b == Sign.Positive)) return Sign.Positive;
+            if (op == Op.Max && (a >= Sign.NonNeg || b >= Sign.NonNeg)) return Sign.NonNeg;
+            if (op == Op.Min) return (Sign)Math.Min((int)a, (int)b);
+            if (op == Op.Greater) return Sign.NonNeg;
+            return Sign.Unknown;
         }
 
         // What is known about an operand's sign at compile time (NaN never counts as zero, so it is harmless).
@@ -324,12 +329,10 @@ public sealed class RuleProgram
             if (s != Sign.Unknown) _signs[o] = s;
         }
 
-        private static Sign UnarySign(Op op, Sign arg) => op switch
-        {
-            Op.Abs or Op.Sqrt or Op.Square or Op.Relu or Op.Exp or Op.Erfc => Sign.NonNeg,
-            Op.Cube or Op.Tanh or Op.Sinh or Op.Asinh when arg >= Sign.NonNeg => Sign.NonNeg,
-            _ => Sign.Unknown,
-        };
+        private static Sign UnarySign(Op op, Sign arg) =>
+            op == Op.Abs || op == Op.Sqrt || op == Op.Square || op == Op.Relu || op == Op.Exp || op == Op.Erfc ? Sign.NonNeg
+            : (op == Op.Cube || op == Op.Tanh || op == Op.Sinh || op == Op.Asinh) && arg >= Sign.NonNeg ? Sign.NonNeg
+            : Sign.Unknown;
 
         private Operand EmaOf(Expr.Ema em)
         {
@@ -337,7 +340,7 @@ public sealed class RuleProgram
             // ema and ema_bc of one argument and beta share one moving average.
             if (!_emas.TryGetValue((em.Beta, em.Arg), out var raw))
             {
-                raw = Emit(RuleCode.EmaUpdate, default, arg, default, EmaCount++, em.Beta);
+                raw = Emit(RuleCode.EmaUpdate, null, arg, default, EmaCount++, em.Beta);
                 _emas[(em.Beta, em.Arg)] = raw;
                 // A convex combination of non-negatives, from zero, stays non-negative.
                 if (em.Beta is >= 0 and <= 1 && SignOf(arg) >= Sign.NonNeg) Note(raw, Sign.NonNeg);
@@ -365,7 +368,7 @@ public sealed class RuleProgram
             RingLengths[ring] = Math.Max(RingLengths[ring], l.Steps);
             if (_lagReads.TryGetValue((ring, l.Steps), out var r)) return r;
             Reads.Add(new LagReadSpec(ring, l.Steps));
-            r = Emit(RuleCode.LagRead, default, default, default, Reads.Count - 1, 0);
+            r = Emit(RuleCode.LagRead, null, default, default, Reads.Count - 1, 0);
             _lagReads[(ring, l.Steps)] = r;
             return r;
         }
@@ -377,10 +380,10 @@ public sealed class RuleProgram
             return _uniformIndex[node] = Uniforms.Count - 1;
         }
 
-        private Operand Emit(RuleCode code, Op op, Operand a, Operand b, int index, double beta, bool unguarded = false)
+        private Operand Emit(RuleCode code, Op? op, Operand a, Operand b, int index, double beta, bool unguarded = false)
         {
             int dest = RegisterCount++;
-            Code.Add(new RuleInstruction(code, dest, op, a, b, index, beta, unguarded));
+            Code.Add(new RuleInstruction(code, dest, op!, a, b, index, beta, unguarded));
             return Operand.Reg(dest);
         }
 

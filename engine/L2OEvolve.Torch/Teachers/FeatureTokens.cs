@@ -64,20 +64,10 @@ public static class FeatureTokens
     }
 
     /// <summary>Splits a lag-row column name like <c>mom53</c> or <c>g_12</c> into base token and lag (longest known base wins).</summary>
-    public static bool TryParseLagged(string column, out string token, out int lag)
-    {
-        token = ""; lag = 0;
-        foreach (var t in Canonical.OrderByDescending(t => t.Length))
-        {
-            if (!column.StartsWith(t, StringComparison.Ordinal)) continue;
-            var rest = column[t.Length..];
-            if (rest.StartsWith('_')) rest = rest[1..];
-            if (rest.Length == 0 || !rest.All(char.IsAsciiDigit)) continue;
-            token = t; lag = int.Parse(rest, System.Globalization.CultureInfo.InvariantCulture);
-            return true;
-        }
-        return false;
-    }
+    /// <remarks>The dataset convention's parser (<see cref="L2OEvolve.Engine.Expressions.LagNames"/>) over these tokens, so
+    /// recorded columns and rule features split names alike; a bare token is not a lagged column.</remarks>
+    public static bool TryParseLagged(string column, out string token, out int lag) =>
+        L2OEvolve.Engine.Expressions.LagNames.TryParse(column, Canonical, out token, out lag) && token != column;
 
     internal readonly record struct Needs(bool M, bool V, bool Mom5, bool Mom9, bool Mom99, ImmutableArray<double> P)
     {

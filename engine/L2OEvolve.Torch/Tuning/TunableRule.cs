@@ -146,63 +146,26 @@ public sealed class TunableRule
         ? new Value(1.0 / (1.0 - Math.Pow(beta.Double, step)))
         : new Value(beta.Tensor!.pow(step).neg().add(1.0).reciprocal());
 
-    private static Value Unary(Op op, Value x)
-    {
-        if (x.IsDouble) return new Value(Ops.Apply(op, x.Double));
-        var t = x.Tensor!;
-        return new Value(op switch
-        {
-            Op.Neg => t.neg(),
-            Op.Abs => t.abs(),
-            Op.Sign => t.sign(),
-            Op.Sqrt => t.abs().sqrt(),
-            Op.Log => t.abs().add(Ops.LogEpsilon).log(),
-            Op.Exp => t.exp(),
-            Op.Tanh => t.tanh(),
-            Op.Sinh => t.sinh(),
-            Op.Asinh => t.asinh(),
-            Op.Erfc => t.erfc(),
-            Op.Square => t.mul(t),
-            Op.Cube => t.mul(t).mul(t),
-            Op.Relu => t.relu(),
-            Op.Sin => t.sin(),
-            Op.Cos => t.cos(),
-            _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a unary operator"),
-        });
-    }
+    private static Value Unary(Op op, Value x) =>
+        x.IsDouble ? new Value(op.Apply(x.Double)) : new Value(op.Tensor(TorchAlgebra.Instance, x.Tensor!));
 
     private static Value Binary(Op op, Value a, Value b)
     {
-        if (a.IsDouble && b.IsDouble) return new Value(Ops.Apply(op, a.Double, b.Double));
+        if (a.IsDouble && b.IsDouble) return new Value(op.Apply(a.Double, b.Double));
         if (a.IsDouble || b.IsDouble)
         {
             double c = a.IsDouble ? a.Double : b.Double;
             var x = a.IsDouble ? b.Tensor! : a.Tensor!;
-            switch (op)
-            {
-                case Op.Add: return new Value(x.add(c));
-                case Op.Mul: return new Value(x.mul(c));
-                case Op.Sub when b.IsDouble: return new Value(x.sub(c));
-                case Op.Sub: return new Value(x.neg().add(c));
-                case Op.Div when b.IsDouble: return new Value(c == 0.0 ? ones_like(x) : x.div(c));
-            }
+            // Scalar forms skip the broadcast constant (lr * x, x + eps, c - x, x / c).
+            if (op == Op.Add) return new Value(x.add(c));
+            if (op == Op.Mul) return new Value(x.mul(c));
+            if (op == Op.Sub) return new Value(b.IsDouble ? x.sub(c) : x.neg().add(c));
+            if (op == Op.Div && b.IsDouble) return new Value(c == 0.0 ? ones_like(x) : x.div(c));
         }
         // A 0-d constant broadcasts against a parameter-shaped tensor; type promotion keeps the latter's float32.
         var l = a.IsDouble ? tensor(a.Double, ScalarType.Float64) : a.Tensor!;
         var r = b.IsDouble ? tensor(b.Double, ScalarType.Float64) : b.Tensor!;
-        return new Value(op switch
-        {
-            Op.Add => l.add(r),
-            Op.Sub => l.sub(r),
-            Op.Mul => l.mul(r),
-            // The denominator is replaced before dividing, so a zero never yields an inf or NaN gradient.
-            Op.Div => where(r.eq(0.0), ones_like(l.add(r)), l.div(where(r.eq(0.0), ones_like(r), r))),
-            Op.Pow => l.sign().mul(l.abs().pow(r)),
-            Op.Greater => l.gt(r).to(l.add(r).dtype),
-            Op.Min => minimum(l, r),
-            Op.Max => maximum(l, r),
-            _ => throw new ArgumentOutOfRangeException(nameof(op), op, "not a binary operator"),
-        });
+        return new Value(op.Tensor(TorchAlgebra.Instance, l, r));
     }
 
     /// <summary>A node value: a plain double (all-constant subtrees with fixed constants) or a tensor.</summary>

@@ -42,16 +42,17 @@ public static partial class MathMl
     private static Piece RenderUnary(Expr.Unary u)
     {
         var arg = Render(u.Arg);
-        return u.Op switch
+        // The arithmetic core has its own layouts; every other operator (plug-ins and defines too) is a named call.
+        return u.Op.Name switch
         {
-            Op.Neg => new(Row(Mo("-"), Wrap(arg, arg.Level < PowerLevel)), UnaryLevel),
-            Op.Abs => new(Bars(arg.Xml), AtomLevel),
-            Op.Sqrt => new($"<msqrt>{(u.Arg is Expr.Unary { Op: Op.Abs or Op.Square or Op.Exp or Op.Sqrt } ? arg.Xml : Bars(arg.Xml))}</msqrt>", AtomLevel),
-            Op.Log => new(Row("<mi>log</mi>", Bars(arg.Xml)), AtomLevel),
-            Op.Exp => new($"<msup><mi>e</mi>{Row(arg.Xml)}</msup>", PowerLevel),
-            Op.Square => new($"<msup>{Wrap(arg, arg.Level < AtomLevel || IsFraction(u.Arg))}<mn>2</mn></msup>", PowerLevel),
-            Op.Cube => new($"<msup>{Wrap(arg, arg.Level < AtomLevel || IsFraction(u.Arg))}<mn>3</mn></msup>", PowerLevel),
-            _ => new(Row(Mi(u.Op.Info().Symbol), Parens(arg.Xml)), AtomLevel),
+            "neg" => new(Row(Mo("-"), Wrap(arg, arg.Level < PowerLevel)), UnaryLevel),
+            "abs" => new(Bars(arg.Xml), AtomLevel),
+            "sqrt" => new($"<msqrt>{(u.Arg is Expr.Unary { Op.Name: "abs" or "square" or "exp" or "sqrt" } ? arg.Xml : Bars(arg.Xml))}</msqrt>", AtomLevel),
+            "log" => new(Row("<mi>log</mi>", Bars(arg.Xml)), AtomLevel),
+            "exp" => new($"<msup><mi>e</mi>{Row(arg.Xml)}</msup>", PowerLevel),
+            "square" => new($"<msup>{Wrap(arg, arg.Level < AtomLevel || IsFraction(u.Arg))}<mn>2</mn></msup>", PowerLevel),
+            "cube" => new($"<msup>{Wrap(arg, arg.Level < AtomLevel || IsFraction(u.Arg))}<mn>3</mn></msup>", PowerLevel),
+            _ => new(Row(Mi(u.Op.Symbol), Parens(arg.Xml)), AtomLevel),
         };
     }
 
@@ -59,15 +60,15 @@ public static partial class MathMl
     {
         var l = Render(b.Left);
         var r = Render(b.Right);
-        return b.Op switch
+        return b.Op.Name switch
         {
-            Op.Add => new(Row(Wrap(l, l.Level < SumLevel), Mo("+"), Wrap(r, r.Level <= UnaryLevel && IsNegative(r))), SumLevel),
-            Op.Sub => new(Row(Wrap(l, l.Level < SumLevel), Mo("-"), Wrap(r, r.Level <= SumLevel || IsNegative(r))), SumLevel),
-            Op.Mul => new(Row(Wrap(l, l.Level < ProductLevel), Mo("&#x22C5;"), Wrap(r, r.Level <= UnaryLevel)), ProductLevel),
-            Op.Div => new($"<mfrac>{Row(l.Xml)}{Row(r.Xml)}</mfrac>", AtomLevel),
-            Op.Pow => new($"<msup>{Wrap(l, l.Level < AtomLevel || IsFraction(b.Left))}{Row(r.Xml)}</msup>", PowerLevel),
-            Op.Greater => new(Row(Mo("["), l.Xml, Mo("&gt;"), r.Xml, Mo("]")), AtomLevel),
-            _ => new(Row(Mi(b.Op.Info().Symbol), Mo("("), l.Xml, Mo(","), r.Xml, Mo(")")), AtomLevel),
+            "+" => new(Row(Wrap(l, l.Level < SumLevel), Mo("+"), Wrap(r, r.Level <= UnaryLevel && IsNegative(r))), SumLevel),
+            "-" => new(Row(Wrap(l, l.Level < SumLevel), Mo("-"), Wrap(r, r.Level <= SumLevel || IsNegative(r))), SumLevel),
+            "*" => new(Row(Wrap(l, l.Level < ProductLevel), Mo("&#x22C5;"), Wrap(r, r.Level <= UnaryLevel)), ProductLevel),
+            "/" => new($"<mfrac>{Row(l.Xml)}{Row(r.Xml)}</mfrac>", AtomLevel),
+            "pow" => new($"<msup>{Wrap(l, l.Level < AtomLevel || IsFraction(b.Left))}{Row(r.Xml)}</msup>", PowerLevel),
+            "greater" => new(Row(Mo("["), l.Xml, Mo("&gt;"), r.Xml, Mo("]")), AtomLevel),
+            _ => new(Row(Mi(b.Op.Symbol), Mo("("), l.Xml, Mo(","), r.Xml, Mo(")")), AtomLevel),
         };
     }
 
@@ -89,7 +90,7 @@ public static partial class MathMl
         return m.Success ? $"<msub>{Mi(m.Groups[1].Value)}{Mn(m.Groups[2].Value)}</msub>" : Mi(name);
     }
 
-    private static bool IsFraction(Expr e) => e is Expr.Binary { Op: Op.Div };
+    private static bool IsFraction(Expr e) => e is Expr.Binary b && b.Op == Op.Div;
     private static bool IsNegative(Piece p) => p.Xml.StartsWith("<mrow><mo>-</mo>", StringComparison.Ordinal);
     private static string Call(string head, string subscript, string arg) => Row($"<msub>{head}{subscript}</msub>", Parens(arg));
     private static string Wrap(Piece p, bool wrap) => wrap ? Parens(p.Xml) : p.Xml;

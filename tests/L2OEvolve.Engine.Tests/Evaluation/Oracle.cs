@@ -56,24 +56,27 @@ internal static class Oracle
         {
             double x = a.Value[t], ex = a.Error[t], v = Ops.Apply(op, x), ax = Math.Abs(x), lo = Math.Max(ax - ex, 0);
             double av = Math.Abs(v);
-            double e = op switch
+            double e = op.Name switch
             {
-                Op.Neg or Op.Abs or Op.Relu => ex,
-                Op.Sign => 0,
-                Op.Sqrt => Math.Min(Math.Sqrt(ex), lo > 0 ? ex / (2 * Math.Sqrt(lo)) : double.PositiveInfinity) + 2 * U * av,
-                Op.Log => ex / (lo + 1e-8) + 4 * U * av + 4 * U,
-                Op.Exp => av * (Math.Exp(ex) - 1) + 8 * U * av,
-                Op.Tanh => ex * (1 - Math.Pow(Math.Tanh(lo), 2)) + 8 * U * av,
-                Op.Sinh => Math.Cosh(ax + ex) * ex + 8 * U * av,
-                Op.Asinh => ex / Math.Sqrt(1 + lo * lo) + 8 * U * av,
-                Op.Erfc => 1.13 * Math.Exp(-lo * lo) * ex + 8 * U * (lo * lo + 4) * av + 8 * U,
-                Op.Square => 2 * ax * ex + ex * ex + 2 * U * av,
-                Op.Cube => 3 * (ax + ex) * (ax + ex) * ex + 4 * U * av,
-                Op.Sin or Op.Cos => ex + 4 * U * av + 4 * U,
+                "neg" or "abs" or "relu" or "clip" => ex,
+                "softsign" => ex + 4 * U * av,
+                // 1 - erfc: erfc's float error (its exponent grows like x²) with erfc(|x|) ≤ exp(-x²).
+                "erf" => 1.13 * Math.Exp(-lo * lo) * ex + 16 * U * (lo * lo + 4) * Math.Exp(-lo * lo) + 8 * U,
+                "sign" => 0,
+                "sqrt" => Math.Min(Math.Sqrt(ex), lo > 0 ? ex / (2 * Math.Sqrt(lo)) : double.PositiveInfinity) + 2 * U * av,
+                "log" => ex / (lo + 1e-8) + 4 * U * av + 4 * U,
+                "exp" => av * (Math.Exp(ex) - 1) + 8 * U * av,
+                "tanh" => ex * (1 - Math.Pow(Math.Tanh(lo), 2)) + 8 * U * av,
+                "sinh" => Math.Cosh(ax + ex) * ex + 8 * U * av,
+                "asinh" => ex / Math.Sqrt(1 + lo * lo) + 8 * U * av,
+                "erfc" => 1.13 * Math.Exp(-lo * lo) * ex + 8 * U * (lo * lo + 4) * av + 8 * U,
+                "square" => 2 * ax * ex + ex * ex + 2 * U * av,
+                "cube" => 3 * (ax + ex) * (ax + ex) * ex + 4 * U * av,
+                "sin" or "cos" => ex + 4 * U * av + 4 * U,
                 _ => throw new ArgumentOutOfRangeException(nameof(op)),
             };
             bool flip = op == Op.Sign && ex > 0 && ax <= ex;
-            bool wild = (op is Op.Sin or Op.Cos && ax > 1e4) || (op is Op.Exp or Op.Sinh && ex > 0.01);
+            bool wild = ((op == Op.Sin || op == Op.Cos) && ax > 1e4) || ((op == Op.Exp || op == Op.Sinh) && ex > 0.01);
             s.Value[t] = v;
             s.Error[t] = e;
             s.Uncertain[t] |= flip || wild;
@@ -91,16 +94,16 @@ internal static class Oracle
             double v = Ops.Apply(op, x, y), av = Math.Abs(v);
             bool unc = a.Uncertain[t] || b.Uncertain[t];
             double e;
-            switch (op)
+            switch (op.Name)
             {
-                case Op.Add or Op.Sub: e = ex + ey + 2 * U * av; break;
-                case Op.Mul: e = Math.Abs(y) * ex + Math.Abs(x) * ey + ex * ey + 2 * U * av; break;
-                case Op.Div:
+                case "+" or "-": e = ex + ey + 2 * U * av; break;
+                case "*": e = Math.Abs(y) * ex + Math.Abs(x) * ey + ex * ey + 2 * U * av; break;
+                case "/":
                     if (y == 0 && ey == 0) e = 0;
                     else if (Math.Abs(y) <= 2 * ey) { e = 0; unc = true; }
                     else e = (ex + av * ey) / (Math.Abs(y) - ey) + 2 * U * av;
                     break;
-                case Op.Pow:
+                case "pow":
                 {
                     double ax = Math.Abs(x);
                     if (x == 0 && ex == 0) { e = 0; unc |= y < 0 ? true : ey > 0 && Math.Abs(y) <= ey; break; }
@@ -110,11 +113,11 @@ internal static class Oracle
                     e = Math.Abs(y) * Math.Pow(m, y - 1) * ex + av * Math.Abs(lnx) * ey + 8 * U * av * (1 + Math.Abs(y * lnx));
                     break;
                 }
-                case Op.Greater:
+                case "greater":
                     e = 0;
                     unc |= ex + ey > 0 && Math.Abs(x - y) <= ex + ey;
                     break;
-                case Op.Min or Op.Max: e = Math.Max(ex, ey); break;
+                case "min" or "max": e = Math.Max(ex, ey); break;
                 default: throw new ArgumentOutOfRangeException(nameof(op));
             }
             s.Value[t] = v;

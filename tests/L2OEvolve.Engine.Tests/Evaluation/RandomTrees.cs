@@ -6,8 +6,8 @@ namespace L2OEvolve.Engine.Tests.Evaluation;
 /// <summary>Random expression trees for property tests: every operator, leaves over the given features.</summary>
 internal static class RandomTrees
 {
-    public static readonly Op[] UnaryOps = Ops.All.Where(o => o.Arity == 1).Select(o => o.Op).ToArray();
-    public static readonly Op[] BinaryOps = Ops.All.Where(o => o.Arity == 2).Select(o => o.Op).ToArray();
+    public static readonly Op[] UnaryOps = Ops.BuiltIn.Where(o => o.Arity == 1).ToArray();
+    public static readonly Op[] BinaryOps = Ops.BuiltIn.Where(o => o.Arity == 2).ToArray();
 
     /// <summary>A tree of exactly <paramref name="size"/> nodes; stateful nodes (ema, lag) appear only when asked.</summary>
     public static Expr Generate(ref Rng rng, int size, IReadOnlyList<string> features, bool stateful = false)
@@ -41,7 +41,7 @@ internal static class Show
     {
         Expr.Const c => c.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         Expr.Var v => v.Name,
-        Expr.Unary u => $"{u.Op.Info().Symbol}({Of(u.Arg)})",
+        Expr.Unary u => $"{u.Op.Symbol}({Of(u.Arg)})",
         Expr.Binary b => $"{b.Op}({Of(b.Left)}, {Of(b.Right)})",
         Expr.Ema m => $"ema({m.Beta:R}{(m.BiasCorrected ? ", bc" : "")}, {Of(m.Arg)})",
         Expr.Lag l => $"lag({l.Steps}, {Of(l.Arg)})",

@@ -89,7 +89,7 @@ public class InfixTests
     [TestCase("x +", 4, "expected an operand")]
     [TestCase("x + * y", 5, "expected an operand")]
     [TestCase("tanh(x", 7, "expected ')'")]
-    [TestCase("pow(x)", 6, "expected ','")]
+    [TestCase("pow(x)", 6, "'pow' takes 2 arguments, got 1")]
     [TestCase("x y", 3, "expected an operator or the end")]
     [TestCase("foo(x)", 1, "unknown function 'foo'")]
     [TestCase("ema(1.5, g)", 5, "ema beta must lie in (0, 1)")]

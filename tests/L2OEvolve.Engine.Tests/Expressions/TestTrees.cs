@@ -20,12 +20,12 @@ internal static class TestTrees
                 ? new Expr.Ema(new[] { 0.5, 0.9, 0.99, 0.999 }[rng.NextInt(4)], rng.NextBool(), arg)
                 : new Expr.Lag(rng.NextInt(1, 4), arg);
         }
-        var unary = Ops.All.Where(o => o.Arity == 1).ToArray();
-        var binary = Ops.All.Where(o => o.Arity == 2).ToArray();
+        var unary = Ops.BuiltIn.Where(o => o.Arity == 1).ToArray();
+        var binary = Ops.BuiltIn.Where(o => o.Arity == 2).ToArray();
         if (pick < 0.4)
-            return new Expr.Unary(unary[rng.NextInt(unary.Length)].Op, Random(ref rng, budget - 1, stateful, awkwardConstants));
+            return new Expr.Unary(unary[rng.NextInt(unary.Length)], Random(ref rng, budget - 1, stateful, awkwardConstants));
         int left = rng.NextInt(1, Math.Max(2, budget - 1));
-        return new Expr.Binary(binary[rng.NextInt(binary.Length)].Op,
+        return new Expr.Binary(binary[rng.NextInt(binary.Length)],
             Random(ref rng, left, stateful, awkwardConstants), Random(ref rng, budget - 1 - left, stateful, awkwardConstants));
     }
 

@@ -6,8 +6,6 @@ using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Torch.Export;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Rules;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using TorchSharp;
 using static L2OEvolve.Torch.Tests.Rules.RuleTestKit;
 using static TorchSharp.torch;
@@ -43,9 +41,7 @@ public class RuleExportTests
     // One compilation holds a class per rule (Roslyn's first compilation dominates the cost).
     private static Type CompiledClass(int index)
     {
-        _compiled ??= Compile(string.Join("\n", Rules.Select((r, i) => RuleExport.Export(Gen(i), ExportFormat.TorchSharp, $"Generated{i}"))
-            .Select((src, i) => i == 0 ? src : src[src.IndexOf("namespace L2OEvolve.Exported;", StringComparison.Ordinal)..]
-                .Replace("namespace L2OEvolve.Exported;", ""))));
+        _compiled ??= CompileAll(Rules.Select((r, i) => RuleExport.Export(Gen(i), ExportFormat.TorchSharp, $"Generated{i}")));
         return _compiled.GetType($"L2OEvolve.Exported.Generated{index}")!;
     }
 
@@ -87,17 +83,12 @@ public class RuleExportTests
         Assert.That(bad!.InnerException, Is.InstanceOf<ArgumentOutOfRangeException>());
     }
 
-    private static Assembly Compile(string source)
-    {
-        var tpa = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator);
-        var refs = tpa.Select(p => MetadataReference.CreateFromFile(p)).Append(MetadataReference.CreateFromFile(typeof(torch).Assembly.Location));
-        var compilation = CSharpCompilation.Create("exported_" + Guid.NewGuid().ToString("N"), [CSharpSyntaxTree.ParseText(source)], refs,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
-        using var ms = new MemoryStream();
-        var result = compilation.Emit(ms);
-        Assert.That(result.Success, Is.True, string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)) + "\n" + source);
-        return Assembly.Load(ms.ToArray());
-    }
+    /// <summary>Exported TorchSharp sources compiled together (one header; Roslyn's first compilation dominates the cost).</summary>
+    internal static Assembly CompileAll(IEnumerable<string> sources) =>
+        Compile(string.Join("\n", sources.Select((src, i) => i == 0 ? src : src[src.IndexOf("namespace L2OEvolve.Exported;", StringComparison.Ordinal)..]
+            .Replace("namespace L2OEvolve.Exported;", ""))));
+
+    private static Assembly Compile(string source) => Assembly.Load(TestCompiler.Emit(source, "exported_" + Guid.NewGuid().ToString("N")));
 
     [Test]
     public void PyTorch_GeneratedClasses_MatchTheCSharpExecutorUnderPython()

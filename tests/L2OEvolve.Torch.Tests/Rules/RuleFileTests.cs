@@ -194,4 +194,26 @@ public class RuleFileTests
         var ex = Assert.Throws<InputException>(() => RuleFile.TryResolve("/nonexistent/x.rule.json", CPU));
         Assert.That(ex!.Message, Does.Contain("/nonexistent/x.rule.json"));
     }
+
+    [Test]
+    public void Parse_Define_RuleUsesItsOwnOperatorAndFormatWritesTheDefinitionBack()
+    {
+        var def = RuleFile.Parse("""
+            { "name": "soft", "define": { "rftest_soft(x)": "x / (1 + abs(x))", "rftest_twice(x)": "2 * rftest_soft(x)" },
+              "rule": "-0.01 * rftest_twice(m)" }
+            """, "soft.rule.json");
+        Assert.That(Infix.Print(def.Rule), Is.EqualTo("-0.01 * rftest_twice(m)"), "printed under its own name");
+        var text = RuleFile.Format(def);
+        Assert.That(text, Does.Contain("\"rftest_soft(x)\": \"x / (1 + abs(x))\"").And.Contain("\"rftest_twice(x)\": \"2 * rftest_soft(x)\""));
+        Assert.That(text.IndexOf("rftest_soft(x)", StringComparison.Ordinal), Is.LessThan(text.IndexOf("rftest_twice(x)", StringComparison.Ordinal)), "dependencies first");
+        Assert.That(RuleFile.Parse(text, "again.rule.json").Rule, Is.EqualTo(def.Rule));
+    }
+
+    [TestCase("""{ "rftest_bad(x)": "x + y" }""", "unknown name 'y'")]
+    [TestCase("""{ "sqrt(x)": "x" }""", "shadows a built-in")]
+    public void Parse_BadDefine_NamesTheFileTheOperatorAndTheFault(string define, string fault)
+    {
+        var ex = Assert.Throws<InputException>(() => RuleFile.Parse($$"""{ "define": {{define}}, "rule": "g" }""", "bad.rule.json"))!;
+        Assert.That(ex.Message, Does.StartWith("bad.rule.json").And.Contain("$.define").And.Contain(fault));
+    }
 }

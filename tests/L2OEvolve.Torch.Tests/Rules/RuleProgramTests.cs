@@ -79,7 +79,7 @@ public class RuleProgramTests
     [TestCase("g / (exp(g) + 0.5)", true)]
     public void Compile_Division_SkipsProtectionOnlyForProvablyPositiveDivisors(string rule, bool unprotected)
     {
-        var div = Compile(rule).Code.Single(i => i is { Code: RuleCode.Binary, Op: Op.Div });
+        var div = Compile(rule).Code.Single(i => i.Code == RuleCode.Binary && i.Op == Op.Div);
         Assert.That(div.Unguarded, Is.EqualTo(unprotected));
     }
 
@@ -88,7 +88,7 @@ public class RuleProgramTests
     [TestCase("log(abs(g))", true)]
     public void Compile_SqrtAndLog_SkipAbsOnlyForNonNegativeArguments(string rule, bool unguarded)
     {
-        var ins = Compile(rule).Code.Single(i => i is { Code: RuleCode.Unary, Op: Op.Sqrt or Op.Log });
+        var ins = Compile(rule).Code.Single(i => i.Code == RuleCode.Unary && (i.Op == Op.Sqrt || i.Op == Op.Log));
         Assert.That(ins.Unguarded, Is.EqualTo(unguarded));
     }
 }

@@ -55,6 +55,29 @@ public class SrJobTests
     }
 
     [Test]
+    public void Resume_StateNamingAnOperatorThatIsNotLoaded_IsRefusedNamingIt()
+    {
+        // A checkpoint written where an operator existed (a plug-in or a define), resumed where it does not: here the
+        // saved trees' operator name is swapped for one of the same length that nothing registers.
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("g.json"), """
+            { "define": { "srjobtest_sq(x)": "x * x" }, "features": ["a", "b"], "operators": ["+", "-", "*", "srjobtest_sq"] }
+            """);
+        var spec = Spec(dir) with { Grammar = dir.File("g.json"), WarmStart = ["srjobtest_sq(a) - b"] };
+        var factory = new SrJobFactory();
+        var saved = Steps(factory.Prepare(spec).Start(), 2).SaveState();
+        var from = System.Text.Encoding.UTF8.GetBytes("srjobtest_sq");
+        var to = System.Text.Encoding.UTF8.GetBytes("srjobtest_zz");
+        int swapped = 0;
+        for (int i = 0; i + from.Length <= saved.Length; i++)
+            if (saved.AsSpan(i, from.Length).SequenceEqual(from)) { to.CopyTo(saved.AsSpan(i)); swapped++; }
+        Assert.That(swapped, Is.GreaterThan(0), "the state holds trees using the operator");
+
+        var e = Assert.Throws<JobIncompatibleException>(() => factory.Prepare(spec).Resume(saved))!;
+        Assert.That(e.Message, Does.Contain("'srjobtest_zz'").And.Contain("--plugin"));
+    }
+
+    [Test]
     public void IncompatibleFields_PopulationSizeChanged_NamesTheSettingsField()
     {
         using var dir = new TempDir();
