@@ -156,7 +156,7 @@ public abstract partial class Op
     // ---- Simplification ----
 
     /// <summary>This node rewritten by the operator's identities (children already simplified), or the node itself.</summary>
-    /// <remarks>Identities must hold for every finite input under the reference semantics (see <see cref="Simplify"/>).</remarks>
+    /// <remarks>Identities must hold for every finite input under the reference semantics (see <see cref="L2OEvolve.Engine.Expressions.Simplify"/>).</remarks>
     public virtual Expr Simplify(Expr.Unary node) => node;
 
     /// <summary>This node rewritten by the operator's identities, or the node itself.</summary>
