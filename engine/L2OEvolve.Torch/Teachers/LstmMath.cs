@@ -71,4 +71,49 @@ internal static class LstmMath
         // In place, so no overlapping last vector: the tail runs scalar, with the same bits.
         for (; i < count; i++) values[i] = Sigmoid(values[i]);
     }
+
+    /// <summary>tanh in place over <paramref name="values"/>, as 2σ(2x) − 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void TanhInPlace(float* values, long count)
+    {
+        long i = 0;
+        var one = Vector256<float>.One;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count)
+                (Sigmoid(Vector256.Load(values + i) * 2f) * 2f - one).Store(values + i);
+        for (; i < count; i++) values[i] = 2f * Sigmoid(2f * values[i]) - 1f;
+    }
+
+    /// <summary>ELU (α = 1) in place: x where x &gt; 0, else e^x − 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void EluInPlace(float* values, long count)
+    {
+        long i = 0;
+        var one = Vector256<float>.One;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count)
+            {
+                var x = Vector256.Load(values + i);
+                Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, Exp(x) - one).Store(values + i);
+            }
+        for (; i < count; i++) values[i] = values[i] > 0f ? values[i] : Exp(values[i]) - 1f;
+    }
+
+    /// <summary>
+    /// Gradient through ELU in place, from its output y: g ← g where y &gt; 0, else g·(y + 1) (= g·e^x).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void EluBackwardInPlace(float* grads, float* outputs, long count)
+    {
+        long i = 0;
+        var one = Vector256<float>.One;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count)
+            {
+                var y = Vector256.Load(outputs + i);
+                var slope = Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<float>.Zero), one, y + one);
+                (Vector256.Load(grads + i) * slope).Store(grads + i);
+            }
+        for (; i < count; i++) grads[i] *= outputs[i] > 0f ? 1f : outputs[i] + 1f;
+    }
 }
