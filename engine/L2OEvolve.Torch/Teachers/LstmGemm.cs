@@ -37,14 +37,32 @@ internal static unsafe class LstmGemm
         if (rows <= 0) return;
         if (m < W || !Vector256.IsHardwareAccelerated)
         {
-            for (int r = 0; r < rows; r++)
+            // Four rows at once: four independent chains keep the multiply-add unit busy (one chain waits on itself).
+            for (int r = 0; r < rows; r += 4)
+            {
+                int r1 = Math.Min(r + 1, rows - 1), r2 = Math.Min(r + 2, rows - 1), r3 = Math.Min(r + 3, rows - 1);
                 for (int j = 0; j < m; j++)
                 {
-                    float acc = bias is null ? 0f : bias[j];
-                    for (int k = 0; k < k1; k++) acc = MathF.FusedMultiplyAdd(a1[r * k1 + k], b1[k * m + j], acc);
-                    for (int k = 0; k < k2; k++) acc = MathF.FusedMultiplyAdd(a2[r * k2 + k], b2[k * m + j], acc);
-                    c[r * m + j] = acc;
+                    float x0 = bias is null ? 0f : bias[j], x1 = x0, x2 = x0, x3 = x0;
+                    for (int k = 0; k < k1; k++)
+                    {
+                        float b = b1[k * m + j];
+                        x0 = MathF.FusedMultiplyAdd(a1[(long)r * k1 + k], b, x0);
+                        x1 = MathF.FusedMultiplyAdd(a1[(long)r1 * k1 + k], b, x1);
+                        x2 = MathF.FusedMultiplyAdd(a1[(long)r2 * k1 + k], b, x2);
+                        x3 = MathF.FusedMultiplyAdd(a1[(long)r3 * k1 + k], b, x3);
+                    }
+                    for (int k = 0; k < k2; k++)
+                    {
+                        float b = b2[k * m + j];
+                        x0 = MathF.FusedMultiplyAdd(a2[(long)r * k2 + k], b, x0);
+                        x1 = MathF.FusedMultiplyAdd(a2[(long)r1 * k2 + k], b, x1);
+                        x2 = MathF.FusedMultiplyAdd(a2[(long)r2 * k2 + k], b, x2);
+                        x3 = MathF.FusedMultiplyAdd(a2[(long)r3 * k2 + k], b, x3);
+                    }
+                    c[(long)r3 * m + j] = x3; c[(long)r2 * m + j] = x2; c[(long)r1 * m + j] = x1; c[(long)r * m + j] = x0;
                 }
+            }
             return;
         }
         for (int r = 0; r < rows; r += 4)
