@@ -65,96 +65,101 @@ internal static unsafe class LstmGemm
             }
             return;
         }
-        for (int r = 0; r < rows; r += 4)
-        {
-            // A short last tile repeats its last row: the repeat writes the same values again.
-            int r1 = Math.Min(r + 1, rows - 1), r2 = Math.Min(r + 2, rows - 1), r3 = Math.Min(r + 3, rows - 1);
-            var t = new RowTile(a1, k1, a2, k2, r, r1, r2, r3);
-            int col = 0;
-            for (; col + Chunk <= m; col += Chunk) RowTile5(t, b1, b2, bias, c, m, col);
-            for (; col < m; col += W) RowTile1(t, b1, b2, bias, c, m, Math.Min(col, m - W));
-        }
+        var o = new Operands(a1, k1, b1, a2, k2, b2, rows);
+        int col = 0;
+        for (; col + Chunk <= m; col += Chunk) RowStrip5(o, bias, c, m, col);
+        for (; col < m; col += W) RowStrip1(o, bias, c, m, Math.Min(col, m - W));
     }
 
-    private readonly struct RowTile(float* a1, int k1, float* a2, int k2, int r0, int r1, int r2, int r3)
+    private readonly struct Operands(float* a1, int k1, float* b1, float* a2, int k2, float* b2, int rows)
     {
-        public readonly float* A1 = a1, A2 = a2;
-        public readonly int K1 = k1, K2 = k2, R0 = r0, R1 = r1, R2 = r2, R3 = r3;
+        public readonly float* A1 = a1, B1 = b1, A2 = a2, B2 = b2;
+        public readonly int K1 = k1, K2 = k2, Rows = rows;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowTile5(RowTile t, float* b1, float* b2, float* bias, float* c, int m, int col)
+    private static void RowStrip5(Operands t, float* bias, float* c, int m, int col)
     {
-        var z0 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + col);
-        var z1 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + col + W);
-        var z2 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + col + 2 * W);
-        var z3 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + col + 3 * W);
-        var z4 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + col + 4 * W);
-        Vector256<float> c00 = z0, c01 = z1, c02 = z2, c03 = z3, c04 = z4;
-        Vector256<float> c10 = z0, c11 = z1, c12 = z2, c13 = z3, c14 = z4;
-        Vector256<float> c20 = z0, c21 = z1, c22 = z2, c23 = z3, c24 = z4;
-        Vector256<float> c30 = z0, c31 = z1, c32 = z2, c33 = z3, c34 = z4;
-        for (int s = 0; s < 2; s++)
+        // Strips of 4 rows; a short last strip repeats its last row, which writes the same values again.
+        for (int r0 = 0; r0 < t.Rows; r0 += 4)
         {
-            int kk = s == 0 ? t.K1 : t.K2;
-            float* a = s == 0 ? t.A1 : t.A2;
-            float* b = (s == 0 ? b1 : b2) + col;
-            float* p0 = a + (long)t.R0 * kk, p1 = a + (long)t.R1 * kk, p2 = a + (long)t.R2 * kk, p3 = a + (long)t.R3 * kk;
-            for (int k = 0; k < kk; k++, b += m)
+            int r1 = Math.Min(r0 + 1, t.Rows - 1), r2 = Math.Min(r0 + 2, t.Rows - 1), r3 = Math.Min(r0 + 3, t.Rows - 1);
+            var z0 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + col);
+            var z1 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + col + W);
+            var z2 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + col + 2 * W);
+            var z3 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + col + 3 * W);
+            var z4 = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + col + 4 * W);
+            Vector256<float> c00 = z0, c01 = z1, c02 = z2, c03 = z3, c04 = z4;
+            Vector256<float> c10 = z0, c11 = z1, c12 = z2, c13 = z3, c14 = z4;
+            Vector256<float> c20 = z0, c21 = z1, c22 = z2, c23 = z3, c24 = z4;
+            Vector256<float> c30 = z0, c31 = z1, c32 = z2, c33 = z3, c34 = z4;
+            for (int s = 0; s < 2; s++)
             {
-                var v0 = Vector256.Load(b);
-                var v1 = Vector256.Load(b + W);
-                var v2 = Vector256.Load(b + 2 * W);
-                var v3 = Vector256.Load(b + 3 * W);
-                var v4 = Vector256.Load(b + 4 * W);
-                var x = Vector256.Create(p0[k]);
-                c00 = Vector256.FusedMultiplyAdd(x, v0, c00); c01 = Vector256.FusedMultiplyAdd(x, v1, c01);
-                c02 = Vector256.FusedMultiplyAdd(x, v2, c02); c03 = Vector256.FusedMultiplyAdd(x, v3, c03);
-                c04 = Vector256.FusedMultiplyAdd(x, v4, c04);
-                x = Vector256.Create(p1[k]);
-                c10 = Vector256.FusedMultiplyAdd(x, v0, c10); c11 = Vector256.FusedMultiplyAdd(x, v1, c11);
-                c12 = Vector256.FusedMultiplyAdd(x, v2, c12); c13 = Vector256.FusedMultiplyAdd(x, v3, c13);
-                c14 = Vector256.FusedMultiplyAdd(x, v4, c14);
-                x = Vector256.Create(p2[k]);
-                c20 = Vector256.FusedMultiplyAdd(x, v0, c20); c21 = Vector256.FusedMultiplyAdd(x, v1, c21);
-                c22 = Vector256.FusedMultiplyAdd(x, v2, c22); c23 = Vector256.FusedMultiplyAdd(x, v3, c23);
-                c24 = Vector256.FusedMultiplyAdd(x, v4, c24);
-                x = Vector256.Create(p3[k]);
-                c30 = Vector256.FusedMultiplyAdd(x, v0, c30); c31 = Vector256.FusedMultiplyAdd(x, v1, c31);
-                c32 = Vector256.FusedMultiplyAdd(x, v2, c32); c33 = Vector256.FusedMultiplyAdd(x, v3, c33);
-                c34 = Vector256.FusedMultiplyAdd(x, v4, c34);
+                int kk = s == 0 ? t.K1 : t.K2;
+                float* a = s == 0 ? t.A1 : t.A2;
+                float* b = (s == 0 ? t.B1 : t.B2) + col;
+                float* p0 = a + (long)r0 * kk, p1 = a + (long)r1 * kk, p2 = a + (long)r2 * kk, p3 = a + (long)r3 * kk;
+                for (int k = 0; k < kk; k++, b += m)
+                {
+                    var v0 = Vector256.Load(b);
+                    var v1 = Vector256.Load(b + W);
+                    var v2 = Vector256.Load(b + 2 * W);
+                    var v3 = Vector256.Load(b + 3 * W);
+                    var v4 = Vector256.Load(b + 4 * W);
+                    var x = Vector256.Create(p0[k]);
+                    c00 = Vector256.FusedMultiplyAdd(x, v0, c00); c01 = Vector256.FusedMultiplyAdd(x, v1, c01);
+                    c02 = Vector256.FusedMultiplyAdd(x, v2, c02); c03 = Vector256.FusedMultiplyAdd(x, v3, c03);
+                    c04 = Vector256.FusedMultiplyAdd(x, v4, c04);
+                    x = Vector256.Create(p1[k]);
+                    c10 = Vector256.FusedMultiplyAdd(x, v0, c10); c11 = Vector256.FusedMultiplyAdd(x, v1, c11);
+                    c12 = Vector256.FusedMultiplyAdd(x, v2, c12); c13 = Vector256.FusedMultiplyAdd(x, v3, c13);
+                    c14 = Vector256.FusedMultiplyAdd(x, v4, c14);
+                    x = Vector256.Create(p2[k]);
+                    c20 = Vector256.FusedMultiplyAdd(x, v0, c20); c21 = Vector256.FusedMultiplyAdd(x, v1, c21);
+                    c22 = Vector256.FusedMultiplyAdd(x, v2, c22); c23 = Vector256.FusedMultiplyAdd(x, v3, c23);
+                    c24 = Vector256.FusedMultiplyAdd(x, v4, c24);
+                    x = Vector256.Create(p3[k]);
+                    c30 = Vector256.FusedMultiplyAdd(x, v0, c30); c31 = Vector256.FusedMultiplyAdd(x, v1, c31);
+                    c32 = Vector256.FusedMultiplyAdd(x, v2, c32); c33 = Vector256.FusedMultiplyAdd(x, v3, c33);
+                    c34 = Vector256.FusedMultiplyAdd(x, v4, c34);
+                }
             }
+            Store5(c + (long)r3 * m + col, c30, c31, c32, c33, c34);
+            Store5(c + (long)r2 * m + col, c20, c21, c22, c23, c24);
+            Store5(c + (long)r1 * m + col, c10, c11, c12, c13, c14);
+            Store5(c + (long)r0 * m + col, c00, c01, c02, c03, c04);
         }
-        Store5(c + (long)t.R3 * m + col, c30, c31, c32, c33, c34);
-        Store5(c + (long)t.R2 * m + col, c20, c21, c22, c23, c24);
-        Store5(c + (long)t.R1 * m + col, c10, c11, c12, c13, c14);
-        Store5(c + (long)t.R0 * m + col, c00, c01, c02, c03, c04);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowTile1(RowTile t, float* b1, float* b2, float* bias, float* c, int m, int col)
+    private static void RowStrip1(Operands t, float* bias, float* c, int m, int col)
     {
-        var z = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + col);
-        Vector256<float> c0 = z, c1 = z, c2 = z, c3 = z;
-        for (int s = 0; s < 2; s++)
+        // Strips of 4 rows; a short last strip repeats its last row, which writes the same values again.
+        for (int r0 = 0; r0 < t.Rows; r0 += 4)
         {
-            int kk = s == 0 ? t.K1 : t.K2;
-            float* a = s == 0 ? t.A1 : t.A2;
-            float* b = (s == 0 ? b1 : b2) + col;
-            float* p0 = a + (long)t.R0 * kk, p1 = a + (long)t.R1 * kk, p2 = a + (long)t.R2 * kk, p3 = a + (long)t.R3 * kk;
-            for (int k = 0; k < kk; k++, b += m)
+            int r1 = Math.Min(r0 + 1, t.Rows - 1), r2 = Math.Min(r0 + 2, t.Rows - 1), r3 = Math.Min(r0 + 3, t.Rows - 1);
+            var z = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + col);
+            Vector256<float> c0 = z, c1 = z, c2 = z, c3 = z;
+            for (int s = 0; s < 2; s++)
             {
-                var v = Vector256.Load(b);
-                c0 = Vector256.FusedMultiplyAdd(Vector256.Create(p0[k]), v, c0);
-                c1 = Vector256.FusedMultiplyAdd(Vector256.Create(p1[k]), v, c1);
-                c2 = Vector256.FusedMultiplyAdd(Vector256.Create(p2[k]), v, c2);
-                c3 = Vector256.FusedMultiplyAdd(Vector256.Create(p3[k]), v, c3);
+                int kk = s == 0 ? t.K1 : t.K2;
+                float* a = s == 0 ? t.A1 : t.A2;
+                float* b = (s == 0 ? t.B1 : t.B2) + col;
+                float* p0 = a + (long)r0 * kk, p1 = a + (long)r1 * kk, p2 = a + (long)r2 * kk, p3 = a + (long)r3 * kk;
+                for (int k = 0; k < kk; k++, b += m)
+                {
+                    var v = Vector256.Load(b);
+                    c0 = Vector256.FusedMultiplyAdd(Vector256.Create(p0[k]), v, c0);
+                    c1 = Vector256.FusedMultiplyAdd(Vector256.Create(p1[k]), v, c1);
+                    c2 = Vector256.FusedMultiplyAdd(Vector256.Create(p2[k]), v, c2);
+                    c3 = Vector256.FusedMultiplyAdd(Vector256.Create(p3[k]), v, c3);
+                }
             }
+            c3.Store(c + (long)r3 * m + col);
+            c2.Store(c + (long)r2 * m + col);
+            c1.Store(c + (long)r1 * m + col);
+            c0.Store(c + (long)r0 * m + col);
         }
-        c3.Store(c + (long)t.R3 * m + col);
-        c2.Store(c + (long)t.R2 * m + col);
-        c1.Store(c + (long)t.R1 * m + col);
-        c0.Store(c + (long)t.R0 * m + col);
     }
 
     /// <summary>
@@ -266,14 +271,29 @@ internal static unsafe class LstmGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ColumnSums(int rows, float* b, int m, float* sums)
     {
-        new Span<float>(sums, m).Clear();
-        for (int r = 0; r < rows; r++)
+        if (m < W || !Vector256.IsHardwareAccelerated)
         {
-            float* row = b + (long)r * m;
-            int j = 0;
-            if (Vector256.IsHardwareAccelerated)
-                for (; j + W <= m; j += W) (Vector256.Load(sums + j) + Vector256.Load(row + j)).Store(sums + j);
-            for (; j < m; j++) sums[j] += row[j];
+            for (int j = 0; j < m; j++)
+            {
+                float acc = 0f;
+                for (int r = 0; r < rows; r++) acc += b[(long)r * m + j];
+                sums[j] = acc;
+            }
+            return;
+        }
+        // Column vectors in register accumulators (an overlapping last one repeats the same sums).
+        for (int col = 0; col < m; col += Chunk)
+        {
+            int c0 = Math.Min(col, m - W), c1 = Math.Min(col + W, m - W), c2 = Math.Min(col + 2 * W, m - W),
+                c3 = Math.Min(col + 3 * W, m - W), c4 = Math.Min(col + 4 * W, m - W);
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default;
+            float* row = b;
+            for (int r = 0; r < rows; r++, row += m)
+            {
+                s0 += Vector256.Load(row + c0); s1 += Vector256.Load(row + c1); s2 += Vector256.Load(row + c2);
+                s3 += Vector256.Load(row + c3); s4 += Vector256.Load(row + c4);
+            }
+            s4.Store(sums + c4); s3.Store(sums + c3); s2.Store(sums + c2); s1.Store(sums + c1); s0.Store(sums + c0);
         }
     }
 
