@@ -8,14 +8,17 @@ using static TorchSharp.torch;
 
 namespace L2OEvolve.Torch.Teachers;
 
-/// <summary>Which implementation runs a teacher's LSTM cells.</summary>
+/// <summary>Which implementation runs a teacher's network step.</summary>
 public enum LstmKernel
 {
-    /// <summary><see cref="Fused"/> where it applies (contiguous float32 on the CPU), libtorch's cell elsewhere.</summary>
+    /// <summary><see cref="Fused"/> where it applies (contiguous float32 on the CPU), libtorch's modules elsewhere.</summary>
     Auto,
-    /// <summary>One pass over row blocks with hand-written products and backward (<see cref="FusedLstmCell"/>).</summary>
+    /// <summary>
+    /// The whole network step as one pass over row blocks with hand-written products and backward
+    /// (<see cref="FusedTeacherStep"/>).
+    /// </summary>
     Fused,
-    /// <summary>libtorch's <c>LSTMCell</c>: the reference, and the path on CUDA.</summary>
+    /// <summary>libtorch's modules (<c>Linear</c>, <c>LSTMCell</c>): the reference, and the path on CUDA.</summary>
     LibTorch,
 }
 

@@ -70,8 +70,9 @@ public sealed class TeacherNet : Module
     public static LstmKernel DefaultKernel { get; set; } = LstmKernel.Auto;
 
     /// <summary>
-    /// Which implementation runs the LSTM cells. An execution setting, not part of the configuration: both compute
-    /// the same function up to float rounding, and checkpoints from either load in the other.
+    /// Which implementation runs the network step (preprocessing, cells and head). An execution setting, not part of
+    /// the configuration: both compute the same function up to float rounding, and checkpoints from either load in
+    /// the other.
     /// </summary>
     public LstmKernel Kernel { get; set; } = DefaultKernel;
 
