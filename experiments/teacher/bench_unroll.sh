@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Meta-training time per unroll: l2oevolve (TorchSharp/libtorch 2.10) with its fused LSTM cell and with libtorch's
-# LSTMCell, beside Debian's python3-torch 1.13 with the OpenMP build of OpenBLAS: the same workload in the same run,
-# interleaved so all three see the same machine load.
+# Meta-training time per unroll: l2oevolve (TorchSharp/libtorch 2.10) with its fused teacher step (one autograd node
+# per network step) and with libtorch's modules, beside Debian's python3-torch 1.13 with the OpenMP build of
+# OpenBLAS: the same workload in the same run, interleaved so all three see the same machine load.
 # Workload: RNNprop 2x20 (Linear(2,20)+ELU, LSTMCell 20, LSTMCell 20, Linear, tanh) meta-trained on an MLP 784-20-10
 # sigmoid (mlp-mnist-dm) on Fashion-MNIST, batch 128, unroll 20, 100 steps per epoch (5 unrolls), 3 epochs.
 #   experiments/teacher/bench_unroll.sh [THREADS] [ROUNDS]
@@ -58,7 +58,7 @@ def run(name, r):
     rss = int(re.search(r"maxrss (\d+)", open(f"{tmp}/{name}.{r}.rss").read()).group(1)) / 1024
     load = float(re.search(r"^load ([0-9.]+)", text, re.M).group(1))
     return per, steady, rss, load
-names = {"fused": "l2oevolve, fused LSTM cell", "libtorch": "l2oevolve, libtorch LSTMCell", "pytorch": "PyTorch 1.13 + OpenBLAS (OpenMP)"}
+names = {"fused": "l2oevolve, fused teacher step", "libtorch": "l2oevolve, libtorch modules", "pytorch": "PyTorch 1.13 + OpenBLAS (OpenMP)"}
 runs = {n: [run(n, r) for r in range(1, rounds + 1)] for n in names}
 def spread(values, fmt):
     return f"{fmt.format(st.median(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"

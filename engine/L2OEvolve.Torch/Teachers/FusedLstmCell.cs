@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -7,41 +8,45 @@ using static TorchSharp.torch;
 
 namespace L2OEvolve.Torch.Teachers;
 
-/// <summary>Which implementation runs a teacher's LSTM cells.</summary>
+/// <summary>Which implementation runs a teacher's network step.</summary>
 public enum LstmKernel
 {
-    /// <summary><see cref="Fused"/> where it applies (contiguous float32 on the CPU), libtorch's cell elsewhere.</summary>
+    /// <summary><see cref="Fused"/> where it applies (contiguous float32 on the CPU), libtorch's modules elsewhere.</summary>
     Auto,
-    /// <summary>Two GEMMs plus one vectorised pass over the gates, with a hand-written backward (<see cref="FusedLstmCell"/>).</summary>
+    /// <summary>
+    /// The whole network step as one pass over row blocks with hand-written products and backward
+    /// (<see cref="FusedTeacherStep"/>).
+    /// </summary>
     Fused,
-    /// <summary>libtorch's <c>LSTMCell</c>: the reference, and the path on CUDA.</summary>
+    /// <summary>libtorch's modules (<c>Linear</c>, <c>LSTMCell</c>): the reference, and the path on CUDA.</summary>
     LibTorch,
 }
 
 /// <summary>
-/// A coordinate-wise LSTM cell computed as two GEMMs and a few fused passes over the gates, with its own backward,
-/// numerically the same function as libtorch's <c>LSTMCell</c> (gate order i, f, g, o).
+/// A coordinate-wise LSTM cell computed in one pass over blocks of rows (its products by <see cref="LstmGemm"/>),
+/// with its own backward, numerically the same function as libtorch's <c>LSTMCell</c> (gate order i, f, g, o).
 /// </summary>
 /// <remarks>
 /// Why: a teacher runs its cells on tens of thousands of rows of width 20, where libtorch spends most of a cell's
-/// time in a dozen separate elementwise kernels (tanh alone costs more than a GEMM) and in the autograd nodes that
-/// record them. Here each step is
+/// time in a dozen separate elementwise kernels (tanh alone costs more than a GEMM), in the autograd nodes that
+/// record them, and in passes over memory between them. Here each block of 256 rows is
 /// <code>
-/// forward:  A ← [x h]·[W_ih W_hh]ᵀ·D + D(b_ih + b_hh)        (two GEMMs; D doubles the g rows)
+/// forward:  A ← [x h]·([W_ih W_hh]·D)ᵀ + D(b_ih + b_hh)        (D doubles the g rows)
 ///           S ← σ(A)                                        (one flat pass; g = 2σ(2a) − 1 = tanh a)
 ///           c' ← f⊙c + i⊙g;  τ ← tanh c';  h' ← o⊙τ          (one row pass)
 ///           saved for backward: x, h, c, S, τ
 /// backward: δc ← dc' + dh'⊙o⊙(1 − τ²)
-///           dA ← [δc⊙g⊙i(1−i), δc⊙c⊙f(1−f), δc⊙i⊙(1−g²), dh'⊙τ⊙o(1−o)];  dc ← δc⊙f   (one row pass)
-///           [dx dh] ← dA·[W_ih W_hh];  dW_ih ← (xᵀ·dA)ᵀ;  dW_hh ← (hᵀ·dA)ᵀ;  db ← Σ_rows dA   (GEMMs)
+///           dA ← [δc⊙g⊙i(1−i), δc⊙c⊙f(1−f), δc⊙i⊙(1−g²), dh'⊙τ⊙o(1−o)];  dc ← δc⊙f   (row pass, dA in a block scratch)
+///           [dx dh] ← dA·[W_ih W_hh];  partial_b ← [x h]ᵀ·dA, Σ_rows dA
+///   then    [dW_ih dW_hh]ᵀ, db ← Σ_b partial_b (blocks in order)
 /// </code>
-/// σ is <see cref="LstmMath"/>'s. Elementwise work is split into fixed blocks of rows, so results are bit-identical
-/// for any thread count. CPU and float32 only: elsewhere <see cref="LstmKernel.Auto"/> uses libtorch's cell.
+/// σ is <see cref="LstmMath"/>'s. Blocks are fixed, so results are bit-identical for any thread count. CPU and
+/// float32 only: elsewhere <see cref="LstmKernel.Auto"/> uses libtorch's cell.
 /// </remarks>
 public static class FusedLstmCell
 {
     // Rows per block of elementwise work; fixed, so the vector/scalar split of every element never depends on threads.
-    private const int BlockRows = 256;
+    internal const int BlockRows = 256;
 
     /// <summary>Whether the fused kernel can run on these tensors (contiguous float32 on the CPU).</summary>
     public static bool Supports(Tensor x) => x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32;
@@ -76,73 +81,139 @@ public static class FusedLstmCell
     /// <summary>The forward pass; returns h', c', the activated gates S [N, 4H] (g block as σ(2a)) and τ = tanh c'.</summary>
     internal static (Tensor H, Tensor C, Tensor Gates, Tensor Tanh) Forward(Tensor x, Tensor h, Tensor c, Tensor wih, Tensor whh, Tensor bih, Tensor bhh)
     {
-        long hidden = h.shape[1];
-        Tensor gates;
-        using (var scope = NewDisposeScope())
-        {
-            // Doubling the g rows lets one σ pass over all gates give tanh for the g block: tanh a = 2σ(2a) − 1.
-            var d = GateScale(hidden, x.device);
-            var bias = (bih + bhh) * d;
-            gates = addmm(bias, x.contiguous(), (wih * d.unsqueeze(1)).t(), 1, 1);
-            gates.addmm_(h.contiguous(), (whh * d.unsqueeze(1)).t(), 1, 1);
-            gates.MoveToOuterDisposeScope();
-        }
-        var (hNext, cNext, tau) = Activate(gates, c);
-        return (hNext, cNext, gates, tau);
-    }
-
-    /// <summary>
-    /// The elementwise half of the forward pass: σ in place over the gate pre-activations <paramref name="gates"/>
-    /// [N, 4H] (g block pre-doubled), then c', τ = tanh c' and h' from them and <paramref name="c"/>.
-    /// </summary>
-    internal static (Tensor H, Tensor C, Tensor Tanh) Activate(Tensor gates, Tensor c)
-    {
-        long n = c.shape[0], hidden = c.shape[1];
+        long n = c.shape[0];
+        int inputs = (int)x.shape[1], hidden = (int)c.shape[1];
+        var gates = empty(n, 4 * hidden, dtype: ScalarType.Float32, device: c.device);
         var cNext = empty(n, hidden, dtype: ScalarType.Float32, device: c.device);
         var tau = empty(n, hidden, dtype: ScalarType.Float32, device: c.device);
         var hNext = empty(n, hidden, dtype: ScalarType.Float32, device: c.device);
-        var cIn = c.contiguous();
-        unsafe
+        var (xIn, hIn, cIn) = (x.contiguous(), h.contiguous(), c.contiguous());
+        var packed = ArrayPool<float>.Shared.Rent((inputs + hidden + 1) * 4 * hidden);
+        try
         {
-            var p = new ForwardPointers(Ptr(gates), Ptr(cIn), Ptr(cNext), Ptr(tau), Ptr(hNext), (int)hidden);
-            ForBlocks(n, (start, rows) => ForwardBlock(p, start, rows));
+            unsafe
+            {
+                fixed (float* w = packed)
+                {
+                    PackForward(Ptr(wih), Ptr(whh), Ptr(bih), Ptr(bhh), inputs, hidden, w);
+                    var p = new ForwardPointers(Ptr(xIn), Ptr(hIn), w, Ptr(gates), Ptr(cIn), Ptr(cNext), Ptr(tau), Ptr(hNext), inputs, hidden);
+                    ForBlocks(n, (_, start, rows) => ForwardBlock(p, start, rows));
+                }
+            }
         }
-        GC.KeepAlive(cIn);
-        return (hNext, cNext, tau);
+        finally { ArrayPool<float>.Shared.Return(packed); }
+        GC.KeepAlive(xIn); GC.KeepAlive(hIn); GC.KeepAlive(cIn);
+        GC.KeepAlive(wih); GC.KeepAlive(whh); GC.KeepAlive(bih); GC.KeepAlive(bhh);
+        return (hNext, cNext, gates, tau);
+    }
+
+    // [W_ih W_hh]ᵀ·D as [I + H][4H] rows, then D(b_ih + b_hh): D doubles the g block, so that one σ pass over all
+    // gates gives tanh for it (tanh a = 2σ(2a) − 1). Doubling is exact in floats.
+    internal static unsafe void PackForward(float* wih, float* whh, float* bih, float* bhh, int inputs, int hidden, float* packed)
+    {
+        int gates = 4 * hidden;
+        for (int q = 0; q < gates; q++)
+        {
+            float d = q >= 2 * hidden && q < 3 * hidden ? 2f : 1f;
+            for (int k = 0; k < inputs; k++) packed[k * gates + q] = wih[q * inputs + k] * d;
+            for (int k = 0; k < hidden; k++) packed[(inputs + k) * gates + q] = whh[q * hidden + k] * d;
+            packed[(inputs + hidden) * gates + q] = (bih[q] + bhh[q]) * d;
+        }
+    }
+
+    /// <summary>Which gradients <see cref="Backward"/> computes (the rest come back null).</summary>
+    internal readonly record struct Needs(bool X, bool H, bool C, bool Wih, bool Whh, bool Bih, bool Bhh)
+    {
+        public static Needs All => new(true, true, true, true, true, true, true);
     }
 
     /// <summary>
-    /// The backward pass from the saved S, τ and c; returns dA [N, 4H] (gradient at the gate pre-activations) and dc.
-    /// A null output gradient counts as zero.
+    /// The backward pass from the saved x, h, c, S and τ and the output gradients (null counts as zero): returns dx,
+    /// dh, dc, dW_ih, dW_hh, db_ih, db_hh (null where not needed). Weight gradients are summed per fixed block of
+    /// rows, then over blocks in order, so they do not depend on the thread count either.
     /// </summary>
-    internal static (Tensor DGates, Tensor DC) Backward(Tensor gates, Tensor tau, Tensor c, Tensor? dh, Tensor? dc)
+    internal static Tensor?[] Backward(Tensor x, Tensor h, Tensor c, Tensor wih, Tensor whh, Tensor gates, Tensor tau,
+        Tensor? dh, Tensor? dc, Needs needs)
     {
-        long n = c.shape[0], hidden = c.shape[1];
-        var dA = empty(n, 4 * hidden, dtype: ScalarType.Float32, device: c.device);
+        long n = c.shape[0];
+        int inputs = (int)x.shape[1], hidden = (int)c.shape[1], g4 = 4 * hidden, k = inputs + hidden;
+        bool wantXH = needs.X || needs.H, wantW = needs.Wih || needs.Whh, wantB = needs.Bih || needs.Bhh;
+        var dxh = wantXH ? empty(n, k, dtype: ScalarType.Float32, device: c.device) : null;
         var dcPrev = empty(n, hidden, dtype: ScalarType.Float32, device: c.device);
-        var cIn = c.contiguous();
-        var dhIn = dh?.contiguous();
-        var dcIn = dc?.contiguous();
-        unsafe
+        var (xIn, hIn, cIn) = (x.contiguous(), h.contiguous(), c.contiguous());
+        var (dhIn, dcIn) = (dh?.contiguous(), dc?.contiguous());
+        int blocks = (int)((n + BlockRows - 1) / BlockRows), partialSize = (k + 1) * g4;
+        var wcat = ArrayPool<float>.Shared.Rent(g4 * k);
+        var partials = ArrayPool<float>.Shared.Rent(blocks * partialSize);
+        var total = new float[partialSize];
+        try
         {
-            var p = new BackwardPointers(Ptr(gates), Ptr(tau), Ptr(cIn), dhIn is null ? null : Ptr(dhIn), dcIn is null ? null : Ptr(dcIn),
-                Ptr(dA), Ptr(dcPrev), (int)hidden);
-            ForBlocks(n, (start, rows) => BackwardBlock(p, start, rows));
+            unsafe
+            {
+                fixed (float* w = wcat, part = partials)
+                {
+                    // Rows of [W_ih W_hh]: dA·[W_ih W_hh] gives [dx dh] in one product.
+                    float* pih = Ptr(wih), phh = Ptr(whh);
+                    for (int q = 0; q < g4; q++)
+                    {
+                        new Span<float>(pih + q * inputs, inputs).CopyTo(new Span<float>(w + q * k, inputs));
+                        new Span<float>(phh + q * hidden, hidden).CopyTo(new Span<float>(w + q * k + inputs, hidden));
+                    }
+                    var p = new BackwardPointers(Ptr(xIn), Ptr(hIn), Ptr(gates), Ptr(tau), Ptr(cIn), dhIn is null ? null : Ptr(dhIn),
+                        dcIn is null ? null : Ptr(dcIn), w, dxh is null ? null : Ptr(dxh), Ptr(dcPrev), wantW || wantB ? part : null,
+                        wantW, wantB, inputs, hidden);
+                    ForBlocks(n, (block, start, rows) => BackwardBlock(p, block, start, rows));
+                    if (wantW || wantB)
+                        for (int b = 0; b < blocks; b++)
+                        {
+                            var span = new ReadOnlySpan<float>(part + (long)b * partialSize, partialSize);
+                            System.Numerics.Tensors.TensorPrimitives.Add(total, span, total);
+                        }
+                }
+            }
         }
-        GC.KeepAlive(cIn); GC.KeepAlive(dhIn); GC.KeepAlive(dcIn);
-        return (dA, dcPrev);
+        finally
+        {
+            ArrayPool<float>.Shared.Return(wcat);
+            ArrayPool<float>.Shared.Return(partials);
+        }
+        GC.KeepAlive(xIn); GC.KeepAlive(hIn); GC.KeepAlive(cIn); GC.KeepAlive(dhIn); GC.KeepAlive(dcIn);
+        GC.KeepAlive(wih); GC.KeepAlive(whh);
+        // total holds [x h]ᵀ·dA as [I + H][4H] and then Σ_rows dA; the weights' gradients are its transposed parts.
+        Tensor WeightGrad(int from, int width)
+        {
+            var values = new float[g4 * width];
+            for (int q = 0; q < g4; q++)
+                for (int j = 0; j < width; j++) values[q * width + j] = total[(from + j) * g4 + q];
+            return tensor(values, [g4, width], dtype: ScalarType.Float32, device: c.device);
+        }
+        Tensor BiasGrad() => tensor(total.AsSpan(k * g4, g4).ToArray(), [g4], dtype: ScalarType.Float32, device: c.device);
+        return
+        [
+            needs.X ? dxh!.narrow(1, 0, inputs) : null,
+            needs.H ? dxh!.narrow(1, inputs, hidden) : null,
+            needs.C ? dcPrev : null,
+            needs.Wih ? WeightGrad(0, inputs) : null,
+            needs.Whh ? WeightGrad(inputs, hidden) : null,
+            // Two separate tensors: the engine may adopt a gradient as .grad without copying it.
+            needs.Bih ? BiasGrad() : null,
+            needs.Bhh ? BiasGrad() : null,
+        ];
     }
 
-    private readonly unsafe struct ForwardPointers(float* gates, float* c, float* cNext, float* tau, float* hNext, int hidden)
+    private readonly unsafe struct ForwardPointers(float* x, float* h, float* weights, float* gates, float* c, float* cNext, float* tau, float* hNext, int inputs, int hidden)
     {
-        public readonly float* Gates = gates, C = c, CNext = cNext, Tau = tau, HNext = hNext;
-        public readonly int Hidden = hidden;
+        public readonly float* X = x, H = h, Weights = weights, Gates = gates, C = c, CNext = cNext, Tau = tau, HNext = hNext;
+        public readonly int Inputs = inputs, Hidden = hidden;
     }
 
-    private readonly unsafe struct BackwardPointers(float* gates, float* tau, float* c, float* dh, float* dc, float* dGates, float* dcPrev, int hidden)
+    private readonly unsafe struct BackwardPointers(float* x, float* h, float* gates, float* tau, float* c, float* dh, float* dc,
+        float* weights, float* dxh, float* dcPrev, float* partials, bool weightGrads, bool biasGrads, int inputs, int hidden)
     {
-        public readonly float* Gates = gates, Tau = tau, C = c, DH = dh, DC = dc, DGates = dGates, DCPrev = dcPrev;
-        public readonly int Hidden = hidden;
+        public readonly float* X = x, H = h, Gates = gates, Tau = tau, C = c, DH = dh, DC = dc, Weights = weights, DXH = dxh,
+            DCPrev = dcPrev, Partials = partials;
+        public readonly bool WeightGrads = weightGrads, BiasGrads = biasGrads;
+        public readonly int Inputs = inputs, Hidden = hidden;
     }
 
     // Hot loops are compiled fully optimised at once: tier-0 code for them is many times slower and a training run
@@ -150,53 +221,65 @@ public static class FusedLstmCell
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ForwardBlock(ForwardPointers p, long start, long rows)
     {
-        int h = p.Hidden;
-        LstmMath.SigmoidInPlace(p.Gates + start * 4 * h, rows * 4 * h);
+        int h = p.Hidden, i = p.Inputs, g4 = 4 * h;
+        float* gates = p.Gates + start * g4;
+        LstmGemm.RowsTimes((int)rows, p.X + start * i, i, p.Weights, p.H + start * h, h, p.Weights + i * g4,
+            p.Weights + (i + h) * g4, gates, g4);
+        LstmMath.SigmoidInPlace(gates, rows * g4);
         for (long r = start; r < start + rows; r++)
-            CellRow(p.Gates + r * 4 * h, p.C + r * h, p.CNext + r * h, p.Tau + r * h, p.HNext + r * h, h);
+            CellRow(p.Gates + r * g4, p.C + r * h, p.CNext + r * h, p.Tau + r * h, p.HNext + r * h, h);
     }
 
+    // One block: dA for its rows (into a block-sized scratch that stays in cache), then [dx dh] = dA·[W_ih W_hh] for
+    // those rows and the block's partial [x h]ᵀ·dA and Σ dA.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void BackwardBlock(BackwardPointers p, long start, long rows)
+    private static unsafe void BackwardBlock(BackwardPointers p, long block, long start, long rows)
     {
-        int h = p.Hidden;
-        for (long r = start; r < start + rows; r++)
-            BackwardRow(p.Gates + r * 4 * h, p.Tau + r * h, p.C + r * h, p.DH is null ? null : p.DH + r * h,
-                p.DC is null ? null : p.DC + r * h, p.DGates + r * 4 * h, p.DCPrev + r * h, h);
+        int h = p.Hidden, i = p.Inputs, g4 = 4 * h, k = i + h;
+        var scratch = ArrayPool<float>.Shared.Rent((int)rows * g4);
+        try
+        {
+            fixed (float* dA = scratch)
+            {
+                for (long r = start; r < start + rows; r++)
+                    BackwardRow(p.Gates + r * g4, p.Tau + r * h, p.C + r * h, p.DH is null ? null : p.DH + r * h,
+                        p.DC is null ? null : p.DC + r * h, dA + (r - start) * g4, p.DCPrev + r * h, h);
+                if (p.DXH is not null)
+                    LstmGemm.RowsTimes((int)rows, dA, g4, p.Weights, null, 0, null, null, p.DXH + start * k, k);
+                float* partial = p.Partials + block * (k + 1) * g4;
+                if (p.WeightGrads) LstmGemm.TransposedTimes((int)rows, p.X + start * i, i, p.H + start * h, h, dA, g4, partial);
+                if (p.BiasGrads) LstmGemm.ColumnSums((int)rows, dA, g4, partial + k * g4);
+            }
+        }
+        finally { ArrayPool<float>.Shared.Return(scratch); }
     }
 
-    private static Tensor GateScale(long hidden, Device device)
-    {
-        var d = ones(4 * hidden, dtype: ScalarType.Float32, device: device);
-        d.narrow(0, 2 * hidden, hidden).fill_(2f);
-        return d;
-    }
-
-    private static unsafe float* Ptr(Tensor t)
+    internal static unsafe float* Ptr(Tensor t)
     {
         if (!t.is_contiguous() || t.dtype != ScalarType.Float32 || t.device_type != DeviceType.CPU)
             throw new ArgumentException($"the fused LSTM cell needs contiguous float32 CPU tensors, got {t.dtype} on {t.device}");
         return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(MemoryMarshal.Cast<byte, float>(t.bytes)));
     }
 
-    private static void ForBlocks(long rows, Action<long, long> body)
+    // Runs body(block, firstRow, rows) over fixed blocks of BlockRows rows, on up to libtorch's thread count.
+    internal static void ForBlocks(long rows, Action<long, long, long> body)
     {
         long blocks = (rows + BlockRows - 1) / BlockRows;
         int threads = torch.get_num_threads();
         if (threads <= 1 || blocks == 1)
         {
-            for (long b = 0; b < blocks; b++) body(b * BlockRows, Math.Min(BlockRows, rows - b * BlockRows));
+            for (long b = 0; b < blocks; b++) body(b, b * BlockRows, Math.Min(BlockRows, rows - b * BlockRows));
             return;
         }
         Parallel.For(0L, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            b => body(b * BlockRows, Math.Min(BlockRows, rows - b * BlockRows)));
+            b => body(b, b * BlockRows, Math.Min(BlockRows, rows - b * BlockRows)));
     }
 
     // c' = f⊙c + i⊙g with g = 2σ − 1, τ = tanh c' = 2σ(2c') − 1, h' = o⊙τ. Rows shorter than a vector run scalar;
     // longer ones end with an overlapping vector (every output is computed from inputs alone, so writing it twice
     // gives the same value).
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void CellRow(float* s, float* c, float* cn, float* tau, float* hn, int h)
+    internal static unsafe void CellRow(float* s, float* c, float* cn, float* tau, float* hn, int h)
     {
         float* i = s, f = s + h, g = s + 2 * h, o = s + 3 * h;
         int w = Vector256<float>.Count;
@@ -225,7 +308,7 @@ public static class FusedLstmCell
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void BackwardRow(float* s, float* tau, float* c, float* dh, float* dc, float* dA, float* dcPrev, int h)
+    internal static unsafe void BackwardRow(float* s, float* tau, float* c, float* dh, float* dc, float* dA, float* dcPrev, int h)
     {
         float* i = s, f = s + h, g = s + 2 * h, o = s + 3 * h;
         int w = Vector256<float>.Count;
@@ -277,7 +360,7 @@ public static class FusedLstmCell
             var (hn, cn, gates, tau) = Forward(x, h, c, wih, whh, bih, bhh);
             ctx.save_for_backward([x, h, c, wih, whh, gates, tau]);
             // Which inputs want gradients, so backward skips the GEMMs nobody reads (e.g. the state at a window start).
-            ctx.save_data("needs", new[] { x.requires_grad, h.requires_grad, c.requires_grad, wih.requires_grad, whh.requires_grad, bih.requires_grad, bhh.requires_grad });
+            ctx.save_data("needs", new Needs(x.requires_grad, h.requires_grad, c.requires_grad, wih.requires_grad, whh.requires_grad, bih.requires_grad, bhh.requires_grad));
             // Undefined output gradients (c' of the last step, say) arrive as null instead of freshly allocated zeros.
             ctx.set_materialize_grads(false);
             return [hn, cn];
@@ -285,56 +368,50 @@ public static class FusedLstmCell
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> gradOutputs)
         {
-            ReleaseHandedOver();
+            GradientHandOff.ReleasePrevious();
             List<Tensor> grads;
             using (NewDisposeScope())
             {
                 var saved = ctx.get_saved_variables();
                 var (x, h, c, wih, whh, gates, tau) = (saved[0], saved[1], saved[2], saved[3], saved[4], saved[5], saved[6]);
-                var needs = (bool[])ctx.get_data("needs");
-                var (dA, dcPrev) = Backward(gates, tau, c, Defined(gradOutputs, 0), Defined(gradOutputs, 1));
-                var db = needs[5] || needs[6] ? dA.sum(dim: 0L) : null;
-                // dx and dh from one GEMM against [W_ih W_hh] when both are wanted: one pass over dA instead of two.
-                Tensor? dx = null, dh = null;
-                if (needs[0] && needs[1])
-                {
-                    var both = dA.mm(cat([wih, whh], 1));
-                    long inputs = wih.shape[1];
-                    (dx, dh) = (both.narrow(1, 0, inputs), both.narrow(1, inputs, whh.shape[1]));
-                }
-                else if (needs[0]) dx = dA.mm(wih);
-                else if (needs[1]) dh = dA.mm(whh);
-                // xᵀ·dA then a transposed view: MKL runs this orientation of the tall-skinny product faster than dAᵀ·x.
-                grads =
-                [
-                    dx!,
-                    dh!,
-                    needs[2] ? dcPrev : null!,
-                    needs[3] ? x.t().mm(dA).t() : null!,
-                    needs[4] ? h.t().mm(dA).t() : null!,
-                    needs[5] ? db! : null!,
-                    // A separate tensor: the engine may adopt a gradient as .grad without copying it.
-                    needs[6] ? db!.clone() : null!,
-                ];
-                foreach (var t in grads) t?.DetachFromDisposeScope();
+                var needs = (Needs)ctx.get_data("needs");
+                var dh = GradientHandOff.Defined(gradOutputs, 0);
+                var dc = GradientHandOff.Defined(gradOutputs, 1);
+                grads = GradientHandOff.HandOver([.. Backward(x, h, c, wih, whh, gates, tau, dh, dc, needs).Select(g => g!)]);
             }
-            // The engine copies what backward returns as soon as it returns, so these handles are released at the next
-            // call instead of living (with the gradients they keep alive) until the caller's dispose scope ends.
-            foreach (var t in grads) if (t is not null) HandedOver.Add(t);
             foreach (var g in gradOutputs) g?.Dispose();
             return grads;
         }
-
-        [ThreadStatic] private static List<Tensor>? _handedOverStore;
-        private static List<Tensor> HandedOver => _handedOverStore ??= [];
-
-        private static void ReleaseHandedOver()
-        {
-            foreach (var t in HandedOver) t.Dispose();
-            HandedOver.Clear();
-        }
-
-        private static Tensor? Defined(List<Tensor> grads, int i) =>
-            i < grads.Count && grads[i] is { } t && !t.IsInvalid ? t : null;
     }
+}
+
+/// <summary>
+/// What the fused autograd nodes share about gradients: undefined output gradients read as null, and the tensors a
+/// backward returns are released at the next backward on the thread.
+/// </summary>
+internal static class GradientHandOff
+{
+    // The engine copies what backward returns as soon as it returns, so these handles are released at the next call
+    // instead of living (with the gradients they keep alive) until the caller's dispose scope ends.
+    [ThreadStatic] private static List<Tensor>? _handedOverStore;
+    private static List<Tensor> HandedOver => _handedOverStore ??= [];
+
+    /// <summary>Disposes the handles the previous backward on this thread returned.</summary>
+    public static void ReleasePrevious()
+    {
+        foreach (var t in HandedOver) t.Dispose();
+        HandedOver.Clear();
+    }
+
+    /// <summary>Keeps <paramref name="grads"/> until the next backward, detached from dispose scopes.</summary>
+    public static List<Tensor> HandOver(List<Tensor> grads)
+    {
+        foreach (var t in grads)
+            if (t is not null) { t.DetachFromDisposeScope(); HandedOver.Add(t); }
+        return grads;
+    }
+
+    /// <summary>Output gradient <paramref name="i"/>, or null when the engine left it undefined.</summary>
+    public static Tensor? Defined(List<Tensor> grads, int i) =>
+        i < grads.Count && grads[i] is { } t && !t.IsInvalid ? t : null;
 }

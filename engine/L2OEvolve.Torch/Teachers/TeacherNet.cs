@@ -58,6 +58,7 @@ public sealed class TeacherNet : Module
     private readonly ModuleList<LSTMCell> cells;
     private readonly Linear head;
     private readonly FeatureComputer _features;
+    private readonly FusedTeacherStep.Layout _layout;
 
     /// <summary>The architecture.</summary>
     public TeacherConfig Config { get; }
@@ -69,8 +70,9 @@ public sealed class TeacherNet : Module
     public static LstmKernel DefaultKernel { get; set; } = LstmKernel.Auto;
 
     /// <summary>
-    /// Which implementation runs the LSTM cells. An execution setting, not part of the configuration: both compute
-    /// the same function up to float rounding, and checkpoints from either load in the other.
+    /// Which implementation runs the network step (preprocessing, cells and head). An execution setting, not part of
+    /// the configuration: both compute the same function up to float rounding, and checkpoints from either load in
+    /// the other.
     /// </summary>
     public LstmKernel Kernel { get; set; } = DefaultKernel;
 
@@ -86,6 +88,7 @@ public sealed class TeacherNet : Module
         cells = new ModuleList<LSTMCell>();
         foreach (var h in config.Hidden) { cells.Add(LSTMCell(width, h)); width = h; }
         head = Linear(width, 1);
+        _layout = new FusedTeacherStep.Layout(config.InputWidth, [.. config.Preprocess], [.. config.Hidden], config.Tanh);
         RegisterComponents();
         Initialize(ref rng);
     }
@@ -131,19 +134,37 @@ public sealed class TeacherNet : Module
     {
         var (features, nextFeatures) = _features.Step(gradient, state.Features, step);
         var x = Config.LogAndSign ? LogAndSign(gradient.detach()) : features;
+        if (UsesFusedCells(x))
+        {
+            var (raw, h, c) = FusedTeacherStep.Step(_layout, x, state.Lstm.H, state.Lstm.C, FusedWeights());
+            return (raw, new TeacherState(nextFeatures, new LstmState([.. h], [.. c])));
+        }
         foreach (var l in pre) x = functional.elu(l.call(x), 1.0);
         var hs = new Tensor[cells.Count];
         var cs = new Tensor[cells.Count];
         for (int i = 0; i < cells.Count; i++)
         {
-            (hs[i], cs[i]) = UsesFusedCells(x)
-                ? FusedLstmCell.Step(cells[i], x, state.Lstm.H[i], state.Lstm.C[i])
-                : cells[i].call(x, (state.Lstm.H[i], state.Lstm.C[i]));
+            (hs[i], cs[i]) = cells[i].call(x, (state.Lstm.H[i], state.Lstm.C[i]));
             x = hs[i];
         }
         var u = head.call(x).squeeze(-1);
         if (Config.Tanh) u = u.tanh();
         return (u, new TeacherState(nextFeatures, new LstmState([.. hs], [.. cs])));
+    }
+
+    // The weights in the order FusedTeacherStep reads them.
+    private Tensor[] FusedWeights()
+    {
+        Tensor Must(Tensor? t, string what) => t ?? throw new InvalidOperationException($"the fused teacher step needs {what}");
+        var list = new List<Tensor>(_layout.WeightCount);
+        foreach (var l in pre) { list.Add(l.weight!); list.Add(Must(l.bias, "biases")); }
+        foreach (var cell in cells)
+        {
+            list.Add(Must(cell.weight_ih, "LSTM input weights")); list.Add(Must(cell.weight_hh, "LSTM hidden weights"));
+            list.Add(Must(cell.bias_ih, "LSTM biases")); list.Add(Must(cell.bias_hh, "LSTM biases"));
+        }
+        list.Add(head.weight!); list.Add(Must(head.bias, "biases"));
+        return [.. list];
     }
 
     private bool UsesFusedCells(Tensor x) => Kernel switch

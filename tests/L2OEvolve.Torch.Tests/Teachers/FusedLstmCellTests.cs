@@ -105,23 +105,25 @@ public class FusedLstmCellTests
         Assert.That(Same(hr.detach(), hn) && Same(cr.detach(), cn), Is.True);
     }
 
-    [Test]
-    public void ElementwisePasses_AnyThreadCount_SameBits()
+    [TestCase(20, 20)]
+    [TestCase(3, 7)]
+    public void ForwardAndBackward_AnyThreadCount_SameBits(int input, int hidden)
     {
         using var scope = NewDisposeScope();
         var rng = new Rng(9);
-        Tensor Rand(long cols) => tensor(Enumerable.Range(0, (int)(Rows * cols)).Select(_ => (float)(6 * rng.NextDouble() - 3)).ToArray(), [Rows, cols]);
-        var (a, c, dh, dc) = (Rand(80), Rand(20), Rand(20), Rand(20));
+        Tensor Rand(params long[] shape) =>
+            tensor(Enumerable.Range(0, (int)shape.Aggregate(1L, (a, b) => a * b)).Select(_ => (float)(2 * rng.NextDouble() - 1)).ToArray(), shape);
+        var (x, h, c, dh, dc) = (Rand(Rows, input), Rand(Rows, hidden), Rand(Rows, hidden) * 3, Rand(Rows, hidden), Rand(Rows, hidden));
+        var (wih, whh, bih, bhh) = (Rand(4 * hidden, input), Rand(4 * hidden, hidden), Rand(4 * hidden), Rand(4 * hidden));
         int before = get_num_threads();
         try
         {
             Tensor[] Pass(int threads)
             {
                 set_num_threads(threads);
-                var gates = a.clone();
-                var (h1, c1, tau) = FusedLstmCell.Activate(gates, c);
-                var (dA, dcPrev) = FusedLstmCell.Backward(gates, tau, c, dh, dc);
-                return [gates, h1, c1, tau, dA, dcPrev];
+                var (h1, c1, gates, tau) = FusedLstmCell.Forward(x, h, c, wih, whh, bih, bhh);
+                var grads = FusedLstmCell.Backward(x, h, c, wih, whh, gates, tau, dh, dc, FusedLstmCell.Needs.All);
+                return [h1, c1, gates, tau, .. grads.Select(g => g!)];
             }
             var one = Pass(1);
             var two = Pass(2);
