@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Seconds per generation of one job with 1, 2 and 3 silo processes on localhost (Redis membership), beside the
 # single-process daemon on the same job in the same run; every run's hall of fame is checked against the baseline's.
-#   experiments/cluster/throughput.sh        (no arguments; GENERATIONS=N and ROWS=N resize the job)
-# On one machine, more silos add no cores: the figure shows the lockstep overhead, not a speed-up.
+#   experiments/cluster/throughput.sh        (no arguments; FITNESS=funnel|mse, GENERATIONS=N, STEPS=N, ROWS=N)
+# The default fitness is the funnel (rollouts on an MLP, seconds per generation; see common.sh); FITNESS=mse measures
+# the barrier alone. On one machine, more silos add no cores: the figure shows the cost of lockstep and of several
+# processes sharing the cores, not a speed-up.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-generations=${GENERATIONS:-60}
-rows=${ROWS:-4000}
+fitness=${FITNESS:-funnel}
+if [ "$fitness" = funnel ]; then generations=${GENERATIONS:-10}; else generations=${GENERATIONS:-60}; fi
 threads=2
 me=throughput
 . experiments/cluster/common.sh
@@ -16,7 +18,7 @@ per_generation() { field "$1/jobs/job/status.json" '"%.3f" % (d["elapsedSeconds"
 submit "$work/single"
 cli daemon --home "$work/single" --checkpoint-generations 10 --poll 100ms --exit-when-idle >"$work/single.log" 2>&1
 base=$(per_generation "$work/single")
-printf 'throughput: %s generations, 6 islands x 60, %s rows, MSE fitness; load average before the silo runs: %s\n' "$generations" "$rows" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'throughput: %s generations, %s, %s threads; load average before the silo runs: %s\n' "$generations" "$describe" "$threads" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'throughput: single-process daemon   %s s/generation (baseline)\n' "$base"
 
 for n in 1 2 3; do
@@ -32,11 +34,7 @@ for n in 1 2 3; do
     sleep 0.2
   done
   submit "$home"
-  for _ in $(seq 9000); do
-    state=$(field "$home/jobs/job/status.json" 'd["state"].lower()')
-    if [ "$state" = finished ] || [ "$state" = failed ]; then break; fi
-    sleep 0.2
-  done
+  wait_done "$home" >/dev/null
   for p in "${mine[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${mine[@]}"; do wait "$p" 2>/dev/null || true; done
   same=DIFFERENT
