@@ -36,7 +36,8 @@ base_steady=$(steady "$work/single")
 wait "${pids[-1]}" 2>/dev/null || true
 base=$(per_generation "$work/single")
 printf 'throughput: %s generations, %s, %s threads; load average before the silo runs: %s\n' "$generations" "$describe" "$threads" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf 'throughput: single-process daemon   %s s/generation, %s after generation 2 (baseline)\n' "$base" "$base_steady"
+base_rollouts=$(field "$work/single/jobs/job/status.json" 'd.get("counters", {}).get("rollouts", 0)')
+printf 'throughput: single-process daemon   %s s/generation, %s after generation 2 (baseline), %s rollouts\n' "$base" "$base_steady" "$base_rollouts"
 
 for n in 1 2 3; do
   home="$work/silos$n"
@@ -56,9 +57,11 @@ for n in 1 2 3; do
   for p in "${mine[@]}"; do wait "$p" 2>/dev/null || true; done
   same=DIFFERENT
   cmp -s "$work/single/jobs/job/hall_of_fame.csv" "$home/jobs/job/hall_of_fame.csv" && same=identical
-  printf 'throughput: %s silo(s)              %s s/generation (%s x baseline), %s after generation 2 (%s x), hall of fame %s, islands per silo: %s\n' \
+  # Each silo logs the rollouts it ran for its islands when it stops (its own cache's misses).
+  rollouts=$(cat "$work/s$n-"*.log | sed -n 's/.*this silo ran \([0-9]*\) rollouts.*/\1/p' | paste -sd+ - | bc)
+  printf 'throughput: %s silo(s)              %s s/generation (%s x baseline), %s after generation 2 (%s x), %s rollouts, hall of fame %s, islands per silo: %s\n' \
     "$n" "$(per_generation "$home")" "$(python3 -c "print('%.2f' % ($(per_generation "$home") / $base))")" \
-    "$st" "$(python3 -c "print('%.2f' % ($st / max(1e-9, $base_steady)))")" "$same" \
+    "$st" "$(python3 -c "print('%.2f' % ($st / max(1e-9, $base_steady)))")" "${rollouts:-?}" "$same" \
     "$(field "$home/jobs/job/islands.json" '" ".join(str(d["islands"].count(s)) for s in sorted(set(d["islands"])))')"
 done
 printf 'throughput: load average after: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

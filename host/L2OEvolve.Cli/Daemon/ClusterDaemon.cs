@@ -91,6 +91,19 @@ public sealed class HomeClusterJobs(JobHome home, DaemonOptions options, Resilie
 
     public bool IsRunnable(string job) => !home.ReadStatus(job).IsTerminal && !File.Exists(home.StopPath(job));
 
+    /// <summary>
+    /// For each funnel job whose islands ran here, the rollouts this silo ran for them (cache misses of its own
+    /// rollout cache): summed over the silos and set beside the single-process count, it shows the repeated work of
+    /// per-process caches.
+    /// </summary>
+    public IEnumerable<(string Job, long Rollouts)> IslandRollouts() =>
+        from kv in _contexts
+        where kv.Value.IsValueCreated
+        let fitness = kv.Value.Value.Fitness is GuardedFitness g ? g.Inner : kv.Value.Value.Fitness
+        where fitness is L2OEvolve.Torch.Pipeline.FunnelFitness
+        orderby kv.Key
+        select (kv.Key, ((L2OEvolve.Torch.Pipeline.FunnelFitness)fitness).RolloutsRun);
+
     public Task RunAsync(string job, GenerationStep step, CancellationToken ct) =>
         new JobRunner(home, new JobFactories(JobKinds.All(evaluationGuard, step)), options, logs.CreateLogger<JobRunner>()).RunAsync(job, ct);
 
@@ -106,8 +119,18 @@ public sealed class HomeClusterJobs(JobHome home, DaemonOptions options, Resilie
 /// one silo; after that silo dies, the next poke from any survivor reactivates it there), and records the silos.
 /// </summary>
 public sealed partial class ClusterService(IOptions<DaemonOptions> options, JobHome home, IGrainFactory grains,
-    IClusterMembershipService membership, ClusterConfig config, IHostApplicationLifetime lifetime, ILogger<ClusterService> log) : BackgroundService
+    IClusterMembershipService membership, ClusterConfig config, IHostApplicationLifetime lifetime, IClusterJobs jobs, ILogger<ClusterService> log) : BackgroundService
 {
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (jobs is HomeClusterJobs homeJobs)
+            foreach (var (job, rollouts) in homeJobs.IslandRollouts()) LogRollouts(job, rollouts);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {Job}: this silo ran {Rollouts} rollouts for its islands")]
+    private partial void LogRollouts(string job, long rollouts);
+
     private static readonly TimeSpan EnsureTimeout = TimeSpan.FromSeconds(20);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
