@@ -2,12 +2,12 @@
 # The membership store going away mid-run: two silo processes on localhost run a job while redis-server is frozen
 # (SIGSTOP) for OUTAGE seconds, then thawed; the result is compared with the single-process daemon's, and the silos'
 # log lines about the store are shown.
-#   experiments/cluster/store-outage.sh      (no arguments; GENERATIONS=N, ROWS=N, OUTAGE=S resize it)
+#   experiments/cluster/store-outage.sh      (no arguments; GENERATIONS=N, ROWS=N, OUTAGE=S resize it; FITNESS=funnel|mse)
 # Ends with one line containing 'identical' or 'DIFFERENT'.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+fitness=${FITNESS:-mse}
 generations=${GENERATIONS:-120}
-rows=${ROWS:-4000}
 outage=${OUTAGE:-20}
 threads=1
 me=store-outage
@@ -27,11 +27,7 @@ kill -STOP "$redis_pid"
 sleep "$outage"
 echo "store-outage: redis-server thawed at generation $(gen)"
 kill -CONT "$redis_pid"
-for _ in $(seq 6000); do
-  state=$(field "$work/shared/jobs/job/status.json" 'd["state"].lower()')
-  if [ "$state" = finished ] || [ "$state" = failed ]; then break; fi
-  sleep 0.2
-done
+state=$(wait_done "$work/shared")
 echo "store-outage: job $state at generation $(gen)"
 for p in "${pids[@]:1}"; do wait "$p" 2>/dev/null || true; done
 grep -hE "membership store|Membership|membership table|IAmAlive" "$work"/silo*.log | cut -c1-220 | awk '!seen[substr($0, 14, 100)]++' | head -8 | sed 's/^/store-outage: log: /' || true

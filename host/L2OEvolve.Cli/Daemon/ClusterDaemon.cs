@@ -91,6 +91,19 @@ public sealed class HomeClusterJobs(JobHome home, DaemonOptions options, Resilie
 
     public bool IsRunnable(string job) => !home.ReadStatus(job).IsTerminal && !File.Exists(home.StopPath(job));
 
+    /// <summary>
+    /// For each funnel job whose islands ran here, the rollouts this silo ran for them (cache misses of its own
+    /// rollout cache): summed over the silos and set beside the single-process count, it shows the repeated work of
+    /// per-process caches.
+    /// </summary>
+    public IEnumerable<(string Job, long Rollouts)> IslandRollouts() =>
+        from kv in _contexts
+        where kv.Value.IsValueCreated
+        let fitness = kv.Value.Value.Fitness is GuardedFitness g ? g.Inner : kv.Value.Value.Fitness
+        where fitness is L2OEvolve.Torch.Pipeline.FunnelFitness
+        orderby kv.Key
+        select (kv.Key, ((L2OEvolve.Torch.Pipeline.FunnelFitness)fitness).RolloutsRun);
+
     public Task RunAsync(string job, GenerationStep step, CancellationToken ct) =>
         new JobRunner(home, new JobFactories(JobKinds.All(evaluationGuard, step)), options, logs.CreateLogger<JobRunner>()).RunAsync(job, ct);
 
@@ -106,8 +119,18 @@ public sealed class HomeClusterJobs(JobHome home, DaemonOptions options, Resilie
 /// one silo; after that silo dies, the next poke from any survivor reactivates it there), and records the silos.
 /// </summary>
 public sealed partial class ClusterService(IOptions<DaemonOptions> options, JobHome home, IGrainFactory grains,
-    IClusterMembershipService membership, ClusterConfig config, IHostApplicationLifetime lifetime, ILogger<ClusterService> log) : BackgroundService
+    IClusterMembershipService membership, ClusterConfig config, IHostApplicationLifetime lifetime, IClusterJobs jobs, ILogger<ClusterService> log) : BackgroundService
 {
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        if (jobs is HomeClusterJobs homeJobs)
+            foreach (var (job, rollouts) in homeJobs.IslandRollouts()) LogRollouts(job, rollouts);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "job {Job}: this silo ran {Rollouts} rollouts for its islands")]
+    private partial void LogRollouts(string job, long rollouts);
+
     private static readonly TimeSpan EnsureTimeout = TimeSpan.FromSeconds(20);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -174,12 +197,23 @@ public sealed partial class ClusterService(IOptions<DaemonOptions> options, JobH
 }
 
 /// <summary><c>daemon --home DIR --cluster FILE</c>: one silo of a cluster that runs the jobs of a shared home.</summary>
-public static class ClusterDaemonHost
+public static partial class ClusterDaemonHost
 {
     /// <summary>How long a schema claim in the membership store lasts unless a silo renews it.</summary>
     private static readonly TimeSpan SchemaLease = TimeSpan.FromSeconds(60);
 
-    /// <summary>Starts the silo and runs it until SIGTERM/SIGINT (or idle, with --exit-when-idle); returns the exit code.</summary>
+    /// <summary>How often a running silo renews its claim and checks that the store still holds the cluster.</summary>
+    private static readonly TimeSpan StoreCheck = TimeSpan.FromSeconds(5);
+
+    /// <summary>Tries of the schema claim at start (1, 2, 4, 8 s apart) before the silo gives up with one error line.</summary>
+    private const int ClaimAttempts = 5;
+
+    /// <summary>
+    /// Starts the silo and runs it until SIGTERM/SIGINT (or idle, with --exit-when-idle); returns the exit code.
+    /// When the membership store loses the cluster (flushed, or restarted without persistence), the silo stops like
+    /// on SIGTERM (its coordinators write their checkpoints) and joins again as a new silo, which recreates the
+    /// membership table; the jobs resume from their checkpoints.
+    /// </summary>
     public static async Task<int> RunAsync(DaemonOptions options, string configPath, ResiliencePipeline evaluationGuard, CancellationToken cancellationToken = default)
     {
         var check = new DaemonOptionsValidator().Validate(null, options);
@@ -200,20 +234,43 @@ public static class ClusterDaemonHost
             Console.Error.WriteLine($"error: {options.Home}: a single-process daemon holds this home; stop it before running a cluster on it");
             return DaemonHost.ExitLocked;
         }
-        try
+        using var logs = LoggerFactory.Create(ConfigureLogging);
+        var log = logs.CreateLogger("L2OEvolve.Cli.Daemon.ClusterDaemonHost");
+        var claimRetry = MembershipStore.Retry(log, ClaimAttempts, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(8));
+        for (int incarnation = 1; ; incarnation++)
         {
-            if (await SiloSetup.ClaimSchemaAsync(config, SchemaLease) is { } refusal)
+            try
             {
-                Console.Error.WriteLine($"error: {configPath}: {refusal}");
-                return DaemonHost.ExitInvalidOptions;
+                if (await MembershipStore.ClaimSchemaAsync(config, SchemaLease, claimRetry, cancellationToken) is { } refusal)
+                {
+                    Console.Error.WriteLine($"error: {configPath}: {refusal}");
+                    return DaemonHost.ExitInvalidOptions;
+                }
             }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                Console.Error.WriteLine($"error: {configPath}: field 'redis': the membership store cannot be reached after {ClaimAttempts} attempts ({e.Message.Split('\n')[0]})");
+                return 1;
+            }
+            catch (OperationCanceledException) { return 0; }
+            var (code, storeLost) = await RunSiloAsync(options, config, evaluationGuard, cancellationToken);
+            if (!storeLost || cancellationToken.IsCancellationRequested) return code;
+            LogRejoining(log, config.ClusterId, incarnation + 1);
         }
-        catch (RedisException e)
-        {
-            Console.Error.WriteLine($"error: {configPath}: field 'redis': the membership store cannot be reached ({e.Message.Split('\n')[0]})");
-            return 1;
-        }
+    }
 
+    private static void ConfigureLogging(ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; });
+        logging.AddFilter("Orleans", LogLevel.Warning);
+        logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging.AddFilter("Polly", LogLevel.Warning);
+    }
+
+    /// <summary>One incarnation of the silo; <c>StoreLost</c> is true when it stopped because the store lost the cluster.</summary>
+    private static async Task<(int Code, bool StoreLost)> RunSiloAsync(DaemonOptions options, ClusterConfig config, ResiliencePipeline evaluationGuard, CancellationToken cancellationToken)
+    {
         // With --http the silo is an ASP.NET Core host serving the daemon's page over the shared home; otherwise a plain host.
         WebApplicationBuilder? web = null;
         IHostApplicationBuilder builder;
@@ -224,11 +281,7 @@ public static class ClusterDaemonHost
             builder = web;
         }
         else builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; });
-        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        ConfigureLogging(builder.Logging);
         builder.UseOrleans(silo =>
         {
             silo.UseClusterConfig(config);
@@ -240,29 +293,36 @@ public static class ClusterDaemonHost
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
         builder.Services.AddSingleton(new JobHome(options.Home, Checkpoints.PhysicalFileSystem.Instance, Resilience.Io(options.IoRetries, options.IoRetryDelay)));
         builder.Services.AddSingleton<IClusterJobs>(sp => new HomeClusterJobs(sp.GetRequiredService<JobHome>(), options, evaluationGuard, sp.GetRequiredService<ILoggerFactory>()));
-        builder.Services.AddSchemaLease(config, SchemaLease);
+        bool storeLost = false;
+        IHostApplicationLifetime? lifetime = null;
+        builder.Services.AddSchemaLease(config, SchemaLease, StoreCheck, () => { storeLost = true; lifetime?.StopApplication(); });
         builder.Services.AddHostedService<ClusterService>();
         if (web is null)
         {
             using var host = ((HostApplicationBuilder)builder).Build();
+            lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
             await host.RunAsync(cancellationToken);
-            return 0;
+            return (0, storeLost);
         }
         // Every silo serves the same shared home; each keeps its own stop/resume token beside its silo port.
         var token = ControlToken.Create(Path.Combine(options.Home, "cluster", $"silo-{config.SiloPort}"));
         web.Services.AddDaemonWeb(token);
         await using var app = web.Build();
+        lifetime = app.Lifetime;
         app.MapDaemonWeb();
         try { await app.StartAsync(cancellationToken); }
         catch (IOException e)
         {
             Console.Error.WriteLine($"error: --http {options.HttpPort}: cannot listen on {options.HttpBind}: {e.Message}");
             await app.StopAsync(CancellationToken.None);
-            return 1;
+            return (1, false);
         }
         string shown = options.HttpBind.Contains(':') ? $"[{options.HttpBind}]" : options.HttpBind;
         Console.WriteLine($"page: http://{shown}:{options.HttpPort}/  (stop/resume need the token {token.Value}, also in {token.Path}, owner-only)");
         await app.WaitForShutdownAsync(cancellationToken);
-        return 0;
+        return (0, storeLost);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "silo stopped because the membership store lost cluster {Cluster}; joining it again (incarnation {Incarnation}); jobs resume from their checkpoints")]
+    private static partial void LogRejoining(ILogger log, string cluster, int incarnation);
 }

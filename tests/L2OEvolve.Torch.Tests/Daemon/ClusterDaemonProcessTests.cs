@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using L2OEvolve.Cli.Checkpoints;
 using L2OEvolve.Cli.Daemon;
 using L2OEvolve.Cli.Jobs;
@@ -9,10 +10,10 @@ using L2OEvolve.Cluster;
 
 namespace L2OEvolve.Torch.Tests.Daemon;
 
-/// <summary>A throwaway redis-server on a free local port, its data in a temporary directory; stopped on dispose.</summary>
+/// <summary>A throwaway redis-server on a free local port, its data in a temporary directory, without persistence; stopped on dispose.</summary>
 internal sealed class RedisServer : IDisposable
 {
-    private readonly Process _process;
+    private Process _process;
     private readonly TempDir _dir = new();
 
     public int Port { get; }
@@ -21,12 +22,18 @@ internal sealed class RedisServer : IDisposable
     private RedisServer(int port)
     {
         Port = port;
+        _process = Launch();
+    }
+
+    private Process Launch()
+    {
         var info = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _dir.Path, "--save", "", "--appendonly", "no" })
+        foreach (var a in new[] { "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _dir.Path, "--save", "", "--appendonly", "no" })
             info.ArgumentList.Add(a);
-        _process = Process.Start(info)!;
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        var process = Process.Start(info)!;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
     }
 
     /// <summary>A running server, or an ignored test when redis-server is not installed (./run.sh test installs it).</summary>
@@ -35,14 +42,43 @@ internal sealed class RedisServer : IDisposable
         if (!File.Exists("/usr/bin/redis-server") && !File.Exists("/usr/local/bin/redis-server"))
             Assert.Ignore("redis-server is not installed (./run.sh test installs it)");
         var server = new RedisServer(FreePort());
+        server.WaitUntilUp();
+        return server;
+    }
+
+    private void WaitUntilUp()
+    {
         bool up = DaemonProcess.WaitUntil(() =>
         {
-            try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, server.Port); return true; }
+            try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, Port); return true; }
             catch (SocketException) { return false; }
         }, TimeSpan.FromSeconds(20));
         Assert.That(up, Is.True, "redis-server did not start");
-        return server;
     }
+
+    /// <summary>SIGSTOP: the server keeps its connections but answers nothing (a hung or partitioned store).</summary>
+    public void Freeze() => Signal(19);
+
+    /// <summary>SIGCONT after <see cref="Freeze"/>.</summary>
+    public void Thaw() => Signal(18);
+
+    /// <summary>SIGKILL, then a new server on the same port: without persistence every key is lost.</summary>
+    public void RestartEmpty()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+        _process.Dispose();
+        _process = Launch();
+        WaitUntilUp();
+    }
+
+    private void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0) throw new InvalidOperationException($"kill({signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     public static int FreePort()
     {
@@ -74,7 +110,7 @@ public class ClusterDaemonProcessTests
         return path;
     }
 
-    private static void Submit(TempDir inputs, string home)
+    private static void Submit(TempDir inputs, string home, int generations = 40)
     {
         var rng = new L2OEvolve.Engine.Random.Rng(5);
         if (!File.Exists(inputs.File("data.csv")))
@@ -89,7 +125,7 @@ public class ClusterDaemonProcessTests
         }
         string grammar = Path.Combine(RepoRoot(), "grammars", "arith.json");
         var (code, stdout, stderr) = DaemonProcess.Run("submit", "--home", home, "--name", "lockstep", "--data", inputs.File("data.csv"),
-            "--grammar", grammar, "--generations", "40", "--seed", "9", "--islands", "4", "--population", "30", "--threads", "1");
+            "--grammar", grammar, "--generations", generations.ToString(CultureInfo.InvariantCulture), "--seed", "9", "--islands", "4", "--population", "30", "--threads", "1");
         Assert.That(code, Is.EqualTo(0), stdout + stderr);
     }
 
@@ -139,6 +175,98 @@ public class ClusterDaemonProcessTests
         Assert.That(detail, Does.Contain("coordinator: S127.0.0.1:").And.Contain("islands (silo of the last generation):"));
         var islands = ClusterHome.ReadPlacement(home, "lockstep")!.Islands;
         Assert.That(islands.Distinct().Count(), Is.EqualTo(2), "four islands on two silos use both: " + string.Join(", ", islands));
+    }
+
+    /// <summary>The single-process daemon's hall of fame for the job <see cref="Submit"/> queues.</summary>
+    private static byte[] SingleProcessHallOfFame(TempDir dir, int generations)
+    {
+        string single = dir.File("single");
+        Submit(dir, single, generations);
+        var (code, stdout, stderr) = DaemonProcess.Run("daemon", "--home", single, "--poll", "100ms", "--exit-when-idle");
+        Assert.That(code, Is.EqualTo(0), stdout + stderr);
+        return File.ReadAllBytes(Home(single).HallOfFameCsvPath("lockstep"));
+    }
+
+    /// <summary>Two silo processes on <paramref name="shared"/>, both active in membership, with a job queued on them.</summary>
+    private static (DaemonProcess A, DaemonProcess B) TwoSilosRunning(TempDir dir, string shared, RedisServer redis, string clusterId, int generations)
+    {
+        string[] Args(string file) => ["daemon", "--home", shared, "--cluster", ClusterFile(dir, file, redis, clusterId), "--poll", "200ms", "--checkpoint-generations", "2"];
+        var a = DaemonProcess.Start(Args("a.json"));
+        var b = DaemonProcess.Start(Args("b.json"));
+        Assert.That(DaemonProcess.WaitUntil(() => ClusterHome.ReadView(Home(shared))?.Silos.Count(s => s.Status == "active") == 2, Patience),
+            Is.True, a.Output + b.Output);
+        Submit(dir, shared, generations);
+        return (a, b);
+    }
+
+    private static void StopBoth(DaemonProcess a, DaemonProcess b)
+    {
+        a.Terminate();
+        b.Terminate();
+        Assert.That(a.WaitForExit(Patience) && b.WaitForExit(Patience), Is.True, "silos stop on SIGTERM");
+        foreach (var (name, silo) in new[] { ("a", a), ("b", b) })
+            foreach (var line in silo.Output.Split('\n').Where(l => l.Contains("L2OEvolve.") && !l.Contains("checkpoint overhead")))
+                TestContext.Out.WriteLine($"{name}: {(line.Length > 220 ? line[..220] : line)}");
+    }
+
+    [Test]
+    public void TwoSilos_MembershipStoreFrozenMidRun_RetryWithBackOffSayingSo_AndTheJobGoesOnToTheSingleProcessHallOfFame()
+    {
+        const int generations = 120;
+        using var redis = RedisServer.Start();
+        using var dir = new TempDir();
+        var expected = SingleProcessHallOfFame(dir, generations);
+        string shared = dir.File("shared");
+        var home = Home(shared);
+        var (a, b) = TwoSilosRunning(dir, shared, redis, "frozen", generations);
+        using var _a = a;
+        using var _b = b;
+        Assert.That(DaemonProcess.WaitUntil(() => home.ReadStatus("lockstep").Generation >= 5, Patience), Is.True, a.Output + b.Output);
+
+        long frozenAt = home.ReadStatus("lockstep").Generation;
+        redis.Freeze();
+        bool retried;
+        long thawedAt;
+        try
+        {
+            // Two failed attempts of one renewal: the back-off is under way.
+            retried = DaemonProcess.WaitUntil(() => a.Output.Contains("membership store unreachable (attempt 2") && b.Output.Contains("membership store unreachable (attempt 2"), Patience);
+            thawedAt = home.ReadStatus("lockstep").Generation;
+        }
+        finally { redis.Thaw(); }
+        Assert.That(retried, Is.True, a.Output + b.Output);
+        Assert.That(DaemonProcess.WaitUntil(() => home.ReadStatus("lockstep").State == JobState.Finished, Patience), Is.True, a.Output + b.Output);
+        Assert.That(DaemonProcess.WaitUntil(() => a.Output.Contains("membership store reachable again") && b.Output.Contains("membership store reachable again"), Patience),
+            Is.True, a.Output + b.Output);
+        StopBoth(a, b);
+
+        Assert.That(thawedAt, Is.GreaterThan(frozenAt), "the job went on while the store was away");
+        Assert.That(File.ReadAllBytes(home.HallOfFameCsvPath("lockstep")), Is.EqualTo(expected), "the hall of fame is the single-process daemon's, byte for byte");
+    }
+
+    [Test]
+    public void TwoSilos_MembershipStoreRestartedEmpty_SilosJoinAgainAndResumeFromCheckpoints_ToTheSingleProcessHallOfFame()
+    {
+        const int generations = 200;
+        using var redis = RedisServer.Start();
+        using var dir = new TempDir();
+        var expected = SingleProcessHallOfFame(dir, generations);
+        string shared = dir.File("shared");
+        var home = Home(shared);
+        var (a, b) = TwoSilosRunning(dir, shared, redis, "amnesia", generations);
+        using var _a = a;
+        using var _b = b;
+        Assert.That(DaemonProcess.WaitUntil(() => home.ReadStatus("lockstep").Generation >= 6, Patience), Is.True, a.Output + b.Output);
+
+        redis.RestartEmpty();
+
+        Assert.That(DaemonProcess.WaitUntil(() => a.Output.Contains("joining it again") && b.Output.Contains("joining it again"), Patience), Is.True, a.Output + b.Output);
+        Assert.That(DaemonProcess.WaitUntil(() => home.ReadStatus("lockstep").State == JobState.Finished, Patience), Is.True, a.Output + b.Output);
+        StopBoth(a, b);
+
+        Assert.That(a.Output + b.Output, Does.Contain("the membership store lost cluster 'amnesia'"));
+        Assert.That(a.Output + b.Output, Does.Match("resumed at generation [1-9]"), "the job went on from a checkpoint, not from the start");
+        Assert.That(File.ReadAllBytes(home.HallOfFameCsvPath("lockstep")), Is.EqualTo(expected), "the hall of fame is the single-process daemon's, byte for byte");
     }
 
     [Test]
