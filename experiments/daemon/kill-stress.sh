@@ -4,8 +4,10 @@
 #   experiments/daemon/kill-stress.sh [CYCLES] [GENERATIONS]
 # With FUNNEL=1 the job scores with the funnel fitness (imitation, then rollouts on mlp-fashion: Fashion-MNIST from
 # dataset-fashion-mnist, 8 steps x 2 seeds); the uninterrupted reference runs with --threads 1 and the killed job
-# with --threads 2, so the comparison also covers the thread count. Its kills come 2.0-5.9 s after each start
-# (libtorch's start-up is longer).
+# with --threads 2, so the comparison also covers the thread count. Its generations are slow and libtorch's start-up
+# is long, so each kill waits for progress instead of a fixed time: until the job has passed a random generation
+# 1-GAP generations beyond the last kill (GAP = GENERATIONS / (CYCLES + 1)), then 0.0-0.9 s more (often inside a
+# rollout), at most 300 s.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 cycles=${1:-20}
@@ -38,17 +40,31 @@ cli daemon --home "$work/reference" --exit-when-idle --poll 100ms >/dev/null 2>&
 
 RANDOM=42  # the kill moments are random but reproducible
 kills=0
+last=0
 echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo -n "killed at generations:"
 for _ in $(seq 1 "$cycles"); do
   # Started directly (not through the cli function) so that $! is the daemon's own pid, not a subshell's.
   dotnet host/L2OEvolve.Cli/bin/Release/net10.0/l2oevolve.dll daemon --home "$work/crashed" --poll 100ms --checkpoint-generations 1 >/dev/null 2>&1 &
   pid=$!
-  if [ "$funnel" = 1 ]; then sleep "$((2 + RANDOM % 4)).$((RANDOM % 10))"; else sleep "1.$((RANDOM % 10))"; fi
+  if [ "$funnel" = 1 ]; then
+    target=$((last + 1 + RANDOM % (generations / (cycles + 1))))
+    for _ in $(seq 1 3000); do
+      g=$(grep -o '"generation": [0-9]*' "$work/crashed/jobs/job/status.json" 2>/dev/null | head -1 | cut -d' ' -f2)
+      [ "${g:-0}" -ge "$target" ] && break
+      grep -q '"state": "Finished"' "$work/crashed/jobs/job/status.json" 2>/dev/null && break
+      sleep 0.1
+    done
+    sleep "0.$((RANDOM % 10))"
+  else
+    sleep "1.$((RANDOM % 10))"
+  fi
   if grep -q '"state": "Finished"' "$work/crashed/jobs/job/status.json" 2>/dev/null; then kill -TERM $pid; wait $pid; break; fi
   kill -9 $pid; wait $pid 2>/dev/null
   kills=$((kills + 1))
-  echo -n " $(grep -o '"generation": [0-9]*' "$work/crashed/jobs/job/status.json" 2>/dev/null | head -1 | cut -d' ' -f2)"
+  last=$(grep -o '"generation": [0-9]*' "$work/crashed/jobs/job/status.json" 2>/dev/null | head -1 | cut -d' ' -f2)
+  echo -n " ${last:-0}"
+  last=${last:-0}
 done
 echo
 cli daemon --home "$work/crashed" --exit-when-idle --poll 100ms >/dev/null 2>&1

@@ -156,7 +156,8 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
         // CancelAfter takes at most about 49 days; a longer budget cannot run out here in practice.
         if (spec.Budget.Seconds is { } seconds && seconds < TimeSpan.FromDays(40).TotalSeconds) budget.CancelAfter(TimeSpan.FromSeconds(seconds));
-        try { return await Task.Run(() => prepared.Start(budget.Token), budget.Token); }
+        // WaitAsync: the runner reports at once even if the start notices its cancellation late; it stops soon after.
+        try { return await Task.Run(() => prepared.Start(budget.Token), budget.Token).WaitAsync(budget.Token); }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
             TryWriteStatus(name, JobStatus.Initial with
