@@ -19,8 +19,10 @@ generations=${1:-50000}
 every=${2:-5}
 max_seconds=${3:-0}
 heap_every=${HEAP_EVERY:-6}
-dotnet build host/L2OEvolve.Cli -c Release -v quiet -nologo -clp:NoSummary >/dev/null
-cli() { dotnet host/L2OEvolve.Cli/bin/Release/net10.0/l2oevolve.dll "$@"; }
+# L2O_CLI: a built l2oevolve.dll to measure instead of building this tree's (e.g. while this tree is rebuilt).
+dll=${L2O_CLI:-host/L2OEvolve.Cli/bin/Release/net10.0/l2oevolve.dll}
+[ -n "${L2O_CLI:-}" ] || dotnet build host/L2OEvolve.Cli -c Release -v quiet -nologo -clp:NoSummary >/dev/null
+cli() { dotnet "$dll" "$@"; }
 gcdump=$(command -v dotnet-gcdump || echo "$HOME/.dotnet/tools/dotnet-gcdump")
 [ -x "$gcdump" ] || gcdump=""
 
@@ -36,9 +38,16 @@ extra=()
 cli submit --home "$work/home" --name long --data "$work/data.csv" --grammar grammars/arith.json \
   --generations "$generations" --islands 2 --population 32 --threads 1 --seed 1 "${extra[@]}" >/dev/null
 # Started directly (not through the cli function) so that $! is the daemon's own process.
-dotnet host/L2OEvolve.Cli/bin/Release/net10.0/l2oevolve.dll daemon --home "$work/home" --checkpoint-generations 1000 --keep 3 \
+dotnet "$dll" daemon --home "$work/home" --checkpoint-generations 1000 --keep 3 \
   --poll 1s --exit-when-idle > "$work/daemon.log" 2>&1 &
 daemon_pid=$!
+# The GC's committed memory (its share of the anon column, garbage included), if dotnet-counters is installed;
+# it ends with the daemon and is summarised at the end.
+counters=$(command -v dotnet-counters || echo "$HOME/.dotnet/tools/dotnet-counters")
+if [ -x "$counters" ]; then
+  "$counters" collect -p "$daemon_pid" --counters "System.Runtime[dotnet.gc.last_collection.memory.committed_size]" \
+    --refresh-interval "$every" --format csv -o "$work/counters.csv" >/dev/null 2>&1 &
+fi
 
 # Live managed MiB after the full collection a heap dump forces ('-' without dotnet-gcdump).
 heap() {
@@ -83,6 +92,10 @@ slope() {
 }
 last=$(awk '$2 > 0 { g = $2 } END { print g + 0 }' "$samples")
 half=$((last / 2))
+if [ -s "$work/counters.csv" ]; then
+  echo "GC committed MiB (dotnet-counters, every ${every} s; 12 points evenly spaced over the run):"
+  grep committed_size "$work/counters.csv" | awk -F, '{ t[NR] = $1; v[NR] = $NF / 1048576 } END { for (i = 1; i <= 12; i++) { k = int(1 + (NR - 1) * (i - 1) / 11); printf "  %s %.1f\n", t[k], v[k] } }'
+fi
 echo "slope, MiB per 1,000 generations: RSS $(slope 3 0) overall, $(slope 3 "$half") from generation $half;" \
      "anon $(slope 4 0) overall, $(slope 4 "$half") from generation $half;" \
      "live heap $(slope 5 0) overall, $(slope 5 "$half") from generation $half"

@@ -6,14 +6,14 @@ Outcomes: clean   - exit 2 and exactly one 'error:' line, no stack trace
           other   - another exit code with one error line (1: an I/O failure or no result)
           crash   - a stack trace or 'Unhandled exception'
           hang    - no exit within the timeout
-Usage: experiments/fuzz/fuzz.py [CASES_PER_CLASS (default 12)] [SEED (default 1)]; builds nothing: run
+Usage: [ONLY=CLASS] experiments/fuzz/fuzz.py [CASES_PER_CLASS (default 12)] [SEED (default 1)]; builds nothing: run
 `dotnet build host/L2OEvolve.Cli -c Release` first. Prints one row per class and the inputs that crashed or hung.
 """
 import json, os, random, struct, subprocess, sys, tempfile
 from collections import Counter, defaultdict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CLI = ["dotnet", os.path.join(ROOT, "host/L2OEvolve.Cli/bin/Release/net10.0/l2oevolve.dll")]
+CLI = ["dotnet", os.environ.get("L2O_CLI") or os.path.join(ROOT, "host/L2OEvolve.Cli/bin/Release/net10.0/l2oevolve.dll")]
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 12
 rng = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
 TIMEOUT = 60
@@ -161,6 +161,8 @@ def run(args):
     if p.returncode == 2 and len(errors) >= 1: return "clean"
     return "other(rc=%d)" % p.returncode
 
+# ONLY=SUBSTRING runs just the classes whose name contains it (e.g. ONLY=time).
+CLASSES = [c for c in CLASSES if os.environ.get("ONLY", "") in c[0]]
 counts = defaultdict(Counter)
 bad = []
 for name, make in CLASSES:
