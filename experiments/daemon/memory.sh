@@ -42,12 +42,10 @@ dotnet "$dll" daemon --home "$work/home" --checkpoint-generations 1000 --keep 3 
   --poll 1s --exit-when-idle > "$work/daemon.log" 2>&1 &
 daemon_pid=$!
 # The GC's committed memory (its share of the anon column, garbage included), if dotnet-counters is installed;
-# it ends with the daemon and is summarised at the end.
+# attached once the job runs (attached at the daemon's very start, it held the runtime up), it ends with the daemon
+# and is summarised at the end.
 counters=$(command -v dotnet-counters || echo "$HOME/.dotnet/tools/dotnet-counters")
-if [ -x "$counters" ]; then
-  "$counters" collect -p "$daemon_pid" --counters "System.Runtime[dotnet.gc.last_collection.memory.committed_size]" \
-    --refresh-interval "$every" --format csv -o "$work/counters.csv" >/dev/null 2>&1 &
-fi
+[ -x "$counters" ] || counters=""
 
 # Live managed MiB after the full collection a heap dump forces ('-' without dotnet-gcdump).
 heap() {
@@ -75,6 +73,11 @@ while kill -0 "$daemon_pid" 2>/dev/null; do
   anon=$(awk '/RssAnon/ { printf "%.1f", $2 / 1024 }' "/proc/$daemon_pid/status" 2>/dev/null || echo "-")
   gen=$(status generation 0)
   mib="-"
+  if [ -n "$counters" ] && [ "$gen" -gt 0 ]; then
+    "$counters" collect -p "$daemon_pid" --counters "System.Runtime[dotnet.gc.last_collection.memory.committed_size]" \
+      --refresh-interval "$every" --format csv -o "$work/counters.csv" >/dev/null 2>&1 &
+    counters=""
+  fi
   if [ $((sample % heap_every)) -eq 0 ] && [ "$gen" -gt 0 ]; then mib=$(heap); fi
   printf "%8d %10s %9s %9s %9s %7s %8s\n" $((SECONDS - start)) "$gen" "$rss" "$anon" "${mib:--}" "$(status cacheEntries)" "$(status rolloutRecords)" | tee -a "$samples"
   sample=$((sample + 1))
