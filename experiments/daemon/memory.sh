@@ -12,6 +12,8 @@
 #   memo, records  entries held by the search's bounded caches (the fitness memo, and with the funnel its rollout
 #                  records), from the job's status: they fill up to their fixed capacities and stay there
 # Needs dotnet-gcdump for the heap column (`dotnet tool install -g dotnet-gcdump`); without it the column reads '-'.
+# With dotnet-counters installed it also prints the GC's committed memory at the end. The daemon inherits the
+# environment, so e.g. MALLOC_ARENA_MAX=2 tries glibc's allocator with fewer arenas.
 # (On an idle 2-core machine an MSE generation of this job takes about a millisecond; under load, many more.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
