@@ -6,14 +6,14 @@ Outcomes: clean   - exit 2 and exactly one 'error:' line, no stack trace
           other   - another exit code with one error line (1: an I/O failure or no result)
           crash   - a stack trace or 'Unhandled exception'
           hang    - no exit within the timeout
-Usage: experiments/fuzz/fuzz.py [CASES_PER_CLASS (default 12)] [SEED (default 1)]; builds nothing: run
+Usage: [ONLY=CLASS] experiments/fuzz/fuzz.py [CASES_PER_CLASS (default 12)] [SEED (default 1)]; builds nothing: run
 `dotnet build host/L2OEvolve.Cli -c Release` first. Prints one row per class and the inputs that crashed or hung.
 """
 import json, os, random, struct, subprocess, sys, tempfile
 from collections import Counter, defaultdict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CLI = ["dotnet", os.path.join(ROOT, "host/L2OEvolve.Cli/bin/Release/net10.0/l2oevolve.dll")]
+CLI = ["dotnet", os.environ.get("L2O_CLI") or os.path.join(ROOT, "host/L2OEvolve.Cli/bin/Release/net10.0/l2oevolve.dll")]
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 12
 rng = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 1)
 TIMEOUT = 60
@@ -120,9 +120,34 @@ def case_jobs(i):
     if "--name" in extra: args = ["submit", "--home", home, "--data", ok_csv, "--grammar", GRAMMAR, "--generations", "5"] + extra
     return args
 
+def case_time(i):
+    """A time budget against a population too big for it: sr must stop inside the initial population or a generation
+    (one clean error, or a result) rather than run far past --time; a daemon job likewise (checked by run_daemon)."""
+    islands, size = rng.choice([50, 200, 400, 1000]), rng.choice([100, 500, 1000])
+    t = rng.choice(["1ms", "50ms", "500ms", "2s"])
+    if i % 2 == 0:
+        return ["sr", "--data", ok_csv, "--grammar", GRAMMAR, "--time", t, "--islands", str(islands), "--population", str(size),
+                "--threads", "1", "--quiet", "--out", os.path.join(work, "t%d" % i)]
+    home = os.path.join(work, "thome%d" % i)
+    return ["@daemon", home, "submit", "--home", home, "--name", "j", "--data", ok_csv, "--grammar", GRAMMAR, "--time", t,
+            "--islands", str(islands), "--population", str(size)]
+
+def run_daemon(home, submit):
+    """Submits the job, runs the daemon until idle, and classifies by the job's end: Failed with one message naming
+    timeSeconds is a clean error, Finished a valid result."""
+    if run(submit) != "ok": return "other(submit)"
+    outcome = run(["daemon", "--home", home, "--exit-when-idle", "--poll", "100ms"])
+    if outcome != "ok": return outcome
+    status = json.load(open(os.path.join(home, "jobs", "j", "status.json")))
+    message = status.get("message") or ""
+    if status["state"] == "Finished": return "ok"
+    if status["state"] == "Failed" and "\n" not in message and message.startswith("timeSeconds:"): return "clean"
+    return "other(%s)" % status["state"]
+
 CLASSES = [("unbounded reads", case_unbounded), ("checked arithmetic", case_arithmetic), ("grammar limits", case_grammar_limits),
            ("degenerate shapes", case_shapes), ("recursion depth", case_recursion), ("paths", case_paths),
-           ("silent misreads", case_misreads), ("mutated files", case_mutated_files), ("job submissions", case_jobs)]
+           ("silent misreads", case_misreads), ("mutated files", case_mutated_files), ("job submissions", case_jobs),
+           ("time budgets", case_time)]
 
 def run(args):
     try:
@@ -136,12 +161,14 @@ def run(args):
     if p.returncode == 2 and len(errors) >= 1: return "clean"
     return "other(rc=%d)" % p.returncode
 
+# ONLY=SUBSTRING runs just the classes whose name contains it (e.g. ONLY=time).
+CLASSES = [c for c in CLASSES if os.environ.get("ONLY", "") in c[0]]
 counts = defaultdict(Counter)
 bad = []
 for name, make in CLASSES:
     for i in range(N):
         args = make(i)
-        outcome = run(args)
+        outcome = run_daemon(args[1], args[2:]) if args[0] == "@daemon" else run(args)
         counts[name][outcome] += 1
         if outcome in ("crash", "hang"): bad.append((name, outcome, " ".join(a[:80] for a in args)))
 outcomes = ["clean", "ok", "crash", "hang"]

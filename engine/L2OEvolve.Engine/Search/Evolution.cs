@@ -40,7 +40,11 @@ public static class Evolution
         {
             var rng = master.Fork((ulong)i + 1);
             for (int j = 0; j < size; j++)
+            {
+                // A million members take a while to grow; a time budget or shutdown must not wait for all of them.
+                if ((j & 1023) == 0) ct.ThrowIfCancellationRequested();
                 trees[i * size + j] ??= TreeGenerator.Ramped(ref rng, ctx.Grammar, settings.Population.InitialMaxSize);
+            }
             rngs[i] = rng.State;
         }
 
@@ -241,6 +245,9 @@ public static class Evolution
         var firstSeen = deterministic ? new Dictionary<ulong, int>(trees.Length) : null;
         for (int k = 0; k < trees.Length; k++)
         {
+            // An initial population may hold a million trees; an ordinary generation's batch goes on to the fitness,
+            // which owns how it answers a cancellation.
+            if (k > 0 && (k & 4095) == 0) ct.ThrowIfCancellationRequested();
             ulong hash = deterministic || ctx.Cache is not null ? StructuralHash.Of(trees[k]) : 0;
             if (ctx.Cache is not null && ctx.Cache.TryGet(hash, trees[k], out var known)) { result[k] = known; slot[k] = -1; continue; }
             if (firstSeen is not null && firstSeen.TryGetValue(hash, out int same) && pending[same].Equals(trees[k])) { slot[k] = same; continue; }

@@ -92,6 +92,12 @@ public sealed class FunnelFitness : IFitness
     /// <summary>Rollouts run so far (candidate × multiplier × stage, cache misses only).</summary>
     public long RolloutsRun { get; private set; }
 
+    /// <summary>Rollout records held now: they fill up to <see cref="RecordCapacity"/> and stay there, whatever the run's length.</summary>
+    public int RecordsHeld => _cache.Count;
+
+    /// <summary>Most rollout records held at once.</summary>
+    public int RecordCapacity => _cache.Capacity;
+
     /// <summary>Candidates refused a rollout because they do not read the gradient or drift at rest.</summary>
     public long Refused { get; private set; }
 

@@ -70,8 +70,14 @@ public interface IPreparedJob
     /// </summary>
     IReadOnlyList<string> IncompatibleFields(IReadOnlyDictionary<string, string> saved) => Fingerprints.Changed(saved, Fingerprint);
 
-    /// <summary>A fresh search from the job's seed.</summary>
-    ISearchJob Start();
+    /// <summary>
+    /// A fresh search from the job's seed: its initial population built and scored. Cancelling gives up on it (the
+    /// daemon cancels at shutdown and when the job's time budget runs out there) with an <see cref="OperationCanceledException"/>.
+    /// </summary>
+    ISearchJob Start(CancellationToken cancellationToken = default);
+
+    /// <summary>What <see cref="Start"/> builds, for messages (e.g. "the initial population of 2 × 32 members").</summary>
+    string InitialPopulation => "the initial population";
 
     /// <summary>The search continued from <see cref="ISearchJob.SaveState"/> bytes.</summary>
     ISearchJob Resume(byte[] state);

@@ -14,11 +14,13 @@ namespace L2OEvolve.Cli.Jobs;
 /// <code>
 /// spec  = read and validate job.json            (malformed: Failed, with file/field/fault)
 /// ckpt  = newest checkpoint passing its checksum (corrupt ones reported, older ones tried)
-/// job   = ckpt ? resume (fingerprints must match field by field) : start
+/// job   = ckpt ? resume (fingerprints must match field by field)
+///              : start               (under the time budget: running out there fails the job with one message)
 /// loop: shutdown → save, Queued | stop file → save, Stopped | budget or converged → save, Finished
 ///       (a final save that fails is retried with doubling delays, the state kept in memory; if it never succeeds
 ///        the job ends Failed with its results written, and this daemon never replays it from an older checkpoint)
-///       job = step(job)        (its evaluations are guarded; still failing: save last good state, Failed)
+///       job = step(job)        (its evaluations are guarded; still failing: save last good state, Failed;
+///                               cut at the time budget: the state before it is kept, Finished)
 ///       due (every N generations or T seconds) → save; a failed save is reported, the job goes on
 /// </code>
 /// </remarks>
@@ -111,7 +113,11 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
                 Fail(name, _home.ReadStatus(name), refusal);
                 return;
             }
-            job = prepared.Start();
+            var building = Stopwatch.StartNew();
+            job = await StartAsync(name, spec, prepared, notes, shutdown);
+            if (job is null) return;
+            // The time budget covers the initial population too, so the generations get what it left.
+            elapsedBefore = building.Elapsed.TotalSeconds;
         }
         else
         {
@@ -136,6 +142,47 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
         }
 
         await new Session(this, name, spec, prepared, store, job, elapsedBefore, envelope?.Generation, notes).RunAsync(shutdown);
+    }
+
+    /// <summary>
+    /// Builds and scores a fresh job's initial population off the scheduler's thread, under the daemon's shutdown and
+    /// the job's time budget; null when either cut it short (the status then says so: Queued to start again after a
+    /// shutdown, Failed with one message when the budget ran out, as <c>sr --time</c> does).
+    /// </summary>
+    private async Task<ISearchJob?> StartAsync(string name, JobSpec spec, IPreparedJob prepared, List<string> notes, CancellationToken shutdown)
+    {
+        TryWriteStatus(name, JobStatus.Initial with { State = JobState.Running, Message = Join(notes, $"building and scoring {prepared.InitialPopulation}"), Updated = DateTimeOffset.UtcNow });
+        var clock = Stopwatch.StartNew();
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        // CancelAfter takes at most about 49 days; a longer budget cannot run out here in practice.
+        if (spec.Budget.Seconds is { } seconds && seconds < TimeSpan.FromDays(40).TotalSeconds) budget.CancelAfter(TimeSpan.FromSeconds(seconds));
+        // WaitAsync: the runner reports at once even if the start notices its cancellation late; it stops soon after.
+        try { return await Task.Run(() => prepared.Start(budget.Token), budget.Token).WaitAsync(budget.Token); }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            TryWriteStatus(name, JobStatus.Initial with
+            {
+                Message = Join(notes, "interrupted by daemon shutdown while building the initial population; starts again when the daemon starts again"),
+                Updated = DateTimeOffset.UtcNow,
+            });
+            return null;
+        }
+        catch (OperationCanceledException) when (budget.IsCancellationRequested)
+        {
+            Fail(name, JobStatus.Initial with { ElapsedSeconds = clock.Elapsed.TotalSeconds },
+                $"timeSeconds: the time budget of {spec.Budget.Seconds?.ToString(System.Globalization.CultureInfo.InvariantCulture)} s ran out while scoring {prepared.InitialPopulation}; " +
+                "raise timeSeconds or make the population smaller");
+            return null;
+        }
+    }
+
+    private static string Join(List<string> notes, string message) => string.Join("; ", notes.Append(message));
+
+    /// <summary>Writes a status that only shows progress; a failure is logged and the job goes on.</summary>
+    private void TryWriteStatus(string name, JobStatus status)
+    {
+        try { _home.WriteStatus(name, status); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { LogStatusFailed(name, e.Message); }
     }
 
     private void Fail(string name, JobStatus previous, string reason) =>
@@ -163,6 +210,7 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
         private string? _checkpointProblem;
         private TimeSpan? _resultWritten;
         private long? _resultGeneration;
+        private bool _outOfTime;
 
         /// <summary>A report can cost evaluations (sr prunes and rescores), so running jobs refresh it only this often.</summary>
         private static readonly TimeSpan ResultInterval = TimeSpan.FromSeconds(30);
@@ -200,16 +248,23 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
                 }
 
                 var stepStart = _clock.Elapsed;
+                using var step = StepCancellation(shutdown);
                 try
                 {
                     var current = job;
+                    var token = step.Token;
                     // The engine runs unwrapped; hangs and failures are handled where they arise, in the job's
                     // guarded fitness, and reach here only once its attempts are spent.
-                    job = await Task.Run(() => current.Step(shutdown), shutdown);
+                    job = await Task.Run(() => current.Step(token), token);
                 }
                 catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
                 {
                     continue; // the state before the interrupted generation is intact; the loop top saves it
+                }
+                catch (OperationCanceledException) when (step.IsCancellationRequested)
+                {
+                    _outOfTime = true; // as above; the loop top ends the job at its time budget
+                    continue;
                 }
                 catch (Exception e)
                 {
@@ -263,12 +318,25 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
                 $"{_checkpointProblem}; newest checkpoint on disk: {onDisk}; after freeing space, `l2oevolve resume {name}` continues from it");
         }
 
+        /// <summary>
+        /// The shutdown, and the job's time budget: a generation still running when the budget runs out is abandoned
+        /// (its state before it is intact), so one slow generation cannot run far past the budget.
+        /// </summary>
+        private CancellationTokenSource StepCancellation(CancellationToken shutdown)
+        {
+            var cts = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+            // CancelAfter takes at most about 49 days; a longer remainder cannot run out within this generation in practice.
+            if (spec.Budget.Seconds is { } s && s - Elapsed < TimeSpan.FromDays(40).TotalSeconds)
+                cts.CancelAfter(TimeSpan.FromSeconds(Math.Max(0, s - Elapsed)));
+            return cts;
+        }
+
         private string? BudgetReached()
         {
             var b = spec.Budget;
             if (b.Generations is { } g && job.Generation >= g) return $"reached {g} generations";
             if (b.Evaluations is { } n && job.Evaluations >= n) return $"reached {n} evaluations";
-            if (b.Seconds is { } s && Elapsed >= s) return $"reached the time budget of {s} s";
+            if (b.Seconds is { } s && (Elapsed >= s || _outOfTime)) return $"reached the time budget of {s} s";
             if (b.TargetLoss is { } t && job.Front.Count > 0 && job.Front.Min(p => p.Loss) <= t) return $"reached the target loss {t}";
             if (job.IsConverged) return b.TargetR2 is { } r2 ? $"reached the target R2 {r2}" : "converged";
             return null;
@@ -355,11 +423,7 @@ public sealed partial class JobRunner(JobHome home, JobFactories factories, Daem
             if (force && state != JobState.Running) LogOverhead();
             if (!force && _clock.Elapsed - _lastStatus < Options.StatusInterval) return;
             _lastStatus = _clock.Elapsed;
-            try { runner._home.WriteStatus(name, Status(state, message)); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                runner.LogStatusFailed(name, e.Message); // progress display only; the job goes on
-            }
+            runner.TryWriteStatus(name, Status(state, message));
         }
 
         private void LogOverhead()

@@ -161,7 +161,11 @@ public sealed class SrJobFactory(ResiliencePipeline? evaluationGuard = null, Gen
             return changed.Order(StringComparer.Ordinal).ToList();
         }
 
-        public ISearchJob Start() => new SrJob(context, fitness, grammar, Evolution.Initialize(context, warm), targetLoss, rollouts, step);
+        public ISearchJob Start(CancellationToken cancellationToken = default) =>
+            new SrJob(context, fitness, grammar, Evolution.Initialize(context, warm, cancellationToken), targetLoss, rollouts, step);
+
+        public string InitialPopulation =>
+            $"the initial population of {context.Settings.Population.Islands} × {context.Settings.Population.Size} members (settings.islands × settings.populationSize)";
 
         public ISearchJob Resume(byte[] state)
         {
@@ -204,7 +208,11 @@ public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar gra
 
     public byte[] SaveState() => SearchStateCodec.Serialize(state);
 
-    /// <summary>The fitness cache's hits and misses and, with the funnel, the rollouts run, in this process.</summary>
+    /// <summary>
+    /// The fitness cache's hits, misses and entries held and, with the funnel, the rollouts run and the rollout records
+    /// held, in this process. The entries only grow within a session, up to the caches' fixed capacities: a long run's
+    /// memory for them reaches a plateau.
+    /// </summary>
     public IReadOnlyDictionary<string, long> Counters
     {
         get
@@ -214,9 +222,14 @@ public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar gra
             {
                 counters["cacheHits"] = cache.Hits;
                 counters["cacheMisses"] = cache.Misses;
+                counters["cacheEntries"] = cache.Count;
             }
             var fitness = context.Fitness is GuardedFitness guarded ? guarded.Inner : context.Fitness;
-            if (fitness is L2OEvolve.Torch.Pipeline.FunnelFitness funnel) counters["rollouts"] = funnel.RolloutsRun;
+            if (fitness is L2OEvolve.Torch.Pipeline.FunnelFitness funnel)
+            {
+                counters["rollouts"] = funnel.RolloutsRun;
+                counters["rolloutRecords"] = funnel.RecordsHeld;
+            }
             return counters;
         }
     }

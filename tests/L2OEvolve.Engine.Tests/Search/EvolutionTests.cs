@@ -135,12 +135,27 @@ public class EvolutionTests
         Assert.That(s, Is.SameAs(s0), "the unfinished generation is dropped, not half-applied");
     }
 
+    [Test]
+    public void Initialize_AlreadyCancelled_StopsBeforeGrowingOrScoringThePopulation()
+    {
+        var (ctx, fitness) = Context(1);
+        var counting = new StallingFitness(fitness, TimeSpan.Zero);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        // A huge population (a time budget that ran out, a shutdown) must not be grown and hashed before the check.
+        Assert.Throws<OperationCanceledException>(() => Evolution.Initialize(ctx with { Fitness = counting }, [], cancelled.Token));
+        Assert.That(counting.Calls, Is.Zero, "no batch was scored");
+    }
+
     /// <summary>Scores like the inner fitness, but the first batch blocks until cancelled (then throws as a cancelled fitness does).</summary>
     private sealed class StallingFitness(IFitness inner, TimeSpan limit) : IFitness
     {
         private int _calls;
 
         public bool SawCancellation { get; private set; }
+
+        /// <summary>Batches asked for.</summary>
+        public int Calls => _calls;
 
         public int ObjectiveCount => inner.ObjectiveCount;
 

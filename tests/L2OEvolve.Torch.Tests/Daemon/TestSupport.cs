@@ -17,6 +17,9 @@ internal sealed class ChainJobFactory(string kind = "chain") : ISearchJobFactory
     /// <summary>Called before every step with the generation about to run; may throw or block to simulate faults.</summary>
     public Action<long, CancellationToken>? BeforeStep { get; init; }
 
+    /// <summary>Called when a fresh job builds its initial state; may block until cancelled (a huge initial population).</summary>
+    public Action<CancellationToken>? BeforeStart { get; init; }
+
     /// <summary>The job's "evaluations": each generation scores one candidate with it and mixes the loss into the chain.</summary>
     public IFitness? Fitness { get; init; }
 
@@ -39,7 +42,11 @@ internal sealed class ChainJobFactory(string kind = "chain") : ISearchJobFactory
             ["grammar.content"] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(spec.Grammar))),
         };
 
-        public ISearchJob Start() => new ChainJob(factory, 0, spec.Seed);
+        public ISearchJob Start(CancellationToken cancellationToken = default)
+        {
+            factory.BeforeStart?.Invoke(cancellationToken);
+            return new ChainJob(factory, 0, spec.Seed);
+        }
 
         public ISearchJob Resume(byte[] state) =>
             new ChainJob(factory, BinaryPrimitives.ReadInt64LittleEndian(state), BinaryPrimitives.ReadUInt64LittleEndian(state.AsSpan(8)));
@@ -155,12 +162,12 @@ internal sealed class TempDir : IDisposable
 internal static class Specs
 {
     /// <summary>A valid chain-job spec whose data and grammar files exist in <paramref name="dir"/>.</summary>
-    public static JobSpec Chain(TempDir dir, string name, long generations, ulong seed = 7)
+    public static JobSpec Chain(TempDir dir, string name, long? generations, ulong seed = 7, double? seconds = null)
     {
         if (!System.IO.File.Exists(dir.File("data.csv"))) System.IO.File.WriteAllText(dir.File("data.csv"), "x,y\n1,2\n");
         if (!System.IO.File.Exists(dir.File("grammar.json"))) System.IO.File.WriteAllText(dir.File("grammar.json"), "{}");
         return new JobSpec(name, "chain", DateTimeOffset.UnixEpoch, dir.File("data.csv"), null, [], dir.File("grammar.json"),
-            new JobBudget(generations, null, null), seed, 1, ImmutableSortedDictionary<string, string>.Empty);
+            new JobBudget(generations, seconds, null), seed, 1, ImmutableSortedDictionary<string, string>.Empty);
     }
 
     /// <summary>Writes <paramref name="spec"/> as the job file, as <c>submit</c> does.</summary>

@@ -58,6 +58,23 @@ public class FunnelFitnessTests
     }
 
     [Test]
+    public void Evaluate_ManyMoreRulesThanTheCacheHolds_KeepsAtMostItsCapacityAndRescoresAnEvictedRuleToTheSameBits()
+    {
+        var f = new FunnelFitness(Imitation(), [new RolloutStage(OptimizeeRegistry.Family("quadratic"), "quadratic", 10, [1])],
+            new FunnelSettings(ImitationPass: double.PositiveInfinity), cacheCapacity: 8);
+        var rules = Enumerable.Range(1, 40).Select(k => $"-{k} * mt0 / 20").ToArray();
+        var first = Score(f, rules[0]);
+        foreach (var rule in rules.Skip(1)) Score(f, rule);
+
+        Assert.That(f.RecordCapacity, Is.EqualTo(8));
+        Assert.That(f.RecordsHeld, Is.InRange(1, 8), "a long search's records stay within the capacity");
+        Assert.That(f.Record(Infix.Parse(rules[0])), Is.Null, "the first rule's record was evicted by the later ones");
+        long runs = f.RolloutsRun;
+        Assert.That(Score(f, rules[0]), Is.EqualTo(first), "rolled out again, to the same bits");
+        Assert.That(f.RolloutsRun, Is.EqualTo(runs + 1));
+    }
+
+    [Test]
     public void Evaluate_DivergingRule_IsScoredAsDivergedNotThrown()
     {
         var f = Funnel(new FunnelSettings(ImitationPass: double.PositiveInfinity, DivergedScore: 10));

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using L2OEvolve.Cli.Checkpoints;
 using L2OEvolve.Cli.Daemon;
 using L2OEvolve.Cli.Jobs;
@@ -325,6 +326,104 @@ public class JobRunnerTests
 
         Assert.That(home.ReadStatus("a").State, Is.EqualTo(JobState.Stopped));
         Assert.That(home.ReadStatus("a").CheckpointGeneration, Is.EqualTo(5));
+    }
+
+    /// <summary>Blocks like a search too big for its budget: until cancelled (or, if nothing cancels, 60 s, so a broken runner fails instead of hanging).</summary>
+    private static void UntilCancelled(CancellationToken ct)
+    {
+        ct.WaitHandle.WaitOne(TimeSpan.FromSeconds(60));
+        ct.ThrowIfCancellationRequested();
+    }
+
+    [Test]
+    public async Task RunAsync_TimeBudgetRunsOutInTheInitialPopulation_FailsWithOneMessageAndSavesNothing()
+    {
+        using var dir = new TempDir();
+        var (home, runner) = Setup(dir.Path, new ChainJobFactory { BeforeStart = UntilCancelled });
+        Specs.Submit(home, Specs.Chain(dir, "a", generations: null, seconds: 0.2));
+
+        await runner.RunAsync("a", CancellationToken.None);
+
+        var status = home.ReadStatus("a");
+        Assert.Multiple(() =>
+        {
+            Assert.That(status.State, Is.EqualTo(JobState.Failed));
+            Assert.That(status.Message, Is.EqualTo("timeSeconds: the time budget of 0.2 s ran out while scoring the initial population; raise timeSeconds or make the population smaller"));
+            Assert.That(status.Generation, Is.Zero);
+            Assert.That(status.ElapsedSeconds, Is.GreaterThan(0), "the time spent on the initial population is counted");
+            Assert.That(home.Checkpoints("a", 3).Files(), Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_ShutdownWhileBuildingTheInitialPopulation_LeavesTheJobQueuedToStartAgain()
+    {
+        using var dir = new TempDir();
+        using var shutdown = new CancellationTokenSource();
+        var (home, runner) = Setup(dir.Path, new ChainJobFactory { BeforeStart = ct => { shutdown.Cancel(); UntilCancelled(ct); } });
+        Specs.Submit(home, Specs.Chain(dir, "a", 10));
+
+        await runner.RunAsync("a", shutdown.Token);
+        var interrupted = home.ReadStatus("a");
+        var (_, again) = Setup(dir.Path, new ChainJobFactory());
+        await again.RunAsync("a", CancellationToken.None);
+
+        Assert.That((interrupted.State, interrupted.Message), Is.EqualTo((JobState.Queued,
+            (string?)"interrupted by daemon shutdown while building the initial population; starts again when the daemon starts again")));
+        Assert.That((home.ReadStatus("a").State, home.ReadStatus("a").Generation), Is.EqualTo((JobState.Finished, 10L)));
+    }
+
+    [Test]
+    public async Task RunAsync_TimeBudgetRunsOutInsideAGeneration_AbandonsItKeepsTheStateBeforeAndFinishes()
+    {
+        using var dir = new TempDir();
+        var (home, runner) = Setup(dir.Path, new ChainJobFactory { BeforeStep = (g, ct) => { if (g == 3) UntilCancelled(ct); } });
+        Specs.Submit(home, Specs.Chain(dir, "a", generations: null, seconds: 1));
+
+        await runner.RunAsync("a", CancellationToken.None);
+
+        var status = home.ReadStatus("a");
+        Assert.Multiple(() =>
+        {
+            Assert.That(status.State, Is.EqualTo(JobState.Finished));
+            Assert.That(status.Message, Is.EqualTo("reached the time budget of 1 s"));
+            Assert.That((status.Generation, status.CheckpointGeneration), Is.EqualTo((3L, (long?)3)));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_SrJobWhoseInitialPopulationOutlastsItsBudget_FailsNamingItsSize()
+    {
+        using var dir = new TempDir();
+        var (home, runner) = SetupSr(dir.Path);
+        var (data, grammar) = SrInputs(dir);
+        // A millisecond cannot score 400 × 200 random trees: the budget must stop the initialisation itself.
+        var spec = new JobSpec("big", "sr", DateTimeOffset.UnixEpoch, data, null, [], grammar, new JobBudget(null, 0.001, null), 1, 1,
+            ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("islands", "400"), KeyValuePair.Create("populationSize", "200")]));
+        Specs.Submit(home, spec);
+
+        await runner.RunAsync("big", CancellationToken.None);
+
+        var status = home.ReadStatus("big");
+        Assert.That(status.State, Is.EqualTo(JobState.Failed));
+        Assert.That(status.Message, Is.EqualTo("timeSeconds: the time budget of 0.001 s ran out while scoring the initial population of 400 × 200 members " +
+            "(settings.islands × settings.populationSize); raise timeSeconds or make the population smaller"));
+    }
+
+    private static (JobHome Home, JobRunner Runner) SetupSr(string home)
+    {
+        var jobHome = new JobHome(home, PhysicalFileSystem.Instance, Resilience.Io(1, TimeSpan.FromMilliseconds(1)));
+        return (jobHome, new JobRunner(jobHome, new JobFactories([new SrJobFactory()]), Options(home), NullLogger.Instance));
+    }
+
+    private static (string Data, string Grammar) SrInputs(TempDir dir)
+    {
+        var csv = new System.Text.StringBuilder("a,b,y\n");
+        for (int i = 0; i < 50; i++) csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{i * 0.1},{1 - i * 0.05},{i * 0.1 * (1 - i * 0.05)}\n");
+        File.WriteAllText(dir.File("data.csv"), csv.ToString());
+        for (var d = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "grammars", "arith.json"))) return (dir.File("data.csv"), Path.Combine(d.FullName, "grammars", "arith.json"));
+        throw new FileNotFoundException("grammars/arith.json");
     }
 
     [Test]

@@ -106,6 +106,11 @@ public class SrJobFunnelTests
         var counters = home.ReadStatus("f").Counters;
         Assert.That(counters, Is.Not.Null);
         Assert.That(counters!.GetValueOrDefault("rollouts"), Is.GreaterThan(0));
+        // Both caches hold one entry per distinct rule scored (rolled out or refused, for the records), so at most
+        // the evaluations spent, and some once rollouts ran.
+        long evaluations = home.ReadStatus("f").Evaluations;
+        Assert.That(counters!.GetValueOrDefault("rolloutRecords"), Is.InRange(1, evaluations));
+        Assert.That(counters!.GetValueOrDefault("cacheEntries"), Is.InRange(1, evaluations));
         // The front carries the parts of each loss: imitation, then one rollout score per stage.
         var front = home.ReadStatus("f").Front;
         Assert.That(front, Is.Not.Empty);
