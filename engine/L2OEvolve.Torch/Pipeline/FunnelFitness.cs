@@ -90,7 +90,9 @@ public sealed class FunnelFitness : IFitness
     }
 
     /// <summary>Rollouts run so far (candidate × multiplier × stage, cache misses only).</summary>
-    public long RolloutsRun { get; private set; }
+    // Islands scoring at once (cluster silos, several islands per process) add to these from several threads.
+    public long RolloutsRun => Interlocked.Read(ref _rolloutsRun);
+    private long _rolloutsRun;
 
     /// <summary>Rollout records held now: they fill up to <see cref="RecordCapacity"/> and stay there, whatever the run's length.</summary>
     public int RecordsHeld => _cache.Count;
@@ -99,7 +101,8 @@ public sealed class FunnelFitness : IFitness
     public int RecordCapacity => _cache.Capacity;
 
     /// <summary>Candidates refused a rollout because they do not read the gradient or drift at rest.</summary>
-    public long Refused { get; private set; }
+    public long Refused => Interlocked.Read(ref _refused);
+    private long _refused;
 
     /// <inheritdoc/>
     public int ObjectiveCount => 2 + _stages.Length;
@@ -158,7 +161,7 @@ public sealed class FunnelFitness : IFitness
             else
             {
                 _cache.Add(hashes[i], trees[i], new RolloutRecord([], 1.0, refused));
-                Refused++;
+                Interlocked.Increment(ref _refused);
             }
         }
         // This batch's records, kept here too: the bounded cache may already have evicted one of them.
@@ -213,7 +216,7 @@ public sealed class FunnelFitness : IFitness
             if (programs.Count > 0)
             {
                 var outcome = PopulationRollout.Run(programs, stage.Family, new RolloutSettings(stage.Steps, stage.Seeds, _features), _device, ct: ct);
-                RolloutsRun += programs.Count;
+                Interlocked.Add(ref _rolloutsRun, programs.Count);
                 for (int c = 0; c < owners.Count; c++)
                 {
                     var r = outcome[c];
