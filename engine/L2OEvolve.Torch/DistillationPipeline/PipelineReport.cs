@@ -14,6 +14,15 @@ internal static class PipelineReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary>
+    /// The recommended rule's state, and a warning when it exceeds the budget: the runner recommends over the budget
+    /// only when no kept rule fits it, and the reader must not miss that.
+    /// </summary>
+    internal static string StateClause(int stateFloats, int budget) =>
+        stateFloats > budget
+            ? $"state {stateFloats} floats/parameter, over the budget of {budget} (maxStateFloats): no rule the search kept fits it"
+            : $"state {stateFloats} floats/parameter";
+
     public static string Write(PipelineConfig config, string runDir, TeacherSource teacher, EvolveResult evolved, IReadOnlyList<TunedRule> tuned,
         IReadOnlyList<OptimizeeComparison> evals, string best, IReadOnlyList<(string Phase, double Seconds)> timings, TimeSpan total)
     {
@@ -25,7 +34,7 @@ internal static class PipelineReport
 
         sb.AppendLine("## Answer").AppendLine();
         sb.AppendLine($"Recommended rule **{best}** (chosen by its lr-tuning score on the search's optimizee, on tuning seeds only; " +
-            $"state {bestRule.Compile().StateSlots} floats/parameter):").AppendLine();
+            $"{StateClause(bestRule.Compile().StateSlots, config.Evaluate.MaxStateFloats)}):").AppendLine();
         sb.AppendLine($"$$\\Delta\\theta = \\eta \\cdot \\left({Latex.Print(bestRule.Rule)}\\right)$$").AppendLine();
         sb.AppendLine($"`update = lr * ({Infix.Print(bestRule.Rule)})`, with lr = {G(bestRule.Lr)} as found; the tables give the lr tuned per optimizee and horizon.").AppendLine();
         sb.AppendLine("| optimizee | seen by the search | steps | recommended rule | lr-tuned Adam | verdict |");
