@@ -3,7 +3,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-using L2OEvolve.Engine.Evaluation;
+using L2OEvolve.Engine.RowEvaluation;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Random;
 using static L2OEvolve.Engine.Expressions.Expr;
@@ -247,14 +247,14 @@ public static class EvaluatorQuick
         for (int i = 0; i < rows; i++) y[i] = (float)(2.5 * c.Columns[0][i] + Math.Sin(0.3 * c.Columns[1][i]));
         var start = Compiler.Compile(new Binary(Op.Add, new Binary(Op.Mul, new Const(1), new Var("x0")),
             new Unary(Op.Sin, new Binary(Op.Mul, new Const(0.5), new Var("x1")))), EvaluatorCases.Names);
-        var fit = L2OEvolve.Engine.Constants.ConstantOptimizer.Fit(start, c.Columns, rows, y, c.Workspace);
+        var fit = L2OEvolve.Engine.ConstantFitting.ConstantOptimizer.Fit(start, c.Columns, rows, y, c.Workspace);
         int n = 0;
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (sw.ElapsedMilliseconds < 1000) L2OEvolve.Engine.Constants.ConstantOptimizer.Fit(start, c.Columns, rows, y, c.Workspace);
+        while (sw.ElapsedMilliseconds < 1000) L2OEvolve.Engine.ConstantFitting.ConstantOptimizer.Fit(start, c.Columns, rows, y, c.Workspace);
         sw.Restart();
         while (sw.ElapsedMilliseconds < 1000)
         {
-            L2OEvolve.Engine.Constants.ConstantOptimizer.Fit(start, c.Columns, rows, y, c.Workspace);
+            L2OEvolve.Engine.ConstantFitting.ConstantOptimizer.Fit(start, c.Columns, rows, y, c.Workspace);
             n++;
         }
         double us = sw.Elapsed.TotalMicroseconds / n;

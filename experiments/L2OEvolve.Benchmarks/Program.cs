@@ -11,7 +11,7 @@ if (args is ["rules", ..])
 }
 if (args.Contains("--quick"))
 {
-    int block = Array.IndexOf(args, "--block") is int i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : L2OEvolve.Engine.Evaluation.EvalWorkspace.DefaultBlockSize;
+    int block = Array.IndexOf(args, "--block") is int i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : L2OEvolve.Engine.RowEvaluation.EvalWorkspace.DefaultBlockSize;
     EvaluatorQuick.Run(block);
     return;
 }

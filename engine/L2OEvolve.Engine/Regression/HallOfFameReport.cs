@@ -23,7 +23,7 @@ public static class HallOfFameReport
     /// </remarks>
     public static HallOfFame Rescore(HallOfFame h, MseFitness full, Grammar grammar)
     {
-        var ws = new L2OEvolve.Engine.Evaluation.EvalWorkspace();
+        var ws = new L2OEvolve.Engine.RowEvaluation.EvalWorkspace();
         var scored = HallOfFame.Empty.Update(h.Members.SelectMany(m =>
         {
             var simple = Simplify.Apply(m.Tree);

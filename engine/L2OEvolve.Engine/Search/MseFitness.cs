@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using L2OEvolve.Engine.Constants;
-using L2OEvolve.Engine.Evaluation;
+using L2OEvolve.Engine.ConstantFitting;
+using L2OEvolve.Engine.RowEvaluation;
 using L2OEvolve.Engine.Expressions;
 
 namespace L2OEvolve.Engine.Search;

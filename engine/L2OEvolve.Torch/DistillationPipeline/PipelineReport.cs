@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using L2OEvolve.Engine.Expressions;
-using L2OEvolve.Torch.Evaluation;
+using L2OEvolve.Torch.OptimizerEvaluation;
 
 namespace L2OEvolve.Torch.DistillationPipeline;
 

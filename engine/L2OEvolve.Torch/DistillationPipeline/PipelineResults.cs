@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using L2OEvolve.Engine.Expressions;
-using L2OEvolve.Torch.Evaluation;
+using L2OEvolve.Torch.OptimizerEvaluation;
 using L2OEvolve.Torch.Rules;
 
 namespace L2OEvolve.Torch.DistillationPipeline;

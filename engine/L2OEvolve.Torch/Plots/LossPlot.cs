@@ -1,4 +1,4 @@
-using L2OEvolve.Torch.Evaluation;
+using L2OEvolve.Torch.OptimizerEvaluation;
 using ScottPlot;
 
 namespace L2OEvolve.Torch.Plots;

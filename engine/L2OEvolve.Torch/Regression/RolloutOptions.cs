@@ -6,7 +6,7 @@ using L2OEvolve.Engine.Grammars;
 using L2OEvolve.Engine.Regression;
 using L2OEvolve.Engine.Search;
 using L2OEvolve.Torch.Optimizees;
-using L2OEvolve.Torch.Pipeline;
+using L2OEvolve.Torch.Funnel;
 
 namespace L2OEvolve.Torch.Regression;
 

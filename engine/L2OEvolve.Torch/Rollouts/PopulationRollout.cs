@@ -1,3 +1,4 @@
+using L2OEvolve.Engine.Compilation;
 using System.Runtime.InteropServices;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Torch.Optimizees;

@@ -1,3 +1,4 @@
+using L2OEvolve.Engine.Compilation;
 using System.Numerics;
 using System.Numerics.Tensors;
 using L2OEvolve.Engine.Expressions;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using L2OEvolve.Torch.Evaluation;
+using L2OEvolve.Torch.OptimizerEvaluation;
 using L2OEvolve.Torch.Optimizees;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using L2OEvolve.Engine.Evaluation;
+using L2OEvolve.Engine.RowEvaluation;
 using L2OEvolve.Engine.Expressions;
 using static L2OEvolve.Engine.Expressions.Expr;
 

@@ -4,7 +4,7 @@ using System.Globalization;
 using L2OEvolve.Engine;
 using L2OEvolve.Engine.Progress;
 using L2OEvolve.Torch;
-using L2OEvolve.Torch.Evaluation;
+using L2OEvolve.Torch.OptimizerEvaluation;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Optimizers;
 using L2OEvolve.Torch.Plots;

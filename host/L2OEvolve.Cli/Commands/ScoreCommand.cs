@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using L2OEvolve.Engine;
-using L2OEvolve.Engine.Evaluation;
+using L2OEvolve.Engine.RowEvaluation;
 using L2OEvolve.Engine.Regression;
 
 namespace L2OEvolve.Cli.Commands;

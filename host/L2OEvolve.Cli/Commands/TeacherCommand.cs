@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using L2OEvolve.Engine;
 using L2OEvolve.Engine.Grammars;
 using L2OEvolve.Torch;
-using L2OEvolve.Torch.Evaluation;
+using L2OEvolve.Torch.OptimizerEvaluation;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Teachers;
 

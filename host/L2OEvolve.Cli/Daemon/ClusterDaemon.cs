@@ -100,9 +100,9 @@ public sealed class HomeClusterJobs(JobHome home, DaemonOptions options, Resilie
         from kv in _contexts
         where kv.Value.IsValueCreated
         let fitness = kv.Value.Value.Fitness is GuardedFitness g ? g.Inner : kv.Value.Value.Fitness
-        where fitness is L2OEvolve.Torch.Pipeline.FunnelFitness
+        where fitness is L2OEvolve.Torch.Funnel.FunnelFitness
         orderby kv.Key
-        select (kv.Key, ((L2OEvolve.Torch.Pipeline.FunnelFitness)fitness).RolloutsRun);
+        select (kv.Key, ((L2OEvolve.Torch.Funnel.FunnelFitness)fitness).RolloutsRun);
 
     public Task RunAsync(string job, GenerationStep step, CancellationToken ct) =>
         new JobRunner(home, new JobFactories(JobKinds.All(evaluationGuard, step)), options, logs.CreateLogger<JobRunner>()).RunAsync(job, ct);

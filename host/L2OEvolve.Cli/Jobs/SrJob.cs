@@ -225,7 +225,7 @@ public sealed class SrJob(SearchContext context, MseFitness fitness, Grammar gra
                 counters["cacheEntries"] = cache.Count;
             }
             var fitness = context.Fitness is GuardedFitness guarded ? guarded.Inner : context.Fitness;
-            if (fitness is L2OEvolve.Torch.Pipeline.FunnelFitness funnel)
+            if (fitness is L2OEvolve.Torch.Funnel.FunnelFitness funnel)
             {
                 counters["rollouts"] = funnel.RolloutsRun;
                 counters["rolloutRecords"] = funnel.RecordsHeld;

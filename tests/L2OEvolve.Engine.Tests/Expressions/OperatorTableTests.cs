@@ -1,5 +1,5 @@
-using L2OEvolve.Engine.Constants;
-using L2OEvolve.Engine.Evaluation;
+using L2OEvolve.Engine.ConstantFitting;
+using L2OEvolve.Engine.RowEvaluation;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Persistence;
 using static L2OEvolve.Engine.Expressions.Expr;

@@ -1,7 +1,7 @@
 using System.Text;
 using CsCheck;
 using L2OEvolve.Engine.Data;
-using L2OEvolve.Engine.Evaluation;
+using L2OEvolve.Engine.RowEvaluation;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Grammars;
 using L2OEvolve.Engine.Persistence;

@@ -1,4 +1,4 @@
-using L2OEvolve.Engine.Evaluation;
+using L2OEvolve.Engine.RowEvaluation;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Grammars;
 using L2OEvolve.Engine.Persistence;

@@ -1,4 +1,4 @@
-using L2OEvolve.Torch.Evaluation;
+using L2OEvolve.Torch.OptimizerEvaluation;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Optimizers;
 using TorchSharp;

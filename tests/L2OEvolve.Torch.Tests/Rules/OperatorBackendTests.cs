@@ -1,3 +1,4 @@
+using L2OEvolve.Engine.Compilation;
 using System.Globalization;
 using System.Reflection;
 using L2OEvolve.Engine.Expressions;

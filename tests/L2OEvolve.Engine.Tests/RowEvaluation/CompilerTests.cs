@@ -1,0 +1,78 @@
+using L2OEvolve.Engine.RowEvaluation;
+using L2OEvolve.Engine.Expressions;
+using L2OEvolve.Engine.Random;
+using static L2OEvolve.Engine.Expressions.Expr;
+
+namespace L2OEvolve.Engine.Tests.RowEvaluation;
+
+public class CompilerTests
+{
+    private static readonly string[] Features = ["x0", "x1", "x2"];
+
+    [Test]
+    public void Decompile_RandomTrees_RebuildsTheSameTree()
+    {
+        var rng = new Rng(17);
+        for (int k = 0; k < 500; k++)
+        {
+            var e = RandomTrees.Generate(ref rng, 1 + rng.NextInt(30), Features, stateful: k % 2 == 0);
+            var rule = Compiler.Compile(e, Features);
+            Assert.That(rule.ToExpr(), Is.EqualTo(e));
+            Assert.That(rule.NodeCount, Is.EqualTo(RandomTrees.Size(e)));
+            Assert.That(rule.Constants, Is.EqualTo(e.Constants(includeBetas: true)), "constant slots follow Expr.Constants order");
+        }
+    }
+
+    [Test]
+    public void Compile_LeafOperands_AreFusedIntoOneInstruction()
+    {
+        var rule = Compiler.Compile(new Binary(Op.Mul, new Var("x1"), new Const(2.5)), Features);
+        Assert.That(rule.Program.Length, Is.EqualTo(1));
+        Assert.That(rule.Program[0].Code, Is.EqualTo(OpCode.BinaryFC));
+        Assert.That(rule.Constants, Is.EqualTo(new[] { 2.5 }));
+        Assert.That(rule.StackDepth, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Compile_StackDepth_CountsSimultaneouslyLiveBlocks()
+    {
+        // (sin(x0) + cos(x1)) * (exp(x2) - tanh(x0)): two subtrees of two live values each.
+        Expr l = new Binary(Op.Add, new Unary(Op.Sin, new Var("x0")), new Unary(Op.Cos, new Var("x1")));
+        Expr r = new Binary(Op.Sub, new Unary(Op.Exp, new Var("x2")), new Unary(Op.Tanh, new Var("x0")));
+        Assert.That(Compiler.Compile(new Binary(Op.Mul, l, r), Features).StackDepth, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void Compile_UnknownVariable_ThrowsNamingIt()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Compiler.Compile(new Binary(Op.Add, new Var("x0"), new Var("speed")), Features));
+        Assert.That(ex!.Message, Does.Contain("'speed'"));
+    }
+
+    [Test]
+    public void Compile_OperatorWithWrongArity_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => Compiler.Compile(new Unary(Op.Add, new Var("x0")), Features));
+    }
+
+    [Test]
+    public void WithConstants_ReplacesValuesAndEmaBetas_WithoutChangingTheProgram()
+    {
+        var e = new Binary(Op.Add, new Binary(Op.Mul, new Const(2), new Var("x0")), new Ema(0.9, true, new Var("x1")));
+        var rule = Compiler.Compile(e, Features);
+        Assert.That(rule.ConstantKinds, Is.EqualTo(new[] { ConstantKind.Value, ConstantKind.EmaBeta }));
+        var changed = rule.WithConstants([3.0, 0.5]);
+        Assert.That(changed.ToExpr(), Is.EqualTo(new Binary(Op.Add, new Binary(Op.Mul, new Const(3), new Var("x0")), new Ema(0.5, true, new Var("x1")))));
+        Assert.That(rule.ToExpr(), Is.EqualTo(e), "the original is unchanged");
+        Assert.Throws<ArgumentException>(() => rule.WithConstants([1.0]));
+    }
+
+    [Test]
+    public void Compile_Constants_AreNumberedInTreeOrder()
+    {
+        // 1 * ema(0.9, 2 - x0) + pow(x1, 3): the left constant is fused after its sibling is emitted, yet comes first.
+        var e = new Binary(Op.Add, new Binary(Op.Mul, new Const(1), new Ema(0.9, false, new Binary(Op.Sub, new Const(2), new Var("x0")))),
+            new Binary(Op.Pow, new Var("x1"), new Const(3)));
+        Assert.That(Compiler.Compile(e, Features).Constants, Is.EqualTo(new[] { 1, 0.9, 2, 3 }));
+    }
+}
