@@ -149,6 +149,12 @@ internal static class LstmMath
     {
         long i = 0;
         var one = Vector256<float>.One;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + Vector512<float>.Count <= count; i += Vector512<float>.Count)
+            {
+                var x = Vector512.Load(values + i);
+                Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, Exp(x) - Vector512<float>.One).Store(values + i);
+            }
         if (Vector256.IsHardwareAccelerated)
             for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count)
             {

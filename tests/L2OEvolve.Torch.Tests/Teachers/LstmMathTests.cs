@@ -66,6 +66,16 @@ public class LstmMathTests
     }
 
     [Test]
+    public unsafe void EluInPlace_EveryPathGivesTheScalarBits()
+    {
+        var xs = Inputs().Skip(300).Take(43).Select(x => x / 20).ToArray();
+        var y = (float[])xs.Clone();
+        fixed (float* p = y) LstmMath.EluInPlace(p, y.Length);
+        for (int i = 0; i < xs.Length; i++)
+            Assert.That(BitConverter.SingleToInt32Bits(y[i]), Is.EqualTo(BitConverter.SingleToInt32Bits(xs[i] > 0 ? xs[i] : LstmMath.Exp(xs[i]) - 1f)), $"elu({xs[i]:R})");
+    }
+
+    [Test]
     public void Exp_WithinTwoUlpOfTheExactValue_OnTheClampedRange()
     {
         var rng = new System.Random(2);
