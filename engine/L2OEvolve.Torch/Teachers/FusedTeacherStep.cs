@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -361,15 +362,11 @@ internal static class FusedTeacherStep
                     bool wantInput = l > 0 || layout.Pre.Length > 0;
                     if (!wantInput && p.DH[l] == IntPtr.Zero) continue;
                     LstmGemm.RowsTimes(r, dA, g4, p.Weights + CellGradOffset(layout, l), null, 0, null, null, dxh, k);
-                    if (p.DH[l] != IntPtr.Zero)
-                    {
-                        float* dhPrev = (float*)p.DH[l] + start * hd;
-                        for (int i = 0; i < r; i++) new Span<float>(dxh + i * k + inputs, hd).CopyTo(new Span<float>(dhPrev + i * hd, hd));
-                    }
+                    if (p.DH[l] != IntPtr.Zero) SplitRows(dxh + inputs, k, (float*)p.DH[l] + start * hd, hd, r, null);
                     if (!wantInput) continue;
                     // δ for the layer below: dx, plus that layer's own output gradient when it is a cell.
-                    for (int i = 0; i < r; i++) new Span<float>(dxh + i * k, inputs).CopyTo(new Span<float>(delta + i * inputs, inputs));
-                    if (l > 0) AddRows(delta, p.DHOut[l - 1], start, r, inputs);
+                    float* below = l > 0 && p.DHOut[l - 1] != IntPtr.Zero ? (float*)p.DHOut[l - 1] + start * inputs : null;
+                    SplitRows(dxh, k, delta, inputs, r, below);
                 }
                 // Preprocessing layers, top down: δ holds the gradient at y_p.
                 for (int q = layout.Pre.Length - 1; q >= 0; q--)
@@ -397,6 +394,34 @@ internal static class FusedTeacherStep
         Enumerable.Range(0, layout.Pre.Length).Sum(layout.PreGradSize) + Enumerable.Range(0, l).Sum(layout.CellGradSize);
 
     private static int PackedBackwardHead(Layout layout) => CellGradOffset(layout, layout.Hidden.Length);
+
+    // dst[i, 0:width] = src[i, 0:width] (+ add[i, 0:width]) for i < rows: src rows are srcStride apart, dst and add
+    // rows dense. In registers, a row at a time (the rows are a few vectors wide: a copy call per row cost more than
+    // the copy); a last vector overlapping the one before writes the same values again.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void SplitRows(float* src, int srcStride, float* dst, int width, int rows, float* add)
+    {
+        const int w = 8;
+        if (width < w || !Vector256.IsHardwareAccelerated)
+        {
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < width; j++)
+                    dst[i * width + j] = add is null ? src[(long)i * srcStride + j] : src[(long)i * srcStride + j] + add[i * width + j];
+            return;
+        }
+        for (int i = 0; i < rows; i++)
+        {
+            float* s = src + (long)i * srcStride, d = dst + i * width, a = add is null ? null : add + i * width;
+            for (int j = 0; ; j += w)
+            {
+                if (j > width - w) j = width - w;
+                var v = Vector256.Load(s + j);
+                if (a is not null) v += Vector256.Load(a + j);
+                v.Store(d + j);
+                if (j == width - w) break;
+            }
+        }
+    }
 
     // rows of dst [r][width] += rows start.. of src [N][width] (src null: nothing to add).
     private static unsafe void AddRows(float* dst, IntPtr src, long start, int r, int width)

@@ -15,7 +15,8 @@ namespace L2OEvolve.Torch.Teachers;
 /// RowsTimes:       C[r, :] = bias + Σ_k A1[r, k]·B1[k, :] + Σ_k A2[r, k]·B2[k, :]     (forward gates; dA·W)
 /// TransposedTimes: C[k, :] = Σ_r A[r, k]·B[r, :]  with A = [A1 A2] side by side      (Xᵀ·dA: weight gradients)
 /// </code>
-/// Tiles are 4 rows (or 4 k) × 5 vectors of 8: twenty accumulators held in registers over the whole k (or r) loop.
+/// Tiles are 4 rows (or 4 k) × 5 vectors of 8 (of 16 for TransposedTimes where AVX-512 runs): twenty accumulators
+/// held in registers over the whole k (or r) loop.
 /// Every output element is one fused multiply-add chain in increasing k (or r), started from its bias or zero,
 /// whichever tile computes it. So edges need no special code: a last tile that overlaps its neighbour (repeating a
 /// row, a k or a column) writes the same value twice, and results do not depend on how rows are split into blocks
@@ -25,6 +26,7 @@ internal static unsafe class LstmGemm
 {
     private const int W = 8;          // floats per Vector256
     private const int Chunk = 5 * W;  // columns per wide tile
+    private const int WideChunk = 80; // columns per tile of 16-lane vectors
 
     /// <summary>
     /// C[r, 0:m] = bias + A1[r, 0:k1]·B1 + A2[r, 0:k2]·B2 for r in [0, rows): A1 is [rows][k1], A2 [rows][k2],
@@ -193,6 +195,8 @@ internal static unsafe class LstmGemm
                 Column(a1, k1, a2, k2, Math.Min(k + 2, kTotal - 1)), Column(a1, k1, a2, k2, Math.Min(k + 3, kTotal - 1)),
                 k, Math.Min(k + 1, kTotal - 1), Math.Min(k + 2, kTotal - 1), Math.Min(k + 3, kTotal - 1));
             int col = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; col + WideChunk <= m; col += WideChunk) ColumnTileWide(t, rows, b, m, c, col);
             for (; col + Chunk <= m; col += Chunk) ColumnTile5(t, rows, b, m, c, col);
             for (; col < m; col += W) ColumnTile1(t, rows, b, m, c, Math.Min(col, m - W));
         }
@@ -245,6 +249,55 @@ internal static unsafe class LstmGemm
         Store5(c + (long)t.K2 * m + col, c20, c21, c22, c23, c24);
         Store5(c + (long)t.K1 * m + col, c10, c11, c12, c13, c14);
         Store5(c + (long)t.K0 * m + col, c00, c01, c02, c03, c04);
+    }
+
+    // ColumnTile5 on 16-lane vectors: 4 k × 80 columns. Each output is the same chain as in the narrower tiles; a
+    // 512-bit multiply-add issues as one operation, so for the same arithmetic the loop issues half as many (measured
+    // on a CPU that executes it as two 256-bit halves: about a sixth faster than ColumnTile5 on the [N, 80] gradients).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ColumnTileWide(ColumnTile t, int rows, float* b, int m, float* c, int col)
+    {
+        const int V = 16;
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c04 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default, c14 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c24 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default, c34 = default;
+        float* p0 = t.P0, p1 = t.P1, p2 = t.P2, p3 = t.P3;
+        float* br = b + col;
+        for (int r = 0; r < rows; r++, br += m, p0 += t.S0, p1 += t.S1, p2 += t.S2, p3 += t.S3)
+        {
+            var v0 = Vector512.Load(br);
+            var v1 = Vector512.Load(br + V);
+            var v2 = Vector512.Load(br + 2 * V);
+            var v3 = Vector512.Load(br + 3 * V);
+            var v4 = Vector512.Load(br + 4 * V);
+            var x = Vector512.Create(*p0);
+            c00 = Vector512.FusedMultiplyAdd(x, v0, c00); c01 = Vector512.FusedMultiplyAdd(x, v1, c01);
+            c02 = Vector512.FusedMultiplyAdd(x, v2, c02); c03 = Vector512.FusedMultiplyAdd(x, v3, c03);
+            c04 = Vector512.FusedMultiplyAdd(x, v4, c04);
+            x = Vector512.Create(*p1);
+            c10 = Vector512.FusedMultiplyAdd(x, v0, c10); c11 = Vector512.FusedMultiplyAdd(x, v1, c11);
+            c12 = Vector512.FusedMultiplyAdd(x, v2, c12); c13 = Vector512.FusedMultiplyAdd(x, v3, c13);
+            c14 = Vector512.FusedMultiplyAdd(x, v4, c14);
+            x = Vector512.Create(*p2);
+            c20 = Vector512.FusedMultiplyAdd(x, v0, c20); c21 = Vector512.FusedMultiplyAdd(x, v1, c21);
+            c22 = Vector512.FusedMultiplyAdd(x, v2, c22); c23 = Vector512.FusedMultiplyAdd(x, v3, c23);
+            c24 = Vector512.FusedMultiplyAdd(x, v4, c24);
+            x = Vector512.Create(*p3);
+            c30 = Vector512.FusedMultiplyAdd(x, v0, c30); c31 = Vector512.FusedMultiplyAdd(x, v1, c31);
+            c32 = Vector512.FusedMultiplyAdd(x, v2, c32); c33 = Vector512.FusedMultiplyAdd(x, v3, c33);
+            c34 = Vector512.FusedMultiplyAdd(x, v4, c34);
+        }
+        StoreWide(c + (long)t.K3 * m + col, c30, c31, c32, c33, c34);
+        StoreWide(c + (long)t.K2 * m + col, c20, c21, c22, c23, c24);
+        StoreWide(c + (long)t.K1 * m + col, c10, c11, c12, c13, c14);
+        StoreWide(c + (long)t.K0 * m + col, c00, c01, c02, c03, c04);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreWide(float* p, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, Vector512<float> e)
+    {
+        a.Store(p); b.Store(p + 16); c.Store(p + 32); d.Store(p + 48); e.Store(p + 64);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

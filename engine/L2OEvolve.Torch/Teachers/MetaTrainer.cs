@@ -67,6 +67,7 @@ public sealed class MetaTrainer : IDisposable
     private MetaTrainer(TeacherNet net, TrainingOptions options, IOptimizeeFamily family, Device device, string? directory, TrainingProgress progress)
     {
         Net = net; Options = options; _family = family; _device = device; Directory = directory; _progress = progress;
+        NativeHeap.KeepFreedMemory();
         _meta = new MetaAdam(net.Weights(), options.MetaLr);
         _imitation = new MetaAdam(net.Weights(), options.MetaLr);
     }

@@ -164,4 +164,38 @@ public class FusedLstmCellTests
         Assert.That(FusedLstmCell.Supports(zeros(2, 2)), Is.True);
         Assert.That(FusedLstmCell.Supports(zeros(2, 2, dtype: ScalarType.Float64)), Is.False);
     }
+
+    // Hidden widths taking 16-lane vectors (where AVX-512 runs), 8-lane ones with an overlapping last one, and both.
+    [TestCase(20)]
+    [TestCase(24)]
+    [TestCase(40)]
+    [TestCase(9)]
+    public unsafe void RowPasses_EveryVectorPath_GivesTheScalarFormulasBits(int h)
+    {
+        var rng = new Rng(5);
+        float[] R(int n, double scale) => [.. Enumerable.Range(0, n).Select(_ => (float)((2 * rng.NextDouble() - 1) * scale))];
+        float[] s = R(4 * h, 1), c = R(h, 2), dh = R(h, 1), dc = R(h, 1);
+        for (int j = 0; j < s.Length; j++) s[j] = LstmMath.Sigmoid(3 * s[j]);
+        float[] cn = new float[h], tau = new float[h], hn = new float[h], dA = new float[4 * h], dcPrev = new float[h];
+        fixed (float* ps = s, pc = c, pcn = cn, pt = tau, phn = hn, pdh = dh, pdc = dc, pdA = dA, pdcp = dcPrev)
+        {
+            FusedLstmCell.CellRow(ps, pc, pcn, pt, phn, h);
+            FusedLstmCell.BackwardRow(ps, pt, pc, pdh, pdc, pdA, pdcp, h);
+        }
+        static int Bits(float x) => BitConverter.SingleToInt32Bits(x);
+        for (int j = 0; j < h; j++)
+        {
+            float i = s[j], f = s[h + j], g = 2f * s[2 * h + j] - 1f, o = s[3 * h + j];
+            float cj = f * c[j] + i * g, t = 2f * LstmMath.Sigmoid(2f * cj) - 1f;
+            Assert.That(Bits(cn[j]), Is.EqualTo(Bits(cj)), $"c'[{j}]");
+            Assert.That(Bits(tau[j]), Is.EqualTo(Bits(t)), $"τ[{j}]");
+            Assert.That(Bits(hn[j]), Is.EqualTo(Bits(o * t)), $"h'[{j}]");
+            float delta = dc[j] + dh[j] * o * (1f - t * t);
+            Assert.That(Bits(dA[j]), Is.EqualTo(Bits(delta * g * i * (1f - i))), $"dA_i[{j}]");
+            Assert.That(Bits(dA[h + j]), Is.EqualTo(Bits(delta * c[j] * f * (1f - f))), $"dA_f[{j}]");
+            Assert.That(Bits(dA[2 * h + j]), Is.EqualTo(Bits(delta * i * (1f - g * g))), $"dA_g[{j}]");
+            Assert.That(Bits(dA[3 * h + j]), Is.EqualTo(Bits(dh[j] * t * o * (1f - o))), $"dA_o[{j}]");
+            Assert.That(Bits(dcPrev[j]), Is.EqualTo(Bits(delta * f)), $"dc[{j}]");
+        }
+    }
 }

@@ -66,6 +66,27 @@ public unsafe class LstmGemmTests
         AssertClose(c, expected, c.Length, "C");
     }
 
+    // Widths mixing every tile: 80 columns of 16-lane vectors (where AVX-512 runs), 40 of 8-lane ones, single
+    // vectors and an overlapping last one; k not a multiple of 4.
+    [TestCase(37, 3, 4, 80)]
+    [TestCase(37, 20, 20, 128)]
+    [TestCase(5, 2, 1, 141)]
+    public void TransposedTimes_EveryOutputIsOneMultiplyAddChainOverTheRows_WhicheverTileComputesIt(int rows, int k1, int k2, int m)
+    {
+        var (a1, a2, b) = (Random(rows * k1, 15), Random(rows * k2, 16), Random(rows * m, 17));
+        var c = new float[(k1 + k2) * m];
+        fixed (float* pa1 = a1, pa2 = a2, pb = b, pc = c)
+            LstmGemm.TransposedTimes(rows, pa1, k1, pa2, k2, pb, m, pc);
+        for (int k = 0; k < k1 + k2; k++)
+            for (int j = 0; j < m; j++)
+            {
+                float acc = 0f;
+                for (int r = 0; r < rows; r++)
+                    acc = MathF.FusedMultiplyAdd(k < k1 ? a1[r * k1 + k] : a2[r * k2 + k - k1], b[r * m + j], acc);
+                Assert.That(BitConverter.SingleToInt32Bits(c[k * m + j]), Is.EqualTo(BitConverter.SingleToInt32Bits(acc)), $"C[{k}, {j}]");
+            }
+    }
+
     [Test]
     public void RowsTimes_RowsComputedInAnyGrouping_SameBits()
     {

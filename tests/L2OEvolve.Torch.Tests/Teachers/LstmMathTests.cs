@@ -32,6 +32,50 @@ public class LstmMathTests
     }
 
     [Test]
+    public void Sigmoid_SixteenLanes_BitIdenticalToScalar()
+    {
+        Assume.That(Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported, "no AVX-512 here");
+        var xs = Inputs().Take(22000).ToArray();
+        var v = new float[16];
+        for (int i = 0; i + 16 <= xs.Length; i += 16)
+        {
+            LstmMath.Sigmoid(Vector512.Create(xs, i)).CopyTo(v);
+            for (int j = 0; j < 16; j++)
+                Assert.That(BitConverter.SingleToInt32Bits(v[j]), Is.EqualTo(BitConverter.SingleToInt32Bits(LstmMath.Sigmoid(xs[i + j]))), $"x = {xs[i + j]:R}");
+        }
+        Assert.That(float.IsNaN(LstmMath.Sigmoid(Vector512.Create(float.NaN))[5]), Is.True);
+    }
+
+    // 43 = 2·16 + 8 + 3: the 16-lane, 8-lane and scalar paths in one call.
+    [Test]
+    public unsafe void SigmoidAndTanhInPlace_EveryPathGivesTheScalarBits()
+    {
+        var xs = Inputs().Skip(100).Take(43).ToArray();
+        var s = (float[])xs.Clone();
+        var t = (float[])xs.Clone();
+        fixed (float* ps = s, pt = t)
+        {
+            LstmMath.SigmoidInPlace(ps, s.Length);
+            LstmMath.TanhInPlace(pt, t.Length);
+        }
+        for (int i = 0; i < xs.Length; i++)
+        {
+            Assert.That(BitConverter.SingleToInt32Bits(s[i]), Is.EqualTo(BitConverter.SingleToInt32Bits(LstmMath.Sigmoid(xs[i]))), $"σ({xs[i]:R})");
+            Assert.That(BitConverter.SingleToInt32Bits(t[i]), Is.EqualTo(BitConverter.SingleToInt32Bits(2f * LstmMath.Sigmoid(2f * xs[i]) - 1f)), $"tanh({xs[i]:R})");
+        }
+    }
+
+    [Test]
+    public unsafe void EluInPlace_EveryPathGivesTheScalarBits()
+    {
+        var xs = Inputs().Skip(300).Take(43).Select(x => x / 20).ToArray();
+        var y = (float[])xs.Clone();
+        fixed (float* p = y) LstmMath.EluInPlace(p, y.Length);
+        for (int i = 0; i < xs.Length; i++)
+            Assert.That(BitConverter.SingleToInt32Bits(y[i]), Is.EqualTo(BitConverter.SingleToInt32Bits(xs[i] > 0 ? xs[i] : LstmMath.Exp(xs[i]) - 1f)), $"elu({xs[i]:R})");
+    }
+
+    [Test]
     public void Exp_WithinTwoUlpOfTheExactValue_OnTheClampedRange()
     {
         var rng = new System.Random(2);
