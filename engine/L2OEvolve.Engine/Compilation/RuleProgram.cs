@@ -16,8 +16,11 @@ public enum RuleCode : byte
     Binary,
     /// <summary>state[Slot] = Beta*state[Slot] + (1-Beta)*A; dest = state[Slot] (raw, not bias-corrected).</summary>
     EmaUpdate,
-    /// <summary>dest = the ring slot holding the value <c>Lag</c> steps ago (slot chosen per step, see <see cref="StepPlan"/>).</summary>
+    /// <summary>dest = the ring slot holding the value <c>Lag</c> steps ago (slot chosen per step, see <see cref="StepPlan"/>); A is
+    /// the operand the ring records.</summary>
     LagRead,
+    /// <summary>dest = data column Index (programs compiled over named columns, see <see cref="RuleProgram.CompileOverColumns"/>).</summary>
+    LoadColumn,
 }
 
 /// <summary>An operand: a per-element register or a uniform (one value per step for all coordinates).</summary>
@@ -125,14 +128,22 @@ public sealed class RuleProgram
     private RuleProgram(
         Expr source, FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
         int registers, int emaSlots, ImmutableArray<LagRing> rings, ImmutableArray<LagReadSpec> reads,
-        ImmutableArray<LagWriteSpec> writes, Operand root)
+        ImmutableArray<LagWriteSpec> writes, Operand root, ImmutableArray<string> columns)
     {
+        OverColumns = !columns.IsDefault;
+        Columns = columns.IsDefault ? [] : columns;
         Source = source; Settings = settings; Coefficients = coefficients; Uniforms = uniforms; Code = code; Registers = registers;
         EmaSlots = emaSlots; Rings = rings; LagReads = reads; LagWrites = writes; Root = root;
     }
 
     /// <summary>The rule as given (before feature expansion).</summary>
     public Expr Source { get; }
+
+    /// <summary>True when compiled over data columns (<see cref="CompileOverColumns"/>) rather than optimizer features.</summary>
+    public bool OverColumns { get; }
+
+    /// <summary>The data columns its variables name (empty unless <see cref="OverColumns"/>).</summary>
+    public ImmutableArray<string> Columns { get; }
 
     /// <summary>The feature settings it was compiled with.</summary>
     public FeatureSettings Settings { get; }
@@ -184,14 +195,23 @@ public sealed class RuleProgram
         var names = (coefficients ?? []).ToImmutableArray();
         var clash = names.FirstOrDefault(n => RuleFeatures.IsKnown(n) || n == RuleFeatures.Gradient);
         if (clash is not null) throw new ArgumentException($"coefficient name '{clash}' is a feature name");
-        var b = new Builder(settings, names);
-        var root = b.Visit(RuleFeatures.Expand(rule, settings, names.ToHashSet()));
-        // Ring slots come after the moving averages; ring lengths are final only now.
-        var rings = ImmutableArray.CreateBuilder<LagRing>();
-        int slot = b.EmaCount;
-        foreach (var len in b.RingLengths) { rings.Add(new LagRing(slot, len)); slot += len; }
-        return new RuleProgram(rule, settings, names, [.. b.Uniforms], [.. b.Code], b.RegisterCount, b.EmaCount, rings.ToImmutable(),
-            [.. b.Reads], [.. b.RingSources.Select((src, i) => new LagWriteSpec(i, src))], root);
+        var b = new Builder(settings, names, default);
+        return b.Finish(rule, b.Visit(RuleFeatures.Expand(rule, settings, names.ToHashSet())));
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="rule"/> over data columns rather than optimizer features: every variable is a column of
+    /// <paramref name="columns"/> (<see cref="RuleCode.LoadColumn"/>; no feature expansion, so recorded <c>g</c>, <c>m</c> or
+    /// <c>mt</c> are plain columns) and the rule's own ema and lag nodes are its state, run along time. This is what the
+    /// symbolic-regression row evaluator lowers. A <c>lag(0, x)</c> stays a read at lag 0 (of the current value), so the
+    /// tree as written can be rebuilt from the program. Throws <see cref="ArgumentException"/> naming an unknown
+    /// variable, an operator with the wrong number of arguments, or a negative or overlong lag.
+    /// </summary>
+    public static RuleProgram CompileOverColumns(Expr rule, ImmutableArray<string> columns)
+    {
+        if (columns.IsDefault) throw new ArgumentNullException(nameof(columns));
+        var b = new Builder(FeatureSettings.Default, [], columns);
+        return b.Finish(rule, b.Visit(rule));
     }
 
     /// <summary>A reusable plan buffer for this program.</summary>
@@ -200,6 +220,7 @@ public sealed class RuleProgram
     /// <summary>Fills <paramref name="plan"/> for <paramref name="step"/> (from 1).</summary>
     public void Fill(StepPlan plan, int step)
     {
+        if (OverColumns) throw new InvalidOperationException("a program over data columns is lowered to the row evaluator, not stepped");
         if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), step, "steps count from 1");
         plan.Step = step;
         var u = plan.Uniforms;
@@ -233,7 +254,7 @@ public sealed class RuleProgram
 
     private static int Mod(int a, int n) => ((a % n) + n) % n;
 
-    private sealed class Builder(FeatureSettings settings, ImmutableArray<string> coefficients)
+    private sealed class Builder(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns)
     {
         public readonly List<UniformNode> Uniforms = [];
         public readonly List<RuleInstruction> Code = [];
@@ -248,11 +269,27 @@ public sealed class RuleProgram
         private readonly Dictionary<Expr, int> _rings = [];
         private readonly Dictionary<(int, int), Operand> _lagReads = [];
 
+        public RuleProgram Finish(Expr rule, Operand root)
+        {
+            // Ring slots come after the moving averages; ring lengths are final only now.
+            var rings = ImmutableArray.CreateBuilder<LagRing>();
+            int slot = EmaCount;
+            foreach (var len in RingLengths) { rings.Add(new LagRing(slot, len)); slot += len; }
+            return new RuleProgram(rule, settings, coefficients, [.. Uniforms], [.. Code], RegisterCount, EmaCount, rings.ToImmutable(),
+                [.. Reads], [.. RingSources.Select((src, i) => new LagWriteSpec(i, src))], root, columns);
+        }
+
         public Operand Visit(Expr e)
         {
             if (_seen.TryGetValue(e, out var known)) return known;
+            if (e is Expr.Unary { Op.Arity: not 1 } or Expr.Binary { Op.Arity: not 2 })
+            {
+                var op = e is Expr.Unary u ? u.Op : ((Expr.Binary)e).Op;
+                throw new ArgumentException($"operator {op} takes {op.Arity} argument(s), used with {(e is Expr.Unary ? 1 : 2)}");
+            }
             var result = e switch
             {
+                Expr.Var v when !columns.IsDefault => Emit(RuleCode.LoadColumn, null, default, default, Column(v.Name), 0),
                 Expr.Const c => Constant(Operand.Uni(Uniform(new UniformNode.Constant(c.Value))), c.Value),
                 Expr.Var { Name: RuleFeatures.Step } => Signed(Operand.Uni(Uniform(new UniformNode.ScaledStep(settings.TScale))),
                     settings.TScale > 0 ? Sign.Positive : Sign.Unknown),
@@ -357,7 +394,7 @@ public sealed class RuleProgram
             if (l.Steps > MaxLag)
                 throw new ArgumentException($"lag({l.Steps}, ...): at most {MaxLag} steps (a lag of k keeps k floats per parameter)");
             var arg = Visit(l.Arg);
-            if (l.Steps == 0) return arg;
+            if (l.Steps == 0 && columns.IsDefault) return arg;
             if (!_rings.TryGetValue(l.Arg, out var ring))
             {
                 ring = RingLengths.Count;
@@ -368,9 +405,17 @@ public sealed class RuleProgram
             RingLengths[ring] = Math.Max(RingLengths[ring], l.Steps);
             if (_lagReads.TryGetValue((ring, l.Steps), out var r)) return r;
             Reads.Add(new LagReadSpec(ring, l.Steps));
-            r = Emit(RuleCode.LagRead, null, default, default, Reads.Count - 1, 0);
+            r = Emit(RuleCode.LagRead, null, arg, default, Reads.Count - 1, 0);
             _lagReads[(ring, l.Steps)] = r;
             return r;
+        }
+
+        // Rules are searched over a handful of columns: a scan beats hashing there.
+        private int Column(string name)
+        {
+            for (int i = 0; i < columns.Length; i++)
+                if (string.Equals(columns[i], name, StringComparison.Ordinal)) return i;
+            throw new ArgumentException($"unknown variable '{name}' (features: {string.Join(", ", columns)})");
         }
 
         private int Uniform(UniformNode node)

@@ -1,14 +1,28 @@
 using System.Collections.Immutable;
+using L2OEvolve.Engine.Compilation;
 using L2OEvolve.Engine.Expressions;
 
 namespace L2OEvolve.Engine.RowEvaluation;
 
-/// <summary>Compiles expression trees to flat postfix programs and rebuilds trees from them.</summary>
+/// <summary>Compiles expression trees to flat postfix programs (by lowering the rule's <see cref="RuleProgram"/>) and rebuilds trees from them.</summary>
 /// <remarks>
-/// Emission is post-order, except that a binary node with a leaf child evaluates its other child first and then
-/// applies a fused instruction reading the leaf in place (<see cref="OpCode.BinaryLeftF"/> and friends): leaves
-/// never occupy a stack slot unless they stand alone. Constants (and ema betas) go to a side array in the tree's
-/// depth-first, left-to-right order (an ema's beta before its argument), whatever the emission order.
+/// The front end is <see cref="RuleProgram.CompileOverColumns"/> (validation, columns, state, shared subexpressions);
+/// this is instruction selection for the row evaluator (pseudocode):
+/// <code>
+/// lower(operand) = match the instruction or uniform that defines it with
+///   column c                      → LoadFeature c
+///   constant k                    → LoadConst (a new constant slot, value k)
+///   op(a), a a column             → UnaryF op a               (leaves are read in place, never pushed)
+///   op(a)                         → lower(a); Unary op
+///   op(a, b), a or b a leaf       → the fused Binary{FF,FC,CF,LeftF,LeftC,RightF,RightC} after lowering the other
+///   op(a, b)                      → lower(a); lower(b); Binary op
+///   raw ema (and ×1/(1-β^t))      → lower(arg); Ema (new state slot, β in a new constant slot, bias corrected or not)
+///   lag k of a                    → lower(a); Lag k (new state rows)
+/// </code>
+/// A subexpression the program shares is lowered again at each use, so the postfix program is the tree as written:
+/// every occurrence keeps its own constant slots and ema/lag state, constants (and ema betas) are numbered in the
+/// tree's depth-first, left-to-right order (an ema's beta before its argument) whatever the emission order, and
+/// <see cref="CompiledRule.NodeCount"/>, <see cref="Decompile"/> and constant fitting see each constant separately.
 /// </remarks>
 public static class Compiler
 {
@@ -25,12 +39,18 @@ public static class Compiler
     {
         ArgumentNullException.ThrowIfNull(expr);
         if (names.IsDefault) throw new ArgumentNullException(nameof(names));
-        // A search compiles every new candidate, often for a few hundred rows, so compiling must stay cheap: no
-        // dictionary for the usual handful of features.
-        // The builder's lists are reused per thread (a search compiles every child); only the final arrays are new.
-        var b = t_builder ??= new Builder();
-        b.Reset(names);
-        b.Emit(expr);
+        return Lower(RuleProgram.CompileOverColumns(expr, names));
+    }
+
+    /// <summary>The postfix program of a rule compiled over data columns.</summary>
+    public static CompiledRule Lower(RuleProgram program)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        if (!program.OverColumns) throw new ArgumentException("only a program over data columns has a row-evaluator form", nameof(program));
+        // The lowering's lists are reused per thread (a search compiles every child); only the final arrays are new.
+        var b = t_lowering ??= new Lowering();
+        b.Reset(program);
+        b.Emit(program.Root);
 
         int depth = 0, max = 0, nodes = 0;
         foreach (var ins in b.Code)
@@ -39,7 +59,7 @@ public static class Compiler
             max = Math.Max(max, depth);
             nodes += ins.NodeCount;
         }
-        return new CompiledRule([.. b.Code], [.. b.Constants], [.. b.Kinds], names, max, b.Emas, [.. b.Lags], nodes);
+        return new CompiledRule([.. b.Code], [.. b.Constants], [.. b.Kinds], program.Columns, max, b.Emas, [.. b.Lags], nodes);
     }
 
     /// <summary>Rebuilds the tree a program was compiled from, with the program's current constants.</summary>
@@ -75,50 +95,41 @@ public static class Compiler
         return stack.Pop();
     }
 
-    [ThreadStatic] private static Builder? t_builder;
+    [ThreadStatic] private static Lowering? t_lowering;
 
-    private sealed class Builder
+    private sealed class Lowering
     {
-        private const int LinearSearchLimit = 24;
-
         public readonly List<Instruction> Code = new(16);
         public readonly List<double> Constants = new(8);
         public readonly List<ConstantKind> Kinds = new(8);
         public readonly List<int> Lags = [];
         public int Emas;
-        private ImmutableArray<string> _names = [];
-        private Dictionary<string, int>? _index;
+        private RuleProgram _program = null!;
 
-        /// <summary>Empties the program for a new tree over <paramref name="features"/> (the name index is kept for the same names).</summary>
-        public void Reset(ImmutableArray<string> features)
+        public void Reset(RuleProgram program)
         {
             Code.Clear();
             Constants.Clear();
             Kinds.Clear();
             Lags.Clear();
             Emas = 0;
-            if (features != _names) _index = null;
-            _names = features;
+            _program = program;
         }
 
-        /// <summary>The first column with this name.</summary>
-        private int Feature(string name)
+        // Registers are numbered in instruction order, so register r is defined by instruction r.
+        private RuleInstruction Def(Operand o) => _program.Code[o.Index];
+
+        private bool IsColumn(Operand o, out int column)
         {
-            if (_names.Length <= LinearSearchLimit)
-            {
-                for (int i = 0; i < _names.Length; i++)
-                    if (string.Equals(_names[i], name, StringComparison.Ordinal)) return i;
-            }
-            else
-            {
-                if (_index is null)
-                {
-                    _index = new Dictionary<string, int>(_names.Length, StringComparer.Ordinal);
-                    for (int i = 0; i < _names.Length; i++) _index.TryAdd(_names[i], i);
-                }
-                if (_index.TryGetValue(name, out int found)) return found;
-            }
-            throw new ArgumentException($"unknown variable '{name}' (features: {string.Join(", ", _names)})", nameof(name));
+            column = !o.IsUniform && Def(o) is { Code: RuleCode.LoadColumn } ins ? ins.Index : -1;
+            return column >= 0;
+        }
+
+        private bool IsConstant(Operand o, out double value)
+        {
+            bool constant = o.IsUniform && _program.Uniforms[o.Index] is UniformNode.Constant;
+            value = constant ? ((UniformNode.Constant)_program.Uniforms[o.Index]).Value : 0;
+            return constant;
         }
 
         private int Constant(double value, ConstantKind kind)
@@ -131,70 +142,97 @@ public static class Compiler
         private void Add(OpCode code, Op? op = null, int a = 0, int b = 0, int flag = 0) =>
             Code.Add(new Instruction(code, op is null ? (ushort)0 : Ops.Slot(op), a, b, flag));
 
-        public void Emit(Expr e)
+        public void Emit(Operand o)
         {
-            int arity = e switch { Expr.Unary => 1, Expr.Binary => 2, _ => 0 };
-            var op = e switch { Expr.Unary u => u.Op, Expr.Binary b => b.Op, _ => null };
-            if (op is not null && op.Arity != arity)
-                throw new ArgumentException($"operator {op} takes {op.Arity} argument(s), used with {arity}", nameof(e));
-            switch (e)
+            if (o.IsUniform)
             {
-                case Expr.Const c: Add(OpCode.LoadConst, a: Constant(c.Value, ConstantKind.Value)); break;
-                case Expr.Var v: Add(OpCode.LoadFeature, a: Feature(v.Name)); break;
-                case Expr.Unary { Arg: Expr.Var v } u: Add(OpCode.UnaryF, u.Op, Feature(v.Name)); break;
-                case Expr.Unary u:
-                    Emit(u.Arg);
-                    Add(OpCode.Unary, u.Op);
+                switch (_program.Uniforms[o.Index])
+                {
+                    case UniformNode.Constant c: Add(OpCode.LoadConst, a: Constant(c.Value, ConstantKind.Value)); break;
+                    case UniformNode.Unary u:
+                        Emit(Operand.Uni(u.Arg));
+                        Add(OpCode.Unary, u.Op);
+                        break;
+                    case UniformNode.Binary bin: EmitBinary(bin.Op, Operand.Uni(bin.Left), Operand.Uni(bin.Right)); break;
+                    case var other: throw new InvalidOperationException($"uniform {other} has no row-evaluator form");
+                }
+                return;
+            }
+            var ins = Def(o);
+            switch (ins.Code)
+            {
+                case RuleCode.LoadColumn: Add(OpCode.LoadFeature, a: ins.Index); break;
+                case RuleCode.Unary when IsColumn(ins.A, out int column): Add(OpCode.UnaryF, ins.Op, column); break;
+                case RuleCode.Unary:
+                    Emit(ins.A);
+                    Add(OpCode.Unary, ins.Op);
                     break;
-                case Expr.Binary bin: EmitBinary(bin); break;
-                case Expr.Ema ema:
-                    int beta = Constant(ema.Beta, ConstantKind.EmaBeta);
-                    Emit(ema.Arg);
-                    Add(OpCode.Ema, a: Emas++, b: beta, flag: ema.BiasCorrected ? 1 : 0);
+                // An ema_bc is the raw moving average times its bias correction; the evaluator runs both in one pass.
+                case RuleCode.Binary when ins.B.IsUniform && _program.Uniforms[ins.B.Index] is UniformNode.BiasCorrection:
+                    EmitEma(Def(ins.A), biasCorrected: true);
                     break;
-                case Expr.Lag lag:
-                    if (lag.Steps < 0) throw new ArgumentException($"lag steps must be >= 0, got {lag.Steps}", nameof(e));
-                    Emit(lag.Arg);
-                    Add(OpCode.Lag, a: Lags.Count, b: lag.Steps);
-                    Lags.Add(lag.Steps);
+                case RuleCode.Binary: EmitBinary(ins.Op, ins.A, ins.B); break;
+                case RuleCode.EmaUpdate: EmitEma(ins, biasCorrected: false); break;
+                case RuleCode.LagRead:
+                    int steps = _program.LagReads[ins.Index].Lag;
+                    Emit(ins.A);
+                    Add(OpCode.Lag, a: Lags.Count, b: steps);
+                    Lags.Add(steps);
                     break;
-                default: throw new ArgumentException($"unsupported node {e.GetType().Name}", nameof(e));
+                default: throw new InvalidOperationException($"{ins.Code} has no row-evaluator form");
             }
         }
 
-        private void EmitBinary(Expr.Binary bin)
+        private void EmitEma(RuleInstruction raw, bool biasCorrected)
         {
-            var op = bin.Op;
-            switch (bin.Left, bin.Right)
+            int beta = Constant(raw.Beta, ConstantKind.EmaBeta);
+            Emit(raw.A);
+            Add(OpCode.Ema, a: Emas++, b: beta, flag: biasCorrected ? 1 : 0);
+        }
+
+        private void EmitBinary(Op op, Operand left, Operand right)
+        {
+            if (IsColumn(left, out int lf))
             {
-                case (Expr.Var l, Expr.Var r): Add(OpCode.BinaryFF, op, Feature(l.Name), Feature(r.Name)); break;
-                case (Expr.Var l, Expr.Const r): Add(OpCode.BinaryFC, op, Feature(l.Name), Constant(r.Value, ConstantKind.Value)); break;
-                case (Expr.Const l, Expr.Var r):
-                    int lc = Constant(l.Value, ConstantKind.Value);
-                    Add(OpCode.BinaryCF, op, lc, Feature(r.Name));
-                    break;
-                case (_, Expr.Var r):
-                    Emit(bin.Left);
-                    Add(OpCode.BinaryRightF, op, Feature(r.Name));
-                    break;
-                case (_, Expr.Const r):
-                    Emit(bin.Left);
-                    Add(OpCode.BinaryRightC, op, Constant(r.Value, ConstantKind.Value));
-                    break;
-                case (Expr.Var l, _):
-                    Emit(bin.Right);
-                    Add(OpCode.BinaryLeftF, op, Feature(l.Name));
-                    break;
-                case (Expr.Const l, _):
-                    int c = Constant(l.Value, ConstantKind.Value);
-                    Emit(bin.Right);
+                if (IsColumn(right, out int rf)) Add(OpCode.BinaryFF, op, lf, rf);
+                else if (IsConstant(right, out double rc)) Add(OpCode.BinaryFC, op, lf, Constant(rc, ConstantKind.Value));
+                else
+                {
+                    Emit(right);
+                    Add(OpCode.BinaryLeftF, op, lf);
+                }
+            }
+            else if (IsConstant(left, out double lc))
+            {
+                int c = Constant(lc, ConstantKind.Value);
+                if (IsColumn(right, out int rf)) Add(OpCode.BinaryCF, op, c, rf);
+                else if (IsConstant(right, out double rc))
+                {
+                    // Two constants: push the left, fuse the right (its slot still follows the left's).
+                    Add(OpCode.LoadConst, a: c);
+                    Add(OpCode.BinaryRightC, op, Constant(rc, ConstantKind.Value));
+                }
+                else
+                {
+                    Emit(right);
                     Add(OpCode.BinaryLeftC, op, c);
-                    break;
-                default:
-                    Emit(bin.Left);
-                    Emit(bin.Right);
-                    Add(OpCode.Binary, op);
-                    break;
+                }
+            }
+            else if (IsColumn(right, out int rf))
+            {
+                Emit(left);
+                Add(OpCode.BinaryRightF, op, rf);
+            }
+            else if (IsConstant(right, out double rc))
+            {
+                Emit(left);
+                Add(OpCode.BinaryRightC, op, Constant(rc, ConstantKind.Value));
+            }
+            else
+            {
+                Emit(left);
+                Emit(right);
+                Add(OpCode.Binary, op);
             }
         }
     }
