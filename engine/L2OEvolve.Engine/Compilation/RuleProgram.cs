@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using L2OEvolve.Engine.Expressions;
 
 namespace L2OEvolve.Engine.Compilation;
@@ -38,7 +39,7 @@ public readonly record struct Operand(bool IsUniform, int Index)
 /// <param name="Unguarded">The operator's guard is provably unnecessary, so executors may skip it: a division whose
 /// divisor is positive (such as <c>sqrt(v) + 1e-8</c>; x/0 = 1 costs five extra operators in the TorchSharp chain),
 /// or a sqrt or log of a non-negative argument (no |x| needed).</param>
-public sealed record RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, double Beta, bool Unguarded = false);
+public readonly record struct RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, double Beta, bool Unguarded = false);
 
 /// <summary>A uniform value: computed once per step in double precision, shared by all coordinates.</summary>
 public abstract record UniformNode
@@ -104,6 +105,34 @@ public sealed class StepPlan
     /// <summary>Absolute state slot written by each lag write this step.</summary>
     public int[] LagWriteSlots { get; }
 }
+
+/// <summary>A program as a backend reads it: a <see cref="RuleProgram"/>'s arrays, or the compiler's buffers before any copy.</summary>
+internal readonly ref struct RuleProgramView
+{
+    public RuleProgramView(ImmutableArray<string> columns, Operand root, ReadOnlySpan<RuleInstruction> code,
+        ReadOnlySpan<UniformNode> uniforms, ReadOnlySpan<LagReadSpec> lagReads)
+    {
+        Columns = columns; Root = root; Code = code; Uniforms = uniforms; LagReads = lagReads;
+    }
+
+    /// <summary>See <see cref="RuleProgram.Columns"/>.</summary>
+    public ImmutableArray<string> Columns { get; }
+
+    /// <summary>See <see cref="RuleProgram.Root"/>.</summary>
+    public Operand Root { get; }
+
+    /// <summary>Instructions; register r is defined by instruction r (registers are numbered in instruction order).</summary>
+    public ReadOnlySpan<RuleInstruction> Code { get; }
+
+    /// <summary>See <see cref="RuleProgram.Uniforms"/>.</summary>
+    public ReadOnlySpan<UniformNode> Uniforms { get; }
+
+    /// <summary>See <see cref="RuleProgram.LagReads"/>.</summary>
+    public ReadOnlySpan<LagReadSpec> LagReads { get; }
+}
+
+/// <summary>A backend translating a program it reads through a <see cref="RuleProgramView"/>.</summary>
+internal delegate TResult RuleProgramLowering<TResult>(in RuleProgramView program);
 
 /// <summary>
 /// A rule compiled for execution as an optimizer: a straight-line register program over one coordinate, the
@@ -195,7 +224,7 @@ public sealed class RuleProgram
         var names = (coefficients ?? []).ToImmutableArray();
         var clash = names.FirstOrDefault(n => RuleFeatures.IsKnown(n) || n == RuleFeatures.Gradient);
         if (clash is not null) throw new ArgumentException($"coefficient name '{clash}' is a feature name");
-        var b = new Builder(settings, names, default);
+        var b = Rent(settings, names, default);
         return b.Finish(rule, b.Visit(RuleFeatures.Expand(rule, settings, names.ToHashSet())));
     }
 
@@ -210,7 +239,7 @@ public sealed class RuleProgram
     public static RuleProgram CompileOverColumns(Expr rule, ImmutableArray<string> columns)
     {
         if (columns.IsDefault) throw new ArgumentNullException(nameof(columns));
-        var b = new Builder(FeatureSettings.Default, [], columns);
+        var b = Rent(FeatureSettings.Default, [], columns);
         return b.Finish(rule, b.Visit(rule));
     }
 
@@ -254,7 +283,36 @@ public sealed class RuleProgram
 
     private static int Mod(int a, int n) => ((a % n) + n) % n;
 
-    private sealed class Builder(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns)
+    // A search compiles every candidate it scores, so the builder's buffers are reused per thread and only a
+    // materialised program (Finish) allocates; the row evaluator lowers straight from the buffers.
+    [ThreadStatic] private static Builder? t_builder;
+
+    private static Builder Rent(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns)
+    {
+        var b = t_builder ??= new Builder();
+        b.Reset(settings, coefficients, columns);
+        return b;
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="rule"/> over <paramref name="columns"/> as <see cref="CompileOverColumns(Expr, ImmutableArray{string})"/>
+    /// and hands the program to <paramref name="lower"/> while it is still in the compiler's reused buffers, so a
+    /// backend that only translates it pays for no immutable copy. The view is valid only during the call.
+    /// </summary>
+    internal static TResult CompileOverColumns<TResult>(Expr rule, ImmutableArray<string> columns, RuleProgramLowering<TResult> lower)
+    {
+        if (columns.IsDefault) throw new ArgumentNullException(nameof(columns));
+        var b = Rent(FeatureSettings.Default, [], columns);
+        var root = b.Visit(rule);
+        var view = new RuleProgramView(columns, root, CollectionsMarshal.AsSpan(b.Code), CollectionsMarshal.AsSpan(b.Uniforms),
+            CollectionsMarshal.AsSpan(b.Reads));
+        return lower(view);
+    }
+
+    /// <summary>This program as a backend reads it.</summary>
+    internal RuleProgramView View => new(Columns, Root, Code.AsSpan(), Uniforms.AsSpan(), LagReads.AsSpan());
+
+    private sealed class Builder
     {
         public readonly List<UniformNode> Uniforms = [];
         public readonly List<RuleInstruction> Code = [];
@@ -263,11 +321,38 @@ public sealed class RuleProgram
         public readonly List<Operand> RingSources = [];
         public int RegisterCount;
         public int EmaCount;
-        private readonly Dictionary<Expr, Operand> _seen = [];
+        private FeatureSettings settings = FeatureSettings.Default;
+        private ImmutableArray<string> coefficients = [];
+        private ImmutableArray<string> columns;
         private readonly Dictionary<UniformNode, int> _uniformIndex = [];
-        private readonly Dictionary<(double, Expr), Operand> _emas = [];
-        private readonly Dictionary<Expr, int> _rings = [];
+        private readonly Dictionary<(double, Operand), Operand> _emas = [];
+        private readonly Dictionary<Operand, int> _rings = [];
         private readonly Dictionary<(int, int), Operand> _lagReads = [];
+
+        // Common subexpressions are found by value numbering: a pure instruction over the same operands is the same
+        // value. An open-addressing table of register + 1 (0 = empty) keyed on the instruction's fields keeps this
+        // to a few comparisons per node, without hashing subtrees.
+        private int[] _values = new int[64];
+
+        public void Reset(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns)
+        {
+            (this.settings, this.coefficients, this.columns) = (settings, coefficients, columns);
+            Uniforms.Clear();
+            Code.Clear();
+            Reads.Clear();
+            RingLengths.Clear();
+            RingSources.Clear();
+            RegisterCount = EmaCount = 0;
+            _uniformIndex.Clear();
+            _emas.Clear();
+            _rings.Clear();
+            _lagReads.Clear();
+            _registerSigns.Clear();
+            _uniformSigns.Clear();
+            _uniformValues.Clear();
+            if (_values.Length > 1024) _values = new int[64]; // one huge rule should not make every later reset slow
+            else Array.Clear(_values);
+        }
 
         public RuleProgram Finish(Expr rule, Operand root)
         {
@@ -281,13 +366,12 @@ public sealed class RuleProgram
 
         public Operand Visit(Expr e)
         {
-            if (_seen.TryGetValue(e, out var known)) return known;
             if (e is Expr.Unary { Op.Arity: not 1 } or Expr.Binary { Op.Arity: not 2 })
             {
                 var op = e is Expr.Unary u ? u.Op : ((Expr.Binary)e).Op;
                 throw new ArgumentException($"operator {op} takes {op.Arity} argument(s), used with {(e is Expr.Unary ? 1 : 2)}");
             }
-            var result = e switch
+            return e switch
             {
                 Expr.Var v when !columns.IsDefault => Emit(RuleCode.LoadColumn, null, default, default, Column(v.Name), 0),
                 Expr.Const c => Constant(Operand.Uni(Uniform(new UniformNode.Constant(c.Value))), c.Value),
@@ -303,16 +387,15 @@ public sealed class RuleProgram
                 Expr.Lag l => LagOf(l),
                 _ => throw new ArgumentException($"unsupported node {e.GetType().Name}"),
             };
-            _seen[e] = result;
-            return result;
         }
 
         private Operand UnaryOf(Op op, Operand a)
         {
             var result = a.IsUniform
                 ? Operand.Uni(Uniform(new UniformNode.Unary(op, a.Index)))
-                : Emit(RuleCode.Unary, op, a, default, 0, 0, unguarded: (op == Op.Sqrt || op == Op.Log) && SignOf(a) >= Sign.NonNeg);
-            if (_constants.TryGetValue(a, out var ca)) return Constant(result, Ops.Apply(op, ca));
+                : Emit(RuleCode.Unary, op, a, default, 0, 0, unguarded: _facts && (op == Op.Sqrt || op == Op.Log) && SignOf(a) >= Sign.NonNeg);
+            if (!_facts) return result;
+            if (IsKnown(a, out var ca)) return Constant(result, Ops.Apply(op, ca));
             Note(result, UnarySign(op, SignOf(a)));
             return result;
         }
@@ -321,8 +404,9 @@ public sealed class RuleProgram
         {
             var result = a.IsUniform && b.IsUniform
                 ? Operand.Uni(Uniform(new UniformNode.Binary(op, a.Index, b.Index)))
-                : Emit(RuleCode.Binary, op, a, b, 0, 0, unguarded: op == Op.Div && SignOf(b) == Sign.Positive);
-            if (_constants.TryGetValue(a, out var ca) && _constants.TryGetValue(b, out var cb))
+                : Emit(RuleCode.Binary, op, a, b, 0, 0, unguarded: _facts && op == Op.Div && SignOf(b) == Sign.Positive);
+            if (!_facts) return result;
+            if (IsKnown(a, out var ca) && IsKnown(b, out var cb))
                 return Constant(result, Ops.Apply(op, ca, cb));
             Note(result, BinarySign(op, SignOf(a), SignOf(b), a == b));
             return result;
@@ -347,23 +431,37 @@ public sealed class RuleProgram
         // What is known about an operand's sign at compile time (NaN never counts as zero, so it is harmless).
         private enum Sign { Unknown, NonNeg, Positive }
 
-        private readonly Dictionary<Operand, Sign> _signs = [];
+        // Only tensor executors skip guards; the row evaluator always guards, so over columns no facts are gathered
+        // (compiling is then per candidate of a search, where it must stay cheap).
+        private bool _facts => columns.IsDefault;
+
+        // Per register and per uniform (indexed like Code and Uniforms).
+        private readonly List<Sign> _registerSigns = [], _uniformSigns = [];
 
         // Uniforms whose value is known at compile time (constants and operators over them), for their sign.
-        private readonly Dictionary<Operand, double> _constants = [];
+        private readonly List<(bool Known, double Value)> _uniformValues = [];
 
         private Operand Constant(Operand o, double value)
         {
-            _constants[o] = value;
+            if (!_facts) return o;
+            _uniformValues[o.Index] = (true, value);
             Note(o, value > 0 ? Sign.Positive : value == 0 ? Sign.NonNeg : Sign.Unknown);
             return o;
         }
 
-        private Sign SignOf(Operand o) => _signs.TryGetValue(o, out var s) ? s : Sign.Unknown;
+        private bool IsKnown(Operand o, out double value)
+        {
+            (bool known, value) = o.IsUniform ? _uniformValues[o.Index] : default;
+            return known;
+        }
+
+        private Sign SignOf(Operand o) => o.IsUniform ? _uniformSigns[o.Index] : _registerSigns[o.Index];
 
         private void Note(Operand o, Sign s)
         {
-            if (s != Sign.Unknown) _signs[o] = s;
+            if (s == Sign.Unknown || !_facts) return;
+            if (o.IsUniform) _uniformSigns[o.Index] = s;
+            else _registerSigns[o.Index] = s;
         }
 
         private static Sign UnarySign(Op op, Sign arg) =>
@@ -375,10 +473,10 @@ public sealed class RuleProgram
         {
             var arg = Visit(em.Arg);
             // ema and ema_bc of one argument and beta share one moving average.
-            if (!_emas.TryGetValue((em.Beta, em.Arg), out var raw))
+            if (!_emas.TryGetValue((em.Beta, arg), out var raw))
             {
                 raw = Emit(RuleCode.EmaUpdate, null, arg, default, EmaCount++, em.Beta);
-                _emas[(em.Beta, em.Arg)] = raw;
+                _emas[(em.Beta, arg)] = raw;
                 // A convex combination of non-negatives, from zero, stays non-negative.
                 if (em.Beta is >= 0 and <= 1 && SignOf(arg) >= Sign.NonNeg) Note(raw, Sign.NonNeg);
             }
@@ -395,10 +493,10 @@ public sealed class RuleProgram
                 throw new ArgumentException($"lag({l.Steps}, ...): at most {MaxLag} steps (a lag of k keeps k floats per parameter)");
             var arg = Visit(l.Arg);
             if (l.Steps == 0 && columns.IsDefault) return arg;
-            if (!_rings.TryGetValue(l.Arg, out var ring))
+            if (!_rings.TryGetValue(arg, out var ring))
             {
                 ring = RingLengths.Count;
-                _rings[l.Arg] = ring;
+                _rings[arg] = ring;
                 RingLengths.Add(0);
                 RingSources.Add(arg);
             }
@@ -422,14 +520,58 @@ public sealed class RuleProgram
         {
             if (_uniformIndex.TryGetValue(node, out var i)) return i;
             Uniforms.Add(node);
+            _uniformSigns.Add(Sign.Unknown);
+            _uniformValues.Add(default);
             return _uniformIndex[node] = Uniforms.Count - 1;
         }
 
         private Operand Emit(RuleCode code, Op? op, Operand a, Operand b, int index, double beta, bool unguarded = false)
         {
+            // Moving averages and lag reads are shared by their own tables (keyed on beta and argument, ring and lag).
+            bool pure = code is not (RuleCode.EmaUpdate or RuleCode.LagRead);
+            int mask = _values.Length - 1, at = 0;
+            if (pure)
+            {
+                for (at = ValueHash(code, op, a, b, index) & mask; _values[at] != 0; at = (at + 1) & mask)
+                {
+                    ref readonly var known = ref CollectionsMarshal.AsSpan(Code)[_values[at] - 1];
+                    if (known.Code == code && ReferenceEquals(known.Op, op) && known.A == a && known.B == b && known.Index == index)
+                        return Operand.Reg(known.Dest);
+                }
+            }
             int dest = RegisterCount++;
             Code.Add(new RuleInstruction(code, dest, op!, a, b, index, beta, unguarded));
+            _registerSigns.Add(Sign.Unknown);
+            if (pure)
+            {
+                _values[at] = dest + 1;
+                if (2 * RegisterCount > _values.Length) Rehash();
+            }
             return Operand.Reg(dest);
+        }
+
+        private static int ValueHash(RuleCode code, Op? op, Operand a, Operand b, int index)
+        {
+            uint h = (uint)code * 0x9E3779B1u;
+            h = (h ^ (op is null ? 0u : Ops.Slot(op))) * 0x85EBCA77u;
+            h = (h ^ (uint)(a.Index * 2 + (a.IsUniform ? 1 : 0))) * 0xC2B2AE3Du;
+            h = (h ^ (uint)(b.Index * 2 + (b.IsUniform ? 1 : 0))) * 0x27D4EB2Fu;
+            h = (h ^ (uint)index) * 0x165667B1u;
+            return (int)(h ^ (h >> 15));
+        }
+
+        // Keeps the table at most half full.
+        private void Rehash()
+        {
+            _values = new int[_values.Length * 2];
+            int mask = _values.Length - 1;
+            foreach (var ins in Code)
+            {
+                if (ins.Code is RuleCode.EmaUpdate or RuleCode.LagRead) continue;
+                int at = ValueHash(ins.Code, ins.Op, ins.A, ins.B, ins.Index) & mask;
+                while (_values[at] != 0) at = (at + 1) & mask;
+                _values[at] = ins.Dest + 1;
+            }
         }
 
         private Operand Signed(Operand o, Sign s)

@@ -39,27 +39,34 @@ public static class Compiler
     {
         ArgumentNullException.ThrowIfNull(expr);
         if (names.IsDefault) throw new ArgumentNullException(nameof(names));
-        return Lower(RuleProgram.CompileOverColumns(expr, names));
+        return RuleProgram.CompileOverColumns(expr, names, s_lower);
     }
 
-    /// <summary>The postfix program of a rule compiled over data columns.</summary>
+    private static readonly RuleProgramLowering<CompiledRule> s_lower = Lower;
+
+    /// <summary>The postfix program of a rule compiled over data columns (<see cref="RuleProgram.CompileOverColumns(Expr, ImmutableArray{string})"/>).</summary>
     public static CompiledRule Lower(RuleProgram program)
     {
         ArgumentNullException.ThrowIfNull(program);
         if (!program.OverColumns) throw new ArgumentException("only a program over data columns has a row-evaluator form", nameof(program));
-        // The lowering's lists are reused per thread (a search compiles every child); only the final arrays are new.
-        var b = t_lowering ??= new Lowering();
-        b.Reset(program);
-        b.Emit(program.Root);
+        return Lower(program.View);
+    }
+
+    private static CompiledRule Lower(in RuleProgramView program)
+    {
+        // The output lists are reused per thread (a search compiles every child); only the final arrays are new.
+        var o = t_output ??= new Output();
+        o.Clear();
+        new Lowering(program, o).Emit(program.Root);
 
         int depth = 0, max = 0, nodes = 0;
-        foreach (var ins in b.Code)
+        foreach (var ins in o.Code)
         {
             depth += ins.StackEffect;
             max = Math.Max(max, depth);
             nodes += ins.NodeCount;
         }
-        return new CompiledRule([.. b.Code], [.. b.Constants], [.. b.Kinds], program.Columns, max, b.Emas, [.. b.Lags], nodes);
+        return new CompiledRule([.. o.Code], [.. o.Constants], [.. o.Kinds], program.Columns, max, o.Emas, [.. o.Lags], nodes);
     }
 
     /// <summary>Rebuilds the tree a program was compiled from, with the program's current constants.</summary>
@@ -95,58 +102,60 @@ public static class Compiler
         return stack.Pop();
     }
 
-    [ThreadStatic] private static Lowering? t_lowering;
+    [ThreadStatic] private static Output? t_output;
 
-    private sealed class Lowering
+    private sealed class Output
     {
         public readonly List<Instruction> Code = new(16);
         public readonly List<double> Constants = new(8);
         public readonly List<ConstantKind> Kinds = new(8);
         public readonly List<int> Lags = [];
         public int Emas;
-        private RuleProgram _program = null!;
 
-        public void Reset(RuleProgram program)
+        public void Clear()
         {
             Code.Clear();
             Constants.Clear();
             Kinds.Clear();
             Lags.Clear();
             Emas = 0;
-            _program = program;
         }
+    }
 
-        // Registers are numbered in instruction order, so register r is defined by instruction r.
-        private RuleInstruction Def(Operand o) => _program.Code[o.Index];
+    private readonly ref struct Lowering(in RuleProgramView program, Output output)
+    {
+        private readonly ReadOnlySpan<RuleInstruction> _code = program.Code;
+        private readonly ReadOnlySpan<UniformNode> _uniforms = program.Uniforms;
+        private readonly ReadOnlySpan<LagReadSpec> _lagReads = program.LagReads;
 
         private bool IsColumn(Operand o, out int column)
         {
-            column = !o.IsUniform && Def(o) is { Code: RuleCode.LoadColumn } ins ? ins.Index : -1;
+            column = !o.IsUniform && _code[o.Index].Code == RuleCode.LoadColumn ? _code[o.Index].Index : -1;
             return column >= 0;
         }
 
         private bool IsConstant(Operand o, out double value)
         {
-            bool constant = o.IsUniform && _program.Uniforms[o.Index] is UniformNode.Constant;
-            value = constant ? ((UniformNode.Constant)_program.Uniforms[o.Index]).Value : 0;
-            return constant;
+            var c = o.IsUniform ? _uniforms[o.Index] as UniformNode.Constant : null;
+            value = c?.Value ?? 0;
+            return c is not null;
         }
 
         private int Constant(double value, ConstantKind kind)
         {
-            Constants.Add(value);
-            Kinds.Add(kind);
-            return Constants.Count - 1;
+            output.Constants.Add(value);
+            output.Kinds.Add(kind);
+            return output.Constants.Count - 1;
         }
 
         private void Add(OpCode code, Op? op = null, int a = 0, int b = 0, int flag = 0) =>
-            Code.Add(new Instruction(code, op is null ? (ushort)0 : Ops.Slot(op), a, b, flag));
+            output.Code.Add(new Instruction(code, op is null ? (ushort)0 : Ops.Slot(op), a, b, flag));
 
         public void Emit(Operand o)
         {
             if (o.IsUniform)
             {
-                switch (_program.Uniforms[o.Index])
+                switch (_uniforms[o.Index])
                 {
                     case UniformNode.Constant c: Add(OpCode.LoadConst, a: Constant(c.Value, ConstantKind.Value)); break;
                     case UniformNode.Unary u:
@@ -158,7 +167,7 @@ public static class Compiler
                 }
                 return;
             }
-            var ins = Def(o);
+            ref readonly var ins = ref _code[o.Index];
             switch (ins.Code)
             {
                 case RuleCode.LoadColumn: Add(OpCode.LoadFeature, a: ins.Index); break;
@@ -168,28 +177,27 @@ public static class Compiler
                     Add(OpCode.Unary, ins.Op);
                     break;
                 // An ema_bc is the raw moving average times its bias correction; the evaluator runs both in one pass.
-                case RuleCode.Binary when ins.B.IsUniform && _program.Uniforms[ins.B.Index] is UniformNode.BiasCorrection:
-                    EmitEma(Def(ins.A), biasCorrected: true);
+                case RuleCode.Binary when ins.B.IsUniform && _uniforms[ins.B.Index] is UniformNode.BiasCorrection:
+                    EmitEma(_code[ins.A.Index], biasCorrected: true);
                     break;
                 case RuleCode.Binary: EmitBinary(ins.Op, ins.A, ins.B); break;
                 case RuleCode.EmaUpdate: EmitEma(ins, biasCorrected: false); break;
                 case RuleCode.LagRead:
-                    int steps = _program.LagReads[ins.Index].Lag;
+                    int steps = _lagReads[ins.Index].Lag;
                     Emit(ins.A);
-                    Add(OpCode.Lag, a: Lags.Count, b: steps);
-                    Lags.Add(steps);
+                    Add(OpCode.Lag, a: output.Lags.Count, b: steps);
+                    output.Lags.Add(steps);
                     break;
                 default: throw new InvalidOperationException($"{ins.Code} has no row-evaluator form");
             }
         }
 
-        private void EmitEma(RuleInstruction raw, bool biasCorrected)
+        private void EmitEma(in RuleInstruction raw, bool biasCorrected)
         {
             int beta = Constant(raw.Beta, ConstantKind.EmaBeta);
             Emit(raw.A);
-            Add(OpCode.Ema, a: Emas++, b: beta, flag: biasCorrected ? 1 : 0);
+            Add(OpCode.Ema, a: output.Emas++, b: beta, flag: biasCorrected ? 1 : 0);
         }
-
         private void EmitBinary(Op op, Operand left, Operand right)
         {
             if (IsColumn(left, out int lf))

@@ -91,4 +91,60 @@ public class RuleProgramTests
         var ins = Compile(rule).Code.Single(i => i.Code == RuleCode.Unary && (i.Op == Op.Sqrt || i.Op == Op.Log));
         Assert.That(ins.Unguarded, Is.EqualTo(unguarded));
     }
+
+    private static RuleProgram OverColumns(string text, params string[] columns) =>
+        RuleProgram.CompileOverColumns(Infix.Parse(text), [.. columns]);
+
+    [Test]
+    public void CompileOverColumns_Variables_AreColumnsNotFeatures()
+    {
+        // Recorded features are plain columns: m is loaded, not expanded into a moving average of g.
+        var program = OverColumns("m * g + t", "g", "m", "t");
+        Assert.That(program.OverColumns, Is.True);
+        Assert.That(program.Code.Where(i => i.Code == RuleCode.LoadColumn).Select(i => i.Index), Is.EquivalentTo(new[] { 0, 1, 2 }));
+        Assert.That(program.Code.Any(i => i.Code is RuleCode.LoadGrad or RuleCode.EmaUpdate), Is.False);
+        Assert.That(program.StateSlots, Is.Zero);
+    }
+
+    [Test]
+    public void CompileOverColumns_EmaAndLag_AreStatefulInstructions()
+    {
+        // The parser refuses lag(0, ...); trees built by hand or decoded may hold one.
+        var x = new Expr.Var("x");
+        var tree = new Expr.Binary(Op.Add, new Expr.Binary(Op.Add, new Expr.Ema(0.9, true, x), new Expr.Lag(2, x)), new Expr.Lag(0, x));
+        var program = RuleProgram.CompileOverColumns(tree, ["x"]);
+        Assert.That(program.Code.Count(i => i.Code == RuleCode.EmaUpdate), Is.EqualTo(1));
+        // lag(0, x) is kept over columns (a read of the current value) so the tree as written can be rebuilt.
+        Assert.That(program.Code.Where(i => i.Code == RuleCode.LagRead).Select(i => program.LagReads[i.Index].Lag), Is.EquivalentTo(new[] { 2, 0 }));
+        Assert.That(program.StateSlots, Is.EqualTo(1 + 2));
+    }
+
+    [Test]
+    public void CompileOverColumns_EqualSubtrees_AreOneValue()
+    {
+        var program = OverColumns("x * y + cos(x * y)", "x", "y");
+        Assert.That(program.Code.Count(i => i.Code == RuleCode.Binary && i.Op == Op.Mul), Is.EqualTo(1));
+        Assert.That(program.Code.Count(i => i.Code == RuleCode.LoadColumn), Is.EqualTo(2));
+    }
+
+    [Test]
+    public void CompileOverColumns_UnknownColumn_ThrowsNamingIt()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => OverColumns("x + speed", "x"));
+        Assert.That(ex!.Message, Does.Contain("'speed'"));
+    }
+
+    [Test]
+    public void CompileOverColumns_OperatorWithWrongArity_Throws()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => RuleProgram.CompileOverColumns(new Expr.Unary(Op.Add, new Expr.Var("x")), ["x"]));
+        Assert.That(ex!.Message, Does.Contain("argument"));
+    }
+
+    [Test]
+    public void Fill_ProgramOverColumns_IsRefused()
+    {
+        var program = OverColumns("x", "x");
+        Assert.Throws<InvalidOperationException>(() => program.Fill(program.NewPlan(), 1));
+    }
 }

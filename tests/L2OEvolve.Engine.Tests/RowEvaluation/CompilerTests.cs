@@ -75,4 +75,35 @@ public class CompilerTests
             new Binary(Op.Pow, new Var("x1"), new Const(3)));
         Assert.That(Compiler.Compile(e, Features).Constants, Is.EqualTo(new[] { 1, 0.9, 2, 3 }));
     }
+
+    [Test]
+    public void Lower_SharedSubexpression_IsEvaluatedAtEachUse_WithItsOwnConstants()
+    {
+        // The IR holds x0*2 once; the postfix program keeps the tree as written: two products, two constant slots
+        // (so constant fitting can move them apart), and decompiles to the same tree.
+        var e = new Binary(Op.Add, new Binary(Op.Mul, new Var("x0"), new Const(2)), new Unary(Op.Cos, new Binary(Op.Mul, new Var("x0"), new Const(2))));
+        var program = L2OEvolve.Engine.Compilation.RuleProgram.CompileOverColumns(e, [.. Features]);
+        Assert.That(program.Code.Count(i => i.Op == Op.Mul), Is.EqualTo(1));
+        var rule = Compiler.Lower(program);
+        Assert.That(rule.Program.ToArray().Count(i => i.Code == OpCode.BinaryFC), Is.EqualTo(2));
+        Assert.That(rule.Constants, Is.EqualTo(new[] { 2.0, 2.0 }));
+        Assert.That(rule.WithConstants([2.0, 3.0]).ToExpr(),
+            Is.EqualTo(new Binary(Op.Add, new Binary(Op.Mul, new Var("x0"), new Const(2)), new Unary(Op.Cos, new Binary(Op.Mul, new Var("x0"), new Const(3))))));
+    }
+
+    [Test]
+    public void Lower_SharedMovingAverage_KeepsOneStateAndBetaPerOccurrence()
+    {
+        var e = new Binary(Op.Sub, new Ema(0.9, false, new Var("x0")), new Ema(0.9, true, new Var("x0")));
+        var rule = Compiler.Compile(e, Features);
+        Assert.That(rule.EmaSlots, Is.EqualTo(2));
+        Assert.That(rule.ConstantKinds, Is.EqualTo(new[] { ConstantKind.EmaBeta, ConstantKind.EmaBeta }));
+        Assert.That(rule.ToExpr(), Is.EqualTo(e));
+    }
+
+    [Test]
+    public void Lower_ProgramOverFeatures_IsRefused()
+    {
+        Assert.Throws<ArgumentException>(() => Compiler.Lower(L2OEvolve.Engine.Compilation.RuleProgram.Compile(new Var("g"))));
+    }
 }
