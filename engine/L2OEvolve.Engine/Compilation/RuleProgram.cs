@@ -14,7 +14,7 @@ public enum RuleCode : byte
     Unary,
     /// <summary>dest = Op(A, B).</summary>
     Binary,
-    /// <summary>state[Slot] = Beta*state[Slot] + (1-Beta)*A; dest = state[Slot] (raw, not bias-corrected).</summary>
+    /// <summary>state[Index] = β*state[Index] + (1-β)*A with β the uniform B; dest = state[Index] (raw, not bias-corrected).</summary>
     EmaUpdate,
     /// <summary>dest = the ring slot holding the value <c>Lag</c> steps ago (slot chosen per step, see <see cref="StepPlan"/>).</summary>
     LagRead,
@@ -31,19 +31,24 @@ public readonly record struct Operand(bool IsUniform, int Index)
 }
 
 /// <summary>One per-element instruction of a <see cref="RuleProgram"/>.</summary>
+/// <param name="B">Second operand; for <see cref="RuleCode.EmaUpdate"/> the uniform holding the beta (a constant-table
+/// slot for an ema written in the rule, a fixed constant for a feature's).</param>
 /// <param name="Index">For <see cref="RuleCode.EmaUpdate"/> the state slot; for <see cref="RuleCode.LagRead"/> the index of its read in <see cref="StepPlan.LagReadSlots"/>.</param>
 /// <param name="Unguarded">The operator's guard is provably unnecessary, so executors may skip it: a division whose
 /// divisor is positive (such as <c>sqrt(v) + 1e-8</c>; x/0 = 1 costs five extra operators in the TorchSharp chain),
 /// or a sqrt or log of a non-negative argument (no |x| needed).</param>
-public sealed record RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, double Beta, bool Unguarded = false);
+public sealed record RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, bool Unguarded = false);
 
 /// <summary>A uniform value: computed once per step in double precision, shared by all coordinates.</summary>
 public abstract record UniformNode
 {
     private UniformNode() { }
 
-    /// <summary>A constant.</summary>
+    /// <summary>A fixed constant: part of a feature's definition (ε, the betas of m and v, ...), not of the rule's constant table.</summary>
     public sealed record Constant(double Value) : UniformNode;
+
+    /// <summary>A constant written in the rule: the value of slot <c>Index</c> of <see cref="RuleProgram.Constants"/>.</summary>
+    public sealed record Slot(int Index) : UniformNode;
 
     /// <summary><c>step * scale</c>, the feature <c>t</c>.</summary>
     public sealed record ScaledStep(double Scale) : UniformNode;
@@ -52,8 +57,8 @@ public abstract record UniformNode
     /// in the TorchSharp op chain (<c>OpChainKernel</c>) so that meta-tuning can differentiate with respect to it).</summary>
     public sealed record Coefficient(int Index) : UniformNode;
 
-    /// <summary>The bias correction <c>1/(1 - Beta^step)</c> of an <c>ema_bc</c>.</summary>
-    public sealed record BiasCorrection(double Beta) : UniformNode;
+    /// <summary>The bias correction <c>1/(1 - β^step)</c> of an <c>ema_bc</c>, β being the uniform <c>Beta</c>.</summary>
+    public sealed record BiasCorrection(int Beta) : UniformNode;
 
     /// <summary>A pure unary operator over an earlier uniform.</summary>
     public sealed record Unary(Op Op, int Arg) : UniformNode;
@@ -109,30 +114,54 @@ public sealed class StepPlan
 /// TorchSharp operator chain) run this same program, so they agree by construction.
 /// </summary>
 /// <remarks>
+/// The constants written in the rule are not folded into the program: each constant leaf and each written ema's
+/// beta is a slot of the constant table <see cref="Constants"/>, numbered in the rule's depth-first, left-to-right
+/// order (an ema's beta before its argument: <see cref="Expr.Constants"/> with betas, the order of the row
+/// evaluator's constants), so fitting and tuning address the same slots. Uniforms and ema instructions refer to
+/// slots, never to copies of their values, and <see cref="WithConstants"/> swaps the values without recompiling.
+/// Two equal constants stay two slots, so subtrees holding rule constants are never shared (a written
+/// <c>ema(0.95, g)</c> keeps its own moving average beside the feature <c>m</c>); constants inside a feature's
+/// definition are fixed and shared.
+/// </remarks>
+/// <remarks>
 /// Compilation (pseudocode):
 /// <code>
-/// e ← expand features of rule into trees over g and t (RuleFeatures.Expand)
-/// visit e bottom-up, sharing equal subtrees (common-subexpression elimination):
-///   Const, t, or an operator over uniforms → a uniform node
+/// visit the rule depth-first, left to right, sharing equal subtrees that hold no rule constant
+/// (common-subexpression elimination):
+///   a constant of the rule → the uniform Slot(next slot);  a feature → visit its expansion over g, p, t
+///     (RuleFeatures.Expand) with its constants fixed;  t, or an operator over uniforms → a uniform node
 ///   g → LoadGrad;  p → LoadParam;  op(x[, y]) → Unary/Binary
-///   ema(β, x), ema_bc(β, x) → one EmaUpdate per distinct (β, x); ema_bc multiplies by the uniform 1/(1-β^t)
+///   ema(β, x), ema_bc(β, x) → β a uniform (taken before x); one EmaUpdate per distinct (β, x);
+///     ema_bc multiplies by the uniform 1/(1-β^t)
 ///   lag(k, x) → LagRead from the ring of x (ring length = largest k used on x); ring written after all reads
+/// mark the guards the constants' signs make unnecessary (Guards; redone by WithConstants)
 /// update = value of the root;  θ ← θ + update
 /// </code>
 /// </remarks>
 public sealed class RuleProgram
 {
+    private readonly Expr _compiledFrom;
+    private Expr? _source;
+
     private RuleProgram(
-        Expr source, FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
+        Expr source, FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<double> constants, ImmutableArray<ConstantKind> kinds,
+        ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
         int registers, int emaSlots, ImmutableArray<LagRing> rings, ImmutableArray<LagReadSpec> reads,
         ImmutableArray<LagWriteSpec> writes, Operand root)
     {
-        Source = source; Settings = settings; Coefficients = coefficients; Uniforms = uniforms; Code = code; Registers = registers;
+        _compiledFrom = source; Settings = settings; Coefficients = coefficients; Constants = constants; ConstantKinds = kinds;
+        Uniforms = uniforms; Code = Guards(uniforms, code, constants, settings); Registers = registers;
         EmaSlots = emaSlots; Rings = rings; LagReads = reads; LagWrites = writes; Root = root;
     }
 
-    /// <summary>The rule as given (before feature expansion).</summary>
-    public Expr Source { get; }
+    /// <summary>The rule as given (before feature expansion), with the current <see cref="Constants"/>.</summary>
+    public Expr Source => _source ??= _compiledFrom.WithConstants(Constants.AsSpan(), includeBetas: true);
+
+    /// <summary>The constant table: the rule's constant leaves and ema betas, depth-first and left to right (an ema's beta before its argument).</summary>
+    public ImmutableArray<double> Constants { get; }
+
+    /// <summary>What each slot of <see cref="Constants"/> is.</summary>
+    public ImmutableArray<ConstantKind> ConstantKinds { get; }
 
     /// <summary>The feature settings it was compiled with.</summary>
     public FeatureSettings Settings { get; }
@@ -185,14 +214,34 @@ public sealed class RuleProgram
         var clash = names.FirstOrDefault(n => RuleFeatures.IsKnown(n) || n == RuleFeatures.Gradient);
         if (clash is not null) throw new ArgumentException($"coefficient name '{clash}' is a feature name");
         var b = new Builder(settings, names);
-        var root = b.Visit(RuleFeatures.Expand(rule, settings, names.ToHashSet()));
+        var root = b.Visit(rule, fixedConstants: false);
         // Ring slots come after the moving averages; ring lengths are final only now.
         var rings = ImmutableArray.CreateBuilder<LagRing>();
         int slot = b.EmaCount;
         foreach (var len in b.RingLengths) { rings.Add(new LagRing(slot, len)); slot += len; }
-        return new RuleProgram(rule, settings, names, [.. b.Uniforms], [.. b.Code], b.RegisterCount, b.EmaCount, rings.ToImmutable(),
-            [.. b.Reads], [.. b.RingSources.Select((src, i) => new LagWriteSpec(i, src))], root);
+        return new RuleProgram(rule, settings, names, [.. b.Constants], [.. b.Kinds], [.. b.Uniforms], [.. b.Code], b.RegisterCount, b.EmaCount,
+            rings.ToImmutable(), [.. b.Reads], [.. b.RingSources.Select((src, i) => new LagWriteSpec(i, src))], root);
     }
+
+    /// <summary>
+    /// The same program with the constant table set to <paramref name="constants"/> (same count and order as
+    /// <see cref="Constants"/>): no recompilation, only the guards that depend on constants' signs are redone.
+    /// </summary>
+    public RuleProgram WithConstants(ReadOnlySpan<double> constants)
+    {
+        if (constants.Length != Constants.Length)
+            throw new ArgumentException($"expected {Constants.Length} constants, got {constants.Length}", nameof(constants));
+        return new RuleProgram(_compiledFrom, Settings, Coefficients, [.. constants], ConstantKinds, Uniforms, Code, Registers, EmaSlots,
+            Rings, LagReads, LagWrites, Root);
+    }
+
+    /// <summary>The value of a uniform that is a constant (fixed, or a slot of <see cref="Constants"/>), such as an ema's beta.</summary>
+    public double ConstantValue(int uniform) => Uniforms[uniform] switch
+    {
+        UniformNode.Constant c => c.Value,
+        UniformNode.Slot s => Constants[s.Index],
+        _ => throw new ArgumentException($"uniform {uniform} is not a constant", nameof(uniform)),
+    };
 
     /// <summary>A reusable plan buffer for this program.</summary>
     public StepPlan NewPlan() => new(this);
@@ -208,9 +257,10 @@ public sealed class RuleProgram
             u[i] = Uniforms[i] switch
             {
                 UniformNode.Constant c => c.Value,
+                UniformNode.Slot s => Constants[s.Index],
                 UniformNode.ScaledStep s => step * s.Scale,
                 UniformNode.Coefficient k => plan.Coefficients[k.Index],
-                UniformNode.BiasCorrection bc => 1.0 / (1.0 - Math.Pow(bc.Beta, step)),
+                UniformNode.BiasCorrection bc => 1.0 / (1.0 - Math.Pow(u[bc.Beta], step)),
                 UniformNode.Unary un => Ops.Apply(un.Op, u[un.Arg]),
                 UniformNode.Binary bi => Ops.Apply(bi.Op, u[bi.Left], u[bi.Right]),
                 _ => throw new InvalidOperationException("unknown uniform node"),
@@ -233,8 +283,85 @@ public sealed class RuleProgram
 
     private static int Mod(int a, int n) => ((a % n) + n) % n;
 
+    // What is known about an operand's sign at compile time (NaN never counts as zero, so it is harmless).
+    private enum Sign { Unknown, NonNeg, Positive }
+
+    /// <summary>
+    /// Marks the instructions whose guard the signs known at compile time make unnecessary (see
+    /// <see cref="RuleInstruction.Unguarded"/>): signs come from the constants' values, the positive step feature,
+    /// and operators that preserve them. An operator without a sign fact here is simply never unguarded.
+    /// </summary>
+    private static ImmutableArray<RuleInstruction> Guards(ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
+        ImmutableArray<double> constants, FeatureSettings settings)
+    {
+        var known = new double?[uniforms.Length]; // uniforms whose value is known at compile time
+        var uniformSign = new Sign[uniforms.Length];
+        for (int i = 0; i < uniforms.Length; i++)
+        {
+            known[i] = uniforms[i] switch
+            {
+                UniformNode.Constant c => c.Value,
+                UniformNode.Slot s => constants[s.Index],
+                UniformNode.Unary un when known[un.Arg] is { } a => Ops.Apply(un.Op, a),
+                UniformNode.Binary bi when known[bi.Left] is { } l && known[bi.Right] is { } r => Ops.Apply(bi.Op, l, r),
+                _ => null,
+            };
+            uniformSign[i] = known[i] is { } v ? (v > 0 ? Sign.Positive : v == 0 ? Sign.NonNeg : Sign.Unknown) : uniforms[i] switch
+            {
+                UniformNode.ScaledStep => settings.TScale > 0 ? Sign.Positive : Sign.Unknown,
+                UniformNode.BiasCorrection bc => known[bc.Beta] is >= 0 and < 1 ? Sign.Positive : Sign.Unknown,
+                UniformNode.Unary un => UnarySign(un.Op, uniformSign[un.Arg]),
+                UniformNode.Binary bi => BinarySign(bi.Op, uniformSign[bi.Left], uniformSign[bi.Right], bi.Left == bi.Right),
+                _ => Sign.Unknown,
+            };
+        }
+        var regSign = new Sign[code.Length == 0 ? 0 : code.Max(c => c.Dest) + 1];
+        Sign SignOf(Operand o) => o.IsUniform ? uniformSign[o.Index] : regSign[o.Index];
+        var result = ImmutableArray.CreateBuilder<RuleInstruction>(code.Length);
+        foreach (var ins in code)
+        {
+            bool unguarded = ins.Code switch
+            {
+                RuleCode.Unary => (ins.Op == Op.Sqrt || ins.Op == Op.Log) && SignOf(ins.A) >= Sign.NonNeg,
+                RuleCode.Binary => ins.Op == Op.Div && SignOf(ins.B) == Sign.Positive,
+                _ => false,
+            };
+            regSign[ins.Dest] = ins.Code switch
+            {
+                RuleCode.Unary => UnarySign(ins.Op, SignOf(ins.A)),
+                RuleCode.Binary => BinarySign(ins.Op, SignOf(ins.A), SignOf(ins.B), ins.A == ins.B),
+                // A convex combination of non-negatives, from zero, stays non-negative.
+                RuleCode.EmaUpdate => known[ins.B.Index] is >= 0 and <= 1 && SignOf(ins.A) >= Sign.NonNeg ? Sign.NonNeg : Sign.Unknown,
+                _ => Sign.Unknown,
+            };
+            result.Add(ins.Unguarded == unguarded ? ins : ins with { Unguarded = unguarded });
+        }
+        return result.MoveToImmutable();
+    }
+
+    private static Sign BinarySign(Op op, Sign a, Sign b, bool same)
+    {
+        bool bothNonNeg = a >= Sign.NonNeg && b >= Sign.NonNeg;
+        if (op == Op.Add && bothNonNeg) return (Sign)Math.Max((int)a, (int)b);
+        // Products and quotients of non-negatives may underflow to zero: non-negative, not positive.
+        if ((op == Op.Mul || op == Op.Div) && bothNonNeg) return Sign.NonNeg;
+        if (op == Op.Mul && same) return Sign.NonNeg;
+        if (op == Op.Max && (a == Sign.Positive || b == Sign.Positive)) return Sign.Positive;
+        if (op == Op.Max && (a >= Sign.NonNeg || b >= Sign.NonNeg)) return Sign.NonNeg;
+        if (op == Op.Min) return (Sign)Math.Min((int)a, (int)b);
+        if (op == Op.Greater) return Sign.NonNeg;
+        return Sign.Unknown;
+    }
+
+    private static Sign UnarySign(Op op, Sign arg) =>
+        op == Op.Abs || op == Op.Sqrt || op == Op.Square || op == Op.Relu || op == Op.Exp || op == Op.Erfc ? Sign.NonNeg
+        : (op == Op.Cube || op == Op.Tanh || op == Op.Sinh || op == Op.Asinh) && arg >= Sign.NonNeg ? Sign.NonNeg
+        : Sign.Unknown;
+
     private sealed class Builder(FeatureSettings settings, ImmutableArray<string> coefficients)
     {
+        public readonly List<double> Constants = [];
+        public readonly List<ConstantKind> Kinds = [];
         public readonly List<UniformNode> Uniforms = [];
         public readonly List<RuleInstruction> Code = [];
         public readonly List<LagReadSpec> Reads = [];
@@ -242,133 +369,97 @@ public sealed class RuleProgram
         public readonly List<Operand> RingSources = [];
         public int RegisterCount;
         public int EmaCount;
-        private readonly Dictionary<Expr, Operand> _seen = [];
+        // Subtrees without rule constants are shared wherever they occur; subtrees of a feature's expansion
+        // (fixed constants) among themselves.
+        private readonly Dictionary<Expr, Operand> _free = [];
+        private readonly Dictionary<Expr, Operand> _fixed = [];
         private readonly Dictionary<UniformNode, int> _uniformIndex = [];
-        private readonly Dictionary<(double, Expr), Operand> _emas = [];
-        private readonly Dictionary<Expr, int> _rings = [];
+        private readonly Dictionary<(int, Operand), Operand> _emas = [];
+        private readonly Dictionary<Operand, int> _rings = [];
         private readonly Dictionary<(int, int), Operand> _lagReads = [];
 
-        public Operand Visit(Expr e)
+        /// <summary>Visits <paramref name="e"/>; with <paramref name="fixedConstants"/> its constants are fixed
+        /// values (a feature's definition), otherwise each is the next slot of the constant table.</summary>
+        public Operand Visit(Expr e, bool fixedConstants)
         {
-            if (_seen.TryGetValue(e, out var known)) return known;
+            var cache = !HoldsConstants(e) ? _free : fixedConstants ? _fixed : null;
+            if (cache is not null && cache.TryGetValue(e, out var known)) return known;
             var result = e switch
             {
-                Expr.Const c => Constant(Operand.Uni(Uniform(new UniformNode.Constant(c.Value))), c.Value),
-                Expr.Var { Name: RuleFeatures.Step } => Signed(Operand.Uni(Uniform(new UniformNode.ScaledStep(settings.TScale))),
-                    settings.TScale > 0 ? Sign.Positive : Sign.Unknown),
-                Expr.Var { Name: RuleFeatures.Gradient } => Emit(RuleCode.LoadGrad, null, default, default, 0, 0),
-                Expr.Var { Name: RuleFeatures.Parameter } => Emit(RuleCode.LoadParam, null, default, default, 0, 0),
+                Expr.Const c => Operand.Uni(fixedConstants ? Uniform(new UniformNode.Constant(c.Value)) : Slot(c.Value, ConstantKind.Value)),
+                Expr.Var { Name: RuleFeatures.Step } => Operand.Uni(Uniform(new UniformNode.ScaledStep(settings.TScale))),
+                Expr.Var { Name: RuleFeatures.Gradient } => Emit(RuleCode.LoadGrad, null, default, default, 0),
+                Expr.Var { Name: RuleFeatures.Parameter } => Emit(RuleCode.LoadParam, null, default, default, 0),
                 Expr.Var v when coefficients.Contains(v.Name) => Operand.Uni(Uniform(new UniformNode.Coefficient(coefficients.IndexOf(v.Name)))),
-                Expr.Var v => throw new ArgumentException($"unknown feature '{v.Name}'"),
-                Expr.Unary u => UnaryOf(u.Op, Visit(u.Arg)),
-                Expr.Binary bin => BinaryOf(bin.Op, Visit(bin.Left), Visit(bin.Right)),
-                Expr.Ema em => EmaOf(em),
-                Expr.Lag l => LagOf(l),
+                // Throws naming an unknown feature.
+                Expr.Var v => Visit(RuleFeatures.Expand(v, settings), fixedConstants: true),
+                Expr.Unary u => UnaryOf(u.Op, Visit(u.Arg, fixedConstants)),
+                Expr.Binary bin => BinaryOf(bin.Op, Visit(bin.Left, fixedConstants), Visit(bin.Right, fixedConstants)),
+                Expr.Ema em => EmaOf(em, fixedConstants),
+                Expr.Lag l => LagOf(l, fixedConstants),
                 _ => throw new ArgumentException($"unsupported node {e.GetType().Name}"),
             };
-            _seen[e] = result;
+            if (cache is not null) cache[e] = result;
             return result;
         }
 
-        private Operand UnaryOf(Op op, Operand a)
+        private static bool HoldsConstants(Expr e) => e switch
         {
-            var result = a.IsUniform
-                ? Operand.Uni(Uniform(new UniformNode.Unary(op, a.Index)))
-                : Emit(RuleCode.Unary, op, a, default, 0, 0, unguarded: (op == Op.Sqrt || op == Op.Log) && SignOf(a) >= Sign.NonNeg);
-            if (_constants.TryGetValue(a, out var ca)) return Constant(result, Ops.Apply(op, ca));
-            Note(result, UnarySign(op, SignOf(a)));
-            return result;
+            Expr.Const or Expr.Ema => true,
+            Expr.Unary u => HoldsConstants(u.Arg),
+            Expr.Binary b => HoldsConstants(b.Left) || HoldsConstants(b.Right),
+            Expr.Lag l => HoldsConstants(l.Arg),
+            _ => false,
+        };
+
+        private int Slot(double value, ConstantKind kind)
+        {
+            Constants.Add(value);
+            Kinds.Add(kind);
+            return Uniform(new UniformNode.Slot(Constants.Count - 1));
         }
 
-        private Operand BinaryOf(Op op, Operand a, Operand b)
+        private Operand UnaryOf(Op op, Operand a) => a.IsUniform
+            ? Operand.Uni(Uniform(new UniformNode.Unary(op, a.Index)))
+            : Emit(RuleCode.Unary, op, a, default, 0);
+
+        private Operand BinaryOf(Op op, Operand a, Operand b) => a.IsUniform && b.IsUniform
+            ? Operand.Uni(Uniform(new UniformNode.Binary(op, a.Index, b.Index)))
+            : Emit(RuleCode.Binary, op, a, b, 0);
+
+        private Operand EmaOf(Expr.Ema em, bool fixedConstants)
         {
-            var result = a.IsUniform && b.IsUniform
-                ? Operand.Uni(Uniform(new UniformNode.Binary(op, a.Index, b.Index)))
-                : Emit(RuleCode.Binary, op, a, b, 0, 0, unguarded: op == Op.Div && SignOf(b) == Sign.Positive);
-            if (_constants.TryGetValue(a, out var ca) && _constants.TryGetValue(b, out var cb))
-                return Constant(result, Ops.Apply(op, ca, cb));
-            Note(result, BinarySign(op, SignOf(a), SignOf(b), a == b));
-            return result;
-        }
-
-        // Sign facts are an optimisation (guards that provably never fire are skipped): an operator without one
-        // here is simply never unguarded.
-        private static Sign BinarySign(Op op, Sign a, Sign b, bool same)
-        {
-            bool bothNonNeg = a >= Sign.NonNeg && b >= Sign.NonNeg;
-            if (op == Op.Add && bothNonNeg) return (Sign)Math.Max((int)a, (int)b);
-            // Products and quotients of non-negatives may underflow to zero: non-negative, not positive.
-            if ((op == Op.Mul || op == Op.Div) && bothNonNeg) return Sign.NonNeg;
-            if (op == Op.Mul && same) return Sign.NonNeg;
-            if (op == Op.Max && (a == Sign.Positive || b == Sign.Positive)) return Sign.Positive;
-            if (op == Op.Max && (a >= Sign.NonNeg || b >= Sign.NonNeg)) return Sign.NonNeg;
-            if (op == Op.Min) return (Sign)Math.Min((int)a, (int)b);
-            if (op == Op.Greater) return Sign.NonNeg;
-            return Sign.Unknown;
-        }
-
-        // What is known about an operand's sign at compile time (NaN never counts as zero, so it is harmless).
-        private enum Sign { Unknown, NonNeg, Positive }
-
-        private readonly Dictionary<Operand, Sign> _signs = [];
-
-        // Uniforms whose value is known at compile time (constants and operators over them), for their sign.
-        private readonly Dictionary<Operand, double> _constants = [];
-
-        private Operand Constant(Operand o, double value)
-        {
-            _constants[o] = value;
-            Note(o, value > 0 ? Sign.Positive : value == 0 ? Sign.NonNeg : Sign.Unknown);
-            return o;
-        }
-
-        private Sign SignOf(Operand o) => _signs.TryGetValue(o, out var s) ? s : Sign.Unknown;
-
-        private void Note(Operand o, Sign s)
-        {
-            if (s != Sign.Unknown) _signs[o] = s;
-        }
-
-        private static Sign UnarySign(Op op, Sign arg) =>
-            op == Op.Abs || op == Op.Sqrt || op == Op.Square || op == Op.Relu || op == Op.Exp || op == Op.Erfc ? Sign.NonNeg
-            : (op == Op.Cube || op == Op.Tanh || op == Op.Sinh || op == Op.Asinh) && arg >= Sign.NonNeg ? Sign.NonNeg
-            : Sign.Unknown;
-
-        private Operand EmaOf(Expr.Ema em)
-        {
-            var arg = Visit(em.Arg);
+            // Depth-first: the beta's slot comes before the argument's constants.
+            int beta = fixedConstants ? Uniform(new UniformNode.Constant(em.Beta)) : Slot(em.Beta, ConstantKind.EmaBeta);
+            var arg = Visit(em.Arg, fixedConstants);
             // ema and ema_bc of one argument and beta share one moving average.
-            if (!_emas.TryGetValue((em.Beta, em.Arg), out var raw))
+            if (!_emas.TryGetValue((beta, arg), out var raw))
             {
-                raw = Emit(RuleCode.EmaUpdate, null, arg, default, EmaCount++, em.Beta);
-                _emas[(em.Beta, em.Arg)] = raw;
-                // A convex combination of non-negatives, from zero, stays non-negative.
-                if (em.Beta is >= 0 and <= 1 && SignOf(arg) >= Sign.NonNeg) Note(raw, Sign.NonNeg);
+                raw = Emit(RuleCode.EmaUpdate, null, arg, Operand.Uni(beta), EmaCount++);
+                _emas[(beta, arg)] = raw;
             }
             if (!em.BiasCorrected) return raw;
-            var correction = Operand.Uni(Uniform(new UniformNode.BiasCorrection(em.Beta)));
-            if (em.Beta is >= 0 and < 1) Note(correction, Sign.Positive);
-            return BinaryOf(Op.Mul, raw, correction);
+            return BinaryOf(Op.Mul, raw, Operand.Uni(Uniform(new UniformNode.BiasCorrection(beta))));
         }
 
-        private Operand LagOf(Expr.Lag l)
+        private Operand LagOf(Expr.Lag l, bool fixedConstants)
         {
             if (l.Steps < 0) throw new ArgumentException($"lag({l.Steps}, ...): lags must be non-negative");
             if (l.Steps > MaxLag)
                 throw new ArgumentException($"lag({l.Steps}, ...): at most {MaxLag} steps (a lag of k keeps k floats per parameter)");
-            var arg = Visit(l.Arg);
+            var arg = Visit(l.Arg, fixedConstants);
             if (l.Steps == 0) return arg;
-            if (!_rings.TryGetValue(l.Arg, out var ring))
+            if (!_rings.TryGetValue(arg, out var ring))
             {
                 ring = RingLengths.Count;
-                _rings[l.Arg] = ring;
+                _rings[arg] = ring;
                 RingLengths.Add(0);
                 RingSources.Add(arg);
             }
             RingLengths[ring] = Math.Max(RingLengths[ring], l.Steps);
             if (_lagReads.TryGetValue((ring, l.Steps), out var r)) return r;
             Reads.Add(new LagReadSpec(ring, l.Steps));
-            r = Emit(RuleCode.LagRead, null, default, default, Reads.Count - 1, 0);
+            r = Emit(RuleCode.LagRead, null, default, default, Reads.Count - 1);
             _lagReads[(ring, l.Steps)] = r;
             return r;
         }
@@ -380,17 +471,11 @@ public sealed class RuleProgram
             return _uniformIndex[node] = Uniforms.Count - 1;
         }
 
-        private Operand Emit(RuleCode code, Op? op, Operand a, Operand b, int index, double beta, bool unguarded = false)
+        private Operand Emit(RuleCode code, Op? op, Operand a, Operand b, int index)
         {
             int dest = RegisterCount++;
-            Code.Add(new RuleInstruction(code, dest, op!, a, b, index, beta, unguarded));
+            Code.Add(new RuleInstruction(code, dest, op!, a, b, index));
             return Operand.Reg(dest);
-        }
-
-        private Operand Signed(Operand o, Sign s)
-        {
-            Note(o, s);
-            return o;
         }
     }
 }

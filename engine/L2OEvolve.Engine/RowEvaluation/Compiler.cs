@@ -1,3 +1,4 @@
+using L2OEvolve.Engine.Compilation;
 using System.Collections.Immutable;
 using L2OEvolve.Engine.Expressions;
 

@@ -31,7 +31,7 @@ public static class OpChainKernel
         if (coefficients is not null && coefficients.Count != program.Coefficients.Length)
             throw new ArgumentException($"expected {program.Coefficients.Length} coefficient tensors, got {coefficients.Count}", nameof(coefficients));
         var u = plan.Uniforms;
-        var tu = coefficients is null ? null : TensorUniforms(program, u, coefficients);
+        var tu = coefficients is null ? null : TensorUniforms(program, u, coefficients, plan.Step);
         var regs = new Tensor[program.Registers];
         var next = state.ToArray();
         // A uniform that depends on a coefficient tensor is a 0-dim tensor and broadcasts like a register.
@@ -39,11 +39,11 @@ public static class OpChainKernel
         Tensor Full(Operand o) => T(o) is { } t ? (o.IsUniform ? zeros_like(grad).add(t) : t) : full_like(grad, u[o.Index]);
         foreach (var ins in program.Code)
         {
-            bool tensorUniform = tu is not null && ((ins.A.IsUniform && tu[ins.A.Index] is not null) || (ins.B.IsUniform && tu[ins.B.Index] is not null));
+            bool tensorUniform = tu is not null && ins.Code == RuleCode.Binary
+                && ((ins.A.IsUniform && tu[ins.A.Index] is not null) || (ins.B.IsUniform && tu[ins.B.Index] is not null));
             regs[ins.Dest] = ins.Code switch
             {
                 RuleCode.Binary when tensorUniform => BinaryTensors(ins.Op, T(ins.A) ?? full_like(grad, u[ins.A.Index]), T(ins.B) ?? full_like(grad, u[ins.B.Index])),
-                RuleCode.EmaUpdate when tensorUniform => next[ins.Index] = state[ins.Index].mul(ins.Beta).add(T(ins.A)!.mul(1.0 - ins.Beta)),
                 RuleCode.LoadGrad => grad,
                 RuleCode.LoadParam => param ?? throw new ArgumentException("this rule reads the parameter (p); pass it", nameof(param)),
                 RuleCode.Unary when ins.Unguarded && ins.Op == Op.Sqrt => regs[ins.A.Index].sqrt(),
@@ -51,9 +51,7 @@ public static class OpChainKernel
                 RuleCode.Unary => ins.Op.Tensor(TorchAlgebra.Instance, regs[ins.A.Index]),
                 RuleCode.Binary when ins.Unguarded && ins.Op == Op.Div && !ins.B.IsUniform => (ins.A.IsUniform ? full_like(grad, u[ins.A.Index]) : regs[ins.A.Index]).div(regs[ins.B.Index]),
                 RuleCode.Binary => Binary(ins.Op, ins.A, ins.B, regs, u, grad),
-                RuleCode.EmaUpdate => next[ins.Index] = ins.A.IsUniform
-                    ? state[ins.Index].mul(ins.Beta).add(u[ins.A.Index] * (1.0 - ins.Beta))
-                    : state[ins.Index].mul(ins.Beta).add(regs[ins.A.Index], alpha: 1.0 - ins.Beta),
+                RuleCode.EmaUpdate => next[ins.Index] = Ema(state[ins.Index], T(ins.B), u[ins.B.Index], ins.A.IsUniform, T(ins.A), ins.A.IsUniform ? u[ins.A.Index] : 0),
                 RuleCode.LagRead => state[plan.LagReadSlots[ins.Index]],
                 _ => throw new InvalidOperationException($"unknown instruction {ins.Code}"),
             };
@@ -68,7 +66,22 @@ public static class OpChainKernel
         return (update, next);
     }
 
-    private static Tensor?[] TensorUniforms(RuleProgram program, double[] u, IReadOnlyList<Tensor> coefficients)
+    /// <summary>
+    /// <c>β*s + (1-β)*x</c>; β and x are tensors when they depend on meta-parameters, else the plain values.
+    /// A uniform x is a value (or a 0-dim tensor); otherwise it is the register tensor <paramref name="xTensor"/>.
+    /// </summary>
+    private static Tensor Ema(Tensor s, Tensor? betaTensor, double beta, bool xUniform, Tensor? xTensor, double x)
+    {
+        if (betaTensor is not null)
+        {
+            var rest = betaTensor.neg().add(1.0);
+            return xTensor is null ? s.mul(betaTensor).add(rest.mul(x)) : s.mul(betaTensor).add(xTensor.mul(rest));
+        }
+        if (xTensor is null) return s.mul(beta).add(x * (1.0 - beta));
+        return xUniform ? s.mul(beta).add(xTensor.mul(1.0 - beta)) : s.mul(beta).add(xTensor, alpha: 1.0 - beta);
+    }
+
+    private static Tensor?[] TensorUniforms(RuleProgram program, double[] u, IReadOnlyList<Tensor> coefficients, int step)
     {
         var tu = new Tensor?[program.Uniforms.Length];
         var like = coefficients.Count > 0 ? coefficients[0] : null;
@@ -80,6 +93,7 @@ public static class OpChainKernel
                 UniformNode.Coefficient k => coefficients[k.Index],
                 UniformNode.Unary un when tu[un.Arg] is { } a => un.Op.Tensor(TorchAlgebra.Instance, a),
                 UniformNode.Binary bi when tu[bi.Left] is not null || tu[bi.Right] is not null => BinaryTensors(bi.Op, Of(bi.Left), Of(bi.Right)),
+                UniformNode.BiasCorrection bc when tu[bc.Beta] is { } beta => beta.pow(step).neg().add(1.0).reciprocal(),
                 _ => null,
             };
         }
