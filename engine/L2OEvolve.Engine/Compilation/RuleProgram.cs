@@ -15,12 +15,12 @@ public enum RuleCode : byte
     Unary,
     /// <summary>dest = Op(A, B).</summary>
     Binary,
-    /// <summary>state[Slot] = Beta*state[Slot] + (1-Beta)*A; dest = state[Slot] (raw, not bias-corrected).</summary>
+    /// <summary>state[Index] = β*state[Index] + (1-β)*A with β the uniform B; dest = state[Index] (raw, not bias-corrected).</summary>
     EmaUpdate,
     /// <summary>dest = the ring slot holding the value <c>Lag</c> steps ago (slot chosen per step, see <see cref="StepPlan"/>); A is
     /// the operand the ring records.</summary>
     LagRead,
-    /// <summary>dest = data column Index (programs compiled over named columns, see <see cref="RuleProgram.CompileOverColumns"/>).</summary>
+    /// <summary>dest = data column Index (programs compiled over named columns, see <see cref="RuleProgram.CompileOverColumns(Expr, ImmutableArray{string})"/>).</summary>
     LoadColumn,
 }
 
@@ -35,19 +35,24 @@ public readonly record struct Operand(bool IsUniform, int Index)
 }
 
 /// <summary>One per-element instruction of a <see cref="RuleProgram"/>.</summary>
+/// <param name="B">Second operand; for <see cref="RuleCode.EmaUpdate"/> the uniform holding the beta (a constant-table
+/// slot for an ema written in the rule, a fixed constant for a feature's).</param>
 /// <param name="Index">For <see cref="RuleCode.EmaUpdate"/> the state slot; for <see cref="RuleCode.LagRead"/> the index of its read in <see cref="StepPlan.LagReadSlots"/>.</param>
 /// <param name="Unguarded">The operator's guard is provably unnecessary, so executors may skip it: a division whose
 /// divisor is positive (such as <c>sqrt(v) + 1e-8</c>; x/0 = 1 costs five extra operators in the TorchSharp chain),
 /// or a sqrt or log of a non-negative argument (no |x| needed).</param>
-public readonly record struct RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, double Beta, bool Unguarded = false);
+public readonly record struct RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, bool Unguarded = false);
 
 /// <summary>A uniform value: computed once per step in double precision, shared by all coordinates.</summary>
 public abstract record UniformNode
 {
     private UniformNode() { }
 
-    /// <summary>A constant.</summary>
+    /// <summary>A fixed constant: part of a feature's definition (ε, the betas of m and v, ...), not of the rule's constant table.</summary>
     public sealed record Constant(double Value) : UniformNode;
+
+    /// <summary>A constant written in the rule: the value of slot <c>Index</c> of <see cref="RuleProgram.Constants"/>.</summary>
+    public sealed record Slot(int Index) : UniformNode;
 
     /// <summary><c>step * scale</c>, the feature <c>t</c>.</summary>
     public sealed record ScaledStep(double Scale) : UniformNode;
@@ -56,8 +61,8 @@ public abstract record UniformNode
     /// in the TorchSharp op chain (<c>OpChainKernel</c>) so that meta-tuning can differentiate with respect to it).</summary>
     public sealed record Coefficient(int Index) : UniformNode;
 
-    /// <summary>The bias correction <c>1/(1 - Beta^step)</c> of an <c>ema_bc</c>.</summary>
-    public sealed record BiasCorrection(double Beta) : UniformNode;
+    /// <summary>The bias correction <c>1/(1 - β^step)</c> of an <c>ema_bc</c>, β being the uniform <c>Beta</c>.</summary>
+    public sealed record BiasCorrection(int Beta) : UniformNode;
 
     /// <summary>A pure unary operator over an earlier uniform.</summary>
     public sealed record Unary(Op Op, int Arg) : UniformNode;
@@ -109,10 +114,10 @@ public sealed class StepPlan
 /// <summary>A program as a backend reads it: a <see cref="RuleProgram"/>'s arrays, or the compiler's buffers before any copy.</summary>
 internal readonly ref struct RuleProgramView
 {
-    public RuleProgramView(ImmutableArray<string> columns, Operand root, ReadOnlySpan<RuleInstruction> code,
-        ReadOnlySpan<UniformNode> uniforms, ReadOnlySpan<LagReadSpec> lagReads)
+    public RuleProgramView(ImmutableArray<string> columns, Operand root, ReadOnlySpan<RuleInstruction> code, ReadOnlySpan<UniformNode> uniforms,
+        ReadOnlySpan<LagReadSpec> lagReads, ReadOnlySpan<double> constants, ReadOnlySpan<ConstantKind> constantKinds)
     {
-        Columns = columns; Root = root; Code = code; Uniforms = uniforms; LagReads = lagReads;
+        Columns = columns; Root = root; Code = code; Uniforms = uniforms; LagReads = lagReads; Constants = constants; ConstantKinds = constantKinds;
     }
 
     /// <summary>See <see cref="RuleProgram.Columns"/>.</summary>
@@ -129,6 +134,12 @@ internal readonly ref struct RuleProgramView
 
     /// <summary>See <see cref="RuleProgram.LagReads"/>.</summary>
     public ReadOnlySpan<LagReadSpec> LagReads { get; }
+
+    /// <summary>See <see cref="RuleProgram.Constants"/>.</summary>
+    public ReadOnlySpan<double> Constants { get; }
+
+    /// <summary>See <see cref="RuleProgram.ConstantKinds"/>.</summary>
+    public ReadOnlySpan<ConstantKind> ConstantKinds { get; }
 }
 
 /// <summary>A backend translating a program it reads through a <see cref="RuleProgramView"/>.</summary>
@@ -141,34 +152,60 @@ internal delegate TResult RuleProgramLowering<TResult>(in RuleProgramView progra
 /// TorchSharp operator chain) run this same program, so they agree by construction.
 /// </summary>
 /// <remarks>
+/// The constants written in the rule are not folded into the program: each constant leaf and each written ema's
+/// beta is a slot of the constant table <see cref="Constants"/>, numbered in the rule's depth-first, left-to-right
+/// order (an ema's beta before its argument: <see cref="Expr.Constants"/> with betas, the order of the row
+/// evaluator's constants), so fitting and tuning address the same slots. Uniforms and ema instructions refer to
+/// slots, never to copies of their values, and <see cref="WithConstants"/> swaps the values without recompiling.
+/// Two equal constants stay two slots, so subtrees holding rule constants are never shared (a written
+/// <c>ema(0.95, g)</c> keeps its own moving average beside the feature <c>m</c>); constants inside a feature's
+/// definition are fixed and shared.
+/// </remarks>
+/// <remarks>
 /// Compilation (pseudocode):
 /// <code>
-/// e ← expand features of rule into trees over g and t (RuleFeatures.Expand)
-/// visit e bottom-up, sharing equal subtrees (common-subexpression elimination):
-///   Const, t, or an operator over uniforms → a uniform node
+/// visit the rule depth-first, left to right, sharing equal subtrees that hold no rule constant
+/// (common-subexpression elimination by value numbering: an instruction over the same operands is one register):
+///   a constant of the rule → the uniform Slot(next slot);  a feature → visit its expansion over g, p, t
+///     (RuleFeatures.Expand) with its constants fixed;  t, or an operator over uniforms → a uniform node
 ///   g → LoadGrad;  p → LoadParam;  op(x[, y]) → Unary/Binary
-///   ema(β, x), ema_bc(β, x) → one EmaUpdate per distinct (β, x); ema_bc multiplies by the uniform 1/(1-β^t)
+///   ema(β, x), ema_bc(β, x) → β a uniform (taken before x); one EmaUpdate per distinct (β, x);
+///     ema_bc multiplies by the uniform 1/(1-β^t)
 ///   lag(k, x) → LagRead from the ring of x (ring length = largest k used on x); ring written after all reads
+///   over data columns (CompileOverColumns): a variable → LoadColumn of its column, no feature expansion;
+///     lag(0, x) stays a LagRead at lag 0
+/// mark the guards the constants' signs make unnecessary (Guards; redone by WithConstants)
 /// update = value of the root;  θ ← θ + update
 /// </code>
 /// </remarks>
 public sealed class RuleProgram
 {
+    private readonly Expr _compiledFrom;
+    private Expr? _source;
+
     private RuleProgram(
-        Expr source, FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
+        Expr source, FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<double> constants, ImmutableArray<ConstantKind> kinds,
+        ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
         int registers, int emaSlots, ImmutableArray<LagRing> rings, ImmutableArray<LagReadSpec> reads,
         ImmutableArray<LagWriteSpec> writes, Operand root, ImmutableArray<string> columns)
     {
         OverColumns = !columns.IsDefault;
         Columns = columns.IsDefault ? [] : columns;
-        Source = source; Settings = settings; Coefficients = coefficients; Uniforms = uniforms; Code = code; Registers = registers;
+        _compiledFrom = source; Settings = settings; Coefficients = coefficients; Constants = constants; ConstantKinds = kinds;
+        Uniforms = uniforms; Code = Guards(uniforms, code, constants, settings); Registers = registers;
         EmaSlots = emaSlots; Rings = rings; LagReads = reads; LagWrites = writes; Root = root;
     }
 
-    /// <summary>The rule as given (before feature expansion).</summary>
-    public Expr Source { get; }
+    /// <summary>The rule as given (before feature expansion), with the current <see cref="Constants"/>.</summary>
+    public Expr Source => _source ??= _compiledFrom.WithConstants(Constants.AsSpan(), includeBetas: true);
 
-    /// <summary>True when compiled over data columns (<see cref="CompileOverColumns"/>) rather than optimizer features.</summary>
+    /// <summary>The constant table: the rule's constant leaves and ema betas, depth-first and left to right (an ema's beta before its argument).</summary>
+    public ImmutableArray<double> Constants { get; }
+
+    /// <summary>What each slot of <see cref="Constants"/> is.</summary>
+    public ImmutableArray<ConstantKind> ConstantKinds { get; }
+
+    /// <summary>True when compiled over data columns (<see cref="CompileOverColumns(Expr, ImmutableArray{string})"/>) rather than optimizer features.</summary>
     public bool OverColumns { get; }
 
     /// <summary>The data columns its variables name (empty unless <see cref="OverColumns"/>).</summary>
@@ -225,7 +262,7 @@ public sealed class RuleProgram
         var clash = names.FirstOrDefault(n => RuleFeatures.IsKnown(n) || n == RuleFeatures.Gradient);
         if (clash is not null) throw new ArgumentException($"coefficient name '{clash}' is a feature name");
         var b = Rent(settings, names, default);
-        return b.Finish(rule, b.Visit(RuleFeatures.Expand(rule, settings, names.ToHashSet())));
+        return b.Finish(rule, b.Visit(rule, fixedConstants: false));
     }
 
     /// <summary>
@@ -240,8 +277,46 @@ public sealed class RuleProgram
     {
         if (columns.IsDefault) throw new ArgumentNullException(nameof(columns));
         var b = Rent(FeatureSettings.Default, [], columns);
-        return b.Finish(rule, b.Visit(rule));
+        return b.Finish(rule, b.Visit(rule, fixedConstants: false));
     }
+
+    /// <summary>
+    /// Compiles <paramref name="rule"/> over <paramref name="columns"/> as <see cref="CompileOverColumns(Expr, ImmutableArray{string})"/>
+    /// and hands the program to <paramref name="lower"/> while it is still in the compiler's reused buffers, so a
+    /// backend that only translates it pays for no immutable copy. The view is valid only during the call.
+    /// </summary>
+    internal static TResult CompileOverColumns<TResult>(Expr rule, ImmutableArray<string> columns, RuleProgramLowering<TResult> lower)
+    {
+        if (columns.IsDefault) throw new ArgumentNullException(nameof(columns));
+        var b = Rent(FeatureSettings.Default, [], columns);
+        var root = b.Visit(rule, fixedConstants: false);
+        var view = new RuleProgramView(columns, root, CollectionsMarshal.AsSpan(b.Code), CollectionsMarshal.AsSpan(b.Uniforms),
+            CollectionsMarshal.AsSpan(b.Reads), CollectionsMarshal.AsSpan(b.Constants), CollectionsMarshal.AsSpan(b.Kinds));
+        return lower(view);
+    }
+
+    /// <summary>This program as a backend reads it.</summary>
+    internal RuleProgramView View => new(Columns, Root, Code.AsSpan(), Uniforms.AsSpan(), LagReads.AsSpan(), Constants.AsSpan(), ConstantKinds.AsSpan());
+
+    /// <summary>
+    /// The same program with the constant table set to <paramref name="constants"/> (same count and order as
+    /// <see cref="Constants"/>): no recompilation, only the guards that depend on constants' signs are redone.
+    /// </summary>
+    public RuleProgram WithConstants(ReadOnlySpan<double> constants)
+    {
+        if (constants.Length != Constants.Length)
+            throw new ArgumentException($"expected {Constants.Length} constants, got {constants.Length}", nameof(constants));
+        return new RuleProgram(_compiledFrom, Settings, Coefficients, [.. constants], ConstantKinds, Uniforms, Code, Registers, EmaSlots,
+            Rings, LagReads, LagWrites, Root, OverColumns ? Columns : default);
+    }
+
+    /// <summary>The value of a uniform that is a constant (fixed, or a slot of <see cref="Constants"/>), such as an ema's beta.</summary>
+    public double ConstantValue(int uniform) => Uniforms[uniform] switch
+    {
+        UniformNode.Constant c => c.Value,
+        UniformNode.Slot s => Constants[s.Index],
+        _ => throw new ArgumentException($"uniform {uniform} is not a constant", nameof(uniform)),
+    };
 
     /// <summary>A reusable plan buffer for this program.</summary>
     public StepPlan NewPlan() => new(this);
@@ -258,9 +333,10 @@ public sealed class RuleProgram
             u[i] = Uniforms[i] switch
             {
                 UniformNode.Constant c => c.Value,
+                UniformNode.Slot s => Constants[s.Index],
                 UniformNode.ScaledStep s => step * s.Scale,
                 UniformNode.Coefficient k => plan.Coefficients[k.Index],
-                UniformNode.BiasCorrection bc => 1.0 / (1.0 - Math.Pow(bc.Beta, step)),
+                UniformNode.BiasCorrection bc => 1.0 / (1.0 - Math.Pow(u[bc.Beta], step)),
                 UniformNode.Unary un => Ops.Apply(un.Op, u[un.Arg]),
                 UniformNode.Binary bi => Ops.Apply(bi.Op, u[bi.Left], u[bi.Right]),
                 _ => throw new InvalidOperationException("unknown uniform node"),
@@ -283,6 +359,81 @@ public sealed class RuleProgram
 
     private static int Mod(int a, int n) => ((a % n) + n) % n;
 
+    // What is known about an operand's sign at compile time (NaN never counts as zero, so it is harmless).
+    private enum Sign { Unknown, NonNeg, Positive }
+
+    /// <summary>
+    /// Marks the instructions whose guard the signs known at compile time make unnecessary (see
+    /// <see cref="RuleInstruction.Unguarded"/>): signs come from the constants' values, the positive step feature,
+    /// and operators that preserve them. An operator without a sign fact here is simply never unguarded.
+    /// </summary>
+    private static ImmutableArray<RuleInstruction> Guards(ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
+        ImmutableArray<double> constants, FeatureSettings settings)
+    {
+        var known = new double?[uniforms.Length]; // uniforms whose value is known at compile time
+        var uniformSign = new Sign[uniforms.Length];
+        for (int i = 0; i < uniforms.Length; i++)
+        {
+            known[i] = uniforms[i] switch
+            {
+                UniformNode.Constant c => c.Value,
+                UniformNode.Slot s => constants[s.Index],
+                UniformNode.Unary un when known[un.Arg] is { } a => Ops.Apply(un.Op, a),
+                UniformNode.Binary bi when known[bi.Left] is { } l && known[bi.Right] is { } r => Ops.Apply(bi.Op, l, r),
+                _ => null,
+            };
+            uniformSign[i] = known[i] is { } v ? (v > 0 ? Sign.Positive : v == 0 ? Sign.NonNeg : Sign.Unknown) : uniforms[i] switch
+            {
+                UniformNode.ScaledStep => settings.TScale > 0 ? Sign.Positive : Sign.Unknown,
+                UniformNode.BiasCorrection bc => known[bc.Beta] is >= 0 and < 1 ? Sign.Positive : Sign.Unknown,
+                UniformNode.Unary un => UnarySign(un.Op, uniformSign[un.Arg]),
+                UniformNode.Binary bi => BinarySign(bi.Op, uniformSign[bi.Left], uniformSign[bi.Right], bi.Left == bi.Right),
+                _ => Sign.Unknown,
+            };
+        }
+        var regSign = new Sign[code.Length == 0 ? 0 : code.Max(c => c.Dest) + 1];
+        Sign SignOf(Operand o) => o.IsUniform ? uniformSign[o.Index] : regSign[o.Index];
+        var result = ImmutableArray.CreateBuilder<RuleInstruction>(code.Length);
+        foreach (var ins in code)
+        {
+            bool unguarded = ins.Code switch
+            {
+                RuleCode.Unary => (ins.Op == Op.Sqrt || ins.Op == Op.Log) && SignOf(ins.A) >= Sign.NonNeg,
+                RuleCode.Binary => ins.Op == Op.Div && SignOf(ins.B) == Sign.Positive,
+                _ => false,
+            };
+            regSign[ins.Dest] = ins.Code switch
+            {
+                RuleCode.Unary => UnarySign(ins.Op, SignOf(ins.A)),
+                RuleCode.Binary => BinarySign(ins.Op, SignOf(ins.A), SignOf(ins.B), ins.A == ins.B),
+                // A convex combination of non-negatives, from zero, stays non-negative.
+                RuleCode.EmaUpdate => known[ins.B.Index] is >= 0 and <= 1 && SignOf(ins.A) >= Sign.NonNeg ? Sign.NonNeg : Sign.Unknown,
+                _ => Sign.Unknown,
+            };
+            result.Add(ins.Unguarded == unguarded ? ins : ins with { Unguarded = unguarded });
+        }
+        return result.MoveToImmutable();
+    }
+
+    private static Sign BinarySign(Op op, Sign a, Sign b, bool same)
+    {
+        bool bothNonNeg = a >= Sign.NonNeg && b >= Sign.NonNeg;
+        if (op == Op.Add && bothNonNeg) return (Sign)Math.Max((int)a, (int)b);
+        // Products and quotients of non-negatives may underflow to zero: non-negative, not positive.
+        if ((op == Op.Mul || op == Op.Div) && bothNonNeg) return Sign.NonNeg;
+        if (op == Op.Mul && same) return Sign.NonNeg;
+        if (op == Op.Max && (a == Sign.Positive || b == Sign.Positive)) return Sign.Positive;
+        if (op == Op.Max && (a >= Sign.NonNeg || b >= Sign.NonNeg)) return Sign.NonNeg;
+        if (op == Op.Min) return (Sign)Math.Min((int)a, (int)b);
+        if (op == Op.Greater) return Sign.NonNeg;
+        return Sign.Unknown;
+    }
+
+    private static Sign UnarySign(Op op, Sign arg) =>
+        op == Op.Abs || op == Op.Sqrt || op == Op.Square || op == Op.Relu || op == Op.Exp || op == Op.Erfc ? Sign.NonNeg
+        : (op == Op.Cube || op == Op.Tanh || op == Op.Sinh || op == Op.Asinh) && arg >= Sign.NonNeg ? Sign.NonNeg
+        : Sign.Unknown;
+
     // A search compiles every candidate it scores, so the builder's buffers are reused per thread and only a
     // materialised program (Finish) allocates; the row evaluator lowers straight from the buffers.
     [ThreadStatic] private static Builder? t_builder;
@@ -294,26 +445,10 @@ public sealed class RuleProgram
         return b;
     }
 
-    /// <summary>
-    /// Compiles <paramref name="rule"/> over <paramref name="columns"/> as <see cref="CompileOverColumns(Expr, ImmutableArray{string})"/>
-    /// and hands the program to <paramref name="lower"/> while it is still in the compiler's reused buffers, so a
-    /// backend that only translates it pays for no immutable copy. The view is valid only during the call.
-    /// </summary>
-    internal static TResult CompileOverColumns<TResult>(Expr rule, ImmutableArray<string> columns, RuleProgramLowering<TResult> lower)
-    {
-        if (columns.IsDefault) throw new ArgumentNullException(nameof(columns));
-        var b = Rent(FeatureSettings.Default, [], columns);
-        var root = b.Visit(rule);
-        var view = new RuleProgramView(columns, root, CollectionsMarshal.AsSpan(b.Code), CollectionsMarshal.AsSpan(b.Uniforms),
-            CollectionsMarshal.AsSpan(b.Reads));
-        return lower(view);
-    }
-
-    /// <summary>This program as a backend reads it.</summary>
-    internal RuleProgramView View => new(Columns, Root, Code.AsSpan(), Uniforms.AsSpan(), LagReads.AsSpan());
-
     private sealed class Builder
     {
+        public readonly List<double> Constants = [];
+        public readonly List<ConstantKind> Kinds = [];
         public readonly List<UniformNode> Uniforms = [];
         public readonly List<RuleInstruction> Code = [];
         public readonly List<LagReadSpec> Reads = [];
@@ -323,20 +458,24 @@ public sealed class RuleProgram
         public int EmaCount;
         private FeatureSettings settings = FeatureSettings.Default;
         private ImmutableArray<string> coefficients = [];
-        private ImmutableArray<string> columns;
+        private ImmutableArray<string> columns; // default: a rule over optimizer features
         private readonly Dictionary<UniformNode, int> _uniformIndex = [];
-        private readonly Dictionary<(double, Operand), Operand> _emas = [];
+        private readonly Dictionary<(int, Operand), Operand> _emas = [];
         private readonly Dictionary<Operand, int> _rings = [];
         private readonly Dictionary<(int, int), Operand> _lagReads = [];
 
         // Common subexpressions are found by value numbering: a pure instruction over the same operands is the same
-        // value. An open-addressing table of register + 1 (0 = empty) keyed on the instruction's fields keeps this
-        // to a few comparisons per node, without hashing subtrees.
+        // value. Every constant of the rule is a slot of its own, so subtrees holding rule constants are never
+        // shared, while constant-free subtrees are shared wherever they occur and a feature's expansions (fixed
+        // constants, one uniform per value) among themselves. An open-addressing table of register + 1 (0 = empty)
+        // keyed on the instruction's fields keeps this to a few comparisons per node, without hashing subtrees.
         private int[] _values = new int[64];
 
         public void Reset(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns)
         {
             (this.settings, this.coefficients, this.columns) = (settings, coefficients, columns);
+            Constants.Clear();
+            Kinds.Clear();
             Uniforms.Clear();
             Code.Clear();
             Reads.Clear();
@@ -347,9 +486,6 @@ public sealed class RuleProgram
             _emas.Clear();
             _rings.Clear();
             _lagReads.Clear();
-            _registerSigns.Clear();
-            _uniformSigns.Clear();
-            _uniformValues.Clear();
             if (_values.Length > 1024) _values = new int[64]; // one huge rule should not make every later reset slow
             else Array.Clear(_values);
         }
@@ -357,14 +493,16 @@ public sealed class RuleProgram
         public RuleProgram Finish(Expr rule, Operand root)
         {
             // Ring slots come after the moving averages; ring lengths are final only now.
-            var rings = ImmutableArray.CreateBuilder<LagRing>();
+            var rings = ImmutableArray.CreateBuilder<LagRing>(RingLengths.Count);
             int slot = EmaCount;
             foreach (var len in RingLengths) { rings.Add(new LagRing(slot, len)); slot += len; }
-            return new RuleProgram(rule, settings, coefficients, [.. Uniforms], [.. Code], RegisterCount, EmaCount, rings.ToImmutable(),
-                [.. Reads], [.. RingSources.Select((src, i) => new LagWriteSpec(i, src))], root, columns);
+            return new RuleProgram(rule, settings, coefficients, [.. Constants], [.. Kinds], [.. Uniforms], [.. Code], RegisterCount, EmaCount,
+                rings.MoveToImmutable(), [.. Reads], [.. RingSources.Select((src, i) => new LagWriteSpec(i, src))], root, columns);
         }
 
-        public Operand Visit(Expr e)
+        /// <summary>Visits <paramref name="e"/>; with <paramref name="fixedConstants"/> its constants are fixed
+        /// values (a feature's definition), otherwise each is the next slot of the constant table.</summary>
+        public Operand Visit(Expr e, bool fixedConstants)
         {
             if (e is Expr.Unary { Op.Arity: not 1 } or Expr.Binary { Op.Arity: not 2 })
             {
@@ -373,125 +511,66 @@ public sealed class RuleProgram
             }
             return e switch
             {
-                Expr.Var v when !columns.IsDefault => Emit(RuleCode.LoadColumn, null, default, default, Column(v.Name), 0),
-                Expr.Const c => Constant(Operand.Uni(Uniform(new UniformNode.Constant(c.Value))), c.Value),
-                Expr.Var { Name: RuleFeatures.Step } => Signed(Operand.Uni(Uniform(new UniformNode.ScaledStep(settings.TScale))),
-                    settings.TScale > 0 ? Sign.Positive : Sign.Unknown),
-                Expr.Var { Name: RuleFeatures.Gradient } => Emit(RuleCode.LoadGrad, null, default, default, 0, 0),
-                Expr.Var { Name: RuleFeatures.Parameter } => Emit(RuleCode.LoadParam, null, default, default, 0, 0),
+                Expr.Var v when !columns.IsDefault => Emit(RuleCode.LoadColumn, null, default, default, Column(v.Name)),
+                Expr.Const c => Operand.Uni(fixedConstants ? Uniform(new UniformNode.Constant(c.Value)) : Slot(c.Value, ConstantKind.Value)),
+                Expr.Var { Name: RuleFeatures.Step } => Operand.Uni(Uniform(new UniformNode.ScaledStep(settings.TScale))),
+                Expr.Var { Name: RuleFeatures.Gradient } => Emit(RuleCode.LoadGrad, null, default, default, 0),
+                Expr.Var { Name: RuleFeatures.Parameter } => Emit(RuleCode.LoadParam, null, default, default, 0),
                 Expr.Var v when coefficients.Contains(v.Name) => Operand.Uni(Uniform(new UniformNode.Coefficient(coefficients.IndexOf(v.Name)))),
-                Expr.Var v => throw new ArgumentException($"unknown feature '{v.Name}'"),
-                Expr.Unary u => UnaryOf(u.Op, Visit(u.Arg)),
-                Expr.Binary bin => BinaryOf(bin.Op, Visit(bin.Left), Visit(bin.Right)),
-                Expr.Ema em => EmaOf(em),
-                Expr.Lag l => LagOf(l),
+                // Throws naming an unknown feature.
+                Expr.Var v => Visit(RuleFeatures.Expand(v, settings), fixedConstants: true),
+                Expr.Unary u => UnaryOf(u.Op, Visit(u.Arg, fixedConstants)),
+                Expr.Binary bin => BinaryOf(bin.Op, Visit(bin.Left, fixedConstants), Visit(bin.Right, fixedConstants)),
+                Expr.Ema em => EmaOf(em, fixedConstants),
+                Expr.Lag l => LagOf(l, fixedConstants),
                 _ => throw new ArgumentException($"unsupported node {e.GetType().Name}"),
             };
         }
 
-        private Operand UnaryOf(Op op, Operand a)
+        // Rules are searched over a handful of columns: a scan beats hashing there.
+        private int Column(string name)
         {
-            var result = a.IsUniform
-                ? Operand.Uni(Uniform(new UniformNode.Unary(op, a.Index)))
-                : Emit(RuleCode.Unary, op, a, default, 0, 0, unguarded: _facts && (op == Op.Sqrt || op == Op.Log) && SignOf(a) >= Sign.NonNeg);
-            if (!_facts) return result;
-            if (IsKnown(a, out var ca)) return Constant(result, Ops.Apply(op, ca));
-            Note(result, UnarySign(op, SignOf(a)));
-            return result;
+            for (int i = 0; i < columns.Length; i++)
+                if (string.Equals(columns[i], name, StringComparison.Ordinal)) return i;
+            throw new ArgumentException($"unknown variable '{name}' (features: {string.Join(", ", columns)})");
         }
 
-        private Operand BinaryOf(Op op, Operand a, Operand b)
+        private int Slot(double value, ConstantKind kind)
         {
-            var result = a.IsUniform && b.IsUniform
-                ? Operand.Uni(Uniform(new UniformNode.Binary(op, a.Index, b.Index)))
-                : Emit(RuleCode.Binary, op, a, b, 0, 0, unguarded: _facts && op == Op.Div && SignOf(b) == Sign.Positive);
-            if (!_facts) return result;
-            if (IsKnown(a, out var ca) && IsKnown(b, out var cb))
-                return Constant(result, Ops.Apply(op, ca, cb));
-            Note(result, BinarySign(op, SignOf(a), SignOf(b), a == b));
-            return result;
+            Constants.Add(value);
+            Kinds.Add(kind);
+            return Uniform(new UniformNode.Slot(Constants.Count - 1));
         }
 
-        // Sign facts are an optimisation (guards that provably never fire are skipped): an operator without one
-        // here is simply never unguarded.
-        private static Sign BinarySign(Op op, Sign a, Sign b, bool same)
+        private Operand UnaryOf(Op op, Operand a) => a.IsUniform
+            ? Operand.Uni(Uniform(new UniformNode.Unary(op, a.Index)))
+            : Emit(RuleCode.Unary, op, a, default, 0);
+
+        private Operand BinaryOf(Op op, Operand a, Operand b) => a.IsUniform && b.IsUniform
+            ? Operand.Uni(Uniform(new UniformNode.Binary(op, a.Index, b.Index)))
+            : Emit(RuleCode.Binary, op, a, b, 0);
+
+        private Operand EmaOf(Expr.Ema em, bool fixedConstants)
         {
-            bool bothNonNeg = a >= Sign.NonNeg && b >= Sign.NonNeg;
-            if (op == Op.Add && bothNonNeg) return (Sign)Math.Max((int)a, (int)b);
-            // Products and quotients of non-negatives may underflow to zero: non-negative, not positive.
-            if ((op == Op.Mul || op == Op.Div) && bothNonNeg) return Sign.NonNeg;
-            if (op == Op.Mul && same) return Sign.NonNeg;
-            if (op == Op.Max && (a == Sign.Positive || b == Sign.Positive)) return Sign.Positive;
-            if (op == Op.Max && (a >= Sign.NonNeg || b >= Sign.NonNeg)) return Sign.NonNeg;
-            if (op == Op.Min) return (Sign)Math.Min((int)a, (int)b);
-            if (op == Op.Greater) return Sign.NonNeg;
-            return Sign.Unknown;
-        }
-
-        // What is known about an operand's sign at compile time (NaN never counts as zero, so it is harmless).
-        private enum Sign { Unknown, NonNeg, Positive }
-
-        // Only tensor executors skip guards; the row evaluator always guards, so over columns no facts are gathered
-        // (compiling is then per candidate of a search, where it must stay cheap).
-        private bool _facts => columns.IsDefault;
-
-        // Per register and per uniform (indexed like Code and Uniforms).
-        private readonly List<Sign> _registerSigns = [], _uniformSigns = [];
-
-        // Uniforms whose value is known at compile time (constants and operators over them), for their sign.
-        private readonly List<(bool Known, double Value)> _uniformValues = [];
-
-        private Operand Constant(Operand o, double value)
-        {
-            if (!_facts) return o;
-            _uniformValues[o.Index] = (true, value);
-            Note(o, value > 0 ? Sign.Positive : value == 0 ? Sign.NonNeg : Sign.Unknown);
-            return o;
-        }
-
-        private bool IsKnown(Operand o, out double value)
-        {
-            (bool known, value) = o.IsUniform ? _uniformValues[o.Index] : default;
-            return known;
-        }
-
-        private Sign SignOf(Operand o) => o.IsUniform ? _uniformSigns[o.Index] : _registerSigns[o.Index];
-
-        private void Note(Operand o, Sign s)
-        {
-            if (s == Sign.Unknown || !_facts) return;
-            if (o.IsUniform) _uniformSigns[o.Index] = s;
-            else _registerSigns[o.Index] = s;
-        }
-
-        private static Sign UnarySign(Op op, Sign arg) =>
-            op == Op.Abs || op == Op.Sqrt || op == Op.Square || op == Op.Relu || op == Op.Exp || op == Op.Erfc ? Sign.NonNeg
-            : (op == Op.Cube || op == Op.Tanh || op == Op.Sinh || op == Op.Asinh) && arg >= Sign.NonNeg ? Sign.NonNeg
-            : Sign.Unknown;
-
-        private Operand EmaOf(Expr.Ema em)
-        {
-            var arg = Visit(em.Arg);
+            // Depth-first: the beta's slot comes before the argument's constants.
+            int beta = fixedConstants ? Uniform(new UniformNode.Constant(em.Beta)) : Slot(em.Beta, ConstantKind.EmaBeta);
+            var arg = Visit(em.Arg, fixedConstants);
             // ema and ema_bc of one argument and beta share one moving average.
-            if (!_emas.TryGetValue((em.Beta, arg), out var raw))
+            if (!_emas.TryGetValue((beta, arg), out var raw))
             {
-                raw = Emit(RuleCode.EmaUpdate, null, arg, default, EmaCount++, em.Beta);
-                _emas[(em.Beta, arg)] = raw;
-                // A convex combination of non-negatives, from zero, stays non-negative.
-                if (em.Beta is >= 0 and <= 1 && SignOf(arg) >= Sign.NonNeg) Note(raw, Sign.NonNeg);
+                raw = Emit(RuleCode.EmaUpdate, null, arg, Operand.Uni(beta), EmaCount++);
+                _emas[(beta, arg)] = raw;
             }
             if (!em.BiasCorrected) return raw;
-            var correction = Operand.Uni(Uniform(new UniformNode.BiasCorrection(em.Beta)));
-            if (em.Beta is >= 0 and < 1) Note(correction, Sign.Positive);
-            return BinaryOf(Op.Mul, raw, correction);
+            return BinaryOf(Op.Mul, raw, Operand.Uni(Uniform(new UniformNode.BiasCorrection(beta))));
         }
 
-        private Operand LagOf(Expr.Lag l)
+        private Operand LagOf(Expr.Lag l, bool fixedConstants)
         {
             if (l.Steps < 0) throw new ArgumentException($"lag({l.Steps}, ...): lags must be non-negative");
             if (l.Steps > MaxLag)
                 throw new ArgumentException($"lag({l.Steps}, ...): at most {MaxLag} steps (a lag of k keeps k floats per parameter)");
-            var arg = Visit(l.Arg);
+            var arg = Visit(l.Arg, fixedConstants);
             if (l.Steps == 0 && columns.IsDefault) return arg;
             if (!_rings.TryGetValue(arg, out var ring))
             {
@@ -503,29 +582,19 @@ public sealed class RuleProgram
             RingLengths[ring] = Math.Max(RingLengths[ring], l.Steps);
             if (_lagReads.TryGetValue((ring, l.Steps), out var r)) return r;
             Reads.Add(new LagReadSpec(ring, l.Steps));
-            r = Emit(RuleCode.LagRead, null, arg, default, Reads.Count - 1, 0);
+            r = Emit(RuleCode.LagRead, null, arg, default, Reads.Count - 1);
             _lagReads[(ring, l.Steps)] = r;
             return r;
-        }
-
-        // Rules are searched over a handful of columns: a scan beats hashing there.
-        private int Column(string name)
-        {
-            for (int i = 0; i < columns.Length; i++)
-                if (string.Equals(columns[i], name, StringComparison.Ordinal)) return i;
-            throw new ArgumentException($"unknown variable '{name}' (features: {string.Join(", ", columns)})");
         }
 
         private int Uniform(UniformNode node)
         {
             if (_uniformIndex.TryGetValue(node, out var i)) return i;
             Uniforms.Add(node);
-            _uniformSigns.Add(Sign.Unknown);
-            _uniformValues.Add(default);
             return _uniformIndex[node] = Uniforms.Count - 1;
         }
 
-        private Operand Emit(RuleCode code, Op? op, Operand a, Operand b, int index, double beta, bool unguarded = false)
+        private Operand Emit(RuleCode code, Op? op, Operand a, Operand b, int index)
         {
             // Moving averages and lag reads are shared by their own tables (keyed on beta and argument, ring and lag).
             bool pure = code is not (RuleCode.EmaUpdate or RuleCode.LagRead);
@@ -540,8 +609,7 @@ public sealed class RuleProgram
                 }
             }
             int dest = RegisterCount++;
-            Code.Add(new RuleInstruction(code, dest, op!, a, b, index, beta, unguarded));
-            _registerSigns.Add(Sign.Unknown);
+            Code.Add(new RuleInstruction(code, dest, op!, a, b, index));
             if (pure)
             {
                 _values[at] = dest + 1;
@@ -572,12 +640,6 @@ public sealed class RuleProgram
                 while (_values[at] != 0) at = (at + 1) & mask;
                 _values[at] = ins.Dest + 1;
             }
-        }
-
-        private Operand Signed(Operand o, Sign s)
-        {
-            Note(o, s);
-            return o;
         }
     }
 }

@@ -6,23 +6,25 @@ namespace L2OEvolve.Engine.RowEvaluation;
 
 /// <summary>Compiles expression trees to flat postfix programs (by lowering the rule's <see cref="RuleProgram"/>) and rebuilds trees from them.</summary>
 /// <remarks>
-/// The front end is <see cref="RuleProgram.CompileOverColumns"/> (validation, columns, state, shared subexpressions);
-/// this is instruction selection for the row evaluator (pseudocode):
+/// The front end is <see cref="RuleProgram.CompileOverColumns(Expr, ImmutableArray{string})"/> (validation, columns,
+/// constant table, state, shared subexpressions); this is instruction selection for the row evaluator (pseudocode):
 /// <code>
 /// lower(operand) = match the instruction or uniform that defines it with
 ///   column c                      → LoadFeature c
-///   constant k                    → LoadConst (a new constant slot, value k)
+///   constant-table slot k         → LoadConst k
 ///   op(a), a a column             → UnaryF op a               (leaves are read in place, never pushed)
 ///   op(a)                         → lower(a); Unary op
 ///   op(a, b), a or b a leaf       → the fused Binary{FF,FC,CF,LeftF,LeftC,RightF,RightC} after lowering the other
 ///   op(a, b)                      → lower(a); lower(b); Binary op
-///   raw ema (and ×1/(1-β^t))      → lower(arg); Ema (new state slot, β in a new constant slot, bias corrected or not)
+///   raw ema (and ×1/(1-β^t))      → lower(arg); Ema (new state slot, β's slot, bias corrected or not)
 ///   lag k of a                    → lower(a); Lag k (new state rows)
 /// </code>
-/// A subexpression the program shares is lowered again at each use, so the postfix program is the tree as written:
-/// every occurrence keeps its own constant slots and ema/lag state, constants (and ema betas) are numbered in the
-/// tree's depth-first, left-to-right order (an ema's beta before its argument) whatever the emission order, and
-/// <see cref="CompiledRule.NodeCount"/>, <see cref="Decompile"/> and constant fitting see each constant separately.
+/// A subexpression the program shares (only constant-free ones are) is lowered again at each use, so the postfix
+/// program is the tree as written: every occurrence keeps its own ema/lag state, the constant table (constants and
+/// ema betas in the tree's depth-first, left-to-right order, an ema's beta before its argument) is the IR's
+/// whatever the emission order, and <see cref="CompiledRule.NodeCount"/> and <see cref="Decompile"/> see the tree.
+/// (Storing a shared value once in a scratch block would save its recomputation, but the postfix program would no
+/// longer be a tree, which Decompile, NodeCount and forward mode read it as.)
 /// </remarks>
 public static class Compiler
 {
@@ -66,7 +68,9 @@ public static class Compiler
             max = Math.Max(max, depth);
             nodes += ins.NodeCount;
         }
-        return new CompiledRule([.. o.Code], [.. o.Constants], [.. o.Kinds], program.Columns, max, o.Emas, [.. o.Lags], nodes);
+        // Every constant slot of a program over columns is used exactly once (subtrees holding one are never
+        // shared), in the tree's depth-first order, so the postfix program keeps the IR's constant table as it is.
+        return new CompiledRule([.. o.Code], [.. program.Constants], [.. program.ConstantKinds], program.Columns, max, o.Emas, [.. o.Lags], nodes);
     }
 
     /// <summary>Rebuilds the tree a program was compiled from, with the program's current constants.</summary>
@@ -107,16 +111,12 @@ public static class Compiler
     private sealed class Output
     {
         public readonly List<Instruction> Code = new(16);
-        public readonly List<double> Constants = new(8);
-        public readonly List<ConstantKind> Kinds = new(8);
         public readonly List<int> Lags = [];
         public int Emas;
 
         public void Clear()
         {
             Code.Clear();
-            Constants.Clear();
-            Kinds.Clear();
             Lags.Clear();
             Emas = 0;
         }
@@ -134,18 +134,12 @@ public static class Compiler
             return column >= 0;
         }
 
-        private bool IsConstant(Operand o, out double value)
+        /// <summary>True when <paramref name="o"/> is a constant of the rule, <paramref name="slot"/> its constant-table slot.</summary>
+        private bool IsConstant(Operand o, out int slot)
         {
-            var c = o.IsUniform ? _uniforms[o.Index] as UniformNode.Constant : null;
-            value = c?.Value ?? 0;
+            var c = o.IsUniform ? _uniforms[o.Index] as UniformNode.Slot : null;
+            slot = c?.Index ?? -1;
             return c is not null;
-        }
-
-        private int Constant(double value, ConstantKind kind)
-        {
-            output.Constants.Add(value);
-            output.Kinds.Add(kind);
-            return output.Constants.Count - 1;
         }
 
         private void Add(OpCode code, Op? op = null, int a = 0, int b = 0, int flag = 0) =>
@@ -157,7 +151,7 @@ public static class Compiler
             {
                 switch (_uniforms[o.Index])
                 {
-                    case UniformNode.Constant c: Add(OpCode.LoadConst, a: Constant(c.Value, ConstantKind.Value)); break;
+                    case UniformNode.Slot c: Add(OpCode.LoadConst, a: c.Index); break;
                     case UniformNode.Unary u:
                         Emit(Operand.Uni(u.Arg));
                         Add(OpCode.Unary, u.Op);
@@ -194,7 +188,7 @@ public static class Compiler
 
         private void EmitEma(in RuleInstruction raw, bool biasCorrected)
         {
-            int beta = Constant(raw.Beta, ConstantKind.EmaBeta);
+            int beta = IsConstant(raw.B, out int slot) ? slot : throw new InvalidOperationException("an ema over columns has its beta in the constant table");
             Emit(raw.A);
             Add(OpCode.Ema, a: output.Emas++, b: beta, flag: biasCorrected ? 1 : 0);
         }
@@ -203,22 +197,21 @@ public static class Compiler
             if (IsColumn(left, out int lf))
             {
                 if (IsColumn(right, out int rf)) Add(OpCode.BinaryFF, op, lf, rf);
-                else if (IsConstant(right, out double rc)) Add(OpCode.BinaryFC, op, lf, Constant(rc, ConstantKind.Value));
+                else if (IsConstant(right, out int rc)) Add(OpCode.BinaryFC, op, lf, rc);
                 else
                 {
                     Emit(right);
                     Add(OpCode.BinaryLeftF, op, lf);
                 }
             }
-            else if (IsConstant(left, out double lc))
+            else if (IsConstant(left, out int c))
             {
-                int c = Constant(lc, ConstantKind.Value);
                 if (IsColumn(right, out int rf)) Add(OpCode.BinaryCF, op, c, rf);
-                else if (IsConstant(right, out double rc))
+                else if (IsConstant(right, out int rc))
                 {
-                    // Two constants: push the left, fuse the right (its slot still follows the left's).
+                    // Two constants: push the left, fuse the right.
                     Add(OpCode.LoadConst, a: c);
-                    Add(OpCode.BinaryRightC, op, Constant(rc, ConstantKind.Value));
+                    Add(OpCode.BinaryRightC, op, rc);
                 }
                 else
                 {
@@ -231,10 +224,10 @@ public static class Compiler
                 Emit(left);
                 Add(OpCode.BinaryRightF, op, rf);
             }
-            else if (IsConstant(right, out double rc))
+            else if (IsConstant(right, out int rc))
             {
                 Emit(left);
-                Add(OpCode.BinaryRightC, op, Constant(rc, ConstantKind.Value));
+                Add(OpCode.BinaryRightC, op, rc);
             }
             else
             {
