@@ -25,8 +25,21 @@ public enum RuleCode : byte
 }
 
 /// <summary>An operand: a per-element register or a uniform (one value per step for all coordinates).</summary>
-public readonly record struct Operand(bool IsUniform, int Index)
+public readonly record struct Operand
 {
+    // One int (the index, or its complement for a uniform) rather than a bool and an int: operands are returned by
+    // every step of compiling, and a two-field struct is rebuilt through memory each time.
+    private readonly int _code;
+
+    /// <summary>An operand; <paramref name="Index"/> is not negative.</summary>
+    public Operand(bool IsUniform, int Index) => _code = IsUniform ? ~Index : Index;
+
+    /// <summary>True for a uniform, false for a register.</summary>
+    public bool IsUniform => _code < 0;
+
+    /// <summary>The register or uniform index.</summary>
+    public int Index => _code < 0 ? ~_code : _code;
+
     /// <summary>Register operand.</summary>
     public static Operand Reg(int i) => new(false, i);
 
@@ -35,13 +48,38 @@ public readonly record struct Operand(bool IsUniform, int Index)
 }
 
 /// <summary>One per-element instruction of a <see cref="RuleProgram"/>.</summary>
+/// <param name="Code">What it does.</param>
+/// <param name="Dest">The register it writes (registers are numbered in instruction order).</param>
+/// <param name="Op">The operator of a <see cref="RuleCode.Unary"/> or <see cref="RuleCode.Binary"/> (null otherwise).</param>
+/// <param name="A">First operand; for <see cref="RuleCode.LagRead"/> the operand its ring records.</param>
 /// <param name="B">Second operand; for <see cref="RuleCode.EmaUpdate"/> the uniform holding the beta (a constant-table
 /// slot for an ema written in the rule, a fixed constant for a feature's).</param>
 /// <param name="Index">For <see cref="RuleCode.EmaUpdate"/> the state slot; for <see cref="RuleCode.LagRead"/> the index of its read in <see cref="StepPlan.LagReadSlots"/>.</param>
 /// <param name="Unguarded">The operator's guard is provably unnecessary, so executors may skip it: a division whose
 /// divisor is positive (such as <c>sqrt(v) + 1e-8</c>; x/0 = 1 costs five extra operators in the TorchSharp chain),
 /// or a sqrt or log of a non-negative argument (no |x| needed).</param>
-public readonly record struct RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, bool Unguarded = false);
+public readonly record struct RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, bool Unguarded = false)
+{
+    // The operator by its slot in the operator table, plus one (0: none), as the row evaluator's instructions do, so
+    // the instruction is an unmanaged value: compiling copies it into lists, which a reference field makes slow.
+    private readonly ushort _op = Key(Op);
+
+    /// <summary>An instruction naming its operator by <see cref="OpKey"/>.</summary>
+    internal RuleInstruction(RuleCode code, int dest, ushort opKey, Operand a, Operand b, int index)
+        : this(code, dest, null!, a, b, index) => _op = opKey;
+
+    internal static ushort Key(Op? op) => op is null ? (ushort)0 : (ushort)(Ops.Slot(op) + 1);
+
+    /// <summary>The operator (null for loads, ema and lag reads).</summary>
+    public Op Op
+    {
+        get => _op == 0 ? null! : Ops.AtSlot((ushort)(_op - 1));
+        init => _op = value is null ? (ushort)0 : (ushort)(Ops.Slot(value) + 1);
+    }
+
+    /// <summary>The operator's slot plus one (0: none), for comparing instructions without resolving it.</summary>
+    internal ushort OpKey => _op;
+}
 
 /// <summary>A uniform value: computed once per step in double precision, shared by all coordinates.</summary>
 public abstract record UniformNode
@@ -483,6 +521,7 @@ public sealed class RuleProgram
             RingSources.Clear();
             RegisterCount = EmaCount = 0;
             _uniformIndex.Clear();
+            _holdsSlot.Clear();
             _emas.Clear();
             _rings.Clear();
             _lagReads.Clear();
@@ -539,7 +578,7 @@ public sealed class RuleProgram
         {
             Constants.Add(value);
             Kinds.Add(kind);
-            return Uniform(new UniformNode.Slot(Constants.Count - 1));
+            return Uniform(SlotNode(Constants.Count - 1));
         }
 
         private Operand UnaryOf(Op op, Operand a) => a.IsUniform
@@ -555,11 +594,11 @@ public sealed class RuleProgram
             // Depth-first: the beta's slot comes before the argument's constants.
             int beta = fixedConstants ? Uniform(new UniformNode.Constant(em.Beta)) : Slot(em.Beta, ConstantKind.EmaBeta);
             var arg = Visit(em.Arg, fixedConstants);
-            // ema and ema_bc of one argument and beta share one moving average.
-            if (!_emas.TryGetValue((beta, arg), out var raw))
+            // ema and ema_bc of one argument and beta share one moving average (a beta slot has one ema only).
+            if (_holdsSlot[beta] || !_emas.TryGetValue((beta, arg), out var raw))
             {
                 raw = Emit(RuleCode.EmaUpdate, null, arg, Operand.Uni(beta), EmaCount++);
-                _emas[(beta, arg)] = raw;
+                if (!_holdsSlot[beta]) _emas[(beta, arg)] = raw;
             }
             if (!em.BiasCorrected) return raw;
             return BinaryOf(Op.Mul, raw, Operand.Uni(Uniform(new UniformNode.BiasCorrection(beta))));
@@ -587,29 +626,49 @@ public sealed class RuleProgram
             return r;
         }
 
+        // Per uniform: it depends on a slot of the constant table. Every slot is used once, so such a uniform is
+        // never requested again and skips the table of known uniforms (over columns, every uniform is one).
+        private readonly List<bool> _holdsSlot = [];
+
         private int Uniform(UniformNode node)
         {
-            if (_uniformIndex.TryGetValue(node, out var i)) return i;
+            bool holdsSlot = node switch
+            {
+                UniformNode.Slot => true,
+                UniformNode.Unary u => _holdsSlot[u.Arg],
+                UniformNode.Binary b => _holdsSlot[b.Left] || _holdsSlot[b.Right],
+                UniformNode.BiasCorrection bc => _holdsSlot[bc.Beta],
+                _ => false,
+            };
+            if (!holdsSlot && _uniformIndex.TryGetValue(node, out var i)) return i;
             Uniforms.Add(node);
-            return _uniformIndex[node] = Uniforms.Count - 1;
+            _holdsSlot.Add(holdsSlot);
+            if (!holdsSlot) _uniformIndex[node] = Uniforms.Count - 1;
+            return Uniforms.Count - 1;
         }
+
+        // Slot nodes are immutable values, so the common ones are shared rather than allocated per compile.
+        private static readonly UniformNode.Slot[] s_slotNodes = [.. Enumerable.Range(0, 32).Select(i => new UniformNode.Slot(i))];
+
+        private static UniformNode.Slot SlotNode(int index) => index < s_slotNodes.Length ? s_slotNodes[index] : new UniformNode.Slot(index);
 
         private Operand Emit(RuleCode code, Op? op, Operand a, Operand b, int index)
         {
             // Moving averages and lag reads are shared by their own tables (keyed on beta and argument, ring and lag).
             bool pure = code is not (RuleCode.EmaUpdate or RuleCode.LagRead);
             int mask = _values.Length - 1, at = 0;
+            ushort opKey = RuleInstruction.Key(op);
             if (pure)
             {
-                for (at = ValueHash(code, op, a, b, index) & mask; _values[at] != 0; at = (at + 1) & mask)
+                for (at = ValueHash(code, opKey, a, b, index) & mask; _values[at] != 0; at = (at + 1) & mask)
                 {
                     ref readonly var known = ref CollectionsMarshal.AsSpan(Code)[_values[at] - 1];
-                    if (known.Code == code && ReferenceEquals(known.Op, op) && known.A == a && known.B == b && known.Index == index)
+                    if (known.Code == code && known.OpKey == opKey && known.A == a && known.B == b && known.Index == index)
                         return Operand.Reg(known.Dest);
                 }
             }
             int dest = RegisterCount++;
-            Code.Add(new RuleInstruction(code, dest, op!, a, b, index));
+            Code.Add(new RuleInstruction(code, dest, opKey, a, b, index));
             if (pure)
             {
                 _values[at] = dest + 1;
@@ -618,10 +677,10 @@ public sealed class RuleProgram
             return Operand.Reg(dest);
         }
 
-        private static int ValueHash(RuleCode code, Op? op, Operand a, Operand b, int index)
+        private static int ValueHash(RuleCode code, ushort opKey, Operand a, Operand b, int index)
         {
             uint h = (uint)code * 0x9E3779B1u;
-            h = (h ^ (op is null ? 0u : Ops.Slot(op))) * 0x85EBCA77u;
+            h = (h ^ opKey) * 0x85EBCA77u;
             h = (h ^ (uint)(a.Index * 2 + (a.IsUniform ? 1 : 0))) * 0xC2B2AE3Du;
             h = (h ^ (uint)(b.Index * 2 + (b.IsUniform ? 1 : 0))) * 0x27D4EB2Fu;
             h = (h ^ (uint)index) * 0x165667B1u;
@@ -636,7 +695,7 @@ public sealed class RuleProgram
             foreach (var ins in Code)
             {
                 if (ins.Code is RuleCode.EmaUpdate or RuleCode.LagRead) continue;
-                int at = ValueHash(ins.Code, ins.Op, ins.A, ins.B, ins.Index) & mask;
+                int at = ValueHash(ins.Code, ins.OpKey, ins.A, ins.B, ins.Index) & mask;
                 while (_values[at] != 0) at = (at + 1) & mask;
                 _values[at] = ins.Dest + 1;
             }

@@ -145,6 +145,11 @@ public static class Compiler
         private void Add(OpCode code, Op? op = null, int a = 0, int b = 0, int flag = 0) =>
             output.Code.Add(new Instruction(code, op is null ? (ushort)0 : Ops.Slot(op), a, b, flag));
 
+        private void Add(OpCode code, ushort op, int a, int b = 0) => output.Code.Add(new Instruction(code, op, a, b));
+
+        // The IR names an instruction's operator by its table slot plus one; the postfix program by the slot.
+        private void Add(OpCode code, in RuleInstruction ins, int a = 0) => output.Code.Add(new Instruction(code, (ushort)(ins.OpKey - 1), a, 0));
+
         public void Emit(Operand o)
         {
             if (o.IsUniform)
@@ -156,7 +161,7 @@ public static class Compiler
                         Emit(Operand.Uni(u.Arg));
                         Add(OpCode.Unary, u.Op);
                         break;
-                    case UniformNode.Binary bin: EmitBinary(bin.Op, Operand.Uni(bin.Left), Operand.Uni(bin.Right)); break;
+                    case UniformNode.Binary bin: EmitBinary(Ops.Slot(bin.Op), Operand.Uni(bin.Left), Operand.Uni(bin.Right)); break;
                     case var other: throw new InvalidOperationException($"uniform {other} has no row-evaluator form");
                 }
                 return;
@@ -165,16 +170,16 @@ public static class Compiler
             switch (ins.Code)
             {
                 case RuleCode.LoadColumn: Add(OpCode.LoadFeature, a: ins.Index); break;
-                case RuleCode.Unary when IsColumn(ins.A, out int column): Add(OpCode.UnaryF, ins.Op, column); break;
+                case RuleCode.Unary when IsColumn(ins.A, out int column): Add(OpCode.UnaryF, ins, column); break;
                 case RuleCode.Unary:
                     Emit(ins.A);
-                    Add(OpCode.Unary, ins.Op);
+                    Add(OpCode.Unary, ins);
                     break;
                 // An ema_bc is the raw moving average times its bias correction; the evaluator runs both in one pass.
                 case RuleCode.Binary when ins.B.IsUniform && _uniforms[ins.B.Index] is UniformNode.BiasCorrection:
                     EmitEma(_code[ins.A.Index], biasCorrected: true);
                     break;
-                case RuleCode.Binary: EmitBinary(ins.Op, ins.A, ins.B); break;
+                case RuleCode.Binary: EmitBinary((ushort)(ins.OpKey - 1), ins.A, ins.B); break;
                 case RuleCode.EmaUpdate: EmitEma(ins, biasCorrected: false); break;
                 case RuleCode.LagRead:
                     int steps = _lagReads[ins.Index].Lag;
@@ -192,7 +197,7 @@ public static class Compiler
             Emit(raw.A);
             Add(OpCode.Ema, a: output.Emas++, b: beta, flag: biasCorrected ? 1 : 0);
         }
-        private void EmitBinary(Op op, Operand left, Operand right)
+        private void EmitBinary(ushort op, Operand left, Operand right)
         {
             if (IsColumn(left, out int lf))
             {
@@ -233,7 +238,7 @@ public static class Compiler
             {
                 Emit(left);
                 Emit(right);
-                Add(OpCode.Binary, op);
+                Add(OpCode.Binary, op, 0);
             }
         }
     }
