@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using L2OEvolve.Engine.Expressions;
 
@@ -543,6 +544,23 @@ public sealed class RuleProgram
         /// values (a feature's definition), otherwise each is the next slot of the constant table.</summary>
         public Operand Visit(Expr e, bool fixedConstants)
         {
+            // The shapes of a searched candidate first, each a short call; the rest (features, ema, lag, faults) in
+            // VisitOther, so this recursive step keeps a small frame.
+            switch (e)
+            {
+                case Expr.Binary { Op.Arity: 2 } bin:
+                    var left = Visit(bin.Left, fixedConstants);
+                    return BinaryOf(bin.Op, left, Visit(bin.Right, fixedConstants));
+                case Expr.Var v when !columns.IsDefault: return Emit(RuleCode.LoadColumn, null, default, default, Column(v.Name));
+                case Expr.Const c when !fixedConstants: return Operand.Uni(Slot(c.Value, ConstantKind.Value));
+                case Expr.Unary { Op.Arity: 1 } u: return UnaryOf(u.Op, Visit(u.Arg, fixedConstants));
+                default: return VisitOther(e, fixedConstants);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private Operand VisitOther(Expr e, bool fixedConstants)
+        {
             if (e is Expr.Unary { Op.Arity: not 1 } or Expr.Binary { Op.Arity: not 2 })
             {
                 var op = e is Expr.Unary u ? u.Op : ((Expr.Binary)e).Op;
@@ -550,16 +568,13 @@ public sealed class RuleProgram
             }
             return e switch
             {
-                Expr.Var v when !columns.IsDefault => Emit(RuleCode.LoadColumn, null, default, default, Column(v.Name)),
-                Expr.Const c => Operand.Uni(fixedConstants ? Uniform(new UniformNode.Constant(c.Value)) : Slot(c.Value, ConstantKind.Value)),
+                Expr.Const c => Operand.Uni(Uniform(new UniformNode.Constant(c.Value))),
                 Expr.Var { Name: RuleFeatures.Step } => Operand.Uni(Uniform(new UniformNode.ScaledStep(settings.TScale))),
                 Expr.Var { Name: RuleFeatures.Gradient } => Emit(RuleCode.LoadGrad, null, default, default, 0),
                 Expr.Var { Name: RuleFeatures.Parameter } => Emit(RuleCode.LoadParam, null, default, default, 0),
                 Expr.Var v when coefficients.Contains(v.Name) => Operand.Uni(Uniform(new UniformNode.Coefficient(coefficients.IndexOf(v.Name)))),
                 // Throws naming an unknown feature.
                 Expr.Var v => Visit(RuleFeatures.Expand(v, settings), fixedConstants: true),
-                Expr.Unary u => UnaryOf(u.Op, Visit(u.Arg, fixedConstants)),
-                Expr.Binary bin => BinaryOf(bin.Op, Visit(bin.Left, fixedConstants), Visit(bin.Right, fixedConstants)),
                 Expr.Ema em => EmaOf(em, fixedConstants),
                 Expr.Lag l => LagOf(l, fixedConstants),
                 _ => throw new ArgumentException($"unsupported node {e.GetType().Name}"),
@@ -652,6 +667,7 @@ public sealed class RuleProgram
 
         private static UniformNode.Slot SlotNode(int index) => index < s_slotNodes.Length ? s_slotNodes[index] : new UniformNode.Slot(index);
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private Operand Emit(RuleCode code, Op? op, Operand a, Operand b, int index)
         {
             // Moving averages and lag reads are shared by their own tables (keyed on beta and argument, ring and lag).
