@@ -41,6 +41,9 @@ public readonly record struct Operand
     /// <summary>The register or uniform index.</summary>
     public int Index => _code < 0 ? ~_code : _code;
 
+    /// <summary>The operand as one int (for hashing).</summary>
+    internal int Bits => _code;
+
     /// <summary>Register operand.</summary>
     public static Operand Reg(int i) => new(false, i);
 
@@ -695,11 +698,8 @@ public sealed class RuleProgram
 
         private static int ValueHash(RuleCode code, ushort opKey, Operand a, Operand b, int index)
         {
-            uint h = (uint)code * 0x9E3779B1u;
-            h = (h ^ opKey) * 0x85EBCA77u;
-            h = (h ^ (uint)(a.Index * 2 + (a.IsUniform ? 1 : 0))) * 0xC2B2AE3Du;
-            h = (h ^ (uint)(b.Index * 2 + (b.IsUniform ? 1 : 0))) * 0x27D4EB2Fu;
-            h = (h ^ (uint)index) * 0x165667B1u;
+            // Independent products, not a chain: this sits on every node's path.
+            uint h = ((uint)code << 16 | opKey) * 0x9E3779B1u ^ (uint)a.Bits * 0x85EBCA77u ^ (uint)b.Bits * 0xC2B2AE3Du ^ (uint)index * 0x27D4EB2Fu;
             return (int)(h ^ (h >> 15));
         }
 
