@@ -20,8 +20,9 @@ public sealed record FeatureSettings(double Beta1 = 0.95, double Beta2 = 0.95, d
 /// <summary>
 /// The runtime feature names a rule may use and their meaning as expression trees over the primitive
 /// inputs: the gradient <c>g</c>, the parameter <c>p</c> and the scaled step <c>t</c>. Expanding a rule this way lets one compiler handle
-/// features and the tree's own <c>ema</c>/<c>lag</c> nodes alike, and makes features share state with equal
-/// subtrees (the feature <c>m</c> and a written <c>ema(0.95, g)</c> keep one moving average between them).
+/// features and the tree's own <c>ema</c>/<c>lag</c> nodes alike, and makes features share state with each other
+/// (<c>m</c> and <c>mhat</c> keep one moving average between them; a written <c>ema(0.95, g)</c> keeps its own,
+/// since its beta is a constant of the rule that fitting may move).
 /// </summary>
 /// <remarks>
 /// A name <c>XK</c> or <c>X_K</c> where <c>X</c> is a base feature and <c>K</c> digits means <c>lag(K, X)</c>

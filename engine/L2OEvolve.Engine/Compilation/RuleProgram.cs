@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using L2OEvolve.Engine.Expressions;
 
 namespace L2OEvolve.Engine.Compilation;
@@ -14,15 +16,34 @@ public enum RuleCode : byte
     Unary,
     /// <summary>dest = Op(A, B).</summary>
     Binary,
-    /// <summary>state[Slot] = Beta*state[Slot] + (1-Beta)*A; dest = state[Slot] (raw, not bias-corrected).</summary>
+    /// <summary>state[Index] = β*state[Index] + (1-β)*A with β the uniform B; dest = state[Index] (raw, not bias-corrected).</summary>
     EmaUpdate,
-    /// <summary>dest = the ring slot holding the value <c>Lag</c> steps ago (slot chosen per step, see <see cref="StepPlan"/>).</summary>
+    /// <summary>dest = the ring slot holding the value <c>Lag</c> steps ago (slot chosen per step, see <see cref="StepPlan"/>); A is
+    /// the operand the ring records.</summary>
     LagRead,
+    /// <summary>dest = data column Index (programs compiled over named columns, see <see cref="RuleProgram.CompileOverColumns(Expr, ImmutableArray{string})"/>).</summary>
+    LoadColumn,
 }
 
 /// <summary>An operand: a per-element register or a uniform (one value per step for all coordinates).</summary>
-public readonly record struct Operand(bool IsUniform, int Index)
+public readonly record struct Operand
 {
+    // One int (the index, or its complement for a uniform) rather than a bool and an int: operands are returned by
+    // every step of compiling, and a two-field struct is rebuilt through memory each time.
+    private readonly int _code;
+
+    /// <summary>An operand; <paramref name="Index"/> is not negative.</summary>
+    public Operand(bool IsUniform, int Index) => _code = IsUniform ? ~Index : Index;
+
+    /// <summary>True for a uniform, false for a register.</summary>
+    public bool IsUniform => _code < 0;
+
+    /// <summary>The register or uniform index.</summary>
+    public int Index => _code < 0 ? ~_code : _code;
+
+    /// <summary>The operand as one int (for hashing).</summary>
+    internal int Bits => _code;
+
     /// <summary>Register operand.</summary>
     public static Operand Reg(int i) => new(false, i);
 
@@ -31,19 +52,49 @@ public readonly record struct Operand(bool IsUniform, int Index)
 }
 
 /// <summary>One per-element instruction of a <see cref="RuleProgram"/>.</summary>
+/// <param name="Code">What it does.</param>
+/// <param name="Dest">The register it writes (registers are numbered in instruction order).</param>
+/// <param name="Op">The operator of a <see cref="RuleCode.Unary"/> or <see cref="RuleCode.Binary"/> (null otherwise).</param>
+/// <param name="A">First operand; for <see cref="RuleCode.LagRead"/> the operand its ring records.</param>
+/// <param name="B">Second operand; for <see cref="RuleCode.EmaUpdate"/> the uniform holding the beta (a constant-table
+/// slot for an ema written in the rule, a fixed constant for a feature's).</param>
 /// <param name="Index">For <see cref="RuleCode.EmaUpdate"/> the state slot; for <see cref="RuleCode.LagRead"/> the index of its read in <see cref="StepPlan.LagReadSlots"/>.</param>
 /// <param name="Unguarded">The operator's guard is provably unnecessary, so executors may skip it: a division whose
 /// divisor is positive (such as <c>sqrt(v) + 1e-8</c>; x/0 = 1 costs five extra operators in the TorchSharp chain),
 /// or a sqrt or log of a non-negative argument (no |x| needed).</param>
-public sealed record RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, double Beta, bool Unguarded = false);
+public readonly record struct RuleInstruction(RuleCode Code, int Dest, Op Op, Operand A, Operand B, int Index, bool Unguarded = false)
+{
+    // The operator by its slot in the operator table, plus one (0: none), as the row evaluator's instructions do, so
+    // the instruction is an unmanaged value: compiling copies it into lists, which a reference field makes slow.
+    private readonly ushort _op = Key(Op);
+
+    /// <summary>An instruction naming its operator by <see cref="OpKey"/>.</summary>
+    internal RuleInstruction(RuleCode code, int dest, ushort opKey, Operand a, Operand b, int index)
+        : this(code, dest, null!, a, b, index) => _op = opKey;
+
+    internal static ushort Key(Op? op) => op is null ? (ushort)0 : (ushort)(Ops.Slot(op) + 1);
+
+    /// <summary>The operator (null for loads, ema and lag reads).</summary>
+    public Op Op
+    {
+        get => _op == 0 ? null! : Ops.AtSlot((ushort)(_op - 1));
+        init => _op = value is null ? (ushort)0 : (ushort)(Ops.Slot(value) + 1);
+    }
+
+    /// <summary>The operator's slot plus one (0: none), for comparing instructions without resolving it.</summary>
+    internal ushort OpKey => _op;
+}
 
 /// <summary>A uniform value: computed once per step in double precision, shared by all coordinates.</summary>
 public abstract record UniformNode
 {
     private UniformNode() { }
 
-    /// <summary>A constant.</summary>
+    /// <summary>A fixed constant: part of a feature's definition (ε, the betas of m and v, ...), not of the rule's constant table.</summary>
     public sealed record Constant(double Value) : UniformNode;
+
+    /// <summary>A constant written in the rule: the value of slot <c>Index</c> of <see cref="RuleProgram.Constants"/>.</summary>
+    public sealed record Slot(int Index) : UniformNode;
 
     /// <summary><c>step * scale</c>, the feature <c>t</c>.</summary>
     public sealed record ScaledStep(double Scale) : UniformNode;
@@ -52,8 +103,8 @@ public abstract record UniformNode
     /// in the TorchSharp op chain (<c>OpChainKernel</c>) so that meta-tuning can differentiate with respect to it).</summary>
     public sealed record Coefficient(int Index) : UniformNode;
 
-    /// <summary>The bias correction <c>1/(1 - Beta^step)</c> of an <c>ema_bc</c>.</summary>
-    public sealed record BiasCorrection(double Beta) : UniformNode;
+    /// <summary>The bias correction <c>1/(1 - β^step)</c> of an <c>ema_bc</c>, β being the uniform <c>Beta</c>.</summary>
+    public sealed record BiasCorrection(int Beta) : UniformNode;
 
     /// <summary>A pure unary operator over an earlier uniform.</summary>
     public sealed record Unary(Op Op, int Arg) : UniformNode;
@@ -102,6 +153,40 @@ public sealed class StepPlan
     public int[] LagWriteSlots { get; }
 }
 
+/// <summary>A program as a backend reads it: a <see cref="RuleProgram"/>'s arrays, or the compiler's buffers before any copy.</summary>
+internal readonly ref struct RuleProgramView
+{
+    public RuleProgramView(ImmutableArray<string> columns, Operand root, ReadOnlySpan<RuleInstruction> code, ReadOnlySpan<UniformNode> uniforms,
+        ReadOnlySpan<LagReadSpec> lagReads, ReadOnlySpan<double> constants, ReadOnlySpan<ConstantKind> constantKinds)
+    {
+        Columns = columns; Root = root; Code = code; Uniforms = uniforms; LagReads = lagReads; Constants = constants; ConstantKinds = constantKinds;
+    }
+
+    /// <summary>See <see cref="RuleProgram.Columns"/>.</summary>
+    public ImmutableArray<string> Columns { get; }
+
+    /// <summary>See <see cref="RuleProgram.Root"/>.</summary>
+    public Operand Root { get; }
+
+    /// <summary>Instructions; register r is defined by instruction r (registers are numbered in instruction order).</summary>
+    public ReadOnlySpan<RuleInstruction> Code { get; }
+
+    /// <summary>See <see cref="RuleProgram.Uniforms"/>.</summary>
+    public ReadOnlySpan<UniformNode> Uniforms { get; }
+
+    /// <summary>See <see cref="RuleProgram.LagReads"/>.</summary>
+    public ReadOnlySpan<LagReadSpec> LagReads { get; }
+
+    /// <summary>See <see cref="RuleProgram.Constants"/>.</summary>
+    public ReadOnlySpan<double> Constants { get; }
+
+    /// <summary>See <see cref="RuleProgram.ConstantKinds"/>.</summary>
+    public ReadOnlySpan<ConstantKind> ConstantKinds { get; }
+}
+
+/// <summary>A backend translating a program it reads through a <see cref="RuleProgramView"/>.</summary>
+internal delegate TResult RuleProgramLowering<TResult>(in RuleProgramView program);
+
 /// <summary>
 /// A rule compiled for execution as an optimizer: a straight-line register program over one coordinate, the
 /// uniforms it needs each step, and the exact state it keeps (one slot per distinct moving average, one ring of K
@@ -109,30 +194,64 @@ public sealed class StepPlan
 /// TorchSharp operator chain) run this same program, so they agree by construction.
 /// </summary>
 /// <remarks>
+/// The constants written in the rule are not folded into the program: each constant leaf and each written ema's
+/// beta is a slot of the constant table <see cref="Constants"/>, numbered in the rule's depth-first, left-to-right
+/// order (an ema's beta before its argument: <see cref="Expr.Constants"/> with betas, the order of the row
+/// evaluator's constants), so fitting and tuning address the same slots. Uniforms and ema instructions refer to
+/// slots, never to copies of their values, and <see cref="WithConstants"/> swaps the values without recompiling.
+/// Two equal constants stay two slots, so subtrees holding rule constants are never shared (a written
+/// <c>ema(0.95, g)</c> keeps its own moving average beside the feature <c>m</c>); constants inside a feature's
+/// definition are fixed and shared.
+/// </remarks>
+/// <remarks>
 /// Compilation (pseudocode):
 /// <code>
-/// e ← expand features of rule into trees over g and t (RuleFeatures.Expand)
-/// visit e bottom-up, sharing equal subtrees (common-subexpression elimination):
-///   Const, t, or an operator over uniforms → a uniform node
+/// visit the rule depth-first, left to right, sharing equal subtrees that hold no rule constant
+/// (common-subexpression elimination by value numbering: an instruction over the same operands is one register):
+///   a constant of the rule → the uniform Slot(next slot);  a feature → visit its expansion over g, p, t
+///     (RuleFeatures.Expand) with its constants fixed;  t, or an operator over uniforms → a uniform node
 ///   g → LoadGrad;  p → LoadParam;  op(x[, y]) → Unary/Binary
-///   ema(β, x), ema_bc(β, x) → one EmaUpdate per distinct (β, x); ema_bc multiplies by the uniform 1/(1-β^t)
+///   ema(β, x), ema_bc(β, x) → β a uniform (taken before x); one EmaUpdate per distinct (β, x);
+///     ema_bc multiplies by the uniform 1/(1-β^t)
 ///   lag(k, x) → LagRead from the ring of x (ring length = largest k used on x); ring written after all reads
+///   over data columns (CompileOverColumns): a variable → LoadColumn of its column, no feature expansion;
+///     lag(0, x) stays a LagRead at lag 0
+/// mark the guards the constants' signs make unnecessary (Guards; redone by WithConstants)
 /// update = value of the root;  θ ← θ + update
 /// </code>
 /// </remarks>
 public sealed class RuleProgram
 {
+    private readonly Expr _compiledFrom;
+    private Expr? _source;
+
     private RuleProgram(
-        Expr source, FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
+        Expr source, FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<double> constants, ImmutableArray<ConstantKind> kinds,
+        ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
         int registers, int emaSlots, ImmutableArray<LagRing> rings, ImmutableArray<LagReadSpec> reads,
-        ImmutableArray<LagWriteSpec> writes, Operand root)
+        ImmutableArray<LagWriteSpec> writes, Operand root, ImmutableArray<string> columns)
     {
-        Source = source; Settings = settings; Coefficients = coefficients; Uniforms = uniforms; Code = code; Registers = registers;
+        OverColumns = !columns.IsDefault;
+        Columns = columns.IsDefault ? [] : columns;
+        _compiledFrom = source; Settings = settings; Coefficients = coefficients; Constants = constants; ConstantKinds = kinds;
+        Uniforms = uniforms; Code = Guards(uniforms, code, constants, settings); Registers = registers;
         EmaSlots = emaSlots; Rings = rings; LagReads = reads; LagWrites = writes; Root = root;
     }
 
-    /// <summary>The rule as given (before feature expansion).</summary>
-    public Expr Source { get; }
+    /// <summary>The rule as given (before feature expansion), with the current <see cref="Constants"/>.</summary>
+    public Expr Source => _source ??= _compiledFrom.WithConstants(Constants.AsSpan(), includeBetas: true);
+
+    /// <summary>The constant table: the rule's constant leaves and ema betas, depth-first and left to right (an ema's beta before its argument).</summary>
+    public ImmutableArray<double> Constants { get; }
+
+    /// <summary>What each slot of <see cref="Constants"/> is.</summary>
+    public ImmutableArray<ConstantKind> ConstantKinds { get; }
+
+    /// <summary>True when compiled over data columns (<see cref="CompileOverColumns(Expr, ImmutableArray{string})"/>) rather than optimizer features.</summary>
+    public bool OverColumns { get; }
+
+    /// <summary>The data columns its variables name (empty unless <see cref="OverColumns"/>).</summary>
+    public ImmutableArray<string> Columns { get; }
 
     /// <summary>The feature settings it was compiled with.</summary>
     public FeatureSettings Settings { get; }
@@ -184,15 +303,62 @@ public sealed class RuleProgram
         var names = (coefficients ?? []).ToImmutableArray();
         var clash = names.FirstOrDefault(n => RuleFeatures.IsKnown(n) || n == RuleFeatures.Gradient);
         if (clash is not null) throw new ArgumentException($"coefficient name '{clash}' is a feature name");
-        var b = new Builder(settings, names);
-        var root = b.Visit(RuleFeatures.Expand(rule, settings, names.ToHashSet()));
-        // Ring slots come after the moving averages; ring lengths are final only now.
-        var rings = ImmutableArray.CreateBuilder<LagRing>();
-        int slot = b.EmaCount;
-        foreach (var len in b.RingLengths) { rings.Add(new LagRing(slot, len)); slot += len; }
-        return new RuleProgram(rule, settings, names, [.. b.Uniforms], [.. b.Code], b.RegisterCount, b.EmaCount, rings.ToImmutable(),
-            [.. b.Reads], [.. b.RingSources.Select((src, i) => new LagWriteSpec(i, src))], root);
+        var b = Rent(settings, names, default);
+        return b.Finish(rule, b.Visit(rule, fixedConstants: false));
     }
+
+    /// <summary>
+    /// Compiles <paramref name="rule"/> over data columns rather than optimizer features: every variable is a column of
+    /// <paramref name="columns"/> (<see cref="RuleCode.LoadColumn"/>; no feature expansion, so recorded <c>g</c>, <c>m</c> or
+    /// <c>mt</c> are plain columns) and the rule's own ema and lag nodes are its state, run along time. This is what the
+    /// symbolic-regression row evaluator lowers. A <c>lag(0, x)</c> stays a read at lag 0 (of the current value), so the
+    /// tree as written can be rebuilt from the program. Throws <see cref="ArgumentException"/> naming an unknown
+    /// variable, an operator with the wrong number of arguments, or a negative or overlong lag.
+    /// </summary>
+    public static RuleProgram CompileOverColumns(Expr rule, ImmutableArray<string> columns)
+    {
+        if (columns.IsDefault) throw new ArgumentNullException(nameof(columns));
+        var b = Rent(FeatureSettings.Default, [], columns);
+        return b.Finish(rule, b.Visit(rule, fixedConstants: false));
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="rule"/> over <paramref name="columns"/> as <see cref="CompileOverColumns(Expr, ImmutableArray{string})"/>
+    /// and hands the program to <paramref name="lower"/> while it is still in the compiler's reused buffers, so a
+    /// backend that only translates it pays for no immutable copy. The view is valid only during the call.
+    /// </summary>
+    internal static TResult CompileOverColumns<TResult>(Expr rule, ImmutableArray<string> columns, RuleProgramLowering<TResult> lower)
+    {
+        if (columns.IsDefault) throw new ArgumentNullException(nameof(columns));
+        var b = Rent(FeatureSettings.Default, [], columns);
+        var root = b.Visit(rule, fixedConstants: false);
+        var view = new RuleProgramView(columns, root, CollectionsMarshal.AsSpan(b.Code), CollectionsMarshal.AsSpan(b.Uniforms),
+            CollectionsMarshal.AsSpan(b.Reads), CollectionsMarshal.AsSpan(b.Constants), CollectionsMarshal.AsSpan(b.Kinds));
+        return lower(view);
+    }
+
+    /// <summary>This program as a backend reads it.</summary>
+    internal RuleProgramView View => new(Columns, Root, Code.AsSpan(), Uniforms.AsSpan(), LagReads.AsSpan(), Constants.AsSpan(), ConstantKinds.AsSpan());
+
+    /// <summary>
+    /// The same program with the constant table set to <paramref name="constants"/> (same count and order as
+    /// <see cref="Constants"/>): no recompilation, only the guards that depend on constants' signs are redone.
+    /// </summary>
+    public RuleProgram WithConstants(ReadOnlySpan<double> constants)
+    {
+        if (constants.Length != Constants.Length)
+            throw new ArgumentException($"expected {Constants.Length} constants, got {constants.Length}", nameof(constants));
+        return new RuleProgram(_compiledFrom, Settings, Coefficients, [.. constants], ConstantKinds, Uniforms, Code, Registers, EmaSlots,
+            Rings, LagReads, LagWrites, Root, OverColumns ? Columns : default);
+    }
+
+    /// <summary>The value of a uniform that is a constant (fixed, or a slot of <see cref="Constants"/>), such as an ema's beta.</summary>
+    public double ConstantValue(int uniform) => Uniforms[uniform] switch
+    {
+        UniformNode.Constant c => c.Value,
+        UniformNode.Slot s => Constants[s.Index],
+        _ => throw new ArgumentException($"uniform {uniform} is not a constant", nameof(uniform)),
+    };
 
     /// <summary>A reusable plan buffer for this program.</summary>
     public StepPlan NewPlan() => new(this);
@@ -200,6 +366,7 @@ public sealed class RuleProgram
     /// <summary>Fills <paramref name="plan"/> for <paramref name="step"/> (from 1).</summary>
     public void Fill(StepPlan plan, int step)
     {
+        if (OverColumns) throw new InvalidOperationException("a program over data columns is lowered to the row evaluator, not stepped");
         if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), step, "steps count from 1");
         plan.Step = step;
         var u = plan.Uniforms;
@@ -208,9 +375,10 @@ public sealed class RuleProgram
             u[i] = Uniforms[i] switch
             {
                 UniformNode.Constant c => c.Value,
+                UniformNode.Slot s => Constants[s.Index],
                 UniformNode.ScaledStep s => step * s.Scale,
                 UniformNode.Coefficient k => plan.Coefficients[k.Index],
-                UniformNode.BiasCorrection bc => 1.0 / (1.0 - Math.Pow(bc.Beta, step)),
+                UniformNode.BiasCorrection bc => 1.0 / (1.0 - Math.Pow(u[bc.Beta], step)),
                 UniformNode.Unary un => Ops.Apply(un.Op, u[un.Arg]),
                 UniformNode.Binary bi => Ops.Apply(bi.Op, u[bi.Left], u[bi.Right]),
                 _ => throw new InvalidOperationException("unknown uniform node"),
@@ -233,8 +401,96 @@ public sealed class RuleProgram
 
     private static int Mod(int a, int n) => ((a % n) + n) % n;
 
-    private sealed class Builder(FeatureSettings settings, ImmutableArray<string> coefficients)
+    // What is known about an operand's sign at compile time (NaN never counts as zero, so it is harmless).
+    private enum Sign { Unknown, NonNeg, Positive }
+
+    /// <summary>
+    /// Marks the instructions whose guard the signs known at compile time make unnecessary (see
+    /// <see cref="RuleInstruction.Unguarded"/>): signs come from the constants' values, the positive step feature,
+    /// and operators that preserve them. An operator without a sign fact here is simply never unguarded.
+    /// </summary>
+    private static ImmutableArray<RuleInstruction> Guards(ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
+        ImmutableArray<double> constants, FeatureSettings settings)
     {
+        var known = new double?[uniforms.Length]; // uniforms whose value is known at compile time
+        var uniformSign = new Sign[uniforms.Length];
+        for (int i = 0; i < uniforms.Length; i++)
+        {
+            known[i] = uniforms[i] switch
+            {
+                UniformNode.Constant c => c.Value,
+                UniformNode.Slot s => constants[s.Index],
+                UniformNode.Unary un when known[un.Arg] is { } a => Ops.Apply(un.Op, a),
+                UniformNode.Binary bi when known[bi.Left] is { } l && known[bi.Right] is { } r => Ops.Apply(bi.Op, l, r),
+                _ => null,
+            };
+            uniformSign[i] = known[i] is { } v ? (v > 0 ? Sign.Positive : v == 0 ? Sign.NonNeg : Sign.Unknown) : uniforms[i] switch
+            {
+                UniformNode.ScaledStep => settings.TScale > 0 ? Sign.Positive : Sign.Unknown,
+                UniformNode.BiasCorrection bc => known[bc.Beta] is >= 0 and < 1 ? Sign.Positive : Sign.Unknown,
+                UniformNode.Unary un => UnarySign(un.Op, uniformSign[un.Arg]),
+                UniformNode.Binary bi => BinarySign(bi.Op, uniformSign[bi.Left], uniformSign[bi.Right], bi.Left == bi.Right),
+                _ => Sign.Unknown,
+            };
+        }
+        var regSign = new Sign[code.Length == 0 ? 0 : code.Max(c => c.Dest) + 1];
+        Sign SignOf(Operand o) => o.IsUniform ? uniformSign[o.Index] : regSign[o.Index];
+        var result = ImmutableArray.CreateBuilder<RuleInstruction>(code.Length);
+        foreach (var ins in code)
+        {
+            bool unguarded = ins.Code switch
+            {
+                RuleCode.Unary => (ins.Op == Op.Sqrt || ins.Op == Op.Log) && SignOf(ins.A) >= Sign.NonNeg,
+                RuleCode.Binary => ins.Op == Op.Div && SignOf(ins.B) == Sign.Positive,
+                _ => false,
+            };
+            regSign[ins.Dest] = ins.Code switch
+            {
+                RuleCode.Unary => UnarySign(ins.Op, SignOf(ins.A)),
+                RuleCode.Binary => BinarySign(ins.Op, SignOf(ins.A), SignOf(ins.B), ins.A == ins.B),
+                // A convex combination of non-negatives, from zero, stays non-negative.
+                RuleCode.EmaUpdate => known[ins.B.Index] is >= 0 and <= 1 && SignOf(ins.A) >= Sign.NonNeg ? Sign.NonNeg : Sign.Unknown,
+                _ => Sign.Unknown,
+            };
+            result.Add(ins.Unguarded == unguarded ? ins : ins with { Unguarded = unguarded });
+        }
+        return result.MoveToImmutable();
+    }
+
+    private static Sign BinarySign(Op op, Sign a, Sign b, bool same)
+    {
+        bool bothNonNeg = a >= Sign.NonNeg && b >= Sign.NonNeg;
+        if (op == Op.Add && bothNonNeg) return (Sign)Math.Max((int)a, (int)b);
+        // Products and quotients of non-negatives may underflow to zero: non-negative, not positive.
+        if ((op == Op.Mul || op == Op.Div) && bothNonNeg) return Sign.NonNeg;
+        if (op == Op.Mul && same) return Sign.NonNeg;
+        if (op == Op.Max && (a == Sign.Positive || b == Sign.Positive)) return Sign.Positive;
+        if (op == Op.Max && (a >= Sign.NonNeg || b >= Sign.NonNeg)) return Sign.NonNeg;
+        if (op == Op.Min) return (Sign)Math.Min((int)a, (int)b);
+        if (op == Op.Greater) return Sign.NonNeg;
+        return Sign.Unknown;
+    }
+
+    private static Sign UnarySign(Op op, Sign arg) =>
+        op == Op.Abs || op == Op.Sqrt || op == Op.Square || op == Op.Relu || op == Op.Exp || op == Op.Erfc ? Sign.NonNeg
+        : (op == Op.Cube || op == Op.Tanh || op == Op.Sinh || op == Op.Asinh) && arg >= Sign.NonNeg ? Sign.NonNeg
+        : Sign.Unknown;
+
+    // A search compiles every candidate it scores, so the builder's buffers are reused per thread and only a
+    // materialised program (Finish) allocates; the row evaluator lowers straight from the buffers.
+    [ThreadStatic] private static Builder? t_builder;
+
+    private static Builder Rent(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns)
+    {
+        var b = t_builder ??= new Builder();
+        b.Reset(settings, coefficients, columns);
+        return b;
+    }
+
+    private sealed class Builder
+    {
+        public readonly List<double> Constants = [];
+        public readonly List<ConstantKind> Kinds = [];
         public readonly List<UniformNode> Uniforms = [];
         public readonly List<RuleInstruction> Code = [];
         public readonly List<LagReadSpec> Reads = [];
@@ -242,155 +498,223 @@ public sealed class RuleProgram
         public readonly List<Operand> RingSources = [];
         public int RegisterCount;
         public int EmaCount;
-        private readonly Dictionary<Expr, Operand> _seen = [];
+        private FeatureSettings settings = FeatureSettings.Default;
+        private ImmutableArray<string> coefficients = [];
+        private ImmutableArray<string> columns; // default: a rule over optimizer features
         private readonly Dictionary<UniformNode, int> _uniformIndex = [];
-        private readonly Dictionary<(double, Expr), Operand> _emas = [];
-        private readonly Dictionary<Expr, int> _rings = [];
+        private readonly Dictionary<(int, Operand), Operand> _emas = [];
+        private readonly Dictionary<Operand, int> _rings = [];
         private readonly Dictionary<(int, int), Operand> _lagReads = [];
 
-        public Operand Visit(Expr e)
+        // Common subexpressions are found by value numbering: a pure instruction over the same operands is the same
+        // value. Every constant of the rule is a slot of its own, so subtrees holding rule constants are never
+        // shared, while constant-free subtrees are shared wherever they occur and a feature's expansions (fixed
+        // constants, one uniform per value) among themselves. An open-addressing table of register + 1 (0 = empty)
+        // keyed on the instruction's fields keeps this to a few comparisons per node, without hashing subtrees.
+        private int[] _values = new int[64];
+
+        public void Reset(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns)
         {
-            if (_seen.TryGetValue(e, out var known)) return known;
-            var result = e switch
+            (this.settings, this.coefficients, this.columns) = (settings, coefficients, columns);
+            Constants.Clear();
+            Kinds.Clear();
+            Uniforms.Clear();
+            Code.Clear();
+            Reads.Clear();
+            RingLengths.Clear();
+            RingSources.Clear();
+            RegisterCount = EmaCount = 0;
+            _uniformIndex.Clear();
+            _holdsSlot.Clear();
+            _emas.Clear();
+            _rings.Clear();
+            _lagReads.Clear();
+            if (_values.Length > 1024) _values = new int[64]; // one huge rule should not make every later reset slow
+            else Array.Clear(_values);
+        }
+
+        public RuleProgram Finish(Expr rule, Operand root)
+        {
+            // Ring slots come after the moving averages; ring lengths are final only now.
+            var rings = ImmutableArray.CreateBuilder<LagRing>(RingLengths.Count);
+            int slot = EmaCount;
+            foreach (var len in RingLengths) { rings.Add(new LagRing(slot, len)); slot += len; }
+            return new RuleProgram(rule, settings, coefficients, [.. Constants], [.. Kinds], [.. Uniforms], [.. Code], RegisterCount, EmaCount,
+                rings.MoveToImmutable(), [.. Reads], [.. RingSources.Select((src, i) => new LagWriteSpec(i, src))], root, columns);
+        }
+
+        /// <summary>Visits <paramref name="e"/>; with <paramref name="fixedConstants"/> its constants are fixed
+        /// values (a feature's definition), otherwise each is the next slot of the constant table.</summary>
+        public Operand Visit(Expr e, bool fixedConstants)
+        {
+            // The shapes of a searched candidate first, each a short call; the rest (features, ema, lag, faults) in
+            // VisitOther, so this recursive step keeps a small frame.
+            switch (e)
             {
-                Expr.Const c => Constant(Operand.Uni(Uniform(new UniformNode.Constant(c.Value))), c.Value),
-                Expr.Var { Name: RuleFeatures.Step } => Signed(Operand.Uni(Uniform(new UniformNode.ScaledStep(settings.TScale))),
-                    settings.TScale > 0 ? Sign.Positive : Sign.Unknown),
-                Expr.Var { Name: RuleFeatures.Gradient } => Emit(RuleCode.LoadGrad, null, default, default, 0, 0),
-                Expr.Var { Name: RuleFeatures.Parameter } => Emit(RuleCode.LoadParam, null, default, default, 0, 0),
+                case Expr.Binary { Op.Arity: 2 } bin:
+                    var left = Visit(bin.Left, fixedConstants);
+                    return BinaryOf(bin.Op, left, Visit(bin.Right, fixedConstants));
+                case Expr.Var v when !columns.IsDefault: return Emit(RuleCode.LoadColumn, null, default, default, Column(v.Name));
+                case Expr.Const c when !fixedConstants: return Operand.Uni(Slot(c.Value, ConstantKind.Value));
+                case Expr.Unary { Op.Arity: 1 } u: return UnaryOf(u.Op, Visit(u.Arg, fixedConstants));
+                default: return VisitOther(e, fixedConstants);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private Operand VisitOther(Expr e, bool fixedConstants)
+        {
+            if (e is Expr.Unary { Op.Arity: not 1 } or Expr.Binary { Op.Arity: not 2 })
+            {
+                var op = e is Expr.Unary u ? u.Op : ((Expr.Binary)e).Op;
+                throw new ArgumentException($"operator {op} takes {op.Arity} argument(s), used with {(e is Expr.Unary ? 1 : 2)}");
+            }
+            return e switch
+            {
+                Expr.Const c => Operand.Uni(Uniform(new UniformNode.Constant(c.Value))),
+                Expr.Var { Name: RuleFeatures.Step } => Operand.Uni(Uniform(new UniformNode.ScaledStep(settings.TScale))),
+                Expr.Var { Name: RuleFeatures.Gradient } => Emit(RuleCode.LoadGrad, null, default, default, 0),
+                Expr.Var { Name: RuleFeatures.Parameter } => Emit(RuleCode.LoadParam, null, default, default, 0),
                 Expr.Var v when coefficients.Contains(v.Name) => Operand.Uni(Uniform(new UniformNode.Coefficient(coefficients.IndexOf(v.Name)))),
-                Expr.Var v => throw new ArgumentException($"unknown feature '{v.Name}'"),
-                Expr.Unary u => UnaryOf(u.Op, Visit(u.Arg)),
-                Expr.Binary bin => BinaryOf(bin.Op, Visit(bin.Left), Visit(bin.Right)),
-                Expr.Ema em => EmaOf(em),
-                Expr.Lag l => LagOf(l),
+                // Throws naming an unknown feature.
+                Expr.Var v => Visit(RuleFeatures.Expand(v, settings), fixedConstants: true),
+                Expr.Ema em => EmaOf(em, fixedConstants),
+                Expr.Lag l => LagOf(l, fixedConstants),
                 _ => throw new ArgumentException($"unsupported node {e.GetType().Name}"),
             };
-            _seen[e] = result;
-            return result;
         }
 
-        private Operand UnaryOf(Op op, Operand a)
+        // Rules are searched over a handful of columns: a scan beats hashing there.
+        private int Column(string name)
         {
-            var result = a.IsUniform
-                ? Operand.Uni(Uniform(new UniformNode.Unary(op, a.Index)))
-                : Emit(RuleCode.Unary, op, a, default, 0, 0, unguarded: (op == Op.Sqrt || op == Op.Log) && SignOf(a) >= Sign.NonNeg);
-            if (_constants.TryGetValue(a, out var ca)) return Constant(result, Ops.Apply(op, ca));
-            Note(result, UnarySign(op, SignOf(a)));
-            return result;
+            for (int i = 0; i < columns.Length; i++)
+                if (string.Equals(columns[i], name, StringComparison.Ordinal)) return i;
+            throw new ArgumentException($"unknown variable '{name}' (features: {string.Join(", ", columns)})");
         }
 
-        private Operand BinaryOf(Op op, Operand a, Operand b)
+        private int Slot(double value, ConstantKind kind)
         {
-            var result = a.IsUniform && b.IsUniform
-                ? Operand.Uni(Uniform(new UniformNode.Binary(op, a.Index, b.Index)))
-                : Emit(RuleCode.Binary, op, a, b, 0, 0, unguarded: op == Op.Div && SignOf(b) == Sign.Positive);
-            if (_constants.TryGetValue(a, out var ca) && _constants.TryGetValue(b, out var cb))
-                return Constant(result, Ops.Apply(op, ca, cb));
-            Note(result, BinarySign(op, SignOf(a), SignOf(b), a == b));
-            return result;
+            Constants.Add(value);
+            Kinds.Add(kind);
+            return Uniform(SlotNode(Constants.Count - 1));
         }
 
-        // Sign facts are an optimisation (guards that provably never fire are skipped): an operator without one
-        // here is simply never unguarded.
-        private static Sign BinarySign(Op op, Sign a, Sign b, bool same)
+        private Operand UnaryOf(Op op, Operand a) => a.IsUniform
+            ? Operand.Uni(Uniform(new UniformNode.Unary(op, a.Index)))
+            : Emit(RuleCode.Unary, op, a, default, 0);
+
+        private Operand BinaryOf(Op op, Operand a, Operand b) => a.IsUniform && b.IsUniform
+            ? Operand.Uni(Uniform(new UniformNode.Binary(op, a.Index, b.Index)))
+            : Emit(RuleCode.Binary, op, a, b, 0);
+
+        private Operand EmaOf(Expr.Ema em, bool fixedConstants)
         {
-            bool bothNonNeg = a >= Sign.NonNeg && b >= Sign.NonNeg;
-            if (op == Op.Add && bothNonNeg) return (Sign)Math.Max((int)a, (int)b);
-            // Products and quotients of non-negatives may underflow to zero: non-negative, not positive.
-            if ((op == Op.Mul || op == Op.Div) && bothNonNeg) return Sign.NonNeg;
-            if (op == Op.Mul && same) return Sign.NonNeg;
-            if (op == Op.Max && (a == Sign.Positive || b == Sign.Positive)) return Sign.Positive;
-            if (op == Op.Max && (a >= Sign.NonNeg || b >= Sign.NonNeg)) return Sign.NonNeg;
-            if (op == Op.Min) return (Sign)Math.Min((int)a, (int)b);
-            if (op == Op.Greater) return Sign.NonNeg;
-            return Sign.Unknown;
-        }
-
-        // What is known about an operand's sign at compile time (NaN never counts as zero, so it is harmless).
-        private enum Sign { Unknown, NonNeg, Positive }
-
-        private readonly Dictionary<Operand, Sign> _signs = [];
-
-        // Uniforms whose value is known at compile time (constants and operators over them), for their sign.
-        private readonly Dictionary<Operand, double> _constants = [];
-
-        private Operand Constant(Operand o, double value)
-        {
-            _constants[o] = value;
-            Note(o, value > 0 ? Sign.Positive : value == 0 ? Sign.NonNeg : Sign.Unknown);
-            return o;
-        }
-
-        private Sign SignOf(Operand o) => _signs.TryGetValue(o, out var s) ? s : Sign.Unknown;
-
-        private void Note(Operand o, Sign s)
-        {
-            if (s != Sign.Unknown) _signs[o] = s;
-        }
-
-        private static Sign UnarySign(Op op, Sign arg) =>
-            op == Op.Abs || op == Op.Sqrt || op == Op.Square || op == Op.Relu || op == Op.Exp || op == Op.Erfc ? Sign.NonNeg
-            : (op == Op.Cube || op == Op.Tanh || op == Op.Sinh || op == Op.Asinh) && arg >= Sign.NonNeg ? Sign.NonNeg
-            : Sign.Unknown;
-
-        private Operand EmaOf(Expr.Ema em)
-        {
-            var arg = Visit(em.Arg);
-            // ema and ema_bc of one argument and beta share one moving average.
-            if (!_emas.TryGetValue((em.Beta, em.Arg), out var raw))
+            // Depth-first: the beta's slot comes before the argument's constants.
+            int beta = fixedConstants ? Uniform(new UniformNode.Constant(em.Beta)) : Slot(em.Beta, ConstantKind.EmaBeta);
+            var arg = Visit(em.Arg, fixedConstants);
+            // ema and ema_bc of one argument and beta share one moving average (a beta slot has one ema only).
+            if (_holdsSlot[beta] || !_emas.TryGetValue((beta, arg), out var raw))
             {
-                raw = Emit(RuleCode.EmaUpdate, null, arg, default, EmaCount++, em.Beta);
-                _emas[(em.Beta, em.Arg)] = raw;
-                // A convex combination of non-negatives, from zero, stays non-negative.
-                if (em.Beta is >= 0 and <= 1 && SignOf(arg) >= Sign.NonNeg) Note(raw, Sign.NonNeg);
+                raw = Emit(RuleCode.EmaUpdate, null, arg, Operand.Uni(beta), EmaCount++);
+                if (!_holdsSlot[beta]) _emas[(beta, arg)] = raw;
             }
             if (!em.BiasCorrected) return raw;
-            var correction = Operand.Uni(Uniform(new UniformNode.BiasCorrection(em.Beta)));
-            if (em.Beta is >= 0 and < 1) Note(correction, Sign.Positive);
-            return BinaryOf(Op.Mul, raw, correction);
+            return BinaryOf(Op.Mul, raw, Operand.Uni(Uniform(new UniformNode.BiasCorrection(beta))));
         }
 
-        private Operand LagOf(Expr.Lag l)
+        private Operand LagOf(Expr.Lag l, bool fixedConstants)
         {
             if (l.Steps < 0) throw new ArgumentException($"lag({l.Steps}, ...): lags must be non-negative");
             if (l.Steps > MaxLag)
                 throw new ArgumentException($"lag({l.Steps}, ...): at most {MaxLag} steps (a lag of k keeps k floats per parameter)");
-            var arg = Visit(l.Arg);
-            if (l.Steps == 0) return arg;
-            if (!_rings.TryGetValue(l.Arg, out var ring))
+            var arg = Visit(l.Arg, fixedConstants);
+            if (l.Steps == 0 && columns.IsDefault) return arg;
+            if (!_rings.TryGetValue(arg, out var ring))
             {
                 ring = RingLengths.Count;
-                _rings[l.Arg] = ring;
+                _rings[arg] = ring;
                 RingLengths.Add(0);
                 RingSources.Add(arg);
             }
             RingLengths[ring] = Math.Max(RingLengths[ring], l.Steps);
             if (_lagReads.TryGetValue((ring, l.Steps), out var r)) return r;
             Reads.Add(new LagReadSpec(ring, l.Steps));
-            r = Emit(RuleCode.LagRead, null, default, default, Reads.Count - 1, 0);
+            r = Emit(RuleCode.LagRead, null, arg, default, Reads.Count - 1);
             _lagReads[(ring, l.Steps)] = r;
             return r;
         }
 
+        // Per uniform: it depends on a slot of the constant table. Every slot is used once, so such a uniform is
+        // never requested again and skips the table of known uniforms (over columns, every uniform is one).
+        private readonly List<bool> _holdsSlot = [];
+
         private int Uniform(UniformNode node)
         {
-            if (_uniformIndex.TryGetValue(node, out var i)) return i;
+            bool holdsSlot = node switch
+            {
+                UniformNode.Slot => true,
+                UniformNode.Unary u => _holdsSlot[u.Arg],
+                UniformNode.Binary b => _holdsSlot[b.Left] || _holdsSlot[b.Right],
+                UniformNode.BiasCorrection bc => _holdsSlot[bc.Beta],
+                _ => false,
+            };
+            if (!holdsSlot && _uniformIndex.TryGetValue(node, out var i)) return i;
             Uniforms.Add(node);
-            return _uniformIndex[node] = Uniforms.Count - 1;
+            _holdsSlot.Add(holdsSlot);
+            if (!holdsSlot) _uniformIndex[node] = Uniforms.Count - 1;
+            return Uniforms.Count - 1;
         }
 
-        private Operand Emit(RuleCode code, Op? op, Operand a, Operand b, int index, double beta, bool unguarded = false)
+        // Slot nodes are immutable values, so the common ones are shared rather than allocated per compile.
+        private static readonly UniformNode.Slot[] s_slotNodes = [.. Enumerable.Range(0, 32).Select(i => new UniformNode.Slot(i))];
+
+        private static UniformNode.Slot SlotNode(int index) => index < s_slotNodes.Length ? s_slotNodes[index] : new UniformNode.Slot(index);
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private Operand Emit(RuleCode code, Op? op, Operand a, Operand b, int index)
         {
+            // Moving averages and lag reads are shared by their own tables (keyed on beta and argument, ring and lag).
+            bool pure = code is not (RuleCode.EmaUpdate or RuleCode.LagRead);
+            int mask = _values.Length - 1, at = 0;
+            ushort opKey = RuleInstruction.Key(op);
+            if (pure)
+            {
+                for (at = ValueHash(code, opKey, a, b, index) & mask; _values[at] != 0; at = (at + 1) & mask)
+                {
+                    ref readonly var known = ref CollectionsMarshal.AsSpan(Code)[_values[at] - 1];
+                    if (known.Code == code && known.OpKey == opKey && known.A == a && known.B == b && known.Index == index)
+                        return Operand.Reg(known.Dest);
+                }
+            }
             int dest = RegisterCount++;
-            Code.Add(new RuleInstruction(code, dest, op!, a, b, index, beta, unguarded));
+            Code.Add(new RuleInstruction(code, dest, opKey, a, b, index));
+            if (pure)
+            {
+                _values[at] = dest + 1;
+                if (2 * RegisterCount > _values.Length) Rehash();
+            }
             return Operand.Reg(dest);
         }
 
-        private Operand Signed(Operand o, Sign s)
+        private static int ValueHash(RuleCode code, ushort opKey, Operand a, Operand b, int index)
         {
-            Note(o, s);
-            return o;
+            // Independent products, not a chain: this sits on every node's path.
+            uint h = ((uint)code << 16 | opKey) * 0x9E3779B1u ^ (uint)a.Bits * 0x85EBCA77u ^ (uint)b.Bits * 0xC2B2AE3Du ^ (uint)index * 0x27D4EB2Fu;
+            return (int)(h ^ (h >> 15));
+        }
+
+        // Keeps the table at most half full.
+        private void Rehash()
+        {
+            _values = new int[_values.Length * 2];
+            int mask = _values.Length - 1;
+            foreach (var ins in Code)
+            {
+                if (ins.Code is RuleCode.EmaUpdate or RuleCode.LagRead) continue;
+                int at = ValueHash(ins.Code, ins.OpKey, ins.A, ins.B, ins.Index) & mask;
+                while (_values[at] != 0) at = (at + 1) & mask;
+                _values[at] = ins.Dest + 1;
+            }
         }
     }
 }

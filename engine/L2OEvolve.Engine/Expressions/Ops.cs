@@ -112,8 +112,13 @@ public static class Ops
     /// <summary>The slot number of <paramref name="op"/> in the operator table, giving it one on first use.</summary>
     internal static ushort Slot(Op op)
     {
+        // Compiling asks this per operator node: the common case stays small enough to inline.
         int slot = Volatile.Read(ref op.Slot);
-        if (slot >= 0) return (ushort)slot;
+        return slot >= 0 ? (ushort)slot : NewSlot(op);
+    }
+
+    private static ushort NewSlot(Op op)
+    {
         lock (Gate)
         {
             if (op.Slot < 0)

@@ -1,16 +1,8 @@
 using System.Collections.Immutable;
+using L2OEvolve.Engine.Compilation;
 using L2OEvolve.Engine.Expressions;
 
 namespace L2OEvolve.Engine.RowEvaluation;
-
-/// <summary>What a slot of <see cref="CompiledRule.Constants"/> holds, so optimisers know its admissible range.</summary>
-public enum ConstantKind : byte
-{
-    /// <summary>A free real constant.</summary>
-    Value,
-    /// <summary>The beta of an ema, confined to the open interval (0, 1).</summary>
-    EmaBeta,
-}
 
 /// <summary>
 /// A rule compiled to a flat postfix program over feature indices, with its constants kept apart so constant

@@ -1,14 +1,30 @@
 using System.Collections.Immutable;
+using L2OEvolve.Engine.Compilation;
 using L2OEvolve.Engine.Expressions;
 
 namespace L2OEvolve.Engine.RowEvaluation;
 
-/// <summary>Compiles expression trees to flat postfix programs and rebuilds trees from them.</summary>
+/// <summary>Compiles expression trees to flat postfix programs (by lowering the rule's <see cref="RuleProgram"/>) and rebuilds trees from them.</summary>
 /// <remarks>
-/// Emission is post-order, except that a binary node with a leaf child evaluates its other child first and then
-/// applies a fused instruction reading the leaf in place (<see cref="OpCode.BinaryLeftF"/> and friends): leaves
-/// never occupy a stack slot unless they stand alone. Constants (and ema betas) go to a side array in the tree's
-/// depth-first, left-to-right order (an ema's beta before its argument), whatever the emission order.
+/// The front end is <see cref="RuleProgram.CompileOverColumns(Expr, ImmutableArray{string})"/> (validation, columns,
+/// constant table, state, shared subexpressions); this is instruction selection for the row evaluator (pseudocode):
+/// <code>
+/// lower(operand) = match the instruction or uniform that defines it with
+///   column c                      → LoadFeature c
+///   constant-table slot k         → LoadConst k
+///   op(a), a a column             → UnaryF op a               (leaves are read in place, never pushed)
+///   op(a)                         → lower(a); Unary op
+///   op(a, b), a or b a leaf       → the fused Binary{FF,FC,CF,LeftF,LeftC,RightF,RightC} after lowering the other
+///   op(a, b)                      → lower(a); lower(b); Binary op
+///   raw ema (and ×1/(1-β^t))      → lower(arg); Ema (new state slot, β's slot, bias corrected or not)
+///   lag k of a                    → lower(a); Lag k (new state rows)
+/// </code>
+/// A subexpression the program shares (only constant-free ones are) is lowered again at each use, so the postfix
+/// program is the tree as written: every occurrence keeps its own ema/lag state, the constant table (constants and
+/// ema betas in the tree's depth-first, left-to-right order, an ema's beta before its argument) is the IR's
+/// whatever the emission order, and <see cref="CompiledRule.NodeCount"/> and <see cref="Decompile"/> see the tree.
+/// (Storing a shared value once in a scratch block would save its recomputation, but the postfix program would no
+/// longer be a tree, which Decompile, NodeCount and forward mode read it as.)
 /// </remarks>
 public static class Compiler
 {
@@ -25,21 +41,36 @@ public static class Compiler
     {
         ArgumentNullException.ThrowIfNull(expr);
         if (names.IsDefault) throw new ArgumentNullException(nameof(names));
-        // A search compiles every new candidate, often for a few hundred rows, so compiling must stay cheap: no
-        // dictionary for the usual handful of features.
-        // The builder's lists are reused per thread (a search compiles every child); only the final arrays are new.
-        var b = t_builder ??= new Builder();
-        b.Reset(names);
-        b.Emit(expr);
+        return RuleProgram.CompileOverColumns(expr, names, s_lower);
+    }
+
+    private static readonly RuleProgramLowering<CompiledRule> s_lower = Lower;
+
+    /// <summary>The postfix program of a rule compiled over data columns (<see cref="RuleProgram.CompileOverColumns(Expr, ImmutableArray{string})"/>).</summary>
+    public static CompiledRule Lower(RuleProgram program)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        if (!program.OverColumns) throw new ArgumentException("only a program over data columns has a row-evaluator form", nameof(program));
+        return Lower(program.View);
+    }
+
+    private static CompiledRule Lower(in RuleProgramView program)
+    {
+        // The output lists are reused per thread (a search compiles every child); only the final arrays are new.
+        var o = t_output ??= new Output();
+        o.Clear();
+        new Lowering(program, o).Emit(program.Root);
 
         int depth = 0, max = 0, nodes = 0;
-        foreach (var ins in b.Code)
+        foreach (var ins in o.Code)
         {
             depth += ins.StackEffect;
             max = Math.Max(max, depth);
             nodes += ins.NodeCount;
         }
-        return new CompiledRule([.. b.Code], [.. b.Constants], [.. b.Kinds], names, max, b.Emas, [.. b.Lags], nodes);
+        // Every constant slot of a program over columns is used exactly once (subtrees holding one are never
+        // shared), in the tree's depth-first order, so the postfix program keeps the IR's constant table as it is.
+        return new CompiledRule([.. o.Code], [.. program.Constants], [.. program.ConstantKinds], program.Columns, max, o.Emas, [.. o.Lags], nodes);
     }
 
     /// <summary>Rebuilds the tree a program was compiled from, with the program's current constants.</summary>
@@ -75,126 +106,139 @@ public static class Compiler
         return stack.Pop();
     }
 
-    [ThreadStatic] private static Builder? t_builder;
+    [ThreadStatic] private static Output? t_output;
 
-    private sealed class Builder
+    private sealed class Output
     {
-        private const int LinearSearchLimit = 24;
-
         public readonly List<Instruction> Code = new(16);
-        public readonly List<double> Constants = new(8);
-        public readonly List<ConstantKind> Kinds = new(8);
         public readonly List<int> Lags = [];
         public int Emas;
-        private ImmutableArray<string> _names = [];
-        private Dictionary<string, int>? _index;
 
-        /// <summary>Empties the program for a new tree over <paramref name="features"/> (the name index is kept for the same names).</summary>
-        public void Reset(ImmutableArray<string> features)
+        public void Clear()
         {
             Code.Clear();
-            Constants.Clear();
-            Kinds.Clear();
             Lags.Clear();
             Emas = 0;
-            if (features != _names) _index = null;
-            _names = features;
+        }
+    }
+
+    private readonly ref struct Lowering(in RuleProgramView program, Output output)
+    {
+        private readonly ReadOnlySpan<RuleInstruction> _code = program.Code;
+        private readonly ReadOnlySpan<UniformNode> _uniforms = program.Uniforms;
+        private readonly ReadOnlySpan<LagReadSpec> _lagReads = program.LagReads;
+
+        private bool IsColumn(Operand o, out int column)
+        {
+            column = !o.IsUniform && _code[o.Index].Code == RuleCode.LoadColumn ? _code[o.Index].Index : -1;
+            return column >= 0;
         }
 
-        /// <summary>The first column with this name.</summary>
-        private int Feature(string name)
+        /// <summary>True when <paramref name="o"/> is a constant of the rule, <paramref name="slot"/> its constant-table slot.</summary>
+        private bool IsConstant(Operand o, out int slot)
         {
-            if (_names.Length <= LinearSearchLimit)
-            {
-                for (int i = 0; i < _names.Length; i++)
-                    if (string.Equals(_names[i], name, StringComparison.Ordinal)) return i;
-            }
-            else
-            {
-                if (_index is null)
-                {
-                    _index = new Dictionary<string, int>(_names.Length, StringComparer.Ordinal);
-                    for (int i = 0; i < _names.Length; i++) _index.TryAdd(_names[i], i);
-                }
-                if (_index.TryGetValue(name, out int found)) return found;
-            }
-            throw new ArgumentException($"unknown variable '{name}' (features: {string.Join(", ", _names)})", nameof(name));
-        }
-
-        private int Constant(double value, ConstantKind kind)
-        {
-            Constants.Add(value);
-            Kinds.Add(kind);
-            return Constants.Count - 1;
+            var c = o.IsUniform ? _uniforms[o.Index] as UniformNode.Slot : null;
+            slot = c?.Index ?? -1;
+            return c is not null;
         }
 
         private void Add(OpCode code, Op? op = null, int a = 0, int b = 0, int flag = 0) =>
-            Code.Add(new Instruction(code, op is null ? (ushort)0 : Ops.Slot(op), a, b, flag));
+            output.Code.Add(new Instruction(code, op is null ? (ushort)0 : Ops.Slot(op), a, b, flag));
 
-        public void Emit(Expr e)
+        private void Add(OpCode code, ushort op, int a, int b = 0) => output.Code.Add(new Instruction(code, op, a, b));
+
+        // The IR names an instruction's operator by its table slot plus one; the postfix program by the slot.
+        private void Add(OpCode code, in RuleInstruction ins, int a = 0) => output.Code.Add(new Instruction(code, (ushort)(ins.OpKey - 1), a, 0));
+
+        public void Emit(Operand o)
         {
-            int arity = e switch { Expr.Unary => 1, Expr.Binary => 2, _ => 0 };
-            var op = e switch { Expr.Unary u => u.Op, Expr.Binary b => b.Op, _ => null };
-            if (op is not null && op.Arity != arity)
-                throw new ArgumentException($"operator {op} takes {op.Arity} argument(s), used with {arity}", nameof(e));
-            switch (e)
+            if (o.IsUniform)
             {
-                case Expr.Const c: Add(OpCode.LoadConst, a: Constant(c.Value, ConstantKind.Value)); break;
-                case Expr.Var v: Add(OpCode.LoadFeature, a: Feature(v.Name)); break;
-                case Expr.Unary { Arg: Expr.Var v } u: Add(OpCode.UnaryF, u.Op, Feature(v.Name)); break;
-                case Expr.Unary u:
-                    Emit(u.Arg);
-                    Add(OpCode.Unary, u.Op);
+                switch (_uniforms[o.Index])
+                {
+                    case UniformNode.Slot c: Add(OpCode.LoadConst, a: c.Index); break;
+                    case UniformNode.Unary u:
+                        Emit(Operand.Uni(u.Arg));
+                        Add(OpCode.Unary, u.Op);
+                        break;
+                    case UniformNode.Binary bin: EmitBinary(Ops.Slot(bin.Op), Operand.Uni(bin.Left), Operand.Uni(bin.Right)); break;
+                    case var other: throw new InvalidOperationException($"uniform {other} has no row-evaluator form");
+                }
+                return;
+            }
+            ref readonly var ins = ref _code[o.Index];
+            switch (ins.Code)
+            {
+                case RuleCode.LoadColumn: Add(OpCode.LoadFeature, a: ins.Index); break;
+                case RuleCode.Unary when IsColumn(ins.A, out int column): Add(OpCode.UnaryF, ins, column); break;
+                case RuleCode.Unary:
+                    Emit(ins.A);
+                    Add(OpCode.Unary, ins);
                     break;
-                case Expr.Binary bin: EmitBinary(bin); break;
-                case Expr.Ema ema:
-                    int beta = Constant(ema.Beta, ConstantKind.EmaBeta);
-                    Emit(ema.Arg);
-                    Add(OpCode.Ema, a: Emas++, b: beta, flag: ema.BiasCorrected ? 1 : 0);
+                // An ema_bc is the raw moving average times its bias correction; the evaluator runs both in one pass.
+                case RuleCode.Binary when ins.B.IsUniform && _uniforms[ins.B.Index] is UniformNode.BiasCorrection:
+                    EmitEma(_code[ins.A.Index], biasCorrected: true);
                     break;
-                case Expr.Lag lag:
-                    if (lag.Steps < 0) throw new ArgumentException($"lag steps must be >= 0, got {lag.Steps}", nameof(e));
-                    Emit(lag.Arg);
-                    Add(OpCode.Lag, a: Lags.Count, b: lag.Steps);
-                    Lags.Add(lag.Steps);
+                case RuleCode.Binary: EmitBinary((ushort)(ins.OpKey - 1), ins.A, ins.B); break;
+                case RuleCode.EmaUpdate: EmitEma(ins, biasCorrected: false); break;
+                case RuleCode.LagRead:
+                    int steps = _lagReads[ins.Index].Lag;
+                    Emit(ins.A);
+                    Add(OpCode.Lag, a: output.Lags.Count, b: steps);
+                    output.Lags.Add(steps);
                     break;
-                default: throw new ArgumentException($"unsupported node {e.GetType().Name}", nameof(e));
+                default: throw new InvalidOperationException($"{ins.Code} has no row-evaluator form");
             }
         }
 
-        private void EmitBinary(Expr.Binary bin)
+        private void EmitEma(in RuleInstruction raw, bool biasCorrected)
         {
-            var op = bin.Op;
-            switch (bin.Left, bin.Right)
+            int beta = IsConstant(raw.B, out int slot) ? slot : throw new InvalidOperationException("an ema over columns has its beta in the constant table");
+            Emit(raw.A);
+            Add(OpCode.Ema, a: output.Emas++, b: beta, flag: biasCorrected ? 1 : 0);
+        }
+        private void EmitBinary(ushort op, Operand left, Operand right)
+        {
+            if (IsColumn(left, out int lf))
             {
-                case (Expr.Var l, Expr.Var r): Add(OpCode.BinaryFF, op, Feature(l.Name), Feature(r.Name)); break;
-                case (Expr.Var l, Expr.Const r): Add(OpCode.BinaryFC, op, Feature(l.Name), Constant(r.Value, ConstantKind.Value)); break;
-                case (Expr.Const l, Expr.Var r):
-                    int lc = Constant(l.Value, ConstantKind.Value);
-                    Add(OpCode.BinaryCF, op, lc, Feature(r.Name));
-                    break;
-                case (_, Expr.Var r):
-                    Emit(bin.Left);
-                    Add(OpCode.BinaryRightF, op, Feature(r.Name));
-                    break;
-                case (_, Expr.Const r):
-                    Emit(bin.Left);
-                    Add(OpCode.BinaryRightC, op, Constant(r.Value, ConstantKind.Value));
-                    break;
-                case (Expr.Var l, _):
-                    Emit(bin.Right);
-                    Add(OpCode.BinaryLeftF, op, Feature(l.Name));
-                    break;
-                case (Expr.Const l, _):
-                    int c = Constant(l.Value, ConstantKind.Value);
-                    Emit(bin.Right);
+                if (IsColumn(right, out int rf)) Add(OpCode.BinaryFF, op, lf, rf);
+                else if (IsConstant(right, out int rc)) Add(OpCode.BinaryFC, op, lf, rc);
+                else
+                {
+                    Emit(right);
+                    Add(OpCode.BinaryLeftF, op, lf);
+                }
+            }
+            else if (IsConstant(left, out int c))
+            {
+                if (IsColumn(right, out int rf)) Add(OpCode.BinaryCF, op, c, rf);
+                else if (IsConstant(right, out int rc))
+                {
+                    // Two constants: push the left, fuse the right.
+                    Add(OpCode.LoadConst, a: c);
+                    Add(OpCode.BinaryRightC, op, rc);
+                }
+                else
+                {
+                    Emit(right);
                     Add(OpCode.BinaryLeftC, op, c);
-                    break;
-                default:
-                    Emit(bin.Left);
-                    Emit(bin.Right);
-                    Add(OpCode.Binary, op);
-                    break;
+                }
+            }
+            else if (IsColumn(right, out int rf))
+            {
+                Emit(left);
+                Add(OpCode.BinaryRightF, op, rf);
+            }
+            else if (IsConstant(right, out int rc))
+            {
+                Emit(left);
+                Add(OpCode.BinaryRightC, op, rc);
+            }
+            else
+            {
+                Emit(left);
+                Emit(right);
+                Add(OpCode.Binary, op, 0);
             }
         }
     }

@@ -77,15 +77,25 @@ internal static class CodeGen
         string tdecl = py ? "" : "var ";
         string end = py ? "" : ";";
         var uni = new List<string>();
+        // An ema's beta is written into its update as a number: its uniform is emitted only if something else reads it.
+        var read = new HashSet<int>(p.Code.SelectMany(ins => ins.Code == RuleCode.EmaUpdate ? [ins.A] : new[] { ins.A, ins.B })
+            .Concat(p.LagWrites.Select(w => w.Source)).Append(p.Root).Where(o => o.IsUniform).Select(o => o.Index));
+        for (int i = p.Uniforms.Length - 1; i >= 0; i--)
+        {
+            if (p.Uniforms[i] is UniformNode.Unary un && read.Contains(i)) read.Add(un.Arg);
+            if (p.Uniforms[i] is UniformNode.Binary bi && read.Contains(i)) { read.Add(bi.Left); read.Add(bi.Right); }
+        }
         for (int i = 0; i < p.Uniforms.Length; i++)
         {
+            if (!read.Contains(i)) continue;
             string value = p.Uniforms[i] switch
             {
                 UniformNode.Constant c => RuleExport.Number(c.Value, py),
                 UniformNode.ScaledStep s => $"t * {RuleExport.Number(s.Scale, py)}",
+                UniformNode.Slot s => RuleExport.Number(p.Constants[s.Index], py),
                 UniformNode.BiasCorrection bc => py
-                    ? $"1.0 / (1.0 - {RuleExport.Number(bc.Beta, py)} ** t)"
-                    : $"1.0 / (1.0 - Math.Pow({RuleExport.Number(bc.Beta, py)}, t))",
+                    ? $"1.0 / (1.0 - {RuleExport.Number(p.ConstantValue(bc.Beta), py)} ** t)"
+                    : $"1.0 / (1.0 - Math.Pow({RuleExport.Number(p.ConstantValue(bc.Beta), py)}, t))",
                 UniformNode.Unary u => u.Op.Tensor(d.Scalars, $"u{u.Arg}"),
                 UniformNode.Binary b => b.Op.Tensor(d.Scalars, $"u{b.Left}", $"u{b.Right}"),
                 _ => throw new InvalidOperationException("unknown uniform node"),
@@ -107,9 +117,10 @@ internal static class CodeGen
                 case RuleCode.Binary: value = Binary(d, ins.Op, ins.A, ins.B, O); break;
                 case RuleCode.EmaUpdate:
                 {
-                    string rest = RuleExport.Number(1.0 - ins.Beta, py);
+                    double beta = p.ConstantValue(ins.B.Index);
+                    string rest = RuleExport.Number(1.0 - beta, py);
                     string add = ins.A.IsUniform ? $"{O(ins.A)} * {rest}" : d.Method(O(ins.A), "mul", rest);
-                    value = d.Method(d.Method($"s[{ins.Index}]", "mul_", RuleExport.Number(ins.Beta, py)), "add_", add);
+                    value = d.Method(d.Method($"s[{ins.Index}]", "mul_", RuleExport.Number(beta, py)), "add_", add);
                     aliases.Add(ins.Dest);
                     break;
                 }

@@ -74,7 +74,8 @@ public static unsafe class FusedKernel
                     {
                         var sp = Slot(ins.Index);
                         var s = new Span<float>(sp, n);
-                        float beta = (float)ins.Beta, w = (float)(1.0 - ins.Beta);
+                        double b = plan.Uniforms[ins.B.Index];
+                        float beta = (float)b, w = (float)(1.0 - b);
                         if (ins.A.IsUniform)
                         {
                             TensorPrimitives.Multiply(s, beta, s);

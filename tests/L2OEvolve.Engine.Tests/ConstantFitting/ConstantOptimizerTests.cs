@@ -1,3 +1,4 @@
+using L2OEvolve.Engine.Compilation;
 using L2OEvolve.Engine.ConstantFitting;
 using L2OEvolve.Engine.RowEvaluation;
 using L2OEvolve.Engine.Expressions;

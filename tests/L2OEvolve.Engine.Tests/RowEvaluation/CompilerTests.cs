@@ -1,3 +1,4 @@
+using L2OEvolve.Engine.Compilation;
 using L2OEvolve.Engine.RowEvaluation;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Random;
@@ -74,5 +75,48 @@ public class CompilerTests
         var e = new Binary(Op.Add, new Binary(Op.Mul, new Const(1), new Ema(0.9, false, new Binary(Op.Sub, new Const(2), new Var("x0")))),
             new Binary(Op.Pow, new Var("x1"), new Const(3)));
         Assert.That(Compiler.Compile(e, Features).Constants, Is.EqualTo(new[] { 1, 0.9, 2, 3 }));
+    }
+
+    [Test]
+    public void Lower_SharedSubexpression_IsEvaluatedAtEachUse()
+    {
+        // The IR holds x0*x1 once; the postfix program keeps the tree as written, so it decompiles to the same tree.
+        var e = new Binary(Op.Add, new Binary(Op.Mul, new Var("x0"), new Var("x1")), new Unary(Op.Cos, new Binary(Op.Mul, new Var("x0"), new Var("x1"))));
+        var program = L2OEvolve.Engine.Compilation.RuleProgram.CompileOverColumns(e, [.. Features]);
+        Assert.That(program.Code.Count(i => i.Op == Op.Mul), Is.EqualTo(1));
+        var rule = Compiler.Lower(program);
+        Assert.That(rule.Program.ToArray().Count(i => i.Code == OpCode.BinaryFF), Is.EqualTo(2));
+        Assert.That(rule.ToExpr(), Is.EqualTo(e));
+    }
+
+    [Test]
+    public void Lower_EqualSubtreesWithConstants_KeepOneSlotEach()
+    {
+        // Equal constants are separate slots (constant fitting may move them apart), so x0*2 is not shared.
+        var e = new Binary(Op.Add, new Binary(Op.Mul, new Var("x0"), new Const(2)), new Unary(Op.Cos, new Binary(Op.Mul, new Var("x0"), new Const(2))));
+        var program = L2OEvolve.Engine.Compilation.RuleProgram.CompileOverColumns(e, [.. Features]);
+        var rule = Compiler.Lower(program);
+        Assert.That(rule.Constants, Is.EqualTo(program.Constants));
+        Assert.That(rule.Constants, Is.EqualTo(new[] { 2.0, 2.0 }));
+        Assert.That(rule.WithConstants([2.0, 3.0]).ToExpr(),
+            Is.EqualTo(new Binary(Op.Add, new Binary(Op.Mul, new Var("x0"), new Const(2)), new Unary(Op.Cos, new Binary(Op.Mul, new Var("x0"), new Const(3))))));
+        Assert.That(Compiler.Lower(program.WithConstants([2.0, 3.0])).ToExpr(), Is.EqualTo(rule.WithConstants([2.0, 3.0]).ToExpr()),
+            "the IR's and the postfix program's constant tables are the same slots");
+    }
+
+    [Test]
+    public void Lower_SharedMovingAverage_KeepsOneStateAndBetaPerOccurrence()
+    {
+        var e = new Binary(Op.Sub, new Ema(0.9, false, new Var("x0")), new Ema(0.9, true, new Var("x0")));
+        var rule = Compiler.Compile(e, Features);
+        Assert.That(rule.EmaSlots, Is.EqualTo(2));
+        Assert.That(rule.ConstantKinds, Is.EqualTo(new[] { ConstantKind.EmaBeta, ConstantKind.EmaBeta }));
+        Assert.That(rule.ToExpr(), Is.EqualTo(e));
+    }
+
+    [Test]
+    public void Lower_ProgramOverFeatures_IsRefused()
+    {
+        Assert.Throws<ArgumentException>(() => Compiler.Lower(L2OEvolve.Engine.Compilation.RuleProgram.Compile(new Var("g"))));
     }
 }

@@ -47,6 +47,30 @@ public class OpChainKernelTests
     }
 
     [Test]
+    public void Evaluate_SlotsBoundToTensors_GiveTheUpdateOfTheProgramWithThoseConstants()
+    {
+        // Betas included: the ema, its bias correction and the lag ring all read the bound tensors.
+        using var scope = NewDisposeScope();
+        var program = RuleProgram.Compile(Infix.Parse("-0.01 * ema_bc(0.9, g) / (sqrt(v) + 1e-8) + 0.5 * lag(2, ema(0.8, 2 * g))"));
+        double[] values = [-0.02, 0.7, 1e-6, 0.25, 0.6, 3.0];
+        var swapped = program.WithConstants(values);
+        var (plan, swappedPlan) = (program.NewPlan(), swapped.NewPlan());
+        var bound = values.Select(v => (Tensor?)tensor(v, ScalarType.Float64)).ToArray();
+        IReadOnlyList<Tensor> state = Enumerable.Range(0, program.StateSlots).Select(_ => zeros(3)).ToArray();
+        IReadOnlyList<Tensor> swappedState = state;
+        for (int step = 1; step <= 4; step++)
+        {
+            var g = tensor(new[] { 0.5f * step, -1f, 2f / step });
+            program.Fill(plan, step);
+            swapped.Fill(swappedPlan, step);
+            var (update, next) = OpChainKernel.Evaluate(program, plan, g, state, slots: bound);
+            var (expected, swappedNext) = OpChainKernel.Evaluate(swapped, swappedPlan, g, swappedState);
+            Assert.That(update.data<float>().ToArray(), Is.EqualTo(expected.data<float>().ToArray()).Within(1e-6), $"step {step}");
+            (state, swappedState) = (next, swappedNext);
+        }
+    }
+
+    [Test]
     public void Evaluate_LeavesTheGivenStateUntouched()
     {
         using var scope = NewDisposeScope();

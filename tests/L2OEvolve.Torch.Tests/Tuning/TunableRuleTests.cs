@@ -64,4 +64,53 @@ public class TunableRuleTests
         update.sum().backward();
         Assert.That(c.grad!.data<double>()[0], Is.EqualTo(-1.0).Within(1e-6));
     }
+
+    [Test]
+    public void Step_TunedBeta_GetsTheGradientOfFiniteDifferences()
+    {
+        // Three steps of -0.1 * ema_bc(β, g) + 0.5 * ema(β, g): the beta reaches the moving average and the bias correction.
+        var tunable = TunableRule.Create(Def("-0.1 * ema_bc(0.8, g) + 0.5 * ema(0.6, g1)"), tuneBetas: true);
+        Assert.That(tunable.InitialConstants, Is.EqualTo(new[] { -0.1, 0.8, 0.5, 0.6 }));
+        double Total(double[] c, out double[] grad)
+        {
+            using var scope = NewDisposeScope();
+            var ct = tensor(c, ScalarType.Float64).requires_grad_(true);
+            IReadOnlyList<Tensor> state = tunable.InitialState([2], CPU);
+            Tensor total = zeros(2, ScalarType.Float64);
+            for (int step = 1; step <= 3; step++)
+            {
+                var g = tensor(new[] { 1.0f * step, -2f + step }, ScalarType.Float32);
+                var (update, next) = tunable.Step(g, zeros_like(g), state, step, ct);
+                total = total.add(update);
+                state = next;
+            }
+            var sum = total.sum();
+            sum.backward();
+            grad = ct.grad!.data<double>().ToArray();
+            return sum.item<double>();
+        }
+        double[] c0 = [.. tunable.InitialConstants];
+        Total(c0, out var analytic);
+        for (int i = 0; i < c0.Length; i++)
+        {
+            const double h = 1e-3;
+            double[] up = [.. c0], down = [.. c0];
+            up[i] += h;
+            down[i] -= h;
+            double numeric = (Total(up, out _) - Total(down, out _)) / (2 * h);
+            Assert.That(analytic[i], Is.EqualTo(numeric).Within(1e-3 * Math.Max(1, Math.Abs(numeric))), $"constant {i}");
+        }
+        Assert.That(analytic[1], Is.Not.EqualTo(0.0), "the beta of ema_bc receives a gradient");
+    }
+
+    [Test]
+    public void Step_ConstantTunedAcrossZero_KeepsTheDivisionProtected()
+    {
+        // Compiled with ε = 1e-8 the division needs no guard; a meta-parameter may move ε to 0, where 0/0 would be NaN.
+        var tunable = TunableRule.Create(Def("-0.1 * g / (sqrt(v) + 1e-8)"));
+        using var c = tensor(new[] { -0.1, 0.0 }, ScalarType.Float64);
+        using var g = zeros(3);
+        var (update, _) = tunable.Step(g, zeros_like(g), tunable.InitialState([3], CPU), 1, c);
+        Assert.That(update.data<float>().ToArray().All(float.IsFinite), Is.True);
+    }
 }
