@@ -125,13 +125,13 @@ public sealed class RuleProgram
     private RuleProgram(
         Expr source, FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
         int registers, int emaSlots, ImmutableArray<LagRing> rings, ImmutableArray<LagReadSpec> reads,
-        ImmutableArray<LagWriteSpec> writes, Operand root)
+        ImmutableArray<LagWriteSpec> writes, ImmutableArray<Operand> outputs)
     {
         Source = source; Settings = settings; Coefficients = coefficients; Uniforms = uniforms; Code = code; Registers = registers;
-        EmaSlots = emaSlots; Rings = rings; LagReads = reads; LagWrites = writes; Root = root;
+        EmaSlots = emaSlots; Rings = rings; LagReads = reads; LagWrites = writes; Outputs = outputs; Root = outputs[0];
     }
 
-    /// <summary>The rule as given (before feature expansion).</summary>
+    /// <summary>The rule as given (before feature expansion); for a program of several outputs, the first.</summary>
     public Expr Source { get; }
 
     /// <summary>The feature settings it was compiled with.</summary>
@@ -161,8 +161,11 @@ public sealed class RuleProgram
     /// <summary>Ring writes done at the end of every step.</summary>
     public ImmutableArray<LagWriteSpec> LagWrites { get; }
 
-    /// <summary>The update value.</summary>
+    /// <summary>The update value (the first output).</summary>
     public Operand Root { get; }
+
+    /// <summary>The value of every expression compiled into the program, in the order given (one, the update, for a rule).</summary>
+    public ImmutableArray<Operand> Outputs { get; }
 
     /// <summary>State floats kept per optimizee parameter: moving averages plus ring slots.</summary>
     public int StateSlots => EmaSlots + Rings.Sum(r => r.Length);
@@ -184,14 +187,31 @@ public sealed class RuleProgram
         var names = (coefficients ?? []).ToImmutableArray();
         var clash = names.FirstOrDefault(n => RuleFeatures.IsKnown(n) || n == RuleFeatures.Gradient);
         if (clash is not null) throw new ArgumentException($"coefficient name '{clash}' is a feature name");
+        return Build([rule], settings, names);
+    }
+
+    /// <summary>
+    /// Compiles several expressions into one program whose <see cref="Outputs"/> are their values, in order: shared
+    /// subexpressions and moving averages are computed and kept once (the teachers' input features: <c>mt</c>,
+    /// <c>gt</c> and <c>vs</c> share one <c>v</c>). Throws <see cref="ArgumentException"/> as <see cref="Compile"/> does.
+    /// </summary>
+    public static RuleProgram CompileOutputs(IReadOnlyList<Expr> outputs, FeatureSettings? settings = null)
+    {
+        if (outputs.Count == 0) throw new ArgumentException("a program needs at least one output", nameof(outputs));
+        return Build(outputs, settings ?? FeatureSettings.Default, []);
+    }
+
+    private static RuleProgram Build(IReadOnlyList<Expr> outputs, FeatureSettings settings, ImmutableArray<string> names)
+    {
         var b = new Builder(settings, names);
-        var root = b.Visit(RuleFeatures.Expand(rule, settings, names.ToHashSet()));
+        var keep = names.ToHashSet();
+        var roots = outputs.Select(o => b.Visit(RuleFeatures.Expand(o, settings, keep))).ToImmutableArray();
         // Ring slots come after the moving averages; ring lengths are final only now.
         var rings = ImmutableArray.CreateBuilder<LagRing>();
         int slot = b.EmaCount;
         foreach (var len in b.RingLengths) { rings.Add(new LagRing(slot, len)); slot += len; }
-        return new RuleProgram(rule, settings, names, [.. b.Uniforms], [.. b.Code], b.RegisterCount, b.EmaCount, rings.ToImmutable(),
-            [.. b.Reads], [.. b.RingSources.Select((src, i) => new LagWriteSpec(i, src))], root);
+        return new RuleProgram(outputs[0], settings, names, [.. b.Uniforms], [.. b.Code], b.RegisterCount, b.EmaCount, rings.ToImmutable(),
+            [.. b.Reads], [.. b.RingSources.Select((src, i) => new LagWriteSpec(i, src))], roots);
     }
 
     /// <summary>A reusable plan buffer for this program.</summary>
