@@ -90,11 +90,13 @@ public class FeatureCatalogueTests
         using var scope = NewDisposeScope();
         var computer = new FeatureComputer(FeatureTokens.Canonical, 0.95, 0.95);
         var gen = new Generator(2);
-        var s32 = computer.Initial(300, CPU);
+        // Several fused blocks and a partial one.
+        const int n = 2 * FusedKernel.Block + 37;
+        var s32 = computer.Initial(n, CPU);
         var s64 = new FeatureState(s32.Slots.to(ScalarType.Float64));
         for (int k = 1; k <= 5; k++)
         {
-            var g = randn(300, generator: gen);
+            var g = randn(n, generator: gen);
             var (f32, n32) = computer.Step(g, s32, k);
             var (f64, n64) = computer.Step(g.to(ScalarType.Float64), s64, k);
             Assert.That(f64.dtype, Is.EqualTo(ScalarType.Float64));
