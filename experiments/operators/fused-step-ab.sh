@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The fused kernel's Adam step (mlp-mnist-rp's 6 tensors; one tensor of 100,000) for several revisions and this
-# working tree, run alternately for N rounds so that load drifts hit every side (fused-step/Program.cs: best of 40
-# timings after a 600-step warm-up, thread CPU time and wall time).
+# The fused kernel's Adam step (mlp-mnist-rp's 6 tensors; one tensor of 100,000) and a teacher's feature step over
+# 24,380 coordinates for several revisions and this working tree, run alternately for N rounds so that load drifts
+# hit every side (fused-step/Program.cs: best of 40 timings after a warm-up, thread CPU time and wall time).
 # Usage: experiments/operators/fused-step-ab.sh ROUNDS REV [REV...]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,6 +27,7 @@ done
 for r in $(seq 1 "$rounds"); do
   for side in "${sides[@]}"; do
     label=$side; [ "$side" = new ] && label="new ($(git rev-parse --short HEAD)$(git diff --quiet || echo +changes))"
-    echo "round $r, $label, load $(cut -d' ' -f1-3 /proc/loadavg): $(dotnet "$tmp/$side/out/fstep.dll")"
+    echo "round $r, $label, load $(cut -d' ' -f1-3 /proc/loadavg):"
+    dotnet "$tmp/$side/out/fstep.dll" | sed 's/^/    /'
   done
 done

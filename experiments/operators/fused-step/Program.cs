@@ -1,12 +1,14 @@
-// The fused kernel's Adam step on mlp-mnist-rp's parameter shapes and on one tensor of 100,000, built against one
-// revision of the engine (see fused-step-ab.sh). Reports the best of 40 timings of 200 steps after a 600-step warm-up
-// (tiered JIT settled), as wall time and as this thread's CPU time: on a shared machine the thread's CPU time leaves
-// out the time other processes hold the core, so it is the steadier of the two.
+// The fused kernel's Adam step on mlp-mnist-rp's parameter shapes and on one tensor of 100,000, and a teacher's
+// feature step (FeatureComputer) for three token sets over mlp-mnist-rp's 24,380 coordinates, built against one
+// revision of the engine (see fused-step-ab.sh). Reports the best of 40 timings after a warm-up (tiered JIT
+// settled), as wall time and as this thread's CPU time: on a shared machine the thread's CPU time leaves out the
+// time other processes hold the core, so it is the steadier of the two.
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using L2OEvolve.Engine.Compilation;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Torch.Rules;
+using L2OEvolve.Torch.Teachers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -35,6 +37,31 @@ foreach (var (label, shapes) in cases)
     line.Add($"{label}: {cpu:F1} us cpu, {wall:F1} us wall");
 }
 Console.WriteLine(string.Join(" | ", line));
+line.Clear();
+foreach (var tokens in new[] { new[] { "mt", "gt" }, new[] { "mt", "g", "mom5", "mom9", "mom99" }, new[] { "mt", "gt", "mp2", "mp2h", "mp3" } })
+{
+    var computer = new FeatureComputer(tokens, 0.95, 0.95);
+    var g = randn(24380, generator: new Generator(3));
+    double wall = double.MaxValue, cpu = double.MaxValue;
+    for (int r = 0; r < 40; r++)
+    {
+        var s = computer.Initial(24380, CPU);
+        long c0 = ThreadCpu.Ns();
+        var sw = Stopwatch.StartNew();
+        for (int k = 1; k <= 20; k++)
+        {
+            using var scope = NewDisposeScope();
+            var (_, next) = computer.Step(g, s, k);
+            foreach (var t in next.Tensors()) t.MoveToOuterDisposeScope();
+            foreach (var t in s.Tensors()) t.Dispose();
+            s = next;
+        }
+        if (r > 0) { wall = Math.Min(wall, sw.Elapsed.TotalMicroseconds / 20); cpu = Math.Min(cpu, (ThreadCpu.Ns() - c0) / 1000.0 / 20); }
+        foreach (var t in s.Tensors()) t.Dispose();
+    }
+    line.Add($"features {string.Join('+', tokens)}: {cpu:F0} us cpu, {wall:F0} us wall");
+}
+Console.WriteLine("    " + string.Join(" | ", line));
 
 static class ThreadCpu
 {
