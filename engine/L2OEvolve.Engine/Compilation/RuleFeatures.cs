@@ -90,13 +90,14 @@ public static class RuleFeatures
         _ => rule,
     };
 
-    private static readonly IReadOnlyList<string> BaseNames = Catalogue.Select(c => c.Name).ToArray();
+    /// <summary>Every base feature name (<see cref="Catalogue"/>'s names): the bases of lag names such as <c>mom5_3</c>.</summary>
+    public static IReadOnlyList<string> Names { get; } = Catalogue.Select(c => c.Name).ToArray();
 
     private static bool TryResolve(string name, FeatureSettings s, out Expr expr)
     {
         // The dataset convention's parser (LagNames), over this runtime's larger set of base names.
         expr = null!;
-        if (!LagNames.TryParse(name, BaseNames, out var baseName, out int k) || !TryBase(baseName, s, out var baseExpr)) return false;
+        if (!LagNames.TryParse(name, Names, out var baseName, out int k) || !TryBase(baseName, s, out var baseExpr)) return false;
         expr = k == 0 ? baseExpr : new Expr.Lag(k, baseExpr);
         return true;
     }

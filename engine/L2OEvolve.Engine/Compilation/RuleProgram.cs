@@ -229,16 +229,17 @@ public sealed class RuleProgram
         Expr source, FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<double> constants, ImmutableArray<ConstantKind> kinds,
         ImmutableArray<UniformNode> uniforms, ImmutableArray<RuleInstruction> code,
         int registers, int emaSlots, ImmutableArray<LagRing> rings, ImmutableArray<LagReadSpec> reads,
-        ImmutableArray<LagWriteSpec> writes, Operand root, ImmutableArray<string> columns)
+        ImmutableArray<LagWriteSpec> writes, ImmutableArray<Operand> outputs, ImmutableArray<string> columns)
     {
         OverColumns = !columns.IsDefault;
         Columns = columns.IsDefault ? [] : columns;
         _compiledFrom = source; Settings = settings; Coefficients = coefficients; Constants = constants; ConstantKinds = kinds;
         Uniforms = uniforms; Code = Guards(uniforms, code, constants, settings); Registers = registers;
-        EmaSlots = emaSlots; Rings = rings; LagReads = reads; LagWrites = writes; Root = root;
+        EmaSlots = emaSlots; Rings = rings; LagReads = reads; LagWrites = writes; Outputs = outputs; Root = outputs[0];
     }
 
-    /// <summary>The rule as given (before feature expansion), with the current <see cref="Constants"/>.</summary>
+    /// <summary>The rule as given (before feature expansion), with the current <see cref="Constants"/>; for a program of
+    /// several outputs, the first.</summary>
     public Expr Source => _source ??= _compiledFrom.WithConstants(Constants.AsSpan(), includeBetas: true);
 
     /// <summary>The constant table: the rule's constant leaves and ema betas, depth-first and left to right (an ema's beta before its argument).</summary>
@@ -280,8 +281,11 @@ public sealed class RuleProgram
     /// <summary>Ring writes done at the end of every step.</summary>
     public ImmutableArray<LagWriteSpec> LagWrites { get; }
 
-    /// <summary>The update value.</summary>
+    /// <summary>The update value (the first output).</summary>
     public Operand Root { get; }
+
+    /// <summary>The value of every expression compiled into the program, in the order given (one, the update, for a rule).</summary>
+    public ImmutableArray<Operand> Outputs { get; }
 
     /// <summary>State floats kept per optimizee parameter: moving averages plus ring slots.</summary>
     public int StateSlots => EmaSlots + Rings.Sum(r => r.Length);
@@ -304,7 +308,23 @@ public sealed class RuleProgram
         var clash = names.FirstOrDefault(n => RuleFeatures.IsKnown(n) || n == RuleFeatures.Gradient);
         if (clash is not null) throw new ArgumentException($"coefficient name '{clash}' is a feature name");
         var b = Rent(settings, names, default);
-        return b.Finish(rule, b.Visit(rule, fixedConstants: false));
+        return b.Finish(rule, [b.Visit(rule, fixedConstants: false)]);
+    }
+
+    /// <summary>
+    /// Compiles several expressions into one program whose <see cref="Outputs"/> are their values, in order: shared
+    /// subexpressions and moving averages are computed and kept once (the teachers' input features: <c>mt</c>,
+    /// <c>gt</c> and <c>vs</c> share one <c>v</c>). Throws <see cref="ArgumentException"/> as <see cref="Compile"/> does.
+    /// Its constants are fixed (an empty constant table): the table follows the leaves of one rule.
+    /// </summary>
+    public static RuleProgram CompileOutputs(IReadOnlyList<Expr> outputs, FeatureSettings? settings = null)
+    {
+        if (outputs.Count == 0) throw new ArgumentException("a program needs at least one output", nameof(outputs));
+        var b = Rent(settings ?? FeatureSettings.Default, [], default);
+        bool fixedConstants = outputs.Count > 1;
+        var roots = new Operand[outputs.Count];
+        for (int i = 0; i < roots.Length; i++) roots[i] = b.Visit(outputs[i], fixedConstants);
+        return b.Finish(outputs[0], [.. roots]);
     }
 
     /// <summary>
@@ -319,7 +339,7 @@ public sealed class RuleProgram
     {
         if (columns.IsDefault) throw new ArgumentNullException(nameof(columns));
         var b = Rent(FeatureSettings.Default, [], columns);
-        return b.Finish(rule, b.Visit(rule, fixedConstants: false));
+        return b.Finish(rule, [b.Visit(rule, fixedConstants: false)]);
     }
 
     /// <summary>
@@ -349,7 +369,7 @@ public sealed class RuleProgram
         if (constants.Length != Constants.Length)
             throw new ArgumentException($"expected {Constants.Length} constants, got {constants.Length}", nameof(constants));
         return new RuleProgram(_compiledFrom, Settings, Coefficients, [.. constants], ConstantKinds, Uniforms, Code, Registers, EmaSlots,
-            Rings, LagReads, LagWrites, Root, OverColumns ? Columns : default);
+            Rings, LagReads, LagWrites, Outputs, OverColumns ? Columns : default);
     }
 
     /// <summary>The value of a uniform that is a constant (fixed, or a slot of <see cref="Constants"/>), such as an ema's beta.</summary>
@@ -533,14 +553,14 @@ public sealed class RuleProgram
             else Array.Clear(_values);
         }
 
-        public RuleProgram Finish(Expr rule, Operand root)
+        public RuleProgram Finish(Expr rule, ImmutableArray<Operand> outputs)
         {
             // Ring slots come after the moving averages; ring lengths are final only now.
             var rings = ImmutableArray.CreateBuilder<LagRing>(RingLengths.Count);
             int slot = EmaCount;
             foreach (var len in RingLengths) { rings.Add(new LagRing(slot, len)); slot += len; }
             return new RuleProgram(rule, settings, coefficients, [.. Constants], [.. Kinds], [.. Uniforms], [.. Code], RegisterCount, EmaCount,
-                rings.MoveToImmutable(), [.. Reads], [.. RingSources.Select((src, i) => new LagWriteSpec(i, src))], root, columns);
+                rings.MoveToImmutable(), [.. Reads], [.. RingSources.Select((src, i) => new LagWriteSpec(i, src))], outputs, columns);
         }
 
         /// <summary>Visits <paramref name="e"/>; with <paramref name="fixedConstants"/> its constants are fixed

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace L2OEvolve.Engine.Expressions;
 
@@ -7,11 +8,8 @@ namespace L2OEvolve.Engine.Expressions;
 /// feature <c>g</c> lagged K steps (lag 0 = newest). Converts rules between that column form (<c>g3</c>) and
 /// stateful form (<c>lag(3, g)</c>).
 /// </summary>
-public static class LagNames
+public static partial class LagNames
 {
-    /// <summary>The runtime base features (docs/symbolic-l2o.md, 'Features'): gradient, m̃, g̃, Adam's m and v, three momenta, step.</summary>
-    public static IReadOnlyList<string> RuntimeBases { get; } = ["g", "mt", "gt", "m", "v", "mom5", "mom9", "mom99", "t"];
-
     /// <summary>
     /// Splits <paramref name="name"/> into a base from <paramref name="bases"/> and a lag: a base itself is lag 0;
     /// otherwise the longest base followed by an optional <c>_</c> and digits (<c>mom55</c> = mom5 lagged 5).
@@ -33,6 +31,27 @@ public static class LagNames
         }
         return best >= 0;
     }
+
+    /// <summary>
+    /// How printers subscript a variable: a lag column of one of <paramref name="bases"/> is its base and lag
+    /// (<c>mom53</c> → mom5, 3) and a base itself is not split (<c>mom5</c>); any other name of letters then digits is
+    /// split there (<c>x12</c> → x, 12).
+    /// </summary>
+    public static bool TrySubscript(string name, IReadOnlyList<string> bases, out string baseName, out string index)
+    {
+        if (TryParse(name, bases, out baseName, out int lag))
+        {
+            // A base itself (mom5, mp2) is a name, not a lag.
+            index = baseName == name ? "" : lag.ToString(CultureInfo.InvariantCulture);
+            return baseName != name;
+        }
+        var m = Indexed().Match(name);
+        (baseName, index) = m.Success ? (m.Groups[1].Value, m.Groups[2].Value) : (name, "");
+        return m.Success;
+    }
+
+    [GeneratedRegex(@"^([A-Za-z]+)_?([0-9]+)$")]
+    private static partial Regex Indexed();
 
     /// <summary>The column name for a lagged base: <c>g3</c>, or <c>mom5_3</c> when the base ends in a digit.</summary>
     public static string Format(string baseName, int lag) =>

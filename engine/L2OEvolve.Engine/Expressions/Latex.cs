@@ -90,18 +90,12 @@ public static partial class Latex
         return new(s, s.StartsWith('-') ? UnaryLevel : e >= 0 && !s.StartsWith("10^", StringComparison.Ordinal) ? ProductLevel : AtomLevel);
     }
 
-    /// <summary><c>g3</c>, <c>g_3</c> become <c>g_{3}</c>; <c>mt_1</c> becomes <c>\mathrm{mt}_{1}</c>; other names are set upright.</summary>
-    private static string Name(string name)
-    {
-        var m = Indexed().Match(name);
-        if (m.Success) return $"{Base(m.Groups[1].Value)}_{{{m.Groups[2].Value}}}";
-        return Base(name);
-    }
+    /// <summary><c>g3</c>, <c>g_3</c> become <c>g_{3}</c>; <c>mt_1</c> becomes <c>\mathrm{mt}_{1}</c>, <c>mom53</c>
+    /// <c>\mathrm{mom5}_{3}</c> (<see cref="LagNames.TrySubscript"/>); other names are set upright.</summary>
+    private static string Name(string name) =>
+        LagNames.TrySubscript(name, Compilation.RuleFeatures.Names, out var b, out var index) ? $"{Base(b)}_{{{index}}}" : Base(name);
 
     private static string Base(string name) => name.Length == 1 ? name : $@"\mathrm{{{name.Replace("_", @"\_")}}}";
-
-    [GeneratedRegex(@"^([A-Za-z]+)_?([0-9]+)$")]
-    private static partial Regex Indexed();
 
     [GeneratedRegex(@"^[A-Za-z]+$")]
     private static partial Regex PlainName();

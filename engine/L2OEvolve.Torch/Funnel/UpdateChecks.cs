@@ -1,3 +1,4 @@
+using L2OEvolve.Engine.Compilation;
 using L2OEvolve.Engine.Expressions;
 
 namespace L2OEvolve.Torch.Funnel;
@@ -12,7 +13,6 @@ public static class UpdateChecks
 {
     // Features that are not functions of the gradient history: the parameter itself and the step counter.
     private static readonly string[] NonGradientBases = ["p", "t"];
-    private static readonly string[] KnownBases = [.. LagNames.RuntimeBases, "p"];
 
     /// <summary>True when <paramref name="rule"/> reads at least one gradient-derived feature.</summary>
     public static bool ReadsGradient(Expr rule) => rule.Variables().Any(v => !NonGradientBases.Contains(BaseOf(v)));
@@ -44,5 +44,5 @@ public static class UpdateChecks
         _ => double.NaN,
     });
 
-    private static string BaseOf(string name) => LagNames.TryParse(name, KnownBases, out var b, out _) ? b : name;
+    private static string BaseOf(string name) => LagNames.TryParse(name, RuleFeatures.Names, out var b, out _) ? b : name;
 }

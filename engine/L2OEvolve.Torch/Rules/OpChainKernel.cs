@@ -23,10 +23,11 @@ public static class OpChainKernel
     /// for the program's <see cref="RuleProgram.Coefficients"/> (gradients flow into them: meta-tuning); otherwise the
     /// plan's <see cref="StepPlan.Coefficients"/> values are used. Likewise <paramref name="slots"/>, when given, binds
     /// slots of the constant table (<see cref="RuleProgram.Constants"/>, ema betas included) to 0-dim tensors; a null
-    /// entry keeps the program's value.
+    /// entry keeps the program's value. <paramref name="outputs"/>, when given, receives the value of every
+    /// <see cref="RuleProgram.Outputs"/> entry, shaped like <paramref name="grad"/> (the first is the update).
     /// </summary>
     public static (Tensor Update, Tensor[] State) Evaluate(RuleProgram program, StepPlan plan, Tensor grad, IReadOnlyList<Tensor> state,
-        Tensor? param = null, IReadOnlyList<Tensor>? coefficients = null, IReadOnlyList<Tensor?>? slots = null)
+        Tensor? param = null, IReadOnlyList<Tensor>? coefficients = null, IReadOnlyList<Tensor?>? slots = null, Tensor[]? outputs = null)
     {
         if (state.Count != program.StateSlots)
             throw new ArgumentException($"expected {program.StateSlots} state tensors, got {state.Count}", nameof(state));
@@ -71,6 +72,12 @@ public static class OpChainKernel
             next[plan.LagWriteSlots[i]] = src.IsUniform ? Full(src) : regs[src.Index].clone();
         }
         var update = Full(program.Root);
+        if (outputs is not null)
+        {
+            if (outputs.Length != program.Outputs.Length)
+                throw new ArgumentException($"expected room for {program.Outputs.Length} outputs, got {outputs.Length}", nameof(outputs));
+            for (int j = 0; j < outputs.Length; j++) outputs[j] = j == 0 ? update : Full(program.Outputs[j]);
+        }
         return (update, next);
     }
 

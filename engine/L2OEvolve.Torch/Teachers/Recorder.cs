@@ -44,7 +44,7 @@ public sealed record RecordSpec(ImmutableArray<string> Columns, ImmutableArray<(
     }
 
     /// <summary>The default column name of a token at a lag: <c>g3</c>, or <c>mom5_3</c> when the token ends in a digit.</summary>
-    public static string LagName(string token, int lag) => char.IsAsciiDigit(token[^1]) ? $"{token}_{lag}" : $"{token}{lag}";
+    public static string LagName(string token, int lag) => L2OEvolve.Engine.Expressions.LagNames.Format(token, lag);
 }
 
 /// <summary>Recording settings.</summary>

@@ -32,7 +32,7 @@ public sealed record TeacherConfig(
     public int InputWidth => LogAndSign ? 2 : Features.Length;
 
     /// <summary>Floats of state per optimizee coordinate: feature EMAs plus (h, c) of every LSTM layer.</summary>
-    public int StateFloatsPerCoordinate => FeatureTokens.StateFloats(Features) + 2 * Hidden.Sum();
+    public int StateFloatsPerCoordinate => FeatureTokens.StateFloats(Features, Beta1, Beta2) + 2 * Hidden.Sum();
 
     /// <summary>Short display name, e.g. <c>rnnprop[mt+gt|20|20,20]</c>.</summary>
     public string DisplayName =>

@@ -22,8 +22,7 @@ public sealed record TeacherState(FeatureState Features, LstmState Lstm)
 
     /// <summary>The same values cut from the autograd graph (truncation at a window boundary).</summary>
     public TeacherState Detach() => new(
-        new FeatureState(Features.M?.detach(), Features.V?.detach(), Features.Mom5?.detach(), Features.Mom9?.detach(),
-            Features.Mom99?.detach(), [.. Features.Vp.Select(t => t.detach())]),
+        Features.Detach(),
         new LstmState([.. Lstm.H.Select(t => t.detach())], [.. Lstm.C.Select(t => t.detach())]));
 
     /// <summary>Moves every tensor out of the current dispose scope (so it outlives the step that made it).</summary>

@@ -84,11 +84,8 @@ public static partial class MathMl
     }
 
     /// <summary><c>g3</c> and <c>g_3</c> become g with subscript 3, as in <see cref="Latex"/>.</summary>
-    private static string Name(string name)
-    {
-        var m = Indexed().Match(name);
-        return m.Success ? $"<msub>{Mi(m.Groups[1].Value)}{Mn(m.Groups[2].Value)}</msub>" : Mi(name);
-    }
+    private static string Name(string name) =>
+        LagNames.TrySubscript(name, Engine.Compilation.RuleFeatures.Names, out var b, out var index) ? $"<msub>{Mi(b)}{Mn(index)}</msub>" : Mi(name);
 
     private static bool IsFraction(Expr e) => e is Expr.Binary b && b.Op == Op.Div;
     private static bool IsNegative(Piece p) => p.Xml.StartsWith("<mrow><mo>-</mo>", StringComparison.Ordinal);
@@ -100,9 +97,6 @@ public static partial class MathMl
     private static string Mo(string op) => $"<mo>{op}</mo>";
     private static string Mi(string name) => $"<mi>{WebUtility.HtmlEncode(name)}</mi>";
     private static string Mn(string number) => $"<mn>{WebUtility.HtmlEncode(number)}</mn>";
-
-    [GeneratedRegex(@"^([A-Za-z]+)_?([0-9]+)$")]
-    private static partial Regex Indexed();
 
     [GeneratedRegex(@"^[A-Za-z]+$")]
     private static partial Regex PlainName();

@@ -26,6 +26,25 @@ public class RuleProgramTests
     }
 
     [Test]
+    public void CompileOutputs_SeveralFeatures_ShareTheirStateAndKeepTheGivenOrder()
+    {
+        var outputs = new[] { "mt", "gt", "vs", "g" }.Select(n => (Expr)new Expr.Var(n)).ToList();
+        var program = RuleProgram.CompileOutputs(outputs);
+        Assert.That(program.Outputs, Has.Length.EqualTo(4));
+        Assert.That(program.StateSlots, Is.EqualTo(2), "m and v, once each");
+        Assert.That(program.Root, Is.EqualTo(program.Outputs[0]));
+        // Each output is what the single-feature program computes: g is the loaded gradient itself.
+        var load = program.Code.Single(i => i.Code == RuleCode.LoadGrad);
+        Assert.That(program.Outputs[3], Is.EqualTo(Operand.Reg(load.Dest)));
+    }
+
+    [Test]
+    public void CompileOutputs_None_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => RuleProgram.CompileOutputs([]));
+    }
+
+    [Test]
     public void Compile_UnknownFeature_ThrowsNamingIt()
     {
         var ex = Assert.Throws<ArgumentException>(() => Compile("-0.01 * w"));

@@ -119,6 +119,27 @@ public class RuleOptimizerTests
         Assert.That(MaxRelativeDeviation(Trajectory(problem, 12, fused), Trajectory(problem, 12, chain)), Is.LessThan(1e-5));
     }
 
+    [Test]
+    public void Step_FusedOverSeveralBlocksAndAPartialOne_AgreesWithOpChain()
+    {
+        long[][] shapes = [[2 * FusedKernel.Block + 37], [FusedKernel.Block], [5]];
+        var program = RuleProgram.Compile(Infix.Parse("-0.01 * (mt + lag(2, g) * ema(0.8, g * g)) + 0.001 * p"));
+        using var fused = new RuleOptimizer("r", program, shapes, CPU, RuleBackend.Fused);
+        using var chain = new RuleOptimizer("r", program, shapes, CPU, RuleBackend.OpChain);
+        var gen = new Generator(9);
+        var pf = shapes.Select(s => randn(s, generator: gen)).ToList();
+        var pc = pf.Select(t => t.clone()).ToList();
+        for (int step = 1; step <= 5; step++)
+        {
+            using var scope = NewDisposeScope();
+            var grads = shapes.Select(s => randn(s, generator: gen)).ToList();
+            fused.Step(pf, grads, step);
+            chain.Step(pc, grads, step);
+        }
+        for (int k = 0; k < shapes.Length; k++)
+            Assert.That(allclose(pf[k], pc[k], rtol: 1e-5, atol: 1e-6), Is.True, $"tensor {k}");
+    }
+
     private static readonly float[] Xs = [-2.5f, -1f, -0.3f, 0f, 0f, 0.2f, 1f, 3f, 0.7f, -0.05f, 1.5f];
     private static readonly float[] Ys = [1.5f, 0f, 2f, 0f, -1f, 0.5f, -2f, 0.25f, 0.7f, 3f, -0.4f];
 
