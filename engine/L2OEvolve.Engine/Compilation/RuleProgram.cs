@@ -78,7 +78,7 @@ public readonly record struct RuleInstruction(RuleCode Code, int Dest, Op Op, Op
     public Op Op
     {
         get => _op == 0 ? null! : Ops.AtSlot((ushort)(_op - 1));
-        init => _op = value is null ? (ushort)0 : (ushort)(Ops.Slot(value) + 1);
+        init => _op = Key(value);
     }
 
     /// <summary>The operator's slot plus one (0: none), for comparing instructions without resolving it.</summary>
