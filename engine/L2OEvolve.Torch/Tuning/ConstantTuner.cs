@@ -45,7 +45,7 @@ public readonly record struct TuneEvaluation(double MetaLoss, double InitialLoss
 ///     L ← 0
 ///     for k in window: θ_{k+1} ← θ_k + rule(g_k, state; c)          (the sign is the rule's own)
 ///                      ℓ ← f(θ_{k+1}; batch k+1); L += ℓ; g_{k+1} ← detach(∇_θ ℓ)
-///     if L and ∂L/∂c are finite: c ← meta-step(c, ∂L/∂c)   else skip (and stop the epoch if θ diverged)
+///     if L and ∂L/∂c are finite: c ← project(meta-step(c, ∂L/∂c))   else skip (and stop the epoch if θ diverged)
 ///     detach θ and state (truncation)
 /// </code>
 /// The meta-loss sums the losses at the post-update parameters θ_{k+1}, so every update of the window is scored
@@ -91,7 +91,11 @@ public static class ConstantTuner
                 }
                 if (!settings.Relative)
                 {
-                    (meta, constants) = meta.Step(constants, grad, settings.MetaLr, settings.Momentum);
+                    // In place: Unroll reads this array at the start of every window, so the next window runs
+                    // with the constants just stepped to.
+                    (meta, var next) = meta.Step(constants, grad, settings.MetaLr, settings.Momentum);
+                    next.CopyTo(constants, 0);
+                    rule.Project(constants);
                     return;
                 }
                 // c = s·φ with s = |c₀|: ∂L/∂φ = s·∂L/∂c; the meta-optimizer steps on φ.
@@ -99,6 +103,7 @@ public static class ConstantTuner
                 var gphi = grad.Select((g, i) => g * scales[i]).ToArray();
                 (meta, phi) = meta.Step(phi, gphi, settings.MetaLr, settings.Momentum);
                 for (int i = 0; i < constants.Length; i++) constants[i] = phi[i] * scales[i];
+                rule.Project(constants);
             }, settings.Objective == MetaObjective.Log);
         }
         var record = new TuneEpoch(progress.Epoch + 1, seed, finite > 0 ? sum / finite : double.NaN, windows, skipped,

@@ -94,6 +94,11 @@ public static class RuleTuning
             var after = ConstantTuner.Evaluate(tunable, progress.Constants.AsSpan(), family, device, seeds, settings.Steps, settings.Unroll);
             lines.Add($"held-out seeds {seeds[0]}..{seeds[^1]}: meta-loss per window {before.MetaLoss:G5} → {after.MetaLoss:G5}; " +
                 $"final training loss {before.FinalLoss:G5} → {after.FinalLoss:G5}");
+            // Truncated unrolls can drive constants somewhere the short windows like and the full run does not;
+            // the tuned file is still written (it is what tuning found), but the user should not take it blindly.
+            if (!(after.MetaLoss <= before.MetaLoss))
+                lines.Add($"warning: the tuned constants do worse than the initial ones on the held-out seeds; " +
+                    $"prefer the initial rule (the pipeline keeps a tuning only when it lowers the final training loss on check seeds)");
         }
         lines.Add($"wrote {Path.Combine(outDir, TuneStore.TunedRuleFile)}, {TuneStore.ConstantsFile}, {TuneStore.CheckpointFile}");
         return string.Join(Environment.NewLine, lines);

@@ -32,7 +32,12 @@ public sealed class TunableRule
         _program = program;
         _slots = [.. Enumerable.Range(0, program.Constants.Length).Where(i => tuneBetas || program.ConstantKinds[i] == ConstantKind.Value)];
         InitialConstants = [.. _slots.Select(i => program.Constants[i])];
+        Kinds = [.. _slots.Select(i => program.ConstantKinds[i])];
     }
+
+    /// <summary>The interval a tuned ema beta is kept in: at 1 or above a moving average stops forgetting or grows
+    /// without bound, and its bias correction 1/(1 - β^t) changes sign.</summary>
+    public const double BetaMin = 1e-6, BetaMax = 1 - 1e-6;
 
     /// <summary>The rule with its initial constants.</summary>
     public RuleDefinition Definition { get; }
@@ -42,6 +47,19 @@ public sealed class TunableRule
 
     /// <summary>The initial constants, in the order of <see cref="Expr.Constants"/>.</summary>
     public ImmutableArray<double> InitialConstants { get; }
+
+    /// <summary>What each meta-parameter is (a free constant or an ema beta), in the order of <see cref="InitialConstants"/>.</summary>
+    public ImmutableArray<ConstantKind> Kinds { get; }
+
+    /// <summary>
+    /// Projects meta-parameters back into their admissible set after a meta-step: each ema beta is clamped into
+    /// [<see cref="BetaMin"/>, <see cref="BetaMax"/>]; free constants are left as they are.
+    /// </summary>
+    public void Project(Span<double> constants)
+    {
+        for (int i = 0; i < constants.Length; i++)
+            if (Kinds[i] == ConstantKind.EmaBeta) constants[i] = Math.Clamp(constants[i], BetaMin, BetaMax);
+    }
 
     /// <summary>Number of meta-parameters.</summary>
     public int Count => InitialConstants.Length;

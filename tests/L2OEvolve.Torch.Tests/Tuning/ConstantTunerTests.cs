@@ -1,3 +1,4 @@
+using L2OEvolve.Engine.Compilation;
 using L2OEvolve.Torch.Rules;
 using L2OEvolve.Torch.Tuning;
 using static L2OEvolve.Torch.Tests.Rules.RuleTestKit;
@@ -52,6 +53,34 @@ public class ConstantTunerTests
         Assert.That(resumed.Meta, Is.EqualTo(straight.Meta).Using<MetaOptimizerState>((a, b) =>
             a.Steps == b.Steps && a.First.SequenceEqual(b.First) && a.Second.SequenceEqual(b.Second)));
         Assert.That(resumed.Constants, Is.Not.EqualTo(rule.InitialConstants.ToArray()), "tuning must have moved the constants");
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void RunEpoch_MetaStepsPushingABetaPastOne_KeepItInsideTheUnitInterval(bool relative)
+    {
+        // A meta-lr this large moves every constant by about its own size per window, the beta (0.999) included.
+        var rule = TunableRule.Create(Def("-0.05 * ema(0.999, g)", "m"), tuneBetas: true);
+        var settings = new TuneSettings("quadratic", Epochs: 2, Steps: 20, Unroll: 5, MetaLr: 0.5, Relative: relative);
+        var done = Run(rule, settings);
+        Assert.That(rule.Kinds, Is.EqualTo(new[] { ConstantKind.Value, ConstantKind.EmaBeta }));
+        Assert.That(done.Constants[1], Is.InRange(TunableRule.BetaMin, TunableRule.BetaMax));
+        Assert.That(done.History.SelectMany(h => h.Constants.Skip(1)), Is.All.InRange(TunableRule.BetaMin, TunableRule.BetaMax));
+    }
+
+    [Test]
+    public void RunEpoch_AbsoluteSteps_EachWindowRunsWithTheConstantsTheLastMetaStepGave()
+    {
+        // Plain SGD meta-steps over an epoch of 4 windows. Were every window run with the epoch's starting constants,
+        // the epoch's move would be lr times a sum of gradients all taken at c₀: exactly linear in the meta-lr. A
+        // meta-lr of 1e-12 measures that linear move; at 1e-6 the constant moves far enough between windows that the
+        // later gradients, taken at the stepped constants, differ.
+        var rule = Sgd(0.001);
+        var settings = new TuneSettings("quadratic", Epochs: 1, Steps: 40, Unroll: 10, MetaLr: 1e-6, MetaOptimizer: MetaOptimizerKind.Sgd,
+            Objective: MetaObjective.Log, Relative: false);
+        double moved = Run(rule, settings).Constants[0] - rule.InitialConstants[0];
+        double linear = (Run(rule, settings with { MetaLr = 1e-12 }).Constants[0] - rule.InitialConstants[0]) * 1e6;
+        Assert.That(moved, Is.Not.EqualTo(linear).Within(1e-3 * Math.Abs(linear)));
     }
 
     [Test]
