@@ -529,9 +529,11 @@ public sealed class RuleProgram
         // Common subexpressions are found by value numbering: a pure instruction over the same operands is the same
         // value. Every constant of the rule is a slot of its own, so subtrees holding rule constants are never
         // shared, while constant-free subtrees are shared wherever they occur and a feature's expansions (fixed
-        // constants, one uniform per value) among themselves. An open-addressing table of register + 1 (0 = empty)
-        // keyed on the instruction's fields keeps this to a few comparisons per node, without hashing subtrees.
-        private int[] _values = new int[64];
+        // constants, one uniform per value) among themselves. An open-addressing table keyed on the instruction's
+        // fields keeps this to a few comparisons per node, without hashing subtrees. An entry is the compile's stamp
+        // (high half) and register + 1 (low half); entries of earlier compiles are empty, so a reset clears nothing.
+        private long[] _values = new long[64];
+        private uint _stamp;
 
         public void Reset(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns)
         {
@@ -549,8 +551,12 @@ public sealed class RuleProgram
             _emas.Clear();
             _rings.Clear();
             _lagReads.Clear();
-            if (_values.Length > 1024) _values = new int[64]; // one huge rule should not make every later reset slow
-            else Array.Clear(_values);
+            if (_values.Length > 1024) _values = new long[64]; // one huge rule should not make every later reset slow
+            if (++_stamp == 0)
+            {
+                Array.Clear(_values);
+                _stamp = 1;
+            }
         }
 
         public RuleProgram Finish(Expr rule, ImmutableArray<Operand> outputs)
@@ -604,9 +610,12 @@ public sealed class RuleProgram
             };
         }
 
-        // Rules are searched over a handful of columns: a scan beats hashing there.
+        // Rules are searched over a handful of columns: a scan beats hashing there. A search's trees name their
+        // columns by the very strings of the column list, so a scan by reference usually finds them first.
         private int Column(string name)
         {
+            for (int i = 0; i < columns.Length; i++)
+                if (ReferenceEquals(columns[i], name)) return i;
             for (int i = 0; i < columns.Length; i++)
                 if (string.Equals(columns[i], name, StringComparison.Ordinal)) return i;
             throw new ArgumentException($"unknown variable '{name}' (features: {string.Join(", ", columns)})");
@@ -616,7 +625,10 @@ public sealed class RuleProgram
         {
             Constants.Add(value);
             Kinds.Add(kind);
-            return Uniform(SlotNode(Constants.Count - 1));
+            // A slot is used once: it skips the table of known uniforms.
+            Uniforms.Add(SlotNode(Constants.Count - 1));
+            _holdsSlot.Add(true);
+            return Uniforms.Count - 1;
         }
 
         private Operand UnaryOf(Op op, Operand a) => a.IsUniform
@@ -699,9 +711,9 @@ public sealed class RuleProgram
             ushort opKey = RuleInstruction.Key(op);
             if (pure)
             {
-                for (at = ValueHash(code, opKey, a, b, index) & mask; _values[at] != 0; at = (at + 1) & mask)
+                for (at = ValueHash(code, opKey, a, b, index) & mask; (uint)(_values[at] >> 32) == _stamp; at = (at + 1) & mask)
                 {
-                    ref readonly var known = ref CollectionsMarshal.AsSpan(Code)[_values[at] - 1];
+                    ref readonly var known = ref CollectionsMarshal.AsSpan(Code)[(int)_values[at] - 1];
                     if (known.Code == code && known.OpKey == opKey && known.A == a && known.B == b && known.Index == index)
                         return Operand.Reg(known.Dest);
                 }
@@ -710,7 +722,7 @@ public sealed class RuleProgram
             Code.Add(new RuleInstruction(code, dest, opKey, a, b, index));
             if (pure)
             {
-                _values[at] = dest + 1;
+                _values[at] = ValueEntry(dest);
                 if (2 * RegisterCount > _values.Length) Rehash();
             }
             return Operand.Reg(dest);
@@ -723,17 +735,19 @@ public sealed class RuleProgram
             return (int)(h ^ (h >> 15));
         }
 
+        private long ValueEntry(int register) => (long)_stamp << 32 | (uint)(register + 1);
+
         // Keeps the table at most half full.
         private void Rehash()
         {
-            _values = new int[_values.Length * 2];
+            _values = new long[_values.Length * 2];
             int mask = _values.Length - 1;
             foreach (var ins in Code)
             {
                 if (ins.Code is RuleCode.EmaUpdate or RuleCode.LagRead) continue;
                 int at = ValueHash(ins.Code, ins.OpKey, ins.A, ins.B, ins.Index) & mask;
-                while (_values[at] != 0) at = (at + 1) & mask;
-                _values[at] = ins.Dest + 1;
+                while ((uint)(_values[at] >> 32) == _stamp) at = (at + 1) & mask;
+                _values[at] = ValueEntry(ins.Dest);
             }
         }
     }
