@@ -352,7 +352,7 @@ public sealed class RuleProgram
         if (columns.IsDefault) throw new ArgumentNullException(nameof(columns));
         var b = Rent(FeatureSettings.Default, [], columns);
         var root = b.Visit(rule, fixedConstants: false);
-        var view = new RuleProgramView(columns, root, CollectionsMarshal.AsSpan(b.Code), CollectionsMarshal.AsSpan(b.Uniforms),
+        var view = new RuleProgramView(columns, root, CollectionsMarshal.AsSpan(b.Code), b.Uniforms.AsSpan(),
             CollectionsMarshal.AsSpan(b.Reads), CollectionsMarshal.AsSpan(b.Constants), CollectionsMarshal.AsSpan(b.Kinds));
         return lower(view);
     }
@@ -511,7 +511,7 @@ public sealed class RuleProgram
     {
         public readonly List<double> Constants = [];
         public readonly List<ConstantKind> Kinds = [];
-        public readonly List<UniformNode> Uniforms = [];
+        public readonly UniformList Uniforms = new();
         public readonly List<RuleInstruction> Code = [];
         public readonly List<LagReadSpec> Reads = [];
         public readonly List<int> RingLengths = [];
@@ -535,6 +535,9 @@ public sealed class RuleProgram
         private long[] _values = new long[64];
         private uint _stamp;
 
+        // Over columns, each column is loaded once per compile: its register by column, stamped as the value table.
+        private long[] _columnRegisters = new long[8];
+
         public void Reset(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns)
         {
             (this.settings, this.coefficients, this.columns) = (settings, coefficients, columns);
@@ -555,6 +558,7 @@ public sealed class RuleProgram
             if (++_stamp == 0)
             {
                 Array.Clear(_values);
+                Array.Clear(_columnRegisters);
                 _stamp = 1;
             }
         }
@@ -565,7 +569,7 @@ public sealed class RuleProgram
             var rings = ImmutableArray.CreateBuilder<LagRing>(RingLengths.Count);
             int slot = EmaCount;
             foreach (var len in RingLengths) { rings.Add(new LagRing(slot, len)); slot += len; }
-            return new RuleProgram(rule, settings, coefficients, [.. Constants], [.. Kinds], [.. Uniforms], [.. Code], RegisterCount, EmaCount,
+            return new RuleProgram(rule, settings, coefficients, [.. Constants], [.. Kinds], [.. Uniforms.AsSpan()], [.. Code], RegisterCount, EmaCount,
                 rings.MoveToImmutable(), [.. Reads], [.. RingSources.Select((src, i) => new LagWriteSpec(i, src))], outputs, columns);
         }
 
@@ -580,7 +584,7 @@ public sealed class RuleProgram
                 case Expr.Binary { Op.Arity: 2 } bin:
                     var left = Visit(bin.Left, fixedConstants);
                     return BinaryOf(bin.Op, left, Visit(bin.Right, fixedConstants));
-                case Expr.Var v when !columns.IsDefault: return Emit(RuleCode.LoadColumn, null, default, default, Column(v.Name));
+                case Expr.Var v when !columns.IsDefault: return ColumnRegister(Column(v.Name));
                 case Expr.Const c when !fixedConstants: return Operand.Uni(Slot(c.Value, ConstantKind.Value));
                 case Expr.Unary { Op.Arity: 1 } u: return UnaryOf(u.Op, Visit(u.Arg, fixedConstants));
                 default: return VisitOther(e, fixedConstants);
@@ -619,6 +623,17 @@ public sealed class RuleProgram
             for (int i = 0; i < columns.Length; i++)
                 if (string.Equals(columns[i], name, StringComparison.Ordinal)) return i;
             throw new ArgumentException($"unknown variable '{name}' (features: {string.Join(", ", columns)})");
+        }
+
+        private Operand ColumnRegister(int column)
+        {
+            if (column >= _columnRegisters.Length) Array.Resize(ref _columnRegisters, Math.Max(column + 1, 2 * _columnRegisters.Length));
+            long known = _columnRegisters[column];
+            if ((uint)(known >> 32) == _stamp) return Operand.Reg((int)known - 1);
+            int dest = RegisterCount++;
+            Code.Add(new RuleInstruction(RuleCode.LoadColumn, dest, 0, default, default, column));
+            _columnRegisters[column] = ValueEntry(dest);
+            return Operand.Reg(dest);
         }
 
         private int Slot(double value, ConstantKind kind)
@@ -733,6 +748,29 @@ public sealed class RuleProgram
             // Independent products, not a chain: this sits on every node's path.
             uint h = ((uint)code << 16 | opKey) * 0x9E3779B1u ^ (uint)a.Bits * 0x85EBCA77u ^ (uint)b.Bits * 0xC2B2AE3Du ^ (uint)index * 0x27D4EB2Fu;
             return (int)(h ^ (h >> 15));
+        }
+
+        /// <summary>A growable list of uniforms whose appends skip the covariant array-store check (the array is
+        /// exactly a <c>UniformNode[]</c>, written through a reference to its element).</summary>
+        public sealed class UniformList
+        {
+            private UniformNode[] _items = new UniformNode[16];
+
+            public int Count { get; private set; }
+
+            public void Add(UniformNode node)
+            {
+                if (Count == _items.Length) Array.Resize(ref _items, 2 * _items.Length);
+                Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_items), Count++) = node;
+            }
+
+            public void Clear()
+            {
+                Array.Clear(_items, 0, Count);
+                Count = 0;
+            }
+
+            public ReadOnlySpan<UniformNode> AsSpan() => new(_items, 0, Count);
         }
 
         private long ValueEntry(int register) => (long)_stamp << 32 | (uint)(register + 1);

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using L2OEvolve.Engine.Compilation;
 using L2OEvolve.Engine.Expressions;
 
@@ -66,7 +67,7 @@ public static class Compiler
         }
 
         int depth = 0, max = 0, nodes = 0;
-        foreach (var ins in o.Code)
+        foreach (var ins in CollectionsMarshal.AsSpan(o.Code))
         {
             depth += ins.StackEffect;
             max = Math.Max(max, depth);
