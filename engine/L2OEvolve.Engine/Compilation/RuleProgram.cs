@@ -551,6 +551,7 @@ public sealed class RuleProgram
             RegisterCount = EmaCount = 0;
             _uniformIndex.Clear();
             _holdsSlot.Clear();
+            _registerHoldsSlot.Clear();
             _emas.Clear();
             _rings.Clear();
             _lagReads.Clear();
@@ -632,6 +633,7 @@ public sealed class RuleProgram
             if ((uint)(known >> 32) == _stamp) return Operand.Reg((int)known - 1);
             int dest = RegisterCount++;
             Code.Add(new RuleInstruction(RuleCode.LoadColumn, dest, 0, default, default, column));
+            _registerHoldsSlot.Add(false);
             _columnRegisters[column] = ValueEntry(dest);
             return Operand.Reg(dest);
         }
@@ -717,11 +719,23 @@ public sealed class RuleProgram
 
         private static UniformNode.Slot SlotNode(int index) => index < s_slotNodes.Length ? s_slotNodes[index] : new UniformNode.Slot(index);
 
+        // Per register: its value depends on a slot of the constant table. Such a register has one user (it is
+        // never found again), so an instruction over it cannot equal an earlier one and skips the value table.
+        private readonly List<bool> _registerHoldsSlot = [];
+
+        private bool HoldsSlot(Operand o) => o.IsUniform ? _holdsSlot[o.Index] : _registerHoldsSlot[o.Index];
+
         [MethodImpl(MethodImplOptions.NoInlining)]
         private Operand Emit(RuleCode code, Op? op, Operand a, Operand b, int index)
         {
+            bool holdsSlot = code switch
+            {
+                RuleCode.Binary or RuleCode.EmaUpdate => HoldsSlot(a) || HoldsSlot(b),
+                RuleCode.Unary or RuleCode.LagRead => HoldsSlot(a),
+                _ => false,
+            };
             // Moving averages and lag reads are shared by their own tables (keyed on beta and argument, ring and lag).
-            bool pure = code is not (RuleCode.EmaUpdate or RuleCode.LagRead);
+            bool pure = !holdsSlot && code is not (RuleCode.EmaUpdate or RuleCode.LagRead);
             int mask = _values.Length - 1, at = 0;
             ushort opKey = RuleInstruction.Key(op);
             if (pure)
@@ -735,6 +749,7 @@ public sealed class RuleProgram
             }
             int dest = RegisterCount++;
             Code.Add(new RuleInstruction(code, dest, opKey, a, b, index));
+            _registerHoldsSlot.Add(holdsSlot);
             if (pure)
             {
                 _values[at] = ValueEntry(dest);
@@ -782,7 +797,7 @@ public sealed class RuleProgram
             int mask = _values.Length - 1;
             foreach (var ins in Code)
             {
-                if (ins.Code is RuleCode.EmaUpdate or RuleCode.LagRead) continue;
+                if (ins.Code is RuleCode.EmaUpdate or RuleCode.LagRead || _registerHoldsSlot[ins.Dest]) continue;
                 int at = ValueHash(ins.Code, ins.OpKey, ins.A, ins.B, ins.Index) & mask;
                 while ((uint)(_values[at] >> 32) == _stamp) at = (at + 1) & mask;
                 _values[at] = ValueEntry(ins.Dest);

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Runtime.InteropServices;
 using L2OEvolve.Engine.Compilation;
 using L2OEvolve.Engine.Expressions;
 
@@ -20,6 +19,9 @@ namespace L2OEvolve.Engine.RowEvaluation;
 ///   raw ema (and ×1/(1-β^t))      → lower(arg); Ema (new state slot, β's slot, bias corrected or not)
 ///   lag k of a                    → lower(a); Lag k (new state rows)
 /// </code>
+/// A program without shared values is lowered in one pass over its instructions instead (they are in the tree's
+/// post-order, so each value is on top of the stack when its one user comes; <c>ema</c> × bias correction is the
+/// instruction pair raw ema, multiply); the walk from the root above is kept for the programs where that fails.
 /// A subexpression the program shares (only constant-free ones are) is lowered again at each use, so the postfix
 /// program is the tree as written: every occurrence keeps its own ema/lag state, the constant table (constants and
 /// ema betas in the tree's depth-first, left-to-right order, an ema's beta before its argument) is the IR's
@@ -65,17 +67,9 @@ public static class Compiler
             o.Clear();
             new Lowering(program, o).Emit(program.Root);
         }
-
-        int depth = 0, max = 0, nodes = 0;
-        foreach (var ins in CollectionsMarshal.AsSpan(o.Code))
-        {
-            depth += ins.StackEffect;
-            max = Math.Max(max, depth);
-            nodes += ins.NodeCount;
-        }
         // Every constant slot of a program over columns is used exactly once (subtrees holding one are never
         // shared), in the tree's depth-first order, so the postfix program keeps the IR's constant table as it is.
-        return new CompiledRule([.. o.Code], [.. program.Constants], [.. program.ConstantKinds], program.Columns, max, o.Emas, [.. o.Lags], nodes);
+        return new CompiledRule([.. o.Code], [.. program.Constants], [.. program.ConstantKinds], program.Columns, o.MaxDepth, o.Emas, [.. o.Lags], o.Nodes);
     }
 
     /// <summary>Rebuilds the tree a program was compiled from, with the program's current constants.</summary>
@@ -118,6 +112,8 @@ public static class Compiler
         public readonly List<Instruction> Code = new(16);
         public readonly List<int> Lags = [];
         public int Emas;
+        // Stack height, its maximum and the tree nodes so far, counted as instructions are added.
+        public int Depth, MaxDepth, Nodes;
         // The registers the postfix program has on its stack, while lowering in instruction order.
         public int[] Stack = new int[16];
 
@@ -125,7 +121,15 @@ public static class Compiler
         {
             Code.Clear();
             Lags.Clear();
-            Emas = 0;
+            Emas = Depth = MaxDepth = Nodes = 0;
+        }
+
+        public void Add(Instruction ins)
+        {
+            Depth += ins.StackEffect;
+            MaxDepth = Math.Max(MaxDepth, Depth);
+            Nodes += ins.NodeCount;
+            Code.Add(ins);
         }
     }
 
@@ -150,12 +154,12 @@ public static class Compiler
         }
 
         private void Add(OpCode code, Op? op = null, int a = 0, int b = 0, int flag = 0) =>
-            output.Code.Add(new Instruction(code, op is null ? (ushort)0 : Ops.Slot(op), a, b, flag));
+            output.Add(new Instruction(code, op is null ? (ushort)0 : Ops.Slot(op), a, b, flag));
 
-        private void Add(OpCode code, ushort op, int a, int b = 0) => output.Code.Add(new Instruction(code, op, a, b));
+        private void Add(OpCode code, ushort op, int a, int b = 0) => output.Add(new Instruction(code, op, a, b));
 
         // The IR names an instruction's operator by its table slot plus one; the postfix program by the slot.
-        private void Add(OpCode code, in RuleInstruction ins, int a = 0) => output.Code.Add(new Instruction(code, (ushort)(ins.OpKey - 1), a, 0));
+        private void Add(OpCode code, in RuleInstruction ins, int a = 0) => output.Add(new Instruction(code, (ushort)(ins.OpKey - 1), a, 0));
 
         /// <summary>
         /// Lowers the program in one pass over its instructions, which are in the tree's post-order: a column is read
