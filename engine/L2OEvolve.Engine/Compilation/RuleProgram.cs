@@ -352,7 +352,7 @@ public sealed class RuleProgram
         if (columns.IsDefault) throw new ArgumentNullException(nameof(columns));
         var b = Rent(FeatureSettings.Default, [], columns);
         var root = b.Visit(rule, fixedConstants: false);
-        var view = new RuleProgramView(columns, root, CollectionsMarshal.AsSpan(b.Code), CollectionsMarshal.AsSpan(b.Uniforms),
+        var view = new RuleProgramView(columns, root, CollectionsMarshal.AsSpan(b.Code), b.Uniforms.AsSpan(),
             CollectionsMarshal.AsSpan(b.Reads), CollectionsMarshal.AsSpan(b.Constants), CollectionsMarshal.AsSpan(b.Kinds));
         return lower(view);
     }
@@ -511,7 +511,7 @@ public sealed class RuleProgram
     {
         public readonly List<double> Constants = [];
         public readonly List<ConstantKind> Kinds = [];
-        public readonly List<UniformNode> Uniforms = [];
+        public readonly UniformList Uniforms = new();
         public readonly List<RuleInstruction> Code = [];
         public readonly List<LagReadSpec> Reads = [];
         public readonly List<int> RingLengths = [];
@@ -529,9 +529,14 @@ public sealed class RuleProgram
         // Common subexpressions are found by value numbering: a pure instruction over the same operands is the same
         // value. Every constant of the rule is a slot of its own, so subtrees holding rule constants are never
         // shared, while constant-free subtrees are shared wherever they occur and a feature's expansions (fixed
-        // constants, one uniform per value) among themselves. An open-addressing table of register + 1 (0 = empty)
-        // keyed on the instruction's fields keeps this to a few comparisons per node, without hashing subtrees.
-        private int[] _values = new int[64];
+        // constants, one uniform per value) among themselves. An open-addressing table keyed on the instruction's
+        // fields keeps this to a few comparisons per node, without hashing subtrees. An entry is the compile's stamp
+        // (high half) and register + 1 (low half); entries of earlier compiles are empty, so a reset clears nothing.
+        private long[] _values = new long[64];
+        private uint _stamp;
+
+        // Over columns, each column is loaded once per compile: its register by column, stamped as the value table.
+        private long[] _columnRegisters = new long[8];
 
         public void Reset(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns)
         {
@@ -546,11 +551,17 @@ public sealed class RuleProgram
             RegisterCount = EmaCount = 0;
             _uniformIndex.Clear();
             _holdsSlot.Clear();
+            _registerHoldsSlot.Clear();
             _emas.Clear();
             _rings.Clear();
             _lagReads.Clear();
-            if (_values.Length > 1024) _values = new int[64]; // one huge rule should not make every later reset slow
-            else Array.Clear(_values);
+            if (_values.Length > 1024) _values = new long[64]; // one huge rule should not make every later reset slow
+            if (++_stamp == 0)
+            {
+                Array.Clear(_values);
+                Array.Clear(_columnRegisters);
+                _stamp = 1;
+            }
         }
 
         public RuleProgram Finish(Expr rule, ImmutableArray<Operand> outputs)
@@ -559,7 +570,7 @@ public sealed class RuleProgram
             var rings = ImmutableArray.CreateBuilder<LagRing>(RingLengths.Count);
             int slot = EmaCount;
             foreach (var len in RingLengths) { rings.Add(new LagRing(slot, len)); slot += len; }
-            return new RuleProgram(rule, settings, coefficients, [.. Constants], [.. Kinds], [.. Uniforms], [.. Code], RegisterCount, EmaCount,
+            return new RuleProgram(rule, settings, coefficients, [.. Constants], [.. Kinds], [.. Uniforms.AsSpan()], [.. Code], RegisterCount, EmaCount,
                 rings.MoveToImmutable(), [.. Reads], [.. RingSources.Select((src, i) => new LagWriteSpec(i, src))], outputs, columns);
         }
 
@@ -574,7 +585,7 @@ public sealed class RuleProgram
                 case Expr.Binary { Op.Arity: 2 } bin:
                     var left = Visit(bin.Left, fixedConstants);
                     return BinaryOf(bin.Op, left, Visit(bin.Right, fixedConstants));
-                case Expr.Var v when !columns.IsDefault: return Emit(RuleCode.LoadColumn, null, default, default, Column(v.Name));
+                case Expr.Var v when !columns.IsDefault: return ColumnRegister(Column(v.Name));
                 case Expr.Const c when !fixedConstants: return Operand.Uni(Slot(c.Value, ConstantKind.Value));
                 case Expr.Unary { Op.Arity: 1 } u: return UnaryOf(u.Op, Visit(u.Arg, fixedConstants));
                 default: return VisitOther(e, fixedConstants);
@@ -604,19 +615,37 @@ public sealed class RuleProgram
             };
         }
 
-        // Rules are searched over a handful of columns: a scan beats hashing there.
+        // Rules are searched over a handful of columns: a scan beats hashing there. A search's trees name their
+        // columns by the very strings of the column list, so a scan by reference usually finds them first.
         private int Column(string name)
         {
             for (int i = 0; i < columns.Length; i++)
+                if (ReferenceEquals(columns[i], name)) return i;
+            for (int i = 0; i < columns.Length; i++)
                 if (string.Equals(columns[i], name, StringComparison.Ordinal)) return i;
             throw new ArgumentException($"unknown variable '{name}' (features: {string.Join(", ", columns)})");
+        }
+
+        private Operand ColumnRegister(int column)
+        {
+            if (column >= _columnRegisters.Length) Array.Resize(ref _columnRegisters, Math.Max(column + 1, 2 * _columnRegisters.Length));
+            long known = _columnRegisters[column];
+            if ((uint)(known >> 32) == _stamp) return Operand.Reg((int)known - 1);
+            int dest = RegisterCount++;
+            Code.Add(new RuleInstruction(RuleCode.LoadColumn, dest, 0, default, default, column));
+            _registerHoldsSlot.Add(false);
+            _columnRegisters[column] = ValueEntry(dest);
+            return Operand.Reg(dest);
         }
 
         private int Slot(double value, ConstantKind kind)
         {
             Constants.Add(value);
             Kinds.Add(kind);
-            return Uniform(SlotNode(Constants.Count - 1));
+            // A slot is used once: it skips the table of known uniforms.
+            Uniforms.Add(SlotNode(Constants.Count - 1));
+            _holdsSlot.Add(true);
+            return Uniforms.Count - 1;
         }
 
         private Operand UnaryOf(Op op, Operand a) => a.IsUniform
@@ -690,27 +719,40 @@ public sealed class RuleProgram
 
         private static UniformNode.Slot SlotNode(int index) => index < s_slotNodes.Length ? s_slotNodes[index] : new UniformNode.Slot(index);
 
+        // Per register: its value depends on a slot of the constant table. Such a register has one user (it is
+        // never found again), so an instruction over it cannot equal an earlier one and skips the value table.
+        private readonly List<bool> _registerHoldsSlot = [];
+
+        private bool HoldsSlot(Operand o) => o.IsUniform ? _holdsSlot[o.Index] : _registerHoldsSlot[o.Index];
+
         [MethodImpl(MethodImplOptions.NoInlining)]
         private Operand Emit(RuleCode code, Op? op, Operand a, Operand b, int index)
         {
+            bool holdsSlot = code switch
+            {
+                RuleCode.Binary or RuleCode.EmaUpdate => HoldsSlot(a) || HoldsSlot(b),
+                RuleCode.Unary or RuleCode.LagRead => HoldsSlot(a),
+                _ => false,
+            };
             // Moving averages and lag reads are shared by their own tables (keyed on beta and argument, ring and lag).
-            bool pure = code is not (RuleCode.EmaUpdate or RuleCode.LagRead);
+            bool pure = !holdsSlot && code is not (RuleCode.EmaUpdate or RuleCode.LagRead);
             int mask = _values.Length - 1, at = 0;
             ushort opKey = RuleInstruction.Key(op);
             if (pure)
             {
-                for (at = ValueHash(code, opKey, a, b, index) & mask; _values[at] != 0; at = (at + 1) & mask)
+                for (at = ValueHash(code, opKey, a, b, index) & mask; (uint)(_values[at] >> 32) == _stamp; at = (at + 1) & mask)
                 {
-                    ref readonly var known = ref CollectionsMarshal.AsSpan(Code)[_values[at] - 1];
+                    ref readonly var known = ref CollectionsMarshal.AsSpan(Code)[(int)_values[at] - 1];
                     if (known.Code == code && known.OpKey == opKey && known.A == a && known.B == b && known.Index == index)
                         return Operand.Reg(known.Dest);
                 }
             }
             int dest = RegisterCount++;
             Code.Add(new RuleInstruction(code, dest, opKey, a, b, index));
+            _registerHoldsSlot.Add(holdsSlot);
             if (pure)
             {
-                _values[at] = dest + 1;
+                _values[at] = ValueEntry(dest);
                 if (2 * RegisterCount > _values.Length) Rehash();
             }
             return Operand.Reg(dest);
@@ -723,17 +765,42 @@ public sealed class RuleProgram
             return (int)(h ^ (h >> 15));
         }
 
+        /// <summary>A growable list of uniforms whose appends skip the covariant array-store check (the array is
+        /// exactly a <c>UniformNode[]</c>, written through a reference to its element).</summary>
+        public sealed class UniformList
+        {
+            private UniformNode[] _items = new UniformNode[16];
+
+            public int Count { get; private set; }
+
+            public void Add(UniformNode node)
+            {
+                if (Count == _items.Length) Array.Resize(ref _items, 2 * _items.Length);
+                Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_items), Count++) = node;
+            }
+
+            public void Clear()
+            {
+                Array.Clear(_items, 0, Count);
+                Count = 0;
+            }
+
+            public ReadOnlySpan<UniformNode> AsSpan() => new(_items, 0, Count);
+        }
+
+        private long ValueEntry(int register) => (long)_stamp << 32 | (uint)(register + 1);
+
         // Keeps the table at most half full.
         private void Rehash()
         {
-            _values = new int[_values.Length * 2];
+            _values = new long[_values.Length * 2];
             int mask = _values.Length - 1;
             foreach (var ins in Code)
             {
-                if (ins.Code is RuleCode.EmaUpdate or RuleCode.LagRead) continue;
+                if (ins.Code is RuleCode.EmaUpdate or RuleCode.LagRead || _registerHoldsSlot[ins.Dest]) continue;
                 int at = ValueHash(ins.Code, ins.OpKey, ins.A, ins.B, ins.Index) & mask;
-                while (_values[at] != 0) at = (at + 1) & mask;
-                _values[at] = ins.Dest + 1;
+                while ((uint)(_values[at] >> 32) == _stamp) at = (at + 1) & mask;
+                _values[at] = ValueEntry(ins.Dest);
             }
         }
     }

@@ -19,6 +19,9 @@ namespace L2OEvolve.Engine.RowEvaluation;
 ///   raw ema (and ×1/(1-β^t))      → lower(arg); Ema (new state slot, β's slot, bias corrected or not)
 ///   lag k of a                    → lower(a); Lag k (new state rows)
 /// </code>
+/// A program without shared values is lowered in one pass over its instructions instead (they are in the tree's
+/// post-order, so each value is on top of the stack when its one user comes; <c>ema</c> × bias correction is the
+/// instruction pair raw ema, multiply); the walk from the root above is kept for the programs where that fails.
 /// A subexpression the program shares (only constant-free ones are) is lowered again at each use, so the postfix
 /// program is the tree as written: every occurrence keeps its own ema/lag state, the constant table (constants and
 /// ema betas in the tree's depth-first, left-to-right order, an ema's beta before its argument) is the IR's
@@ -59,18 +62,14 @@ public static class Compiler
         // The output lists are reused per thread (a search compiles every child); only the final arrays are new.
         var o = t_output ??= new Output();
         o.Clear();
-        new Lowering(program, o).Emit(program.Root);
-
-        int depth = 0, max = 0, nodes = 0;
-        foreach (var ins in o.Code)
+        if (!new Lowering(program, o).TryEmitInOrder(program.Root))
         {
-            depth += ins.StackEffect;
-            max = Math.Max(max, depth);
-            nodes += ins.NodeCount;
+            o.Clear();
+            new Lowering(program, o).Emit(program.Root);
         }
         // Every constant slot of a program over columns is used exactly once (subtrees holding one are never
         // shared), in the tree's depth-first order, so the postfix program keeps the IR's constant table as it is.
-        return new CompiledRule([.. o.Code], [.. program.Constants], [.. program.ConstantKinds], program.Columns, max, o.Emas, [.. o.Lags], nodes);
+        return new CompiledRule([.. o.Code], [.. program.Constants], [.. program.ConstantKinds], program.Columns, o.MaxDepth, o.Emas, [.. o.Lags], o.Nodes);
     }
 
     /// <summary>Rebuilds the tree a program was compiled from, with the program's current constants.</summary>
@@ -113,12 +112,24 @@ public static class Compiler
         public readonly List<Instruction> Code = new(16);
         public readonly List<int> Lags = [];
         public int Emas;
+        // Stack height, its maximum and the tree nodes so far, counted as instructions are added.
+        public int Depth, MaxDepth, Nodes;
+        // The registers the postfix program has on its stack, while lowering in instruction order.
+        public int[] Stack = new int[16];
 
         public void Clear()
         {
             Code.Clear();
             Lags.Clear();
-            Emas = 0;
+            Emas = Depth = MaxDepth = Nodes = 0;
+        }
+
+        public void Add(Instruction ins)
+        {
+            Depth += ins.StackEffect;
+            MaxDepth = Math.Max(MaxDepth, Depth);
+            Nodes += ins.NodeCount;
+            Code.Add(ins);
         }
     }
 
@@ -143,12 +154,119 @@ public static class Compiler
         }
 
         private void Add(OpCode code, Op? op = null, int a = 0, int b = 0, int flag = 0) =>
-            output.Code.Add(new Instruction(code, op is null ? (ushort)0 : Ops.Slot(op), a, b, flag));
+            output.Add(new Instruction(code, op is null ? (ushort)0 : Ops.Slot(op), a, b, flag));
 
-        private void Add(OpCode code, ushort op, int a, int b = 0) => output.Code.Add(new Instruction(code, op, a, b));
+        private void Add(OpCode code, ushort op, int a, int b = 0) => output.Add(new Instruction(code, op, a, b));
 
         // The IR names an instruction's operator by its table slot plus one; the postfix program by the slot.
-        private void Add(OpCode code, in RuleInstruction ins, int a = 0) => output.Code.Add(new Instruction(code, (ushort)(ins.OpKey - 1), a, 0));
+        private void Add(OpCode code, in RuleInstruction ins, int a = 0) => output.Add(new Instruction(code, (ushort)(ins.OpKey - 1), a, 0));
+
+        /// <summary>
+        /// Lowers the program in one pass over its instructions, which are in the tree's post-order: a column is read
+        /// where it is used (fused, or loaded just before an ema or lag), a constant-table slot is fused, and every
+        /// other register must be on top of the postfix stack, in operand order, when its one user comes. False when
+        /// that does not hold (a value the program shares, or a constant-only left operand of a computed right one,
+        /// which would have to be pushed first): the caller then lowers from the root instead.
+        /// </summary>
+        public bool TryEmitInOrder(Operand root)
+        {
+            var code = _code;
+            if (output.Stack.Length < code.Length + 1) output.Stack = new int[Math.Max(code.Length + 1, 2 * output.Stack.Length)];
+            var stack = output.Stack;
+            int top = 0;
+            for (int i = 0; i < code.Length; i++)
+            {
+                ref readonly var ins = ref code[i];
+                switch (ins.Code)
+                {
+                    case RuleCode.LoadColumn: continue;
+                    case RuleCode.Unary:
+                        if (IsColumn(ins.A, out int column)) Add(OpCode.UnaryF, ins, column);
+                        else if (ins.A.IsUniform || top == 0 || stack[--top] != ins.A.Index) return false;
+                        else Add(OpCode.Unary, ins);
+                        break;
+                    case RuleCode.Binary:
+                        if (!TryEmitBinaryInOrder(in ins, stack, ref top)) return false;
+                        break;
+                    case RuleCode.EmaUpdate:
+                        if (!TryEmitOperandInOrder(ins.A, stack, ref top) || !IsConstant(ins.B, out int beta)) return false;
+                        // An ema_bc is the raw average times its bias correction, the next instruction.
+                        bool corrected = i + 1 < code.Length && code[i + 1].Code == RuleCode.Binary && code[i + 1].A.Bits == i
+                            && code[i + 1].B.IsUniform && _uniforms[code[i + 1].B.Index] is UniformNode.BiasCorrection;
+                        Add(OpCode.Ema, a: output.Emas++, b: beta, flag: corrected ? 1 : 0);
+                        if (corrected) i++;
+                        break;
+                    case RuleCode.LagRead:
+                        if (!TryEmitOperandInOrder(ins.A, stack, ref top)) return false;
+                        int steps = _lagReads[ins.Index].Lag;
+                        Add(OpCode.Lag, a: output.Lags.Count, b: steps);
+                        output.Lags.Add(steps);
+                        break;
+                    default: return false;
+                }
+                stack[top++] = i;
+            }
+            if (root.IsUniform || _code[root.Index].Code == RuleCode.LoadColumn)
+            {
+                if (top != 0) return false;
+                Emit(root);
+                return true;
+            }
+            return top == 1 && stack[0] == root.Index;
+        }
+
+        // Puts the operand of an ema or lag on the stack: a column or constant is loaded now, a register must be on top.
+        private bool TryEmitOperandInOrder(Operand a, int[] stack, ref int top)
+        {
+            if (a.IsUniform || _code[a.Index].Code == RuleCode.LoadColumn) Emit(a);
+            else if (top == 0 || stack[--top] != a.Index) return false;
+            return true;
+        }
+
+        private bool TryEmitBinaryInOrder(in RuleInstruction ins, int[] stack, ref int top)
+        {
+            ushort op = (ushort)(ins.OpKey - 1);
+            Operand left = ins.A, right = ins.B;
+            // A register of the rule's own values (not a column) is on the stack; a uniform other than a slot is
+            // pushed by its own code. At least one operand is a register (an operator over uniforms is a uniform).
+            bool leftColumn = IsColumn(left, out int lf), rightColumn = IsColumn(right, out int rf);
+            bool leftSlot = IsConstant(left, out int lc), rightSlot = IsConstant(right, out int rc);
+            if (right.IsUniform && !rightSlot && _uniforms[right.Index] is UniformNode.BiasCorrection) return false;
+            if (leftColumn || leftSlot)
+            {
+                if (rightColumn) Add(leftColumn ? OpCode.BinaryFF : OpCode.BinaryCF, op, leftColumn ? lf : lc, rf);
+                else if (rightSlot) Add(OpCode.BinaryFC, op, lf, rc); // two slots would be a uniform
+                else
+                {
+                    if (right.IsUniform) Emit(right);
+                    else if (top == 0 || stack[--top] != right.Index) return false;
+                    Add(leftColumn ? OpCode.BinaryLeftF : OpCode.BinaryLeftC, op, leftColumn ? lf : lc);
+                }
+                return true;
+            }
+            if (left.IsUniform)
+            {
+                // A constant-only left operand: only a column or slot on the right lets it be pushed here.
+                if (!rightColumn) return false;
+                Emit(left);
+                Add(OpCode.BinaryRightF, op, rf);
+                return true;
+            }
+            if (rightColumn || rightSlot)
+            {
+                if (top == 0 || stack[--top] != left.Index) return false;
+                Add(rightColumn ? OpCode.BinaryRightF : OpCode.BinaryRightC, op, rightColumn ? rf : rc);
+                return true;
+            }
+            if (right.IsUniform)
+            {
+                if (top == 0 || stack[--top] != left.Index) return false;
+                Emit(right);
+            }
+            else if (top < 2 || stack[--top] != right.Index || stack[--top] != left.Index) return false;
+            Add(OpCode.Binary, op, 0);
+            return true;
+        }
 
         public void Emit(Operand o)
         {

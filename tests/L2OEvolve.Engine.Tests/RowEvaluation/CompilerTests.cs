@@ -25,6 +25,37 @@ public class CompilerTests
     }
 
     [Test]
+    public void Compile_ConstantOnlyAndSharedOperands_RebuildTheTreeAsWritten()
+    {
+        // Shapes the in-order lowering hands to the lowering from the root: a constant-only left operand of a computed
+        // right one, a value used twice, a shared lag; and ones it lowers itself: constant-only operands beside a
+        // column or a computed left one, a bias-corrected ema of a computed value, a lone column or constant.
+        Expr x0 = new Var("x0"), x1 = new Var("x1"), product = new Binary(Op.Mul, x0, x1);
+        Expr[] trees =
+        [
+            new Binary(Op.Sub, new Unary(Op.Sin, new Const(2)), product),
+            new Binary(Op.Div, new Binary(Op.Add, new Const(2), new Const(3)), new Unary(Op.Cos, x0)),
+            new Binary(Op.Add, product, new Unary(Op.Exp, product)),
+            new Binary(Op.Add, new Lag(1, x0), new Lag(1, x0)),
+            new Binary(Op.Sub, new Unary(Op.Sin, new Const(2)), x1),
+            new Binary(Op.Sub, product, new Unary(Op.Sin, new Const(2))),
+            new Binary(Op.Mul, x0, new Unary(Op.Sin, new Const(2))),
+            new Ema(0.9, true, new Binary(Op.Sub, new Unary(Op.Cos, x0), x1)),
+            new Lag(2, new Ema(0.5, false, new Const(1))),
+            x1,
+            new Const(4),
+            new Unary(Op.Neg, new Const(4)),
+        ];
+        foreach (var e in trees)
+        {
+            var rule = Compiler.Compile(e, Features);
+            Assert.That(rule.ToExpr(), Is.EqualTo(e), e.ToString());
+            Assert.That(rule.NodeCount, Is.EqualTo(RandomTrees.Size(e)), e.ToString());
+            Assert.That(rule.Constants, Is.EqualTo(e.Constants(includeBetas: true)), e.ToString());
+        }
+    }
+
+    [Test]
     public void Compile_LeafOperands_AreFusedIntoOneInstruction()
     {
         var rule = Compiler.Compile(new Binary(Op.Mul, new Var("x1"), new Const(2.5)), Features);
