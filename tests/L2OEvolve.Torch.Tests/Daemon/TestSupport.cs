@@ -186,7 +186,7 @@ internal sealed class ScriptedFitness(Func<int, int, CancellationToken, double> 
     private int _calls;
 
     /// <summary>Calls made so far (attempts included).</summary>
-    public int Calls => _calls;
+    public int Calls => Volatile.Read(ref _calls);
 
     public int ObjectiveCount => 1;
     public double BaselineLoss => 1;
