@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The fused kernel's Adam step (mlp-mnist-rp's 6 tensors; one tensor of 100,000) and a teacher's feature step over
+# The Adam step, fused kernel and op chain (mlp-mnist-rp's 6 tensors; one tensor of 100,000), and a teacher's feature step over
 # 24,380 coordinates for several revisions and this working tree, run alternately for N rounds so that load drifts
 # hit every side (fused-step/Program.cs: best of 40 timings after a warm-up, thread CPU time and wall time).
 # Usage: experiments/operators/fused-step-ab.sh ROUNDS REV [REV...]

@@ -1,4 +1,4 @@
-// The fused kernel's Adam step on mlp-mnist-rp's parameter shapes and on one tensor of 100,000, and a teacher's
+// The Adam step (fused kernel, then the TorchSharp op chain) on mlp-mnist-rp's parameter shapes and on one tensor of 100,000, and a teacher's
 // feature step (FeatureComputer) for three token sets over mlp-mnist-rp's 24,380 coordinates, built against one
 // revision of the engine (see fused-step-ab.sh). Reports the best of 40 timings after a warm-up (tiered JIT
 // settled), as wall time and as this thread's CPU time: on a shared machine the thread's CPU time leaves out the
@@ -16,13 +16,14 @@ torch.set_num_threads(1);
 long[][] mlp = [[784, 30], [30], [30, 20], [20], [20, 10], [10]];
 var cases = new (string Label, long[][] Shapes)[] { ("mlp-mnist-rp (24380, 6 tensors)", mlp), ("one tensor of 100000", [[100_000]]) };
 var line = new List<string>();
+foreach (var backend in new[] { RuleBackend.Fused, RuleBackend.OpChain })
 foreach (var (label, shapes) in cases)
 {
     var program = RuleProgram.Compile(Infix.Parse("-0.001 * ema_bc(0.9, g) / (sqrt(ema_bc(0.999, g * g)) + 1E-08)"));
     var gen = new Generator(7);
     var grads = shapes.Select(s => randn(s, generator: gen) * 0.01).ToList();
     var ps = shapes.Select(s => zeros(s)).ToList();
-    using var opt = new RuleOptimizer("adam", program, shapes, CPU, RuleBackend.Fused);
+    using var opt = new RuleOptimizer("adam", program, shapes, CPU, backend);
     int step = 0;
     for (int i = 0; i < 600; i++) opt.Step(ps, grads, ++step);
     double wall = double.MaxValue, cpu = double.MaxValue;
@@ -34,7 +35,7 @@ foreach (var (label, shapes) in cases)
         wall = Math.Min(wall, sw.Elapsed.TotalMicroseconds / 200);
         cpu = Math.Min(cpu, (ThreadCpu.Ns() - c0) / 1000.0 / 200);
     }
-    line.Add($"{label}: {cpu:F1} us cpu, {wall:F1} us wall");
+    line.Add($"{backend} {label}: {cpu:F1} us cpu, {wall:F1} us wall");
 }
 Console.WriteLine(string.Join(" | ", line));
 line.Clear();
