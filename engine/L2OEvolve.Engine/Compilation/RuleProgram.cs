@@ -346,13 +346,16 @@ public sealed class RuleProgram
     /// Compiles <paramref name="rule"/> over <paramref name="columns"/> as <see cref="CompileOverColumns(Expr, ImmutableArray{string})"/>
     /// and hands the program to <paramref name="lower"/> while it is still in the compiler's reused buffers, so a
     /// backend that only translates it pays for no immutable copy. The view is valid only during the call.
+    /// Equal subtrees are not shared here (only equal column loads and lag reads are): this serves the row evaluator,
+    /// whose postfix program is the tree as written and evaluates a shared value again at each use, so finding
+    /// sharing would only cost time on the path that compiles every candidate of a search.
     /// </summary>
     internal static TResult CompileOverColumns<TResult>(Expr rule, ImmutableArray<string> columns, RuleProgramLowering<TResult> lower)
     {
         if (columns.IsDefault) throw new ArgumentNullException(nameof(columns));
-        var b = Rent(FeatureSettings.Default, [], columns);
+        var b = Rent(FeatureSettings.Default, [], columns, shareValues: false);
         var root = b.Visit(rule, fixedConstants: false);
-        var view = new RuleProgramView(columns, root, CollectionsMarshal.AsSpan(b.Code), b.Uniforms.AsSpan(),
+        var view = new RuleProgramView(columns, root, b.Code.AsSpan(), b.Uniforms.AsSpan(),
             CollectionsMarshal.AsSpan(b.Reads), CollectionsMarshal.AsSpan(b.Constants), CollectionsMarshal.AsSpan(b.Kinds));
         return lower(view);
     }
@@ -500,10 +503,10 @@ public sealed class RuleProgram
     // materialised program (Finish) allocates; the row evaluator lowers straight from the buffers.
     [ThreadStatic] private static Builder? t_builder;
 
-    private static Builder Rent(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns)
+    private static Builder Rent(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns, bool shareValues = true)
     {
         var b = t_builder ??= new Builder();
-        b.Reset(settings, coefficients, columns);
+        b.Reset(settings, coefficients, columns, shareValues);
         return b;
     }
 
@@ -511,8 +514,8 @@ public sealed class RuleProgram
     {
         public readonly List<double> Constants = [];
         public readonly List<ConstantKind> Kinds = [];
-        public readonly UniformList Uniforms = new();
-        public readonly List<RuleInstruction> Code = [];
+        public readonly BufferList<UniformNode> Uniforms = new();
+        public readonly BufferList<RuleInstruction> Code = new();
         public readonly List<LagReadSpec> Reads = [];
         public readonly List<int> RingLengths = [];
         public readonly List<Operand> RingSources = [];
@@ -521,6 +524,9 @@ public sealed class RuleProgram
         private FeatureSettings settings = FeatureSettings.Default;
         private ImmutableArray<string> coefficients = [];
         private ImmutableArray<string> columns; // default: a rule over optimizer features
+        // False: every instruction and uniform is new (no value numbering, no shared moving averages); see the
+        // row evaluator's CompileOverColumns. Column loads and lag rings stay shared, as the lowering expects.
+        private bool _shareValues = true;
         private readonly Dictionary<UniformNode, int> _uniformIndex = [];
         private readonly Dictionary<(int, Operand), Operand> _emas = [];
         private readonly Dictionary<Operand, int> _rings = [];
@@ -538,9 +544,9 @@ public sealed class RuleProgram
         // Over columns, each column is loaded once per compile: its register by column, stamped as the value table.
         private long[] _columnRegisters = new long[8];
 
-        public void Reset(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns)
+        public void Reset(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns, bool shareValues)
         {
-            (this.settings, this.coefficients, this.columns) = (settings, coefficients, columns);
+            (this.settings, this.coefficients, this.columns, _shareValues) = (settings, coefficients, columns, shareValues);
             Constants.Clear();
             Kinds.Clear();
             Uniforms.Clear();
@@ -570,7 +576,7 @@ public sealed class RuleProgram
             var rings = ImmutableArray.CreateBuilder<LagRing>(RingLengths.Count);
             int slot = EmaCount;
             foreach (var len in RingLengths) { rings.Add(new LagRing(slot, len)); slot += len; }
-            return new RuleProgram(rule, settings, coefficients, [.. Constants], [.. Kinds], [.. Uniforms.AsSpan()], [.. Code], RegisterCount, EmaCount,
+            return new RuleProgram(rule, settings, coefficients, [.. Constants], [.. Kinds], [.. Uniforms.AsSpan()], [.. Code.AsSpan()], RegisterCount, EmaCount,
                 rings.MoveToImmutable(), [.. Reads], [.. RingSources.Select((src, i) => new LagWriteSpec(i, src))], outputs, columns);
         }
 
@@ -633,7 +639,7 @@ public sealed class RuleProgram
             if ((uint)(known >> 32) == _stamp) return Operand.Reg((int)known - 1);
             int dest = RegisterCount++;
             Code.Add(new RuleInstruction(RuleCode.LoadColumn, dest, 0, default, default, column));
-            _registerHoldsSlot.Add(false);
+            if (_shareValues) _registerHoldsSlot.Add(false);
             _columnRegisters[column] = ValueEntry(dest);
             return Operand.Reg(dest);
         }
@@ -644,7 +650,7 @@ public sealed class RuleProgram
             Kinds.Add(kind);
             // A slot is used once: it skips the table of known uniforms.
             Uniforms.Add(SlotNode(Constants.Count - 1));
-            _holdsSlot.Add(true);
+            if (_shareValues) _holdsSlot.Add(true);
             return Uniforms.Count - 1;
         }
 
@@ -662,10 +668,11 @@ public sealed class RuleProgram
             int beta = fixedConstants ? Uniform(new UniformNode.Constant(em.Beta)) : Slot(em.Beta, ConstantKind.EmaBeta);
             var arg = Visit(em.Arg, fixedConstants);
             // ema and ema_bc of one argument and beta share one moving average (a beta slot has one ema only).
-            if (_holdsSlot[beta] || !_emas.TryGetValue((beta, arg), out var raw))
+            bool shared = _shareValues && !_holdsSlot[beta];
+            if (!shared || !_emas.TryGetValue((beta, arg), out var raw))
             {
                 raw = Emit(RuleCode.EmaUpdate, null, arg, Operand.Uni(beta), EmaCount++);
-                if (!_holdsSlot[beta]) _emas[(beta, arg)] = raw;
+                if (shared) _emas[(beta, arg)] = raw;
             }
             if (!em.BiasCorrected) return raw;
             return BinaryOf(Op.Mul, raw, Operand.Uni(Uniform(new UniformNode.BiasCorrection(beta))));
@@ -699,6 +706,11 @@ public sealed class RuleProgram
 
         private int Uniform(UniformNode node)
         {
+            if (!_shareValues)
+            {
+                Uniforms.Add(node);
+                return Uniforms.Count - 1;
+            }
             bool holdsSlot = node switch
             {
                 UniformNode.Slot => true,
@@ -728,6 +740,11 @@ public sealed class RuleProgram
         [MethodImpl(MethodImplOptions.NoInlining)]
         private Operand Emit(RuleCode code, Op? op, Operand a, Operand b, int index)
         {
+            if (!_shareValues)
+            {
+                Code.Add(new RuleInstruction(code, RegisterCount, RuleInstruction.Key(op), a, b, index));
+                return Operand.Reg(RegisterCount++);
+            }
             bool holdsSlot = code switch
             {
                 RuleCode.Binary or RuleCode.EmaUpdate => HoldsSlot(a) || HoldsSlot(b),
@@ -742,7 +759,7 @@ public sealed class RuleProgram
             {
                 for (at = ValueHash(code, opKey, a, b, index) & mask; (uint)(_values[at] >> 32) == _stamp; at = (at + 1) & mask)
                 {
-                    ref readonly var known = ref CollectionsMarshal.AsSpan(Code)[(int)_values[at] - 1];
+                    ref readonly var known = ref Code.AsSpan()[(int)_values[at] - 1];
                     if (known.Code == code && known.OpKey == opKey && known.A == a && known.B == b && known.Index == index)
                         return Operand.Reg(known.Dest);
                 }
@@ -765,27 +782,29 @@ public sealed class RuleProgram
             return (int)(h ^ (h >> 15));
         }
 
-        /// <summary>A growable list of uniforms whose appends skip the covariant array-store check (the array is
-        /// exactly a <c>UniformNode[]</c>, written through a reference to its element).</summary>
-        public sealed class UniformList
+        /// <summary>A growable buffer for the compiler's hot appends: no version counter, and no covariant
+        /// array-store check for a class element type (the array is exactly a <c>T[]</c>, written through a
+        /// reference to its element).</summary>
+        public sealed class BufferList<T>
         {
-            private UniformNode[] _items = new UniformNode[16];
+            private T[] _items = new T[16];
 
             public int Count { get; private set; }
 
-            public void Add(UniformNode node)
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public void Add(in T item)
             {
                 if (Count == _items.Length) Array.Resize(ref _items, 2 * _items.Length);
-                Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_items), Count++) = node;
+                Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_items), Count++) = item;
             }
 
             public void Clear()
             {
-                Array.Clear(_items, 0, Count);
+                if (RuntimeHelpers.IsReferenceOrContainsReferences<T>()) Array.Clear(_items, 0, Count);
                 Count = 0;
             }
 
-            public ReadOnlySpan<UniformNode> AsSpan() => new(_items, 0, Count);
+            public ReadOnlySpan<T> AsSpan() => new(_items, 0, Count);
         }
 
         private long ValueEntry(int register) => (long)_stamp << 32 | (uint)(register + 1);
@@ -795,7 +814,7 @@ public sealed class RuleProgram
         {
             _values = new long[_values.Length * 2];
             int mask = _values.Length - 1;
-            foreach (var ins in Code)
+            foreach (var ins in Code.AsSpan())
             {
                 if (ins.Code is RuleCode.EmaUpdate or RuleCode.LagRead || _registerHoldsSlot[ins.Dest]) continue;
                 int at = ValueHash(ins.Code, ins.OpKey, ins.A, ins.B, ins.Index) & mask;

@@ -69,7 +69,8 @@ public static class Compiler
         }
         // Every constant slot of a program over columns is used exactly once (subtrees holding one are never
         // shared), in the tree's depth-first order, so the postfix program keeps the IR's constant table as it is.
-        return new CompiledRule([.. o.Code], [.. program.Constants], [.. program.ConstantKinds], program.Columns, o.MaxDepth, o.Emas, [.. o.Lags], o.Nodes);
+        return new CompiledRule(o.Code.AsSpan(0, o.Count).ToArray(), [.. program.Constants], [.. program.ConstantKinds], program.Columns, o.MaxDepth, o.Emas,
+            [.. o.Lags], o.Nodes);
     }
 
     /// <summary>Rebuilds the tree a program was compiled from, with the program's current constants.</summary>
@@ -109,7 +110,9 @@ public static class Compiler
 
     private sealed class Output
     {
-        public readonly List<Instruction> Code = new(16);
+        // The program so far: Code[..Count].
+        public Instruction[] Code = new Instruction[32];
+        public int Count;
         public readonly List<int> Lags = [];
         public int Emas;
         // Stack height, its maximum and the tree nodes so far, counted as instructions are added.
@@ -119,17 +122,18 @@ public static class Compiler
 
         public void Clear()
         {
-            Code.Clear();
+            Count = 0;
             Lags.Clear();
             Emas = Depth = MaxDepth = Nodes = 0;
         }
 
-        public void Add(Instruction ins)
+        public void Add(OpCode code, ushort op, int a, int b, int flag)
         {
-            Depth += ins.StackEffect;
-            MaxDepth = Math.Max(MaxDepth, Depth);
-            Nodes += ins.NodeCount;
-            Code.Add(ins);
+            if (Count == Code.Length) Array.Resize(ref Code, 2 * Count);
+            Code[Count++] = new Instruction(code, op, a, b, flag);
+            Depth += Instruction.StackEffectOf(code);
+            if (Depth > MaxDepth) MaxDepth = Depth;
+            Nodes += Instruction.NodeCountOf(code);
         }
     }
 
@@ -154,12 +158,12 @@ public static class Compiler
         }
 
         private void Add(OpCode code, Op? op = null, int a = 0, int b = 0, int flag = 0) =>
-            output.Add(new Instruction(code, op is null ? (ushort)0 : Ops.Slot(op), a, b, flag));
+            output.Add(code, op is null ? (ushort)0 : Ops.Slot(op), a, b, flag);
 
-        private void Add(OpCode code, ushort op, int a, int b = 0) => output.Add(new Instruction(code, op, a, b));
+        private void Add(OpCode code, ushort op, int a, int b = 0) => output.Add(code, op, a, b, 0);
 
         // The IR names an instruction's operator by its table slot plus one; the postfix program by the slot.
-        private void Add(OpCode code, in RuleInstruction ins, int a = 0) => output.Add(new Instruction(code, (ushort)(ins.OpKey - 1), a, 0));
+        private void Add(OpCode code, in RuleInstruction ins, int a = 0) => output.Add(code, (ushort)(ins.OpKey - 1), a, 0, 0);
 
         /// <summary>
         /// Lowers the program in one pass over its instructions, which are in the tree's post-order: a column is read

@@ -51,18 +51,18 @@ public readonly record struct Instruction(OpCode Code, ushort OpSlot, int A, int
     public bool BiasCorrected => Flag != 0;
 
     /// <summary>Stack height change made by this instruction.</summary>
-    public int StackEffect => Code switch
-    {
-        OpCode.LoadFeature or OpCode.LoadConst or OpCode.UnaryF or OpCode.BinaryFF or OpCode.BinaryFC or OpCode.BinaryCF => 1,
-        OpCode.Binary => -1,
-        _ => 0,
-    };
+    public int StackEffect => StackEffectOf(Code);
 
     /// <summary>Tree nodes this instruction stands for (fused leaves count as nodes).</summary>
-    public int NodeCount => Code switch
-    {
-        OpCode.LoadFeature or OpCode.LoadConst or OpCode.Unary or OpCode.Binary or OpCode.Ema or OpCode.Lag => 1,
-        OpCode.BinaryFF or OpCode.BinaryFC or OpCode.BinaryCF => 3,
-        _ => 2,
-    };
+    public int NodeCount => NodeCountOf(Code);
+
+    // Tables rather than switches: the compiler asks for every instruction of every candidate a search scores.
+    // By OpCode: LoadFeature, LoadConst, Unary, UnaryF, Binary, BinaryRightF, BinaryRightC, BinaryLeftF,
+    // BinaryLeftC, BinaryFF, BinaryFC, BinaryCF, Ema, Lag.
+    private static ReadOnlySpan<sbyte> StackEffects => [1, 1, 0, 1, -1, 0, 0, 0, 0, 1, 1, 1, 0, 0];
+    private static ReadOnlySpan<byte> NodeCounts => [1, 1, 1, 2, 1, 2, 2, 2, 2, 3, 3, 3, 1, 1];
+
+    internal static int StackEffectOf(OpCode code) => StackEffects[(int)code];
+
+    internal static int NodeCountOf(OpCode code) => NodeCounts[(int)code];
 }

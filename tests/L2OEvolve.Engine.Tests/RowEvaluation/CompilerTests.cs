@@ -25,6 +25,24 @@ public class CompilerTests
     }
 
     [Test]
+    public void Compile_SkippingValueSharing_GivesTheProgramLoweredFromTheSharedIr()
+    {
+        // Compile builds its IR without value numbering (the postfix program re-evaluates a shared value at each use
+        // anyway); lowering the public, shared IR must give the same program, instruction for instruction.
+        var rng = new Rng(23);
+        for (int k = 0; k < 500; k++)
+        {
+            var e = RandomTrees.Generate(ref rng, 1 + rng.NextInt(30), Features, stateful: k % 2 == 0);
+            var direct = Compiler.Compile(e, Features);
+            var lowered = Compiler.Lower(RuleProgram.CompileOverColumns(e, [.. Features]));
+            Assert.That(direct.Program.ToArray(), Is.EqualTo(lowered.Program.ToArray()), e.ToString());
+            Assert.That(direct.Constants, Is.EqualTo(lowered.Constants), e.ToString());
+            Assert.That((direct.StackDepth, direct.EmaSlots, direct.NodeCount), Is.EqualTo((lowered.StackDepth, lowered.EmaSlots, lowered.NodeCount)), e.ToString());
+            Assert.That(direct.LagSteps, Is.EqualTo(lowered.LagSteps), e.ToString());
+        }
+    }
+
+    [Test]
     public void Compile_ConstantOnlyAndSharedOperands_RebuildTheTreeAsWritten()
     {
         // Shapes the in-order lowering hands to the lowering from the root: a constant-only left operand of a computed
