@@ -29,6 +29,8 @@ internal sealed class ForwardMode
     private readonly double[] _val, _grad; // [slot][row], [slot][param][row]
     private readonly double[] _xv, _yv, _dx, _dy, _res, _t1, _t2;
     private readonly double[] _stateVal, _stateGrad; // [stateRow·C + c], ([stateRow·C + c]·k + i)
+    private readonly double[] _features; // [feature][row]: a feature column's rows of the block starting at _featureRow[feature]
+    private readonly int[] _featureRow;
     private readonly int _stateValLength, _stateGradLength;
     private Scratch? _scratch;
 
@@ -43,7 +45,7 @@ internal sealed class ForwardMode
     /// <summary>Buffers that only grow; every region is written before it is read, so stale contents never matter.</summary>
     private sealed class Scratch
     {
-        public double[] Val = [], Grad = [], Xv = [], Yv = [], Dx = [], Dy = [], Res = [], T1 = [], T2 = [], StateVal = [], StateGrad = [];
+        public double[] Val = [], Grad = [], Xv = [], Yv = [], Dx = [], Dy = [], Res = [], T1 = [], T2 = [], StateVal = [], StateGrad = [], Features = [];
 
         public static double[] Grow(ref double[] a, long need)
         {
@@ -53,7 +55,9 @@ internal sealed class ForwardMode
         }
     }
 
-    public ForwardMode(CompiledRule rule, int[] param, int k, int coordinates)
+    /// <param name="features">Feature columns whose widened rows are kept between passes (an instance then always
+    /// gets the same columns); features beyond it are widened at every use.</param>
+    public ForwardMode(CompiledRule rule, int[] param, int k, int coordinates, int features = 0)
     {
         _rule = rule;
         _param = param;
@@ -78,6 +82,9 @@ internal sealed class ForwardMode
         _stateVal = Scratch.Grow(ref scratch.StateVal, stateValues);
         _stateGrad = Scratch.Grow(ref scratch.StateGrad, stateValues * k);
         (_stateValLength, _stateGradLength) = ((int)stateValues, (int)(stateValues * k));
+        _features = Scratch.Grow(ref scratch.Features, (long)features * _blockRows);
+        _featureRow = new int[features];
+        _featureRow.AsSpan().Fill(-1); // nothing widened yet
     }
 
     /// <summary>Returns the buffers to the thread's pool; the instance must not be used afterwards.</summary>
@@ -154,9 +161,21 @@ internal sealed class ForwardMode
         {
             case Operand.Stack: return Val(o.Index, b.N);
             case Operand.Feature:
-                var col = columns[o.Index].AsSpan(b.R0, b.N);
-                for (int i = 0; i < b.N; i++) buffer[i] = col[i];
-                return buffer.AsSpan(0, b.N);
+                // Each block's feature columns are widened to double once per fit, not at every use in every pass.
+                if (o.Index >= _featureRow.Length)
+                {
+                    var raw = columns[o.Index].AsSpan(b.R0, b.N);
+                    for (int i = 0; i < b.N; i++) buffer[i] = raw[i];
+                    return buffer.AsSpan(0, b.N);
+                }
+                var cached = _features.AsSpan(o.Index * _blockRows, b.N);
+                if (_featureRow[o.Index] != b.R0)
+                {
+                    var col = columns[o.Index].AsSpan(b.R0, b.N);
+                    for (int i = 0; i < b.N; i++) cached[i] = col[i];
+                    _featureRow[o.Index] = b.R0;
+                }
+                return cached;
             default:
                 buffer.AsSpan(0, b.N).Fill(theta[o.Index]);
                 return buffer.AsSpan(0, b.N);
@@ -217,7 +236,13 @@ internal sealed class ForwardMode
         var x = Values(a, theta, columns, b, _xv);
         var v = Val(slot, n);
         var d = _dx.AsSpan(0, n);
-        op.ValueAndDerivative(x, v, d); // x may be this slot's values: the operator reads each row before writing it
+        if (k == 0)
+        {
+            // A trial step needs values only: the operator's own Apply, without its derivative.
+            UnaryValues(op, x, v);
+            return;
+        }
+        UnaryValueAndDerivative(op, x, v, d); // x may be this slot's values: each row is read before it is written
         for (int i = 0; i < k; i++)
         {
             var gx = Gradient(a, i, n);
@@ -232,6 +257,11 @@ internal sealed class ForwardMode
         var x = Values(a, theta, columns, b, _xv);
         var y = Values(c, theta, columns, b, _yv);
         var v = Val(slot, n);
+        if (k == 0)
+        {
+            BinaryValues(op, x, y, v);
+            return;
+        }
         var dx = _dx.AsSpan(0, n);
         var dy = _dy.AsSpan(0, n);
         // v may alias x or y (in-place on the stack top): each row reads its operands before writing.
@@ -248,6 +278,63 @@ internal sealed class ForwardMode
             TensorPrimitives.Multiply<double>(dx, gx, t1);
             TensorPrimitives.Multiply<double>(dy, gy, t2);
             TensorPrimitives.Add<double>(t1, t2, g);
+        }
+    }
+
+    // The operators every grammar uses most, without a virtual call per row. Each computes exactly what the operator's
+    // Apply and Derivative compute (the same IEEE operations in the same order, exact element-wise vector operations),
+    // so results are bit-identical to the generic path; any other operator takes that path.
+
+    /// <summary>v = op(x) (v may be x).</summary>
+    private static void UnaryValues(Op op, ReadOnlySpan<double> x, Span<double> v)
+    {
+        switch (op)
+        {
+            case NegOp: TensorPrimitives.Negate<double>(x, v); break;
+            case SquareOp: TensorPrimitives.Multiply<double>(x, x, v); break;
+            case CubeOp:
+                for (int r = 0; r < v.Length; r++) { double a = x[r]; v[r] = a * a * a; }
+                break;
+            default:
+                for (int r = 0; r < v.Length; r++) v[r] = op.Apply(x[r]);
+                break;
+        }
+    }
+
+    /// <summary>v = op(x) and d = op'(x), 0 where x is NaN, as <see cref="Op.ValueAndDerivative"/> (v may be x).</summary>
+    private static void UnaryValueAndDerivative(Op op, ReadOnlySpan<double> x, Span<double> v, Span<double> d)
+    {
+        switch (op)
+        {
+            case NegOp:
+                for (int r = 0; r < v.Length; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : -1; v[r] = -a; }
+                break;
+            case SquareOp:
+                for (int r = 0; r < v.Length; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : 2 * a; v[r] = a * a; }
+                break;
+            case CubeOp:
+                for (int r = 0; r < v.Length; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : 3 * a * a; v[r] = a * a * a; }
+                break;
+            default:
+                op.ValueAndDerivative(x, v, d);
+                break;
+        }
+    }
+
+    /// <summary>v = op(x, y) (v may be x or y).</summary>
+    private static void BinaryValues(Op op, ReadOnlySpan<double> x, ReadOnlySpan<double> y, Span<double> v)
+    {
+        switch (op)
+        {
+            case AddOp: TensorPrimitives.Add<double>(x, y, v); break;
+            case SubOp: TensorPrimitives.Subtract<double>(x, y, v); break;
+            case MulOp: TensorPrimitives.Multiply<double>(x, y, v); break;
+            case DivOp:
+                for (int r = 0; r < v.Length; r++) { double a = x[r], c = y[r]; v[r] = c == 0.0 ? 1.0 : a / c; }
+                break;
+            default:
+                for (int r = 0; r < v.Length; r++) v[r] = op.Apply(x[r], y[r]);
+                break;
         }
     }
 
