@@ -35,6 +35,7 @@ public static class SearchLoopTiming
         fitness.Reset();
         long evaluations = state.Evaluations, gen0 = GC.CollectionCount(0), alloc0 = GC.GetTotalAllocatedBytes(precise: false);
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var pause0 = GC.GetTotalPauseDuration();
         var clock = Stopwatch.StartNew();
         for (int g = 0; g < generations; g++) state = Evolution.Step(state, ctx);
         double wall = clock.Elapsed.TotalSeconds;
@@ -46,7 +47,8 @@ public static class SearchLoopTiming
         string digest = Convert.ToHexStringLower(SHA256.HashData(SearchStateCodec.Serialize(state)))[..16];
         Console.WriteLine($"# search loop: {data}, {grammarPath}, {threads} thread(s), generations {warm}..{warm + generations}, seed {seed}, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         Console.WriteLine($"evals/s {evaluations / wall:F0}  evals per CPU-s {evaluations / cpu:F0}  ({evaluations} evaluations, {fitness.Computed} computed, {fitness.Tunings} tunings; wall {wall:F2} s, CPU {cpu:F2} s)");
-        Console.WriteLine($"allocated {(GC.GetTotalAllocatedBytes(precise: false) - alloc0) / (double)evaluations:F0} B/eval, gen0 GCs {GC.CollectionCount(0) - gen0}");
+        Console.WriteLine($"allocated {(GC.GetTotalAllocatedBytes(precise: false) - alloc0) / (double)evaluations:F0} B/eval, gen0 GCs {GC.CollectionCount(0) - gen0}, " +
+            $"GC pauses {(GC.GetTotalPauseDuration() - pause0).TotalSeconds:F2} s");
         Console.WriteLine("| part | CPU s | share | µs per evaluation |");
         Console.WriteLine("|---|---|---|---|");
         void Row(string part, double s) => Console.WriteLine($"| {part} | {s:F2} | {100 * s / cpu:F1}% | {1e6 * s / evaluations:F2} |");
