@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using L2OEvolve.Engine.RowEvaluation;
 using L2OEvolve.Engine.Expressions;
@@ -128,8 +129,9 @@ internal sealed class ForwardMode
                 {
                     var gi = Grad(0, i, n);
                     // A singular derivative (sqrt at 0) of a finite value must not poison the whole step.
-                    for (int q = 0; q < n; q++)
-                        if (!double.IsFinite(gi[q])) gi[q] = 0;
+                    if (!AllFinite(gi))
+                        for (int q = 0; q < n; q++)
+                            if (!double.IsFinite(gi[q])) gi[q] = 0;
                     jtr[i] += TensorPrimitives.Dot<double>(gi, r);
                     for (int j = 0; j <= i; j++) jtj[i * k + j] += TensorPrimitives.Dot<double>(gi, Grad(0, j, n));
                 }
@@ -139,6 +141,21 @@ internal sealed class ForwardMode
             for (int j = 0; j < i; j++)
                 jtj[j * k + i] = jtj[i * k + j];
         return sse;
+    }
+
+    /// <summary>True when no element is NaN or ±inf (x - x is 0 exactly for finite x, NaN otherwise).</summary>
+    private static bool AllFinite(ReadOnlySpan<double> g)
+    {
+        int q = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; q <= g.Length - Vector<double>.Count; q += Vector<double>.Count)
+            {
+                var a = new Vector<double>(g[q..]);
+                if (!Vector.EqualsAll(a - a, Vector<double>.Zero)) return false;
+            }
+        for (; q < g.Length; q++)
+            if (!double.IsFinite(g[q])) return false;
+        return true;
     }
 
     /// <summary>Rows [R0, R0+N) = <c>Steps</c> steps from <c>T0</c> of the coordinates [C0, C0+Width).</summary>
@@ -281,60 +298,59 @@ internal sealed class ForwardMode
         }
     }
 
-    // The operators every grammar uses most, without a virtual call per row. Each computes exactly what the operator's
-    // Apply and Derivative compute (the same IEEE operations in the same order, exact element-wise vector operations),
-    // so results are bit-identical to the generic path; any other operator takes that path.
+    // The operators every grammar uses most, without a virtual call per row: each case calls the sealed operator's own
+    // Apply and Derivative (which the JIT then binds directly and inlines), in the loop Op.ValueAndDerivative runs,
+    // so the numbers are the operator's own, bit for bit; any other operator takes the virtual path.
 
     /// <summary>v = op(x) (v may be x).</summary>
     private static void UnaryValues(Op op, ReadOnlySpan<double> x, Span<double> v)
     {
+        int n = v.Length;
         switch (op)
         {
-            case NegOp: TensorPrimitives.Negate<double>(x, v); break;
-            case SquareOp: TensorPrimitives.Multiply<double>(x, x, v); break;
-            case CubeOp:
-                for (int r = 0; r < v.Length; r++) { double a = x[r]; v[r] = a * a * a; }
-                break;
-            default:
-                for (int r = 0; r < v.Length; r++) v[r] = op.Apply(x[r]);
-                break;
+            case NegOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case SquareOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case CubeOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case SqrtOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case ExpOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case LogOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case SinOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case CosOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case TanhOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            default: for (int r = 0; r < n; r++) v[r] = op.Apply(x[r]); break;
         }
     }
 
     /// <summary>v = op(x) and d = op'(x), 0 where x is NaN, as <see cref="Op.ValueAndDerivative"/> (v may be x).</summary>
     private static void UnaryValueAndDerivative(Op op, ReadOnlySpan<double> x, Span<double> v, Span<double> d)
     {
+        int n = v.Length;
         switch (op)
         {
-            case NegOp:
-                for (int r = 0; r < v.Length; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : -1; v[r] = -a; }
-                break;
-            case SquareOp:
-                for (int r = 0; r < v.Length; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : 2 * a; v[r] = a * a; }
-                break;
-            case CubeOp:
-                for (int r = 0; r < v.Length; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : 3 * a * a; v[r] = a * a * a; }
-                break;
-            default:
-                op.ValueAndDerivative(x, v, d);
-                break;
+            case NegOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case SquareOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case CubeOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case SqrtOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case ExpOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case LogOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case SinOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case CosOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case TanhOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            default: op.ValueAndDerivative(x, v, d); break;
         }
     }
 
     /// <summary>v = op(x, y) (v may be x or y).</summary>
     private static void BinaryValues(Op op, ReadOnlySpan<double> x, ReadOnlySpan<double> y, Span<double> v)
     {
+        int n = v.Length;
         switch (op)
         {
-            case AddOp: TensorPrimitives.Add<double>(x, y, v); break;
-            case SubOp: TensorPrimitives.Subtract<double>(x, y, v); break;
-            case MulOp: TensorPrimitives.Multiply<double>(x, y, v); break;
-            case DivOp:
-                for (int r = 0; r < v.Length; r++) { double a = x[r], c = y[r]; v[r] = c == 0.0 ? 1.0 : a / c; }
-                break;
-            default:
-                for (int r = 0; r < v.Length; r++) v[r] = op.Apply(x[r], y[r]);
-                break;
+            case AddOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r], y[r]); break;
+            case SubOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r], y[r]); break;
+            case MulOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r], y[r]); break;
+            case DivOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r], y[r]); break;
+            default: for (int r = 0; r < n; r++) v[r] = op.Apply(x[r], y[r]); break;
         }
     }
 
