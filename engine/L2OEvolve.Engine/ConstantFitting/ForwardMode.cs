@@ -32,6 +32,11 @@ internal sealed class ForwardMode
     private readonly double[] _stateVal, _stateGrad; // [stateRow·C + c], ([stateRow·C + c]·k + i)
     private readonly double[] _features; // [feature][row]: a feature column's rows of the block starting at _featureRow[feature]
     private readonly int[] _featureRow;
+    // Unary outputs of the last values-only pass over a single block, by instruction, at _recordedTheta: an accepted
+    // trial step is relinearised at the very same constants, so that pass takes these values instead of recomputing
+    // them (exp, tanh, sqrt need nothing more for their derivatives; sin and cos need half).
+    private readonly double[] _recorded, _recordedTheta;
+    private bool _recordedValid, _record, _reuse;
     private readonly int _stateValLength, _stateGradLength;
     private Scratch? _scratch;
 
@@ -46,7 +51,8 @@ internal sealed class ForwardMode
     /// <summary>Buffers that only grow; every region is written before it is read, so stale contents never matter.</summary>
     private sealed class Scratch
     {
-        public double[] Val = [], Grad = [], Xv = [], Yv = [], Dx = [], Dy = [], Res = [], T1 = [], T2 = [], StateVal = [], StateGrad = [], Features = [];
+        public double[] Val = [], Grad = [], Xv = [], Yv = [], Dx = [], Dy = [], Res = [], T1 = [], T2 = [], StateVal = [], StateGrad = [], Features = [],
+            Recorded = [];
 
         public static double[] Grow(ref double[] a, long need)
         {
@@ -86,6 +92,8 @@ internal sealed class ForwardMode
         _features = Scratch.Grow(ref scratch.Features, (long)features * _blockRows);
         _featureRow = new int[features];
         _featureRow.AsSpan().Fill(-1); // nothing widened yet
+        _recorded = Scratch.Grow(ref scratch.Recorded, (long)rule.Code.Length * _blockRows);
+        _recordedTheta = new double[rule.Constants.Length];
     }
 
     /// <summary>Returns the buffers to the thread's pool; the instance must not be used afterwards.</summary>
@@ -104,6 +112,11 @@ internal sealed class ForwardMode
         Span<double> jtj, Span<double> jtr)
     {
         int k = jtj.IsEmpty ? 0 : _k, C = _coordinates;
+        bool singleBlock = !_rule.IsStateful && (long)C * steps <= _blockRows;
+        _record = k == 0 && singleBlock;
+        _reuse = k > 0 && singleBlock && _recordedValid && System.Runtime.InteropServices.MemoryMarshal.Cast<double, long>(theta)
+            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.Cast<double, long>(_recordedTheta.AsSpan())); // bit for bit
+        if (_record) _recordedValid = false; // until this pass has written every value
         jtj.Clear();
         jtr.Clear();
         _stateVal.AsSpan(0, _stateValLength).Clear();
@@ -123,6 +136,11 @@ internal sealed class ForwardMode
                 var r = _res.AsSpan(0, n);
                 for (int i = 0; i < n; i++) r[i] = v[i] - target[blk.R0 + i];
                 double s = TensorPrimitives.Dot<double>(r, r);
+                if (_record)
+                {
+                    theta.CopyTo(_recordedTheta);
+                    _recordedValid = true;
+                }
                 if (!double.IsFinite(s)) return double.PositiveInfinity;
                 sse += s;
                 for (int i = 0; i < k; i++)
@@ -221,8 +239,8 @@ internal sealed class ForwardMode
             {
                 case OpCode.LoadFeature: Load(F(ins.A), sp++, theta, columns, b, k); break;
                 case OpCode.LoadConst: Load(K(ins.A), sp++, theta, columns, b, k); break;
-                case OpCode.Unary: Unary(ins.Op, S(sp - 1), sp - 1, theta, columns, b, k); break;
-                case OpCode.UnaryF: Unary(ins.Op, F(ins.A), sp++, theta, columns, b, k); break;
+                case OpCode.Unary: Unary(ins.Op, S(sp - 1), sp - 1, theta, columns, b, k, pc); break;
+                case OpCode.UnaryF: Unary(ins.Op, F(ins.A), sp++, theta, columns, b, k, pc); break;
                 case OpCode.Binary:
                     Binary(ins.Op, S(sp - 2), S(sp - 1), sp - 2, theta, columns, b, k);
                     sp--;
@@ -247,19 +265,22 @@ internal sealed class ForwardMode
         for (int i = 0; i < k; i++) Gradient(o, i, b.N).CopyTo(Grad(slot, i, b.N));
     }
 
-    private void Unary(Op op, Operand a, int slot, ReadOnlySpan<double> theta, ReadOnlySpan<float[]> columns, in Blk b, int k)
+    private void Unary(Op op, Operand a, int slot, ReadOnlySpan<double> theta, ReadOnlySpan<float[]> columns, in Blk b, int k, int pc)
     {
         int n = b.N;
         var x = Values(a, theta, columns, b, _xv);
         var v = Val(slot, n);
         var d = _dx.AsSpan(0, n);
+        var recorded = _recorded.AsSpan(pc * _blockRows, n);
         if (k == 0)
         {
             // A trial step needs values only: the operator's own Apply, without its derivative.
             UnaryValues(op, x, v);
+            if (_record) v.CopyTo(recorded);
             return;
         }
-        UnaryValueAndDerivative(op, x, v, d); // x may be this slot's values: each row is read before it is written
+        // x may be this slot's values: each row is read before it is written.
+        if (!_reuse || !UnaryDerivativeAt(op, x, recorded, v, d)) UnaryValueAndDerivative(op, x, v, d);
         for (int i = 0; i < k; i++)
         {
             var gx = Gradient(a, i, n);
@@ -338,6 +359,29 @@ internal sealed class ForwardMode
             case TanhOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
             default: op.ValueAndDerivative(x, v, d); break;
         }
+    }
+
+    /// <summary>
+    /// v = f, the operator's values at x recorded by a values-only pass, and d = op'(x) from them, 0 where x is NaN, as
+    /// <see cref="Op.ValueAndDerivative"/> would compute both (v may be x); false, touching nothing, for other operators.
+    /// </summary>
+    private static bool UnaryDerivativeAt(Op op, ReadOnlySpan<double> x, ReadOnlySpan<double> f, Span<double> v, Span<double> d)
+    {
+        int n = v.Length;
+        switch (op)
+        {
+            case NegOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case SquareOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case CubeOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case SqrtOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case ExpOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case LogOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case SinOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case CosOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case TanhOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            default: return false;
+        }
+        return true;
     }
 
     /// <summary>v = op(x, y) (v may be x or y).</summary>

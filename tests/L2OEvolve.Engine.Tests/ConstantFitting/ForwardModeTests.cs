@@ -57,7 +57,8 @@ public class ForwardModeTests
         return cols;
     }
 
-    private static (double Sse, double[] JtJ, double[] Jtr) Pass(Expr e, float[][] cols, int coordinates, int steps, float[] target, bool derivatives)
+    private static (double Sse, double[] JtJ, double[] Jtr) Pass(Expr e, float[][] cols, int coordinates, int steps, float[] target, bool derivatives,
+        bool afterTrial = false)
     {
         var rule = Compiler.Compile(e, Names);
         int k = rule.Constants.Length;
@@ -66,8 +67,9 @@ public class ForwardModeTests
         {
             var theta = rule.Constants.ToArray();
             var (jtj, jtr) = derivatives ? (new double[k * k], new double[k]) : (Array.Empty<double>(), Array.Empty<double>());
-            // Twice on one instance: the second pass reads the widened columns the first one kept.
-            fm.Accumulate(theta, cols, steps, target, jtj, jtr);
+            // Twice on one instance: the second pass reads the widened columns the first one kept, and after a
+            // values-only pass at the same constants, the unary values that pass recorded.
+            fm.Accumulate(theta, cols, steps, target, afterTrial ? [] : jtj, afterTrial ? [] : jtr);
             double sse = fm.Accumulate(theta, cols, steps, target, jtj, jtr);
             return (sse, jtj, jtr);
         }
@@ -78,6 +80,8 @@ public class ForwardModeTests
         [BitConverter.DoubleToInt64Bits(sse), .. jtj.Select(BitConverter.DoubleToInt64Bits), .. jtr.Select(BitConverter.DoubleToInt64Bits)];
 
     [TestCase(300, 1)]   // row data in two blocks, the last one partial
+    [TestCase(200, 1)]   // row data in one block (values recorded by a trial pass are reused)
+    [TestCase(7, 30)]    // a stateless rule over a trajectory in one block
     [TestCase(7, 40)]    // a trajectory: several steps per block
     public void Accumulate_FastPaths_GiveTheGenericPathsBits(int coordinates, int steps)
     {
@@ -93,6 +97,8 @@ public class ForwardModeTests
             // Unary operators are bound directly with derivatives; the binary ones keep their own block forms there.
             var generic = Pass(Opaqued(e, binaries: false), cols, coordinates, steps, target, derivatives: true);
             Assert.That(Bits(full.Sse, full.JtJ, full.Jtr), Is.EqualTo(Bits(generic.Sse, generic.JtJ, generic.Jtr)), Show.Of(e));
+            var relinearised = Pass(e, cols, coordinates, steps, target, derivatives: true, afterTrial: true);
+            Assert.That(Bits(relinearised.Sse, relinearised.JtJ, relinearised.Jtr), Is.EqualTo(Bits(generic.Sse, generic.JtJ, generic.Jtr)), Show.Of(e));
             // A trial pass (values only) gives the SSE of the full pass, and so does the generic values-only pass.
             double trial = Pass(e, cols, coordinates, steps, target, derivatives: false).Sse;
             double genericTrial = Pass(Opaqued(e, binaries: true), cols, coordinates, steps, target, derivatives: false).Sse;
