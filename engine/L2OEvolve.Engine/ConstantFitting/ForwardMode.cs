@@ -19,6 +19,9 @@ namespace L2OEvolve.Engine.ConstantFitting;
 /// </code>
 /// Rows are visited in time-major order (index = step·coordinates + coordinate), so one loop serves row data
 /// (one step, coordinates = rows) and trajectories. The Jacobian is never stored: LM needs only JᵀJ, Jᵀr and Σr².
+/// A pass without JᵀJ (an LM trial step) computes values only; when everything fits one block, it records the unary
+/// values, and a pass with derivatives at the very same constants (relinearising after an accepted step) reuses them.
+/// Every shortcut computes with the operators' own scalar methods, so all passes give the same bits.
 /// </remarks>
 internal sealed class ForwardMode
 {
