@@ -109,7 +109,7 @@ public static class Evolution
                 if (!ReferenceEquals(before[j], trees[chosen[j]])) complexity[chosen[j]] = Trees.Complexity(trees[chosen[j]], ctx.Grammar);
         }
         var born = new Individual[n];
-        for (int k = 0; k < n; k++) born[k] = new Individual(trees[k], scores[k][0], complexity[k], state.NextBirth + k, [.. scores[k]]);
+        for (int k = 0; k < n; k++) born[k] = Make(trees[k], scores[k], complexity[k], state.NextBirth + k);
         var rngs = new RngState[islands];
         for (int i = 0; i < islands; i++) rngs[i] = broods[i].Rng;
         return Barrier(state, plan, ctx, rngs, born, memberCosts, n + chosen.Count);
@@ -340,7 +340,10 @@ public static class Evolution
     }
 
     private static Individual Make(SearchContext ctx, Expr tree, double[] objectives, long birth) =>
-        new(tree, objectives[0], Trees.Complexity(tree, ctx.Grammar), birth, [.. objectives]);
+        Make(tree, objectives, Trees.Complexity(tree, ctx.Grammar), birth);
+
+    private static Individual Make(Expr tree, double[] objectives, int complexity, long birth) =>
+        new(tree, objectives[0], complexity, birth, [.. objectives]);
 
     private static ulong FitnessSeed(Rng master, long salt) => master.Fork(0xF17_0000UL ^ (ulong)salt).NextUInt64();
 }
