@@ -4,6 +4,12 @@ using L2OEvolve.Benchmarks;
 // Run one suite: ./run.sh bench --filter '*Evaluator*'; quick evaluator figures without BenchmarkDotNet: ./run.sh bench --quick
 // (--block N sets the evaluator's rows per block).
 // Rule executor and population rollouts (stopwatch script, printed side by side): ./run.sh bench rules [--quick]
+// Search loop split (row evaluator vs the rest, in process): ./run.sh bench search [--threads N] [--generations G]
+if (args is ["search", ..])
+{
+    SearchLoopTiming.Run(args[1..]);
+    return;
+}
 if (args is ["rules", ..])
 {
     RulesTiming.Run(args[1..]);

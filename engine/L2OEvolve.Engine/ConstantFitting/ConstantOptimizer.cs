@@ -90,7 +90,7 @@ public static class ConstantOptimizer
 
         var theta = rule.Constants.ToArray();
         int iter = 0;
-        var fm = new ForwardMode(rule, param, k, coordinates);
+        var fm = new ForwardMode(rule, param, k, coordinates, columns.Length);
         try
         {
             var trial = new double[m];
@@ -135,9 +135,12 @@ public static class ConstantOptimizer
                     tinyStep &= Math.Abs(trial[i] - theta[i]) <= 1e-10 * (Math.Abs(theta[i]) + 1e-10);
                 Array.Copy(trial, theta, m);
                 rejected = 0;
+                // The last step needs no relinearisation: S(θ) is the trial's (the values are computed alike with or
+                // without derivatives), and JᵀJ, Jᵀr would go unused.
+                if (gain < o.Tolerance || tinyStep || iter >= o.MaxIterations) break;
                 sse = fm.Accumulate(theta, columns, steps, target, jtj, jtr);
                 lambda = Math.Max(lambda / 3, 1e-15);
-                if (gain < o.Tolerance || tinyStep || !double.IsFinite(sse)) break;
+                if (!double.IsFinite(sse)) break;
             }
         }
         finally { fm.Release(); }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using L2OEvolve.Engine.RowEvaluation;
 using L2OEvolve.Engine.Expressions;
@@ -18,6 +19,9 @@ namespace L2OEvolve.Engine.ConstantFitting;
 /// </code>
 /// Rows are visited in time-major order (index = step·coordinates + coordinate), so one loop serves row data
 /// (one step, coordinates = rows) and trajectories. The Jacobian is never stored: LM needs only JᵀJ, Jᵀr and Σr².
+/// A pass without JᵀJ (an LM trial step) computes values only; when everything fits one block, it records the unary
+/// values, and a pass with derivatives at the very same constants (relinearising after an accepted step) reuses them.
+/// Every shortcut computes with the operators' own scalar methods, so all passes give the same bits.
 /// </remarks>
 internal sealed class ForwardMode
 {
@@ -29,6 +33,13 @@ internal sealed class ForwardMode
     private readonly double[] _val, _grad; // [slot][row], [slot][param][row]
     private readonly double[] _xv, _yv, _dx, _dy, _res, _t1, _t2;
     private readonly double[] _stateVal, _stateGrad; // [stateRow·C + c], ([stateRow·C + c]·k + i)
+    private readonly double[] _features; // [feature][row]: a feature column's rows of the block starting at _featureRow[feature]
+    private readonly int[] _featureRow;
+    // Unary outputs of the last values-only pass over a single block, by instruction, at _recordedTheta: an accepted
+    // trial step is relinearised at the very same constants, so that pass takes these values instead of recomputing
+    // them (exp, tanh, sqrt need nothing more for their derivatives; sin and cos need half).
+    private readonly double[] _recorded, _recordedTheta;
+    private bool _recordedValid, _record, _reuse;
     private readonly int _stateValLength, _stateGradLength;
     private Scratch? _scratch;
 
@@ -43,7 +54,8 @@ internal sealed class ForwardMode
     /// <summary>Buffers that only grow; every region is written before it is read, so stale contents never matter.</summary>
     private sealed class Scratch
     {
-        public double[] Val = [], Grad = [], Xv = [], Yv = [], Dx = [], Dy = [], Res = [], T1 = [], T2 = [], StateVal = [], StateGrad = [];
+        public double[] Val = [], Grad = [], Xv = [], Yv = [], Dx = [], Dy = [], Res = [], T1 = [], T2 = [], StateVal = [], StateGrad = [], Features = [],
+            Recorded = [];
 
         public static double[] Grow(ref double[] a, long need)
         {
@@ -53,7 +65,9 @@ internal sealed class ForwardMode
         }
     }
 
-    public ForwardMode(CompiledRule rule, int[] param, int k, int coordinates)
+    /// <param name="features">Feature columns whose widened rows are kept between passes (an instance then always
+    /// gets the same columns); features beyond it are widened at every use.</param>
+    public ForwardMode(CompiledRule rule, int[] param, int k, int coordinates, int features = 0)
     {
         _rule = rule;
         _param = param;
@@ -78,6 +92,11 @@ internal sealed class ForwardMode
         _stateVal = Scratch.Grow(ref scratch.StateVal, stateValues);
         _stateGrad = Scratch.Grow(ref scratch.StateGrad, stateValues * k);
         (_stateValLength, _stateGradLength) = ((int)stateValues, (int)(stateValues * k));
+        _features = Scratch.Grow(ref scratch.Features, (long)features * _blockRows);
+        _featureRow = new int[features];
+        _featureRow.AsSpan().Fill(-1); // nothing widened yet
+        _recorded = Scratch.Grow(ref scratch.Recorded, (long)rule.Code.Length * _blockRows);
+        _recordedTheta = new double[rule.Constants.Length];
     }
 
     /// <summary>Returns the buffers to the thread's pool; the instance must not be used afterwards.</summary>
@@ -96,6 +115,11 @@ internal sealed class ForwardMode
         Span<double> jtj, Span<double> jtr)
     {
         int k = jtj.IsEmpty ? 0 : _k, C = _coordinates;
+        bool singleBlock = !_rule.IsStateful && (long)C * steps <= _blockRows;
+        _record = k == 0 && singleBlock;
+        _reuse = k > 0 && singleBlock && _recordedValid && System.Runtime.InteropServices.MemoryMarshal.Cast<double, long>(theta)
+            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.Cast<double, long>(_recordedTheta.AsSpan())); // bit for bit
+        if (_record) _recordedValid = false; // until this pass has written every value
         jtj.Clear();
         jtr.Clear();
         _stateVal.AsSpan(0, _stateValLength).Clear();
@@ -115,14 +139,20 @@ internal sealed class ForwardMode
                 var r = _res.AsSpan(0, n);
                 for (int i = 0; i < n; i++) r[i] = v[i] - target[blk.R0 + i];
                 double s = TensorPrimitives.Dot<double>(r, r);
+                if (_record)
+                {
+                    theta.CopyTo(_recordedTheta);
+                    _recordedValid = true;
+                }
                 if (!double.IsFinite(s)) return double.PositiveInfinity;
                 sse += s;
                 for (int i = 0; i < k; i++)
                 {
                     var gi = Grad(0, i, n);
                     // A singular derivative (sqrt at 0) of a finite value must not poison the whole step.
-                    for (int q = 0; q < n; q++)
-                        if (!double.IsFinite(gi[q])) gi[q] = 0;
+                    if (!AllFinite(gi))
+                        for (int q = 0; q < n; q++)
+                            if (!double.IsFinite(gi[q])) gi[q] = 0;
                     jtr[i] += TensorPrimitives.Dot<double>(gi, r);
                     for (int j = 0; j <= i; j++) jtj[i * k + j] += TensorPrimitives.Dot<double>(gi, Grad(0, j, n));
                 }
@@ -132,6 +162,21 @@ internal sealed class ForwardMode
             for (int j = 0; j < i; j++)
                 jtj[j * k + i] = jtj[i * k + j];
         return sse;
+    }
+
+    /// <summary>True when no element is NaN or ±inf (x - x is 0 exactly for finite x, NaN otherwise).</summary>
+    private static bool AllFinite(ReadOnlySpan<double> g)
+    {
+        int q = 0;
+        if (Vector.IsHardwareAccelerated)
+            for (; q <= g.Length - Vector<double>.Count; q += Vector<double>.Count)
+            {
+                var a = new Vector<double>(g[q..]);
+                if (!Vector.EqualsAll(a - a, Vector<double>.Zero)) return false;
+            }
+        for (; q < g.Length; q++)
+            if (!double.IsFinite(g[q])) return false;
+        return true;
     }
 
     /// <summary>Rows [R0, R0+N) = <c>Steps</c> steps from <c>T0</c> of the coordinates [C0, C0+Width).</summary>
@@ -154,9 +199,21 @@ internal sealed class ForwardMode
         {
             case Operand.Stack: return Val(o.Index, b.N);
             case Operand.Feature:
-                var col = columns[o.Index].AsSpan(b.R0, b.N);
-                for (int i = 0; i < b.N; i++) buffer[i] = col[i];
-                return buffer.AsSpan(0, b.N);
+                // Each block's feature columns are widened to double once per fit, not at every use in every pass.
+                if (o.Index >= _featureRow.Length)
+                {
+                    var raw = columns[o.Index].AsSpan(b.R0, b.N);
+                    for (int i = 0; i < b.N; i++) buffer[i] = raw[i];
+                    return buffer.AsSpan(0, b.N);
+                }
+                var cached = _features.AsSpan(o.Index * _blockRows, b.N);
+                if (_featureRow[o.Index] != b.R0)
+                {
+                    var col = columns[o.Index].AsSpan(b.R0, b.N);
+                    for (int i = 0; i < b.N; i++) cached[i] = col[i];
+                    _featureRow[o.Index] = b.R0;
+                }
+                return cached;
             default:
                 buffer.AsSpan(0, b.N).Fill(theta[o.Index]);
                 return buffer.AsSpan(0, b.N);
@@ -185,8 +242,8 @@ internal sealed class ForwardMode
             {
                 case OpCode.LoadFeature: Load(F(ins.A), sp++, theta, columns, b, k); break;
                 case OpCode.LoadConst: Load(K(ins.A), sp++, theta, columns, b, k); break;
-                case OpCode.Unary: Unary(ins.Op, S(sp - 1), sp - 1, theta, columns, b, k); break;
-                case OpCode.UnaryF: Unary(ins.Op, F(ins.A), sp++, theta, columns, b, k); break;
+                case OpCode.Unary: Unary(ins.Op, S(sp - 1), sp - 1, theta, columns, b, k, pc); break;
+                case OpCode.UnaryF: Unary(ins.Op, F(ins.A), sp++, theta, columns, b, k, pc); break;
                 case OpCode.Binary:
                     Binary(ins.Op, S(sp - 2), S(sp - 1), sp - 2, theta, columns, b, k);
                     sp--;
@@ -211,13 +268,22 @@ internal sealed class ForwardMode
         for (int i = 0; i < k; i++) Gradient(o, i, b.N).CopyTo(Grad(slot, i, b.N));
     }
 
-    private void Unary(Op op, Operand a, int slot, ReadOnlySpan<double> theta, ReadOnlySpan<float[]> columns, in Blk b, int k)
+    private void Unary(Op op, Operand a, int slot, ReadOnlySpan<double> theta, ReadOnlySpan<float[]> columns, in Blk b, int k, int pc)
     {
         int n = b.N;
         var x = Values(a, theta, columns, b, _xv);
         var v = Val(slot, n);
         var d = _dx.AsSpan(0, n);
-        op.ValueAndDerivative(x, v, d); // x may be this slot's values: the operator reads each row before writing it
+        var recorded = _recorded.AsSpan(pc * _blockRows, n);
+        if (k == 0)
+        {
+            // A trial step needs values only: the operator's own Apply, without its derivative.
+            UnaryValues(op, x, v);
+            if (_record) v.CopyTo(recorded);
+            return;
+        }
+        // x may be this slot's values: each row is read before it is written.
+        if (!_reuse || !UnaryDerivativeAt(op, x, recorded, v, d)) UnaryValueAndDerivative(op, x, v, d);
         for (int i = 0; i < k; i++)
         {
             var gx = Gradient(a, i, n);
@@ -232,6 +298,11 @@ internal sealed class ForwardMode
         var x = Values(a, theta, columns, b, _xv);
         var y = Values(c, theta, columns, b, _yv);
         var v = Val(slot, n);
+        if (k == 0)
+        {
+            BinaryValues(op, x, y, v);
+            return;
+        }
         var dx = _dx.AsSpan(0, n);
         var dy = _dy.AsSpan(0, n);
         // v may alias x or y (in-place on the stack top): each row reads its operands before writing.
@@ -248,6 +319,85 @@ internal sealed class ForwardMode
             TensorPrimitives.Multiply<double>(dx, gx, t1);
             TensorPrimitives.Multiply<double>(dy, gy, t2);
             TensorPrimitives.Add<double>(t1, t2, g);
+        }
+    }
+
+    // The operators every grammar uses most, without a virtual call per row: each case calls the sealed operator's own
+    // Apply and Derivative (which the JIT then binds directly and inlines), in the loop Op.ValueAndDerivative runs,
+    // so the numbers are the operator's own, bit for bit; any other operator takes the virtual path.
+
+    /// <summary>v = op(x) (v may be x).</summary>
+    private static void UnaryValues(Op op, ReadOnlySpan<double> x, Span<double> v)
+    {
+        int n = v.Length;
+        switch (op)
+        {
+            case NegOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case SquareOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case CubeOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case SqrtOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case ExpOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case LogOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case SinOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case CosOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            case TanhOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r]); break;
+            default: for (int r = 0; r < n; r++) v[r] = op.Apply(x[r]); break;
+        }
+    }
+
+    /// <summary>v = op(x) and d = op'(x), 0 where x is NaN, as <see cref="Op.ValueAndDerivative"/> (v may be x).</summary>
+    private static void UnaryValueAndDerivative(Op op, ReadOnlySpan<double> x, Span<double> v, Span<double> d)
+    {
+        int n = v.Length;
+        switch (op)
+        {
+            case NegOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case SquareOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case CubeOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case SqrtOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case ExpOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case LogOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case SinOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case CosOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            case TanhOp o: for (int r = 0; r < n; r++) { double a = x[r], f = o.Apply(a); d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f); v[r] = f; } break;
+            default: op.ValueAndDerivative(x, v, d); break;
+        }
+    }
+
+    /// <summary>
+    /// v = f, the operator's values at x recorded by a values-only pass, and d = op'(x) from them, 0 where x is NaN, as
+    /// <see cref="Op.ValueAndDerivative"/> would compute both (v may be x); false, touching nothing, for other operators.
+    /// </summary>
+    private static bool UnaryDerivativeAt(Op op, ReadOnlySpan<double> x, ReadOnlySpan<double> f, Span<double> v, Span<double> d)
+    {
+        int n = v.Length;
+        switch (op)
+        {
+            case NegOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case SquareOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case CubeOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case SqrtOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case ExpOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case LogOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case SinOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case CosOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            case TanhOp o: for (int r = 0; r < n; r++) { double a = x[r]; d[r] = double.IsNaN(a) ? 0 : o.Derivative(a, f[r]); v[r] = f[r]; } break;
+            default: return false;
+        }
+        return true;
+    }
+
+    /// <summary>v = op(x, y) (v may be x or y).</summary>
+    private static void BinaryValues(Op op, ReadOnlySpan<double> x, ReadOnlySpan<double> y, Span<double> v)
+    {
+        int n = v.Length;
+        switch (op)
+        {
+            case AddOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r], y[r]); break;
+            case SubOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r], y[r]); break;
+            case MulOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r], y[r]); break;
+            case DivOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r], y[r]); break;
+            default: for (int r = 0; r < n; r++) v[r] = op.Apply(x[r], y[r]); break;
         }
     }
 

@@ -40,7 +40,7 @@ public sealed record MutateOrCross(VariationSettings Settings, double TuneProbab
         else
         {
             // Every number MutateConstant can move: constants, ema betas and lag steps.
-            int constants = Trees.Count(parent, static n => n is Expr.Const or Expr.Ema or Expr.Lag);
+            int constants = Trees.NumberCount(parent);
             for (int attempt = 0; attempt < Settings.MaxAttempts; attempt++)
             {
                 var kind = Settings.Weights.Sample(ref rng, constants);

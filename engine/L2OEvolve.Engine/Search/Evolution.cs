@@ -67,25 +67,52 @@ public static class Evolution
     private static SearchState StepCore(SearchState state, SearchContext ctx, CancellationToken ct)
     {
         var plan = Plan(state, ctx);
-        var broods = new Brood[state.Islands.Length];
+        int islands = state.Islands.Length, perIsland = plan.PerIsland, n = islands * perIsland;
+        var broods = new Brood[islands];
+        var memberCosts = new double[islands][];
         // A per-candidate fitness scores each child where it is bred, in the same parallel pass: one hand-off between
         // threads per generation instead of two, and no serial memo pass in between. Scores are pure functions of the
-        // tree, so this changes nothing but speed.
+        // tree, so this changes nothing but speed. The pass also measures each child (complexity, tunable numbers) and
+        // keeps the members' costs for the barrier, so the serial part of a generation walks no tree twice.
         var single = ctx.Fitness as ICandidateFitness;
-        var prescored = single is null ? null : new double[broods.Length][][];
+        var prescored = single is null ? null : new double[n][];
+        var complexity = new int[n];
+        var tunable = new int[n];
         var options = new ParallelOptions { MaxDegreeOfParallelism = ctx.Threads, CancellationToken = ct };
-        Parallel.For(0, broods.Length, options, i =>
+        Parallel.For(0, islands, options, i =>
         {
-            broods[i] = BreedIsland(state.Islands[i], plan, ctx);
-            if (prescored is not null) prescored[i] = [.. broods[i].Offspring.Select(o => ScoreOne(ctx, single!, o.Tree))];
+            broods[i] = BreedIsland(state.Islands[i], plan, ctx, out memberCosts[i]);
+            var children = broods[i].Offspring;
+            for (int j = 0, k = i * perIsland; j < children.Length; j++, k++)
+            {
+                var tree = children[j].Tree;
+                complexity[k] = Trees.Complexity(tree, ctx.Grammar);
+                tunable[k] = ctx.Tuner is null ? 0 : Trees.TunableCount(tree);
+            }
+            if (prescored is not null)
+                for (int j = 0, k = i * perIsland; j < children.Length; j++, k++) prescored[k] = ScoreOne(ctx, single!, children[j].Tree);
         });
 
-        var offspring = broods.SelectMany(b => b.Offspring).ToArray();
-        var trees = offspring.Select(o => o.Tree).ToArray();
-        var scores = prescored?.SelectMany(p => p).ToArray() ?? Score(ctx, trees, plan.ScoreSeed, plan.Generation, ct);
-        var chosen = ChooseForTuning(ctx, state.HallOfFame, offspring, trees, scores);
-        TuneChosen(ctx, chosen, trees, scores, plan.TuneSeed, plan.Generation, ct);
-        return Barrier(state, plan, ctx, [.. broods.Select(b => b.Rng)], trees, scores, trees.Length + chosen.Count);
+        var offspring = new Offspring[n];
+        for (int i = 0; i < islands; i++) broods[i].Offspring.CopyTo(offspring, i * perIsland);
+        var trees = new Expr[n];
+        for (int k = 0; k < n; k++) trees[k] = offspring[k].Tree;
+        var scores = prescored ?? Score(ctx, trees, plan.ScoreSeed, plan.Generation, ct);
+        var chosen = ChooseForTuning(ctx, state.HallOfFame, offspring, scores, complexity, tunable);
+        if (chosen.Count > 0)
+        {
+            var before = new Expr[chosen.Count];
+            for (int j = 0; j < chosen.Count; j++) before[j] = trees[chosen[j]];
+            TuneChosen(ctx, chosen, trees, scores, plan.TuneSeed, plan.Generation, ct);
+            // A tuned tree moves constants only, but its complexity is measured again rather than assumed.
+            for (int j = 0; j < chosen.Count; j++)
+                if (!ReferenceEquals(before[j], trees[chosen[j]])) complexity[chosen[j]] = Trees.Complexity(trees[chosen[j]], ctx.Grammar);
+        }
+        var born = new Individual[n];
+        for (int k = 0; k < n; k++) born[k] = Make(trees[k], scores[k], complexity[k], state.NextBirth + k);
+        var rngs = new RngState[islands];
+        for (int i = 0; i < islands; i++) rngs[i] = broods[i].Rng;
+        return Barrier(state, plan, ctx, rngs, born, memberCosts, n + chosen.Count);
     }
 
     /// <summary>What every island of one generation shares, read from the state at the barrier before it.</summary>
@@ -109,9 +136,12 @@ public static class Evolution
     }
 
     /// <summary>Breeds one island's children with the island's own generator: the part of a generation islands do independently.</summary>
-    public static Brood BreedIsland(Island island, GenerationPlan plan, SearchContext ctx)
+    public static Brood BreedIsland(Island island, GenerationPlan plan, SearchContext ctx) => BreedIsland(island, plan, ctx, out _);
+
+    /// <summary>As <see cref="BreedIsland(Island, GenerationPlan, SearchContext)"/>, also giving the members' costs it selected on.</summary>
+    private static Brood BreedIsland(Island island, GenerationPlan plan, SearchContext ctx, out double[] costs)
     {
-        var costs = IslandCosts(island.Members, plan, ctx);
+        costs = IslandCosts(island.Members, plan, ctx);
         var rng = new Rng(island.Rng);
         var children = ImmutableArray.CreateBuilder<Offspring>(plan.PerIsland);
         for (int k = 0; k < plan.PerIsland; k++)
@@ -126,16 +156,24 @@ public static class Evolution
     public static SearchState Barrier(SearchState state, GenerationPlan plan, SearchContext ctx, IReadOnlyList<RngState> islandRngs,
         IReadOnlyList<Expr> trees, IReadOnlyList<double[]> scores, long evaluations)
     {
-        int islands = state.Islands.Length, perIsland = plan.PerIsland;
         var children = new Individual[trees.Count];
         for (int k = 0; k < trees.Count; k++) children[k] = Make(ctx, trees[k], scores[k], state.NextBirth + k);
-        long nextBirth = state.NextBirth + trees.Count;
+        return Barrier(state, plan, ctx, islandRngs, children, null, evaluations);
+    }
+
+    /// <summary>The barrier on children already made into individuals (birth stamps from <c>state.NextBirth</c> in batch
+    /// order); <paramref name="memberCosts"/>, when given, are each island's member costs under <paramref name="plan"/>.</summary>
+    private static SearchState Barrier(SearchState state, GenerationPlan plan, SearchContext ctx, IReadOnlyList<RngState> islandRngs,
+        Individual[] children, double[][]? memberCosts, long evaluations)
+    {
+        int islands = state.Islands.Length, perIsland = plan.PerIsland;
+        long nextBirth = state.NextBirth + children.Length;
 
         var updated = ImmutableArray.CreateBuilder<Island>(islands);
         for (int i = 0; i < islands; i++)
         {
             var mine = new ArraySegment<Individual>(children, i * perIsland, perIsland);
-            var members = ctx.Reinsertion.Reinsert(state.Islands[i].Members, IslandCosts(state.Islands[i].Members, plan, ctx),
+            var members = ctx.Reinsertion.Reinsert(state.Islands[i].Members, memberCosts?[i] ?? IslandCosts(state.Islands[i].Members, plan, ctx),
                 mine, IslandCosts(mine, plan, ctx));
             updated.Add(new Island(members, islandRngs[i]));
         }
@@ -194,13 +232,29 @@ public static class Evolution
         IReadOnlyList<Expr> trees, IReadOnlyList<double[]> scores)
     {
         if (ctx.Tuner is null) return [];
-        var promising = new List<int>();
-        var drawn = new List<int>();
+        var complexity = new int[trees.Count];
+        var tunable = new int[trees.Count];
         for (int k = 0; k < trees.Count; k++)
         {
-            if (!double.IsFinite(scores[k][0]) || Trees.TunableCount(trees[k]) == 0) continue;
+            // Measured only where the choice reads it, as the choice itself would.
+            if (!double.IsFinite(scores[k][0]) || (tunable[k] = Trees.TunableCount(trees[k])) == 0) continue;
+            if (ctx.Settings.Constants.OptimizePromising) complexity[k] = Trees.Complexity(trees[k], ctx.Grammar);
+        }
+        return ChooseForTuning(ctx, hallOfFame, offspring, scores, complexity, tunable);
+    }
+
+    /// <summary>As the public overload, given each child's complexity and number of tunable numbers.</summary>
+    private static IReadOnlyList<int> ChooseForTuning(SearchContext ctx, HallOfFame hallOfFame, IReadOnlyList<Offspring> offspring,
+        IReadOnlyList<double[]> scores, int[] complexity, int[] tunable)
+    {
+        if (ctx.Tuner is null) return [];
+        var promising = new List<int>();
+        var drawn = new List<int>();
+        for (int k = 0; k < scores.Count; k++)
+        {
+            if (!double.IsFinite(scores[k][0]) || tunable[k] == 0) continue;
             bool beatsHallOfFame = ctx.Settings.Constants.OptimizePromising
-                && scores[k][0] < (hallOfFame.At(Trees.Complexity(trees[k], ctx.Grammar))?.Loss ?? double.PositiveInfinity);
+                && scores[k][0] < (hallOfFame.At(complexity[k])?.Loss ?? double.PositiveInfinity);
             if (beatsHallOfFame) promising.Add(k);
             else if (offspring[k].Tune) drawn.Add(k);
         }
@@ -286,7 +340,10 @@ public static class Evolution
     }
 
     private static Individual Make(SearchContext ctx, Expr tree, double[] objectives, long birth) =>
-        new(tree, objectives[0], Trees.Complexity(tree, ctx.Grammar), birth, [.. objectives]);
+        Make(tree, objectives, Trees.Complexity(tree, ctx.Grammar), birth);
+
+    private static Individual Make(Expr tree, double[] objectives, int complexity, long birth) =>
+        new(tree, objectives[0], complexity, birth, [.. objectives]);
 
     private static ulong FitnessSeed(Rng master, long salt) => master.Fork(0xF17_0000UL ^ (ulong)salt).NextUInt64();
 }

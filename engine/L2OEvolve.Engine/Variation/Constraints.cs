@@ -19,7 +19,55 @@ public static class Constraints
 
     /// <summary>True when <paramref name="e"/> respects every limit of <paramref name="g"/>.</summary>
     public static bool Satisfied(Expr e, Grammar g) =>
-        Trees.Complexity(e, g) <= g.MaxSize && Trees.Depth(e) <= g.MaxDepth && NestingSatisfied(e, g) && LeavesAndStateValid(e, g);
+        Shape(e, g, out int complexity, out int depth) && complexity <= g.MaxSize && depth <= g.MaxDepth && NestingSatisfied(e, g);
+
+    /// <summary>
+    /// <see cref="Expr.Complexity"/> and <see cref="Expr.Depth"/> in one walk (every child the search makes is checked);
+    /// false, with the measures left partial, as soon as a leaf or stateful node is invalid (an unknown feature, a
+    /// non-finite constant, a disabled or out-of-range ema/lag).
+    /// </summary>
+    private static bool Shape(Expr e, Grammar g, out int complexity, out int depth)
+    {
+        switch (e)
+        {
+            case Expr.Var v:
+                (complexity, depth) = (1, 1);
+                return g.Features.Contains(v.Name);
+            case Expr.Const c:
+                (complexity, depth) = (g.Constants.Complexity, 1);
+                return double.IsFinite(c.Value);
+            case Expr.Unary u:
+                if (!Shape(u.Arg, g, out complexity, out depth)) return false;
+                (complexity, depth) = (complexity + g.ComplexityOf(u.Op), depth + 1);
+                return true;
+            case Expr.Binary b:
+                if (!Shape(b.Left, g, out int left, out int leftDepth) || !Shape(b.Right, g, out int right, out int rightDepth))
+                {
+                    (complexity, depth) = (0, 0);
+                    return false;
+                }
+                (complexity, depth) = (g.ComplexityOf(b.Op) + left + right, 1 + Math.Max(leftDepth, rightDepth));
+                return true;
+            case Expr.Ema m:
+                if (!(g.Stateful.Ema && m.Beta > 0 && m.Beta < 1) || !Shape(m.Arg, g, out complexity, out depth))
+                {
+                    (complexity, depth) = (0, 0);
+                    return false;
+                }
+                (complexity, depth) = (complexity + g.Stateful.Complexity, depth + 1);
+                return true;
+            case Expr.Lag l:
+                if (!(g.Stateful.Lag && l.Steps >= 1 && l.Steps <= g.Stateful.MaxLag) || !Shape(l.Arg, g, out complexity, out depth))
+                {
+                    (complexity, depth) = (0, 0);
+                    return false;
+                }
+                (complexity, depth) = (complexity + g.Stateful.Complexity, depth + 1);
+                return true;
+            default:
+                throw new InvalidOperationException("unknown node");
+        }
+    }
 
     /// <summary>True when no node breaks a nesting rule (PySR's <c>nested_constraints</c>).</summary>
     public static bool NestingSatisfied(Expr e, Grammar g)
@@ -68,15 +116,4 @@ public static class Constraints
         }
         return true;
     }
-
-    private static bool LeavesAndStateValid(Expr e, Grammar g) => e switch
-    {
-        Expr.Var v => g.Features.Contains(v.Name),
-        Expr.Const c => double.IsFinite(c.Value),
-        Expr.Unary u => LeavesAndStateValid(u.Arg, g),
-        Expr.Binary b => LeavesAndStateValid(b.Left, g) && LeavesAndStateValid(b.Right, g),
-        Expr.Ema m => g.Stateful.Ema && m.Beta > 0 && m.Beta < 1 && LeavesAndStateValid(m.Arg, g),
-        Expr.Lag l => g.Stateful.Lag && l.Steps >= 1 && l.Steps <= g.Stateful.MaxLag && LeavesAndStateValid(l.Arg, g),
-        _ => false,
-    };
 }

@@ -16,7 +16,21 @@ public static class Trees
     public static int Complexity(Expr e, Grammar g) => e.Complexity(g);
 
     /// <summary>Numbers a constant tuner may move: constant leaves and ema betas.</summary>
-    public static int TunableCount(Expr e) => Count(e, static n => n is Expr.Const or Expr.Ema);
+    public static int TunableCount(Expr e) => Numbers(e, lags: false);
+
+    /// <summary>Every number a mutation can move: constant leaves, ema betas and lag steps.</summary>
+    public static int NumberCount(Expr e) => Numbers(e, lags: true);
+
+    // Counted for every child, so walked directly rather than through Count's predicate.
+    private static int Numbers(Expr e, bool lags) => e switch
+    {
+        Expr.Const => 1,
+        Expr.Binary b => Numbers(b.Left, lags) + Numbers(b.Right, lags),
+        Expr.Unary u => Numbers(u.Arg, lags),
+        Expr.Ema m => 1 + Numbers(m.Arg, lags),
+        Expr.Lag l => (lags ? 1 : 0) + Numbers(l.Arg, lags),
+        _ => 0,
+    };
 
     /// <summary>The subtree rooted at preorder position <paramref name="index"/>.</summary>
     public static Expr NodeAt(Expr e, int index) => e.NodeAt(index);

@@ -192,6 +192,41 @@ public class EvolutionTests
         Assert.That(RunWith(new BatchOnly(mse), 2), Is.EqualTo(perCandidate), "scoring where children are bred changes nothing");
     }
 
+    [Test]
+    public void Step_IsItsPublicStagesComposed_ByteForByte()
+    {
+        // Step fuses the stages for speed (measures children and keeps member costs in the breeding pass); a
+        // distributed stepper composes the public ones. Both must make the same states, tuning and migration included.
+        var (x, y) = SearchTestKit.Data(r => r["x0"] * r["x1"] + Math.Cos(r["x2"]), rows: 200);
+        var columns = new[] { "x0", "x1", "x2" }.Select(n => x.Select(r => (float)r[n]).ToArray()).ToArray();
+        var mse = MseFitness.Rows(["x0", "x1", "x2"], columns, [.. y.Select(v => (float)v)]);
+        var settings = SearchSettings.Default(5) with
+        {
+            Population = new PopulationSettings(Islands: 3, Size: 20, OffspringPerGeneration: 6, InitialMaxSize: 6),
+            Migration = new MigrationSettings(Interval: 2),
+            Constants = new ConstantSettings(OptimizeProbability: 0.5, MaxPerGeneration: 3),
+        };
+        var ctx = SearchContext.Create(settings, SearchTestKit.Arithmetic(), mse, mse, threads: 2);
+        var state = Evolution.Initialize(ctx, []);
+        int tuned = 0;
+        for (int g = 0; g < 25; g++)
+        {
+            var plan = Evolution.Plan(state, ctx);
+            var broods = state.Islands.Select(island => Evolution.BreedIsland(island, plan, ctx)).ToArray();
+            var offspring = broods.SelectMany(b => b.Offspring).ToArray();
+            var trees = offspring.Select(o => o.Tree).ToArray();
+            var scores = Evolution.Score(ctx, trees, plan.ScoreSeed, plan.Generation, CancellationToken.None);
+            var chosen = Evolution.ChooseForTuning(ctx, state.HallOfFame, offspring, trees, scores);
+            Evolution.TuneChosen(ctx, chosen, trees, scores, plan.TuneSeed, plan.Generation, CancellationToken.None);
+            tuned += chosen.Count;
+            var composed = Evolution.Barrier(state, plan, ctx, [.. broods.Select(b => b.Rng)], trees, scores, trees.Length + chosen.Count);
+            var stepped = Evolution.Step(state, ctx);
+            Assert.That(SearchStateCodec.Serialize(stepped), Is.EqualTo(SearchStateCodec.Serialize(composed)), $"generation {g + 1}");
+            state = stepped;
+        }
+        Assert.That(tuned, Is.GreaterThan(10), "the comparison must cover tuned children");
+    }
+
     /// <summary>The same fitness seen only through the batch interface.</summary>
     private sealed class BatchOnly(IFitness inner) : IFitness
     {

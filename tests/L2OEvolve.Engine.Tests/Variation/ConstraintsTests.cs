@@ -42,6 +42,37 @@ public class ConstraintsTests
     }
 
     [Test]
+    public void Satisfied_RandomTrees_IsEveryLimitCheckedOnItsOwn()
+    {
+        // The check walks a tree once for size, depth, leaves and stateful ranges; it must say what the separate
+        // definitions say, for trees that break any one of them.
+        static bool LeavesValid(Expr e, Grammar g) => e switch
+        {
+            Expr.Var v => g.Features.Contains(v.Name),
+            Expr.Const c => double.IsFinite(c.Value),
+            Expr.Ema m => g.Stateful.Ema && m.Beta > 0 && m.Beta < 1 && LeavesValid(m.Arg, g),
+            Expr.Lag l => g.Stateful.Lag && l.Steps >= 1 && l.Steps <= g.Stateful.MaxLag && LeavesValid(l.Arg, g),
+            _ => e.Children.All(child => LeavesValid(child, g)),
+        };
+        var rng = new Rng(17);
+        Grammar[] grammars =
+        [
+            SearchTestKit.Arithmetic(12, new NestingRule("exp", "exp", 0)) with { Features = ["x", "y"], MaxDepth = 5 },
+            SearchTestKit.Stateful() with { Features = ["x", "y", "g"], Stateful = SearchTestKit.Stateful().Stateful with { MaxLag = 2 } },
+        ];
+        var verdicts = new HashSet<bool>();
+        for (int t = 0; t < 2000; t++)
+        {
+            var g = grammars[t % grammars.Length];
+            var tree = L2OEvolve.Engine.Tests.Expressions.TestTrees.Random(ref rng, 1 + t % 18, stateful: t % 3 != 0);
+            bool expected = tree.Complexity(g) <= g.MaxSize && tree.Depth() <= g.MaxDepth && Constraints.NestingSatisfied(tree, g) && LeavesValid(tree, g);
+            Assert.That(Constraints.Satisfied(tree, g), Is.EqualTo(expected), $"{g.Name}: {tree}");
+            verdicts.Add(expected);
+        }
+        Assert.That(verdicts, Has.Count.EqualTo(2), "both verdicts occur");
+    }
+
+    [Test]
     public void Generator_WithNestingRule_NeverProducesForbiddenNesting()
     {
         var g = SearchTestKit.Arithmetic(25, new NestingRule("exp", "exp", 0), new NestingRule("cos", "exp", 0));

@@ -78,6 +78,20 @@ public class TreesTests
     }
 
     [Test]
+    public void TunableAndNumberCount_RandomStatefulTrees_CountWhatTheirPredicatesMatch()
+    {
+        var rng = new Rng(12);
+        for (int t = 0; t < 300; t++)
+        {
+            var tree = L2OEvolve.Engine.Tests.Expressions.TestTrees.Random(ref rng, 1 + t % 25);
+            Assert.That(Trees.TunableCount(tree), Is.EqualTo(Trees.Count(tree, n => n is Expr.Const or Expr.Ema)), tree.ToString());
+            Assert.That(Trees.NumberCount(tree), Is.EqualTo(Trees.Count(tree, n => n is Expr.Const or Expr.Ema or Expr.Lag)), tree.ToString());
+        }
+        var stateful = new Expr.Lag(2, new Expr.Ema(0.9, true, new Expr.Binary(Op.Mul, new Expr.Const(3), new Expr.Var("g"))));
+        Assert.That((Trees.TunableCount(stateful), Trees.NumberCount(stateful)), Is.EqualTo((2, 3)));
+    }
+
+    [Test]
     public void RandomPosition_DrawsAsIndexingPositionsWould_AndNothingWhenNoneMatch()
     {
         var (a, b) = (new Rng(3), new Rng(3));
