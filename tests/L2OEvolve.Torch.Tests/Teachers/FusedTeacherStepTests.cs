@@ -162,4 +162,16 @@ public class FusedTeacherStepTests
         Assert.That(r.U[17].isnan().item<bool>(), Is.True, "the NaN row");
         Assert.That(r.U.isnan().sum().item<long>(), Is.EqualTo(1), "only that row");
     }
+
+    [Test]
+    public void Forward_KeepsOnlyEachCellsGatesBesideItsOutputs()
+    {
+        // A meta-training window holds every step's saved tensors until its backward: the preprocessing outputs
+        // and tanh c' are recomputed there instead of kept.
+        using var scope = NewDisposeScope();
+        var layout = new FusedTeacherStep.Layout(3, [6, 11], [7, 5], true);
+        var k = Make(layout, 8);
+        var f = FusedTeacherStep.Forward(layout, k.X, k.H, k.C, k.Weights);
+        Assert.That(f.Saved.Select(t => t.shape), Is.EqualTo(layout.Hidden.Select(hd => new[] { Rows, 4L * hd })));
+    }
 }
