@@ -62,9 +62,11 @@ internal static class FusedTeacherStep
     /// One step on features <paramref name="x"/> [N, Input] with states <paramref name="h"/>, <paramref name="c"/>
     /// (one [N, H_l] each) and <paramref name="weights"/> in the order of <see cref="Layout"/>: per preprocessing
     /// layer W, b; per cell W_ih, W_hh, b_ih, b_hh; then the head's W [1, H_L] and b [1]. Returns u [N] and the
-    /// next states. Recorded as one autograd node when any state or weight requires a gradient.
+    /// next states. Recorded as one autograd node when any state or weight requires a gradient. With a
+    /// <paramref name="pool"/>, the outputs and saved gates live in its reused memory (the same values).
     /// </summary>
-    public static (Tensor U, Tensor[] H, Tensor[] C) Step(Layout layout, Tensor x, IReadOnlyList<Tensor> h, IReadOnlyList<Tensor> c, IReadOnlyList<Tensor> weights)
+    public static (Tensor U, Tensor[] H, Tensor[] C) Step(Layout layout, Tensor x, IReadOnlyList<Tensor> h, IReadOnlyList<Tensor> c,
+        IReadOnlyList<Tensor> weights, ActivationPool? pool = null)
     {
         int layers = layout.Hidden.Length;
         if (h.Count != layers || c.Count != layers || weights.Count != layout.WeightCount)
@@ -73,11 +75,11 @@ internal static class FusedTeacherStep
         if (!recording)
         {
             using var _ = no_grad();
-            var f = Forward(layout, x, h, c, weights);
+            var f = Forward(layout, x, h, c, weights, pool);
             foreach (var t in f.Saved) t.Dispose();
             return (f.U, f.H, f.C);
         }
-        var outputs = Node.apply([layout, x, .. h, .. c, .. weights]);
+        var outputs = Node.apply([layout, pool!, x, .. h, .. c, .. weights]);
         return (outputs[0], [.. outputs.Skip(1).Take(layers)], [.. outputs.Skip(1 + layers).Take(layers)]);
     }
 
@@ -87,15 +89,15 @@ internal static class FusedTeacherStep
     /// operations on the same values, so it gets the same bits while a window keeps a fifth less memory.
     /// </summary>
     internal static (Tensor U, Tensor[] H, Tensor[] C, Tensor[] Saved) Forward(Layout layout, Tensor x, IReadOnlyList<Tensor> h,
-        IReadOnlyList<Tensor> c, IReadOnlyList<Tensor> weights)
+        IReadOnlyList<Tensor> c, IReadOnlyList<Tensor> weights, ActivationPool? pool = null)
     {
         long n = x.shape[0];
         int layers = layout.Hidden.Length;
-        Tensor New(long cols) => empty(n, cols, dtype: ScalarType.Float32, device: x.device);
+        Tensor New(long cols) => pool?.Rent(n, cols) ?? empty(n, cols, dtype: ScalarType.Float32, device: x.device);
         var gates = layout.Hidden.Select(hd => New(4 * hd)).ToArray();
         var hNext = layout.Hidden.Select(hd => New(hd)).ToArray();
         var cNext = layout.Hidden.Select(hd => New(hd)).ToArray();
-        var u = empty(n, dtype: ScalarType.Float32, device: x.device);
+        var u = pool?.Rent(n) ?? empty(n, dtype: ScalarType.Float32, device: x.device);
         var xIn = x.contiguous();
         var hIn = h.Select(t => t.contiguous()).ToArray();
         var cIn = c.Select(t => t.contiguous()).ToArray();
@@ -221,20 +223,23 @@ internal static class FusedTeacherStep
     /// <summary>
     /// The backward pass from the step's inputs, outputs and saved <paramref name="gates"/>: <paramref name="du"/>, <paramref name="dhOut"/>[l], <paramref name="dcOut"/>[l] are the
     /// output gradients (null counts as zero); returns the gradients of h_l, c_l (null where
-    /// <paramref name="needState"/> is false) and of every weight.
+    /// <paramref name="needState"/> is false) and of every weight. The state gradients come from
+    /// <paramref name="pool"/> when there is one.
     /// </summary>
     internal static (Tensor?[] H, Tensor?[] C, Tensor[] Weights) Backward(Layout layout, Tensor x, IReadOnlyList<Tensor> h,
         IReadOnlyList<Tensor> c, IReadOnlyList<Tensor> weights, Tensor u, IReadOnlyList<Tensor> hNext, IReadOnlyList<Tensor> cNext,
-        IReadOnlyList<Tensor> gates, Tensor? du, IReadOnlyList<Tensor?> dhOut, IReadOnlyList<Tensor?> dcOut, bool[] needState)
+        IReadOnlyList<Tensor> gates, Tensor? du, IReadOnlyList<Tensor?> dhOut, IReadOnlyList<Tensor?> dcOut, bool[] needState,
+        ActivationPool? pool = null)
     {
         long n = x.shape[0];
         int pres = layout.Pre.Length, layers = layout.Hidden.Length;
         var dh = new Tensor?[layers];
         var dc = new Tensor?[layers];
+        Tensor New(int cols) => pool?.Rent(n, cols) ?? empty(n, cols, dtype: ScalarType.Float32, device: x.device);
         for (int l = 0; l < layers; l++)
         {
-            if (needState[l]) dh[l] = empty(n, layout.Hidden[l], dtype: ScalarType.Float32, device: x.device);
-            if (needState[layers + l]) dc[l] = empty(n, layout.Hidden[l], dtype: ScalarType.Float32, device: x.device);
+            if (needState[l]) dh[l] = New(layout.Hidden[l]);
+            if (needState[layers + l]) dc[l] = New(layout.Hidden[l]);
         }
         var xIn = x.contiguous();
         var hIn = h.Select(t => t.contiguous()).ToArray();
@@ -470,7 +475,10 @@ internal static class FusedTeacherStep
         System.Numerics.Tensors.TensorPrimitives.Add(d, new ReadOnlySpan<float>((float*)src + start * width, r * width), d);
     }
 
-    /// <summary>The autograd node: inputs layout (not a tensor), x, h_1..L, c_1..L, weights; outputs u, h'_1..L, c'_1..L.</summary>
+    /// <summary>
+    /// The autograd node: inputs layout and pool (not tensors; the pool may be null), x, h_1..L, c_1..L, weights;
+    /// outputs u, h'_1..L, c'_1..L.
+    /// </summary>
     private sealed class Node : autograd.MultiTensorFunction<Node>
     {
         public override string Name => "FusedTeacherStep";
@@ -478,16 +486,18 @@ internal static class FusedTeacherStep
         public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
         {
             var layout = (Layout)vars[0];
+            var pool = vars[1] as ActivationPool;
             int layers = layout.Hidden.Length;
-            var x = (Tensor)vars[1];
-            var h = vars.Skip(2).Take(layers).Cast<Tensor>().ToArray();
-            var c = vars.Skip(2 + layers).Take(layers).Cast<Tensor>().ToArray();
-            var weights = vars.Skip(2 + 2 * layers).Cast<Tensor>().ToArray();
-            var f = Forward(layout, x, h, c, weights);
+            var x = (Tensor)vars[2];
+            var h = vars.Skip(3).Take(layers).Cast<Tensor>().ToArray();
+            var c = vars.Skip(3 + layers).Take(layers).Cast<Tensor>().ToArray();
+            var weights = vars.Skip(3 + 2 * layers).Cast<Tensor>().ToArray();
+            var f = Forward(layout, x, h, c, weights, pool);
             // Outputs are saved as detached aliases: the same memory, without the autograd history this node gives them
             // (saving an output itself would make the node hold itself).
             ctx.save_for_backward([x, .. h, .. c, .. weights, f.U.detach(), .. f.H.Select(t => t.detach()), .. f.C.Select(t => t.detach()), .. f.Saved]);
             ctx.save_data("layout", layout);
+            ctx.save_data("pool", pool!);
             ctx.save_data("needs", h.Concat(c).Select(t => t.requires_grad).ToArray());
             ctx.set_materialize_grads(false);
             return [f.U, .. f.H, .. f.C];
@@ -501,6 +511,7 @@ internal static class FusedTeacherStep
             {
                 var layout = (Layout)ctx.get_data("layout");
                 var needs = (bool[])ctx.get_data("needs");
+                var pool = ctx.get_data("pool") as ActivationPool;
                 int layers = layout.Hidden.Length, nw = layout.WeightCount;
                 var saved = ctx.get_saved_variables();
                 var x = saved[0];
@@ -514,9 +525,9 @@ internal static class FusedTeacherStep
                 var du = GradientHandOff.Defined(gradOutputs, 0);
                 var dhOut = Enumerable.Range(0, layers).Select(l => GradientHandOff.Defined(gradOutputs, 1 + l)).ToArray();
                 var dcOut = Enumerable.Range(0, layers).Select(l => GradientHandOff.Defined(gradOutputs, 1 + layers + l)).ToArray();
-                var (dh, dc, dw) = Backward(layout, x, h, c, weights, u, hNext, cNext, gates, du, dhOut, dcOut, needs);
-                // One entry per argument of apply, the layout included (null: no gradient).
-                grads = GradientHandOff.HandOver([null!, null!, .. dh.Select(t => t!), .. dc.Select(t => t!), .. dw]);
+                var (dh, dc, dw) = Backward(layout, x, h, c, weights, u, hNext, cNext, gates, du, dhOut, dcOut, needs, pool);
+                // One entry per argument of apply, the layout and pool included (null: no gradient).
+                grads = GradientHandOff.HandOver([null!, null!, null!, .. dh.Select(t => t!), .. dc.Select(t => t!), .. dw]);
             }
             foreach (var g in gradOutputs) g?.Dispose();
             return grads;

@@ -47,6 +47,7 @@ public sealed class MetaTrainer : IDisposable
     private readonly IOptimizeeFamily _family;
     private readonly Device _device;
     private readonly MetaAdam _meta, _imitation;
+    private readonly ActivationPool _activations = new();
     private TrainingProgress _progress;
 
     /// <summary>The network being trained.</summary>
@@ -68,6 +69,8 @@ public sealed class MetaTrainer : IDisposable
     {
         Net = net; Options = options; _family = family; _device = device; Directory = directory; _progress = progress;
         NativeHeap.KeepFreedMemory();
+        // Every window allocates the same step tensors: the first window's memory serves all later ones.
+        net.Activations = _activations;
         _meta = new MetaAdam(net.Weights(), options.MetaLr);
         _imitation = new MetaAdam(net.Weights(), options.MetaLr);
     }
@@ -341,6 +344,9 @@ public sealed class MetaTrainer : IDisposable
 
     public void Dispose()
     {
-        _meta.Dispose(); _imitation.Dispose(); Net.Dispose();
+        _meta.Dispose(); _imitation.Dispose();
+        Net.Activations = null;
+        Net.Dispose();
+        _activations.Dispose();
     }
 }

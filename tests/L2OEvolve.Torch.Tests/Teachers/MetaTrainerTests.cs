@@ -67,6 +67,30 @@ public class MetaTrainerTests
     }
 
     [Test]
+    public void Run_LaterEpochs_ReuseTheStepMemoryOfTheFirst_AndTrainAsWithoutThePool()
+    {
+        var config = TeacherConfig.Preset("rnnprop");
+        var options = Options(3);
+        float[][] pooled;
+        using (var t = MetaTrainer.Start(config, options, Quadratic, torch.CPU, null))
+        {
+            var pool = t.Net.Activations!;
+            t.Run(maxEpochs: 1);
+            int blocks = pool.Blocks;
+            Assert.That(blocks, Is.GreaterThan(0));
+            t.Run();
+            Assert.That(pool.Blocks, Is.EqualTo(blocks), "epochs 2 and 3 allocate no new step memory");
+            pooled = TeacherStore.Snapshot(t.Net);
+        }
+        using (var t = MetaTrainer.Start(config, options, Quadratic, torch.CPU, null))
+        {
+            t.Net.Activations = null;
+            t.Run();
+            Assert.That(TeacherStore.Snapshot(t.Net), Is.EqualTo(pooled));
+        }
+    }
+
+    [Test]
     public void Run_AllImitation_BringsTeacherUpdatesTowardsAdamSteps()
     {
         var config = TeacherConfig.Preset("rp-s");
