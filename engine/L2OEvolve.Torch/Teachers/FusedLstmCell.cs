@@ -164,11 +164,7 @@ public static class FusedLstmCell
                         wantW, wantB, inputs, hidden);
                     ForBlocks(n, (block, start, rows) => BackwardBlock(p, block, start, rows));
                     if (wantW || wantB)
-                        for (int b = 0; b < blocks; b++)
-                        {
-                            var span = new ReadOnlySpan<float>(part + (long)b * partialSize, partialSize);
-                            System.Numerics.Tensors.TensorPrimitives.Add(total, span, total);
-                        }
+                        fixed (float* sum = total) LstmGemm.ColumnSums(blocks, part, partialSize, sum);
                 }
             }
         }

@@ -257,15 +257,14 @@ internal static class FusedTeacherStep
         {
             unsafe
             {
-                fixed (float* w = packed, wf = packedForward, part = partials)
+                fixed (float* w = packed, wf = packedForward, part = partials, sum = total)
                 {
                     PackBackward(layout, weights, w);
                     if (wf is not null) PackForward(layout, weights, wf);
                     var p = new BackPointers(layout, w, wf, FusedLstmCell.Ptr(xIn), Ptrs(hIn), Ptrs(cIn), Ptrs(gates),
                         Ptrs(hNext), Ptrs(cNext), FusedLstmCell.Ptr(u), duIn is null ? null : FusedLstmCell.Ptr(duIn), Ptrs(dhIn), Ptrs(dcIn), Ptrs(dh), Ptrs(dc), part);
                     FusedLstmCell.ForBlocks(n, (block, start, rows) => BackwardBlock(p, block, start, rows));
-                    for (int b = 0; b < blocks; b++)
-                        System.Numerics.Tensors.TensorPrimitives.Add(total, new ReadOnlySpan<float>(part + (long)b * gradSize, gradSize), total);
+                    LstmGemm.ColumnSums(blocks, part, gradSize, sum);
                 }
             }
         }
@@ -470,9 +469,7 @@ internal static class FusedTeacherStep
     // rows of dst [r][width] += rows start.. of src [N][width] (src null: nothing to add).
     private static unsafe void AddRows(float* dst, IntPtr src, long start, int r, int width)
     {
-        if (src == IntPtr.Zero) return;
-        var d = new Span<float>(dst, r * width);
-        System.Numerics.Tensors.TensorPrimitives.Add(d, new ReadOnlySpan<float>((float*)src + start * width, r * width), d);
+        if (src != IntPtr.Zero) LstmMath.AddInPlace(dst, (float*)src + start * width, (long)r * width);
     }
 
     /// <summary>
