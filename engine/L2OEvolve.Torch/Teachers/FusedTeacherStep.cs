@@ -19,7 +19,7 @@ namespace L2OEvolve.Torch.Teachers;
 /// forward:  y_p ← ELU(y_{p−1}·P_pᵀ + b_p)  for each preprocessing layer (y_0 = features)
 ///           h'_l, c'_l ← the fused cell on (x_l, h_l, c_l), x_1 = y_P, x_{l+1} = h'_l   (saves S_l only)
 ///           u ← h'_L·w + b;  u ← tanh u if the model squashes
-/// backward: recompute the block's y_p from x, and τ_l = tanh c'_l as each cell comes
+/// backward: recompute the block's y_p from x, and τ_l = tanh c'_l in each cell's row pass
 ///           e ← du ⊙ (1 − u²) (or du);  δ_L ← dh'_L + e·w;  dw += Σ e·h'_L;  db += Σ e
 ///           for l = L..1: dA_l, dc_l ← cell backward(S_l, τ_l, c_l, δ_l, dc'_l);  [dx dh_l] ← dA_l·[W_ih W_hh]
 ///                         δ_{l−1} ← dx + dh'_{l−1};  dW_l += [x_l h_l]ᵀ·dA_l;  db_l += Σ dA_l
@@ -353,15 +353,15 @@ internal static class FusedTeacherStep
     {
         var layout = p.Layout;
         int r = (int)rows, widest = layout.Widest, layers = layout.Hidden.Length, top = layout.Hidden[^1];
-        // Scratch: e [rows], δ [rows][widest], dA and [dx dh] [rows][widest] each, the recomputed y_p (every
-        // preprocessing layer's) and τ of the cell at hand.
-        var scratch = ArrayPool<float>.Shared.Rent(r * (1 + 3 * widest + layout.PreWidths + layout.Hidden.Max()));
+        // Scratch: e [rows], δ [rows][widest], dA and [dx dh] [rows][widest] each, and the recomputed y_p (every
+        // preprocessing layer's). τ is recomputed in the cells' row pass.
+        var scratch = ArrayPool<float>.Shared.Rent(r * (1 + 3 * widest + layout.PreWidths));
         try
         {
             fixed (float* sc = scratch)
             {
                 float* e = sc, delta = sc + r, dA = delta + r * widest, dxh = dA + r * widest, ys = dxh + r * widest;
-                float* tau = layout.Pre.Length > 0 ? PreprocessBlock(layout, p.ForwardWeights, p.X + start * layout.Input, r, ys) : ys;
+                if (layout.Pre.Length > 0) PreprocessBlock(layout, p.ForwardWeights, p.X + start * layout.Input, r, ys);
                 float* part = p.Partials + block * layout.GradSize;
                 float* headPart = part + layout.GradSize - layout.HeadGradSize;
                 float* w = p.Weights + PackedBackwardHead(layout);
@@ -381,14 +381,11 @@ internal static class FusedTeacherStep
                 for (int l = layers - 1; l >= 0; l--)
                 {
                     int hd = layout.Hidden[l], g4 = 4 * hd, inputs = layout.CellInput(l), k = inputs + hd;
-                    float* s = (float*)p.Gates[l] + start * g4, c = (float*)p.C[l] + start * hd;
-                    // τ = tanh c' again, by the forward's formula on the saved c' (the same bits).
-                    new Span<float>((float*)p.CNext[l] + start * hd, r * hd).CopyTo(new Span<float>(tau, r * hd));
-                    LstmMath.TanhInPlace(tau, (long)r * hd);
+                    float* s = (float*)p.Gates[l] + start * g4, c = (float*)p.C[l] + start * hd, cn = (float*)p.CNext[l] + start * hd;
                     float* dcOut = p.DCOut[l] == IntPtr.Zero ? null : (float*)p.DCOut[l] + start * hd;
                     float* dcPrev = p.DC[l] == IntPtr.Zero ? dxh : (float*)p.DC[l] + start * hd;   // dxh is free until the product below
                     for (int i = 0; i < r; i++)
-                        FusedLstmCell.BackwardRow(s + i * g4, tau + i * hd, c + i * hd, delta + i * hd, dcOut is null ? null : dcOut + i * hd,
+                        FusedLstmCell.BackwardRow(s + i * g4, null, cn + i * hd, c + i * hd, delta + i * hd, dcOut is null ? null : dcOut + i * hd,
                             dA + i * g4, dcPrev == dxh ? dxh : dcPrev + i * hd, hd);
                     float* cellPart = part + CellGradOffset(layout, l);
                     float* input = l > 0 ? (float*)p.HNext[l - 1] + start * inputs : layout.Pre.Length > 0 ? ys + r * PreOffset(layout, layout.Pre.Length - 1) : p.X + start * inputs;
