@@ -34,10 +34,10 @@ internal sealed unsafe class ActivationPool : IDisposable
     private readonly Dictionary<long, Stack<IntPtr>> _free = [];
     private bool _disposed;
 
-    /// <summary>Blocks allocated so far (each reused any number of times).</summary>
+    /// <summary>Blocks held, in use or free (each reused any number of times).</summary>
     public int Blocks { get; private set; }
 
-    /// <summary>Bytes allocated so far.</summary>
+    /// <summary>Bytes held, in use or free.</summary>
     public long Bytes { get; private set; }
 
     /// <summary>Blocks currently inside live tensors.</summary>
@@ -88,9 +88,22 @@ internal sealed unsafe class ActivationPool : IDisposable
             if (!Lent.Remove(block, out var owner)) return;
             var pool = owner.Pool;
             pool.InUse--;
-            if (pool._disposed) { NativeMemory.AlignedFree((void*)block); return; }
+            if (pool._disposed) { pool.Release(block, owner.Bytes); return; }
             if (!pool._free.TryGetValue(owner.Bytes, out var stack)) pool._free[owner.Bytes] = stack = new Stack<IntPtr>();
             stack.Push(block);
+        }
+    }
+
+    /// <summary>
+    /// Returns the free blocks to the system: for when the sizes change (a mixture's next optimizee has another
+    /// parameter count), so blocks of a size no longer asked for do not stay on top of the new ones.
+    /// </summary>
+    public void ReleaseFree()
+    {
+        lock (Gate)
+        {
+            foreach (var (bytes, stack) in _free)
+                while (stack.TryPop(out var block)) Release(block, bytes);
         }
     }
 
@@ -101,9 +114,15 @@ internal sealed unsafe class ActivationPool : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            foreach (var stack in _free.Values)
-                while (stack.TryPop(out var block)) NativeMemory.AlignedFree((void*)block);
         }
+        ReleaseFree();
+    }
+
+    // Under Gate.
+    private void Release(IntPtr block, long bytes)
+    {
+        NativeMemory.AlignedFree((void*)block);
+        Blocks--; Bytes -= bytes;
     }
 
     // THSTensor_new(data, deleter, dims, ndims, source type, dtype, device type, device index, requires_grad): the

@@ -48,6 +48,7 @@ public sealed class MetaTrainer : IDisposable
     private readonly Device _device;
     private readonly MetaAdam _meta, _imitation;
     private readonly ActivationPool _activations = new();
+    private long _activationRows = -1;
     private TrainingProgress _progress;
 
     /// <summary>The network being trained.</summary>
@@ -129,7 +130,12 @@ public sealed class MetaTrainer : IDisposable
             var epochClock = Stopwatch.StartNew();
             double loss;
             using (var optimizee = _family.Create(optimizeeSeed, _device))
+            {
+                // A mixture's optimizees differ in size: the step tensors of the last size would only sit idle.
+                long rows = new FlatParameters(optimizee.ParameterShapes).Count;
+                if (rows != _activationRows) { _activations.ReleaseFree(); _activationRows = rows; }
                 loss = imitate ? ImitationEpoch(optimizee, steps) : MetaEpoch(optimizee, steps, ref rng);
+            }
             double perUnroll = epochClock.Elapsed.TotalSeconds / (steps / Options.Unroll);
             var curriculum = _progress.Curriculum;
             double? evalCost = null;

@@ -48,7 +48,22 @@ public class ActivationPoolTests
         Assert.That(pool.InUse, Is.EqualTo(1));
         t.Dispose();
         Assert.That(pool.InUse, Is.EqualTo(0));
+        Assert.That(pool.Blocks, Is.EqualTo(0), "released when its tensor went");
         Assert.Throws<ObjectDisposedException>(() => pool.Rent(4));
+    }
+
+    [Test]
+    public void ReleaseFree_ReturnsOnlyTheBlocksNotInUse()
+    {
+        using var pool = new ActivationPool();
+        using var kept = pool.Rent(100, 20)!;
+        pool.Rent(300, 20)!.Dispose();
+        Assert.That(pool.Blocks, Is.EqualTo(2));
+        pool.ReleaseFree();
+        Assert.That(pool.Blocks, Is.EqualTo(1));
+        Assert.That(pool.Bytes, Is.EqualTo(4L * 100 * 20));
+        kept.fill_(1f);
+        Assert.That(kept.sum().item<float>(), Is.EqualTo(2000f), "the block in use is untouched");
     }
 
     [Test]
