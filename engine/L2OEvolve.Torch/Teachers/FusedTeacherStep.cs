@@ -92,7 +92,6 @@ internal static class FusedTeacherStep
         IReadOnlyList<Tensor> c, IReadOnlyList<Tensor> weights, ActivationPool? pool = null)
     {
         long n = x.shape[0];
-        int layers = layout.Hidden.Length;
         Tensor New(long cols) => pool?.Rent(n, cols) ?? empty(n, cols, dtype: ScalarType.Float32, device: x.device);
         var gates = layout.Hidden.Select(hd => New(4 * hd)).ToArray();
         var hNext = layout.Hidden.Select(hd => New(hd)).ToArray();
@@ -221,8 +220,9 @@ internal static class FusedTeacherStep
     }
 
     /// <summary>
-    /// The backward pass from the step's inputs, outputs and saved <paramref name="gates"/>: <paramref name="du"/>, <paramref name="dhOut"/>[l], <paramref name="dcOut"/>[l] are the
-    /// output gradients (null counts as zero); returns the gradients of h_l, c_l (null where
+    /// The backward pass from the step's inputs, outputs and saved <paramref name="gates"/>: <paramref name="du"/>,
+    /// <paramref name="dhOut"/>[l], <paramref name="dcOut"/>[l] are the output gradients (null counts as zero);
+    /// returns the gradients of h_l, c_l (null where
     /// <paramref name="needState"/> is false) and of every weight. The state gradients come from
     /// <paramref name="pool"/> when there is one.
     /// </summary>
