@@ -164,11 +164,7 @@ public static class FusedLstmCell
                         wantW, wantB, inputs, hidden);
                     ForBlocks(n, (block, start, rows) => BackwardBlock(p, block, start, rows));
                     if (wantW || wantB)
-                        for (int b = 0; b < blocks; b++)
-                        {
-                            var span = new ReadOnlySpan<float>(part + (long)b * partialSize, partialSize);
-                            System.Numerics.Tensors.TensorPrimitives.Add(total, span, total);
-                        }
+                        fixed (float* sum = total) LstmGemm.ColumnSums(blocks, part, partialSize, sum);
                 }
             }
         }
@@ -242,7 +238,7 @@ public static class FusedLstmCell
             fixed (float* dA = scratch)
             {
                 for (long r = start; r < start + rows; r++)
-                    BackwardRow(p.Gates + r * g4, p.Tau + r * h, p.C + r * h, p.DH is null ? null : p.DH + r * h,
+                    BackwardRow(p.Gates + r * g4, p.Tau + r * h, null, p.C + r * h, p.DH is null ? null : p.DH + r * h,
                         p.DC is null ? null : p.DC + r * h, dA + (r - start) * g4, p.DCPrev + r * h, h);
                 if (p.DXH is not null)
                     LstmGemm.RowsTimes((int)rows, dA, g4, p.Weights, null, 0, null, null, p.DXH + start * k, k);
@@ -328,8 +324,10 @@ public static class FusedLstmCell
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Wide(int h) => h >= 16 && Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
 
+    // One row of the backward. τ comes from tau, or, where tau is null, is recomputed from c' (cn) by CellRow's
+    // formula: the same bits as the τ the forward computed.
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void BackwardRow(float* s, float* tau, float* c, float* dh, float* dc, float* dA, float* dcPrev, int h)
+    internal static unsafe void BackwardRow(float* s, float* tau, float* cn, float* c, float* dh, float* dc, float* dA, float* dcPrev, int h)
     {
         float* i = s, f = s + h, g = s + 2 * h, o = s + 3 * h;
         int w = Vector256<float>.Count;
@@ -338,7 +336,7 @@ public static class FusedLstmCell
             for (int x = 0; x < h; x++)
             {
                 float dhj = dh is null ? 0f : dh[x], dcj = dc is null ? 0f : dc[x];
-                float t = tau[x], oj = o[x], ij = i[x], fj = f[x], gj = 2f * g[x] - 1f;
+                float t = tau is null ? 2f * LstmMath.Sigmoid(2f * cn[x]) - 1f : tau[x], oj = o[x], ij = i[x], fj = f[x], gj = 2f * g[x] - 1f;
                 float delta = dcj + dhj * oj * (1f - t * t);
                 dA[x] = delta * gj * ij * (1f - ij);
                 dA[h + x] = delta * c[x] * fj * (1f - fj);
@@ -357,7 +355,7 @@ public static class FusedLstmCell
             {
                 var dhj = dh is null ? Vector512<float>.Zero : Vector512.Load(dh + j);
                 var dcj = dc is null ? Vector512<float>.Zero : Vector512.Load(dc + j);
-                var t = Vector512.Load(tau + j);
+                var t = tau is null ? LstmMath.Sigmoid(Vector512.Load(cn + j) * 2f) * 2f - one16 : Vector512.Load(tau + j);
                 var oj = Vector512.Load(o + j);
                 var ij = Vector512.Load(i + j);
                 var fj = Vector512.Load(f + j);
@@ -376,7 +374,7 @@ public static class FusedLstmCell
             if (j > h - w) j = h - w;
             var dhj = dh is null ? Vector256<float>.Zero : Vector256.Load(dh + j);
             var dcj = dc is null ? Vector256<float>.Zero : Vector256.Load(dc + j);
-            var t = Vector256.Load(tau + j);
+            var t = tau is null ? LstmMath.Sigmoid(Vector256.Load(cn + j) * 2f) * 2f - one : Vector256.Load(tau + j);
             var oj = Vector256.Load(o + j);
             var ij = Vector256.Load(i + j);
             var fj = Vector256.Load(f + j);

@@ -17,9 +17,10 @@ namespace L2OEvolve.Torch.Teachers;
 /// memory. Here each block of 256 rows goes through every layer while it is in cache:
 /// <code>
 /// forward:  y_p ← ELU(y_{p−1}·P_pᵀ + b_p)  for each preprocessing layer (y_0 = features)
-///           h'_l, c'_l ← the fused cell on (x_l, h_l, c_l), x_1 = y_P, x_{l+1} = h'_l   (saves S_l, τ_l)
+///           h'_l, c'_l ← the fused cell on (x_l, h_l, c_l), x_1 = y_P, x_{l+1} = h'_l   (saves S_l only)
 ///           u ← h'_L·w + b;  u ← tanh u if the model squashes
-/// backward: e ← du ⊙ (1 − u²) (or du);  δ_L ← dh'_L + e·w;  dw += Σ e·h'_L;  db += Σ e
+/// backward: recompute the block's y_p from x, and τ_l = tanh c'_l in each cell's row pass
+///           e ← du ⊙ (1 − u²) (or du);  δ_L ← dh'_L + e·w;  dw += Σ e·h'_L;  db += Σ e
 ///           for l = L..1: dA_l, dc_l ← cell backward(S_l, τ_l, c_l, δ_l, dc'_l);  [dx dh_l] ← dA_l·[W_ih W_hh]
 ///                         δ_{l−1} ← dx + dh'_{l−1};  dW_l += [x_l h_l]ᵀ·dA_l;  db_l += Σ dA_l
 ///           for p = P..1: z ← δ ⊙ ELU'(y_p) (= 1 where y_p > 0, else y_p + 1);  dP_p += y_{p−1}ᵀ·z;  db_p += Σ z;
@@ -50,6 +51,9 @@ internal static class FusedTeacherStep
         public int Widest => Math.Max(Math.Max(Input, Pre.DefaultIfEmpty(0).Max()),
             Enumerable.Range(0, Hidden.Length).Max(l => Math.Max(4 * Hidden[l], CellInput(l) + Hidden[l])));
 
+        /// <summary>Sum of the preprocessing layers' widths (floats of one row's y_p, all layers).</summary>
+        public int PreWidths => Pre.Sum();
+
         /// <summary>Weight tensors expected: two per preprocessing layer, four per cell, two for the head.</summary>
         public int WeightCount => 2 * Pre.Length + 4 * Hidden.Length + 2;
     }
@@ -58,9 +62,11 @@ internal static class FusedTeacherStep
     /// One step on features <paramref name="x"/> [N, Input] with states <paramref name="h"/>, <paramref name="c"/>
     /// (one [N, H_l] each) and <paramref name="weights"/> in the order of <see cref="Layout"/>: per preprocessing
     /// layer W, b; per cell W_ih, W_hh, b_ih, b_hh; then the head's W [1, H_L] and b [1]. Returns u [N] and the
-    /// next states. Recorded as one autograd node when any state or weight requires a gradient.
+    /// next states. Recorded as one autograd node when any state or weight requires a gradient. With a
+    /// <paramref name="pool"/>, the outputs and saved gates live in its reused memory (the same values).
     /// </summary>
-    public static (Tensor U, Tensor[] H, Tensor[] C) Step(Layout layout, Tensor x, IReadOnlyList<Tensor> h, IReadOnlyList<Tensor> c, IReadOnlyList<Tensor> weights)
+    public static (Tensor U, Tensor[] H, Tensor[] C) Step(Layout layout, Tensor x, IReadOnlyList<Tensor> h, IReadOnlyList<Tensor> c,
+        IReadOnlyList<Tensor> weights, ActivationPool? pool = null)
     {
         int layers = layout.Hidden.Length;
         if (h.Count != layers || c.Count != layers || weights.Count != layout.WeightCount)
@@ -69,27 +75,28 @@ internal static class FusedTeacherStep
         if (!recording)
         {
             using var _ = no_grad();
-            var f = Forward(layout, x, h, c, weights);
+            var f = Forward(layout, x, h, c, weights, pool);
             foreach (var t in f.Saved) t.Dispose();
             return (f.U, f.H, f.C);
         }
-        var outputs = Node.apply([layout, x, .. h, .. c, .. weights]);
+        var outputs = Node.apply([layout, pool!, x, .. h, .. c, .. weights]);
         return (outputs[0], [.. outputs.Skip(1).Take(layers)], [.. outputs.Skip(1 + layers).Take(layers)]);
     }
 
-    /// <summary>The forward pass. <c>Saved</c> holds the preprocessing outputs y_p, then per cell S_l and τ_l.</summary>
+    /// <summary>
+    /// The forward pass. <c>Saved</c> holds only each cell's activated gates S_l: the backward recomputes the
+    /// preprocessing outputs y_p (from x) and τ_l = tanh c'_l (from the output c'_l) per block, with the same
+    /// operations on the same values, so it gets the same bits while a window keeps a fifth less memory.
+    /// </summary>
     internal static (Tensor U, Tensor[] H, Tensor[] C, Tensor[] Saved) Forward(Layout layout, Tensor x, IReadOnlyList<Tensor> h,
-        IReadOnlyList<Tensor> c, IReadOnlyList<Tensor> weights)
+        IReadOnlyList<Tensor> c, IReadOnlyList<Tensor> weights, ActivationPool? pool = null)
     {
         long n = x.shape[0];
-        int layers = layout.Hidden.Length;
-        Tensor New(long cols) => empty(n, cols, dtype: ScalarType.Float32, device: x.device);
-        var ys = layout.Pre.Select(p => New(p)).ToArray();
+        Tensor New(long cols) => pool?.Rent(n, cols) ?? empty(n, cols, dtype: ScalarType.Float32, device: x.device);
         var gates = layout.Hidden.Select(hd => New(4 * hd)).ToArray();
-        var taus = layout.Hidden.Select(hd => New(hd)).ToArray();
         var hNext = layout.Hidden.Select(hd => New(hd)).ToArray();
         var cNext = layout.Hidden.Select(hd => New(hd)).ToArray();
-        var u = empty(n, dtype: ScalarType.Float32, device: x.device);
+        var u = pool?.Rent(n) ?? empty(n, dtype: ScalarType.Float32, device: x.device);
         var xIn = x.contiguous();
         var hIn = h.Select(t => t.contiguous()).ToArray();
         var cIn = c.Select(t => t.contiguous()).ToArray();
@@ -101,7 +108,7 @@ internal static class FusedTeacherStep
                 fixed (float* w = packed)
                 {
                     PackForward(layout, weights, w);
-                    var p = new Pointers(layout, w, FusedLstmCell.Ptr(xIn), Ptrs(ys), Ptrs(hIn), Ptrs(cIn), Ptrs(gates), Ptrs(taus),
+                    var p = new Pointers(layout, w, FusedLstmCell.Ptr(xIn), Ptrs(hIn), Ptrs(cIn), Ptrs(gates),
                         Ptrs(hNext), Ptrs(cNext), FusedLstmCell.Ptr(u));
                     FusedLstmCell.ForBlocks(n, (_, start, rows) => ForwardBlock(p, start, rows));
                 }
@@ -109,9 +116,7 @@ internal static class FusedTeacherStep
         }
         finally { ArrayPool<float>.Shared.Return(packed); }
         GC.KeepAlive(xIn); GC.KeepAlive(hIn); GC.KeepAlive(cIn); GC.KeepAlive(weights);
-        Tensor[] saved = [.. ys];
-        for (int l = 0; l < layers; l++) saved = [.. saved, gates[l], taus[l]];
-        return (u, hNext, cNext, saved);
+        return (u, hNext, cNext, gates);
     }
 
     // Packed weights take, layer by layer, the room of that layer's weight gradient: forward, preprocessing Pᵀ
@@ -146,17 +151,15 @@ internal static class FusedTeacherStep
         [.. tensors.Select(t => t is null ? IntPtr.Zero : (IntPtr)FusedLstmCell.Ptr(t))];
 
     // Raw pointers of one call, shared read-only by the block workers (each writes only its own rows).
-    private sealed unsafe class Pointers(Layout layout, float* weights, float* x, IntPtr[] ys, IntPtr[] h, IntPtr[] c, IntPtr[] gates,
-        IntPtr[] taus, IntPtr[] hNext, IntPtr[] cNext, float* u)
+    private sealed unsafe class Pointers(Layout layout, float* weights, float* x, IntPtr[] h, IntPtr[] c, IntPtr[] gates,
+        IntPtr[] hNext, IntPtr[] cNext, float* u)
     {
         public readonly Layout Layout = layout;
         public readonly float* Weights = weights, X = x, U = u;
-        public readonly IntPtr[] Ys = ys, H = h, C = c, Gates = gates, Taus = taus, HNext = hNext, CNext = cNext;
-        public float* Y(int p) => (float*)Ys[p];
+        public readonly IntPtr[] H = h, C = c, Gates = gates, HNext = hNext, CNext = cNext;
         public float* HIn(int l) => (float*)H[l];
         public float* CIn(int l) => (float*)C[l];
         public float* S(int l) => (float*)Gates[l];
-        public float* Tau(int l) => (float*)Taus[l];
         public float* HOut(int l) => (float*)HNext[l];
         public float* COut(int l) => (float*)CNext[l];
     }
@@ -166,52 +169,77 @@ internal static class FusedTeacherStep
     {
         var layout = p.Layout;
         int r = (int)rows;
-        float* w = p.Weights;
-        float* input = p.X + start * layout.Input;
+        // Scratch: the block's y_p (the preprocessing layers'), then τ of the cell at hand; neither is kept.
+        var scratch = ArrayPool<float>.Shared.Rent(r * (layout.PreWidths + layout.Hidden.Max()));
+        try
+        {
+            fixed (float* sc = scratch)
+            {
+                float* tau = PreprocessBlock(layout, p.Weights, p.X + start * layout.Input, r, sc);
+                float* w = p.Weights + CellGradOffset(layout, 0);
+                float* input = layout.Pre.Length > 0 ? tau - r * layout.Pre[^1] : p.X + start * layout.Input;
+                int width = layout.CellInput(0);
+                for (int l = 0; l < layout.Hidden.Length; l++)
+                {
+                    int hd = layout.Hidden[l], g4 = 4 * hd;
+                    float* s = p.S(l) + start * g4;
+                    LstmGemm.RowsTimes(r, input, width, w, p.HIn(l) + start * hd, hd, w + width * g4, w + (width + hd) * g4, s, g4);
+                    LstmMath.SigmoidInPlace(s, (long)r * g4);
+                    float* c = p.CIn(l) + start * hd, cn = p.COut(l) + start * hd, hn = p.HOut(l) + start * hd;
+                    for (int i = 0; i < r; i++)
+                        FusedLstmCell.CellRow(s + i * g4, c + i * hd, cn + i * hd, tau + i * hd, hn + i * hd, hd);
+                    w += layout.CellGradSize(l);
+                    input = hn; width = hd;
+                }
+                float* u = p.U + start;
+                LstmGemm.RowsTimes(r, input, width, w, null, 0, null, w + width, u, 1);
+                if (layout.Tanh) LstmMath.TanhInPlace(u, r);
+            }
+        }
+        finally { ArrayPool<float>.Shared.Return(scratch); }
+    }
+
+    // y_p ← ELU(y_{p−1}·P_pᵀ + b_p) for one block's r rows of x, into ys (layer after layer, r rows each) from the
+    // forward-packed weights; returns the end of what it wrote. The forward and the backward's recomputation both
+    // run this, on the same rows of the same block, so they give the same bits.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe float* PreprocessBlock(Layout layout, float* w, float* x, int r, float* ys)
+    {
+        float* input = x;
         int width = layout.Input;
         for (int q = 0; q < layout.Pre.Length; q++)
         {
             int outW = layout.Pre[q];
-            float* y = p.Y(q) + start * outW;
-            LstmGemm.RowsTimes(r, input, width, w, null, 0, null, w + width * outW, y, outW);
-            LstmMath.EluInPlace(y, (long)r * outW);
+            LstmGemm.RowsTimes(r, input, width, w, null, 0, null, w + width * outW, ys, outW);
+            LstmMath.EluInPlace(ys, (long)r * outW);
             w += layout.PreGradSize(q);
-            input = y; width = outW;
+            input = ys; width = outW;
+            ys += r * outW;
         }
-        for (int l = 0; l < layout.Hidden.Length; l++)
-        {
-            int hd = layout.Hidden[l], g4 = 4 * hd;
-            float* s = p.S(l) + start * g4;
-            LstmGemm.RowsTimes(r, input, width, w, p.HIn(l) + start * hd, hd, w + width * g4, w + (width + hd) * g4, s, g4);
-            LstmMath.SigmoidInPlace(s, (long)r * g4);
-            float* c = p.CIn(l) + start * hd, cn = p.COut(l) + start * hd, tau = p.Tau(l) + start * hd, hn = p.HOut(l) + start * hd;
-            for (int i = 0; i < r; i++)
-                FusedLstmCell.CellRow(s + i * g4, c + i * hd, cn + i * hd, tau + i * hd, hn + i * hd, hd);
-            w += layout.CellGradSize(l);
-            input = hn; width = hd;
-        }
-        float* u = p.U + start;
-        LstmGemm.RowsTimes(r, input, width, w, null, 0, null, w + width, u, 1);
-        if (layout.Tanh) LstmMath.TanhInPlace(u, r);
+        return ys;
     }
 
     /// <summary>
-    /// The backward pass: <paramref name="du"/>, <paramref name="dhOut"/>[l], <paramref name="dcOut"/>[l] are the
-    /// output gradients (null counts as zero); returns the gradients of h_l, c_l (null where
-    /// <paramref name="needState"/> is false) and of every weight.
+    /// The backward pass from the step's inputs, outputs and saved <paramref name="gates"/>: <paramref name="du"/>,
+    /// <paramref name="dhOut"/>[l], <paramref name="dcOut"/>[l] are the output gradients (null counts as zero);
+    /// returns the gradients of h_l, c_l (null where
+    /// <paramref name="needState"/> is false) and of every weight. The state gradients come from
+    /// <paramref name="pool"/> when there is one.
     /// </summary>
     internal static (Tensor?[] H, Tensor?[] C, Tensor[] Weights) Backward(Layout layout, Tensor x, IReadOnlyList<Tensor> h,
-        IReadOnlyList<Tensor> c, IReadOnlyList<Tensor> weights, Tensor u, IReadOnlyList<Tensor> hNext, IReadOnlyList<Tensor> saved,
-        Tensor? du, IReadOnlyList<Tensor?> dhOut, IReadOnlyList<Tensor?> dcOut, bool[] needState)
+        IReadOnlyList<Tensor> c, IReadOnlyList<Tensor> weights, Tensor u, IReadOnlyList<Tensor> hNext, IReadOnlyList<Tensor> cNext,
+        IReadOnlyList<Tensor> gates, Tensor? du, IReadOnlyList<Tensor?> dhOut, IReadOnlyList<Tensor?> dcOut, bool[] needState,
+        ActivationPool? pool = null)
     {
         long n = x.shape[0];
         int pres = layout.Pre.Length, layers = layout.Hidden.Length;
         var dh = new Tensor?[layers];
         var dc = new Tensor?[layers];
+        Tensor New(int cols) => pool?.Rent(n, cols) ?? empty(n, cols, dtype: ScalarType.Float32, device: x.device);
         for (int l = 0; l < layers; l++)
         {
-            if (needState[l]) dh[l] = empty(n, layout.Hidden[l], dtype: ScalarType.Float32, device: x.device);
-            if (needState[layers + l]) dc[l] = empty(n, layout.Hidden[l], dtype: ScalarType.Float32, device: x.device);
+            if (needState[l]) dh[l] = New(layout.Hidden[l]);
+            if (needState[layers + l]) dc[l] = New(layout.Hidden[l]);
         }
         var xIn = x.contiguous();
         var hIn = h.Select(t => t.contiguous()).ToArray();
@@ -221,31 +249,33 @@ internal static class FusedTeacherStep
         var dcIn = dcOut.Select(t => t?.contiguous()).ToArray();
         int blocks = (int)((n + FusedLstmCell.BlockRows - 1) / FusedLstmCell.BlockRows), gradSize = layout.GradSize;
         var packed = ArrayPool<float>.Shared.Rent(PackedSize(layout));
+        // The preprocessing layers' forward weights, to recompute y_p (the cells' part of it is not read).
+        var packedForward = pres > 0 ? ArrayPool<float>.Shared.Rent(PackedSize(layout)) : null;
         var partials = ArrayPool<float>.Shared.Rent(blocks * gradSize);
         var total = new float[gradSize];
         try
         {
             unsafe
             {
-                fixed (float* w = packed, part = partials)
+                fixed (float* w = packed, wf = packedForward, part = partials, sum = total)
                 {
                     PackBackward(layout, weights, w);
-                    var p = new BackPointers(layout, w, FusedLstmCell.Ptr(xIn), Ptrs(saved.Take(pres)), Ptrs(hIn), Ptrs(cIn),
-                        Ptrs(Enumerable.Range(0, layers).Select(l => saved[pres + 2 * l])), Ptrs(Enumerable.Range(0, layers).Select(l => saved[pres + 2 * l + 1])),
-                        Ptrs(hNext), FusedLstmCell.Ptr(u), duIn is null ? null : FusedLstmCell.Ptr(duIn), Ptrs(dhIn), Ptrs(dcIn), Ptrs(dh), Ptrs(dc), part);
+                    if (wf is not null) PackForward(layout, weights, wf);
+                    var p = new BackPointers(layout, w, wf, FusedLstmCell.Ptr(xIn), Ptrs(hIn), Ptrs(cIn), Ptrs(gates),
+                        Ptrs(hNext), Ptrs(cNext), FusedLstmCell.Ptr(u), duIn is null ? null : FusedLstmCell.Ptr(duIn), Ptrs(dhIn), Ptrs(dcIn), Ptrs(dh), Ptrs(dc), part);
                     FusedLstmCell.ForBlocks(n, (block, start, rows) => BackwardBlock(p, block, start, rows));
-                    for (int b = 0; b < blocks; b++)
-                        System.Numerics.Tensors.TensorPrimitives.Add(total, new ReadOnlySpan<float>(part + (long)b * gradSize, gradSize), total);
+                    LstmGemm.ColumnSums(blocks, part, gradSize, sum);
                 }
             }
         }
         finally
         {
             ArrayPool<float>.Shared.Return(packed);
+            if (packedForward is not null) ArrayPool<float>.Shared.Return(packedForward);
             ArrayPool<float>.Shared.Return(partials);
         }
         GC.KeepAlive(xIn); GC.KeepAlive(hIn); GC.KeepAlive(cIn); GC.KeepAlive(duIn); GC.KeepAlive(dhIn); GC.KeepAlive(dcIn);
-        GC.KeepAlive(weights); GC.KeepAlive(saved); GC.KeepAlive(hNext); GC.KeepAlive(u);
+        GC.KeepAlive(weights); GC.KeepAlive(gates); GC.KeepAlive(hNext); GC.KeepAlive(cNext); GC.KeepAlive(u);
         return (dh, dc, WeightGradients(layout, total, x.device));
     }
 
@@ -309,12 +339,12 @@ internal static class FusedTeacherStep
         new Span<float>(FusedLstmCell.Ptr(weights[wi]), layout.Hidden[^1]).CopyTo(new Span<float>(w, layout.Hidden[^1]));
     }
 
-    private sealed unsafe class BackPointers(Layout layout, float* weights, float* x, IntPtr[] ys, IntPtr[] h, IntPtr[] c, IntPtr[] gates,
-        IntPtr[] taus, IntPtr[] hNext, float* u, float* du, IntPtr[] dhOut, IntPtr[] dcOut, IntPtr[] dh, IntPtr[] dc, float* partials)
+    private sealed unsafe class BackPointers(Layout layout, float* weights, float* forwardWeights, float* x, IntPtr[] h, IntPtr[] c, IntPtr[] gates,
+        IntPtr[] hNext, IntPtr[] cNext, float* u, float* du, IntPtr[] dhOut, IntPtr[] dcOut, IntPtr[] dh, IntPtr[] dc, float* partials)
     {
         public readonly Layout Layout = layout;
-        public readonly float* Weights = weights, X = x, U = u, DU = du, Partials = partials;
-        public readonly IntPtr[] Ys = ys, H = h, C = c, Gates = gates, Taus = taus, HNext = hNext, DHOut = dhOut, DCOut = dcOut, DH = dh, DC = dc;
+        public readonly float* Weights = weights, ForwardWeights = forwardWeights, X = x, U = u, DU = du, Partials = partials;
+        public readonly IntPtr[] H = h, C = c, Gates = gates, HNext = hNext, CNext = cNext, DHOut = dhOut, DCOut = dcOut, DH = dh, DC = dc;
     }
 
     // One block of rows through the backward of every layer, top down; scratch rows stay in cache between layers.
@@ -323,13 +353,15 @@ internal static class FusedTeacherStep
     {
         var layout = p.Layout;
         int r = (int)rows, widest = layout.Widest, layers = layout.Hidden.Length, top = layout.Hidden[^1];
-        // Scratch: e [rows], δ [rows][widest], dA and [dx dh] [rows][widest] each.
-        var scratch = ArrayPool<float>.Shared.Rent(r * (1 + 3 * widest));
+        // Scratch: e [rows], δ [rows][widest], dA and [dx dh] [rows][widest] each, and the recomputed y_p (every
+        // preprocessing layer's). τ is recomputed in the cells' row pass.
+        var scratch = ArrayPool<float>.Shared.Rent(r * (1 + 3 * widest + layout.PreWidths));
         try
         {
             fixed (float* sc = scratch)
             {
-                float* e = sc, delta = sc + r, dA = delta + r * widest, dxh = dA + r * widest;
+                float* e = sc, delta = sc + r, dA = delta + r * widest, dxh = dA + r * widest, ys = dxh + r * widest;
+                if (layout.Pre.Length > 0) PreprocessBlock(layout, p.ForwardWeights, p.X + start * layout.Input, r, ys);
                 float* part = p.Partials + block * layout.GradSize;
                 float* headPart = part + layout.GradSize - layout.HeadGradSize;
                 float* w = p.Weights + PackedBackwardHead(layout);
@@ -349,14 +381,14 @@ internal static class FusedTeacherStep
                 for (int l = layers - 1; l >= 0; l--)
                 {
                     int hd = layout.Hidden[l], g4 = 4 * hd, inputs = layout.CellInput(l), k = inputs + hd;
-                    float* s = (float*)p.Gates[l] + start * g4, tau = (float*)p.Taus[l] + start * hd, c = (float*)p.C[l] + start * hd;
+                    float* s = (float*)p.Gates[l] + start * g4, c = (float*)p.C[l] + start * hd, cn = (float*)p.CNext[l] + start * hd;
                     float* dcOut = p.DCOut[l] == IntPtr.Zero ? null : (float*)p.DCOut[l] + start * hd;
                     float* dcPrev = p.DC[l] == IntPtr.Zero ? dxh : (float*)p.DC[l] + start * hd;   // dxh is free until the product below
                     for (int i = 0; i < r; i++)
-                        FusedLstmCell.BackwardRow(s + i * g4, tau + i * hd, c + i * hd, delta + i * hd, dcOut is null ? null : dcOut + i * hd,
+                        FusedLstmCell.BackwardRow(s + i * g4, null, cn + i * hd, c + i * hd, delta + i * hd, dcOut is null ? null : dcOut + i * hd,
                             dA + i * g4, dcPrev == dxh ? dxh : dcPrev + i * hd, hd);
                     float* cellPart = part + CellGradOffset(layout, l);
-                    float* input = l > 0 ? (float*)p.HNext[l - 1] + start * inputs : layout.Pre.Length > 0 ? (float*)p.Ys[^1] + start * inputs : p.X + start * inputs;
+                    float* input = l > 0 ? (float*)p.HNext[l - 1] + start * inputs : layout.Pre.Length > 0 ? ys + r * PreOffset(layout, layout.Pre.Length - 1) : p.X + start * inputs;
                     LstmGemm.TransposedTimes(r, input, inputs, (float*)p.H[l] + start * hd, hd, dA, g4, cellPart);
                     LstmGemm.ColumnSums(r, dA, g4, cellPart + k * g4);
                     bool wantInput = l > 0 || layout.Pre.Length > 0;
@@ -372,10 +404,10 @@ internal static class FusedTeacherStep
                 for (int q = layout.Pre.Length - 1; q >= 0; q--)
                 {
                     int width = layout.Pre[q], inputs = layout.PreInput(q);
-                    float* y = (float*)p.Ys[q] + start * width;
+                    float* y = ys + r * PreOffset(layout, q);
                     LstmMath.EluBackwardInPlace(delta, y, (long)r * width);
                     float* prePart = part + PreGradOffset(layout, q);
-                    float* input = q > 0 ? (float*)p.Ys[q - 1] + start * inputs : p.X + start * inputs;
+                    float* input = q > 0 ? ys + r * PreOffset(layout, q - 1) : p.X + start * inputs;
                     LstmGemm.TransposedTimes(r, input, inputs, null, 0, delta, width, prePart);
                     LstmGemm.ColumnSums(r, delta, width, prePart + inputs * width);
                     if (q == 0) break;
@@ -392,6 +424,14 @@ internal static class FusedTeacherStep
 
     private static int CellGradOffset(Layout layout, int l) =>
         Enumerable.Range(0, layout.Pre.Length).Sum(layout.PreGradSize) + Enumerable.Range(0, l).Sum(layout.CellGradSize);
+
+    // Where a block's y_q starts in its y scratch, in rows' worth of floats: the widths of the layers below q.
+    private static int PreOffset(Layout layout, int q)
+    {
+        int sum = 0;
+        for (int i = 0; i < q; i++) sum += layout.Pre[i];
+        return sum;
+    }
 
     private static int PackedBackwardHead(Layout layout) => CellGradOffset(layout, layout.Hidden.Length);
 
@@ -426,12 +466,13 @@ internal static class FusedTeacherStep
     // rows of dst [r][width] += rows start.. of src [N][width] (src null: nothing to add).
     private static unsafe void AddRows(float* dst, IntPtr src, long start, int r, int width)
     {
-        if (src == IntPtr.Zero) return;
-        var d = new Span<float>(dst, r * width);
-        System.Numerics.Tensors.TensorPrimitives.Add(d, new ReadOnlySpan<float>((float*)src + start * width, r * width), d);
+        if (src != IntPtr.Zero) LstmMath.AddInPlace(dst, (float*)src + start * width, (long)r * width);
     }
 
-    /// <summary>The autograd node: inputs layout (not a tensor), x, h_1..L, c_1..L, weights; outputs u, h'_1..L, c'_1..L.</summary>
+    /// <summary>
+    /// The autograd node: inputs layout and pool (not tensors; the pool may be null), x, h_1..L, c_1..L, weights;
+    /// outputs u, h'_1..L, c'_1..L.
+    /// </summary>
     private sealed class Node : autograd.MultiTensorFunction<Node>
     {
         public override string Name => "FusedTeacherStep";
@@ -439,16 +480,18 @@ internal static class FusedTeacherStep
         public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
         {
             var layout = (Layout)vars[0];
+            var pool = vars[1] as ActivationPool;
             int layers = layout.Hidden.Length;
-            var x = (Tensor)vars[1];
-            var h = vars.Skip(2).Take(layers).Cast<Tensor>().ToArray();
-            var c = vars.Skip(2 + layers).Take(layers).Cast<Tensor>().ToArray();
-            var weights = vars.Skip(2 + 2 * layers).Cast<Tensor>().ToArray();
-            var f = Forward(layout, x, h, c, weights);
+            var x = (Tensor)vars[2];
+            var h = vars.Skip(3).Take(layers).Cast<Tensor>().ToArray();
+            var c = vars.Skip(3 + layers).Take(layers).Cast<Tensor>().ToArray();
+            var weights = vars.Skip(3 + 2 * layers).Cast<Tensor>().ToArray();
+            var f = Forward(layout, x, h, c, weights, pool);
             // Outputs are saved as detached aliases: the same memory, without the autograd history this node gives them
             // (saving an output itself would make the node hold itself).
-            ctx.save_for_backward([x, .. h, .. c, .. weights, f.U.detach(), .. f.H.Select(t => t.detach()), .. f.Saved]);
+            ctx.save_for_backward([x, .. h, .. c, .. weights, f.U.detach(), .. f.H.Select(t => t.detach()), .. f.C.Select(t => t.detach()), .. f.Saved]);
             ctx.save_data("layout", layout);
+            ctx.save_data("pool", pool!);
             ctx.save_data("needs", h.Concat(c).Select(t => t.requires_grad).ToArray());
             ctx.set_materialize_grads(false);
             return [f.U, .. f.H, .. f.C];
@@ -462,6 +505,7 @@ internal static class FusedTeacherStep
             {
                 var layout = (Layout)ctx.get_data("layout");
                 var needs = (bool[])ctx.get_data("needs");
+                var pool = ctx.get_data("pool") as ActivationPool;
                 int layers = layout.Hidden.Length, nw = layout.WeightCount;
                 var saved = ctx.get_saved_variables();
                 var x = saved[0];
@@ -470,13 +514,14 @@ internal static class FusedTeacherStep
                 var weights = saved.GetRange(1 + 2 * layers, nw);
                 var u = saved[1 + 2 * layers + nw];
                 var hNext = saved.GetRange(2 + 2 * layers + nw, layers);
-                var rest = saved.GetRange(2 + 3 * layers + nw, saved.Count - (2 + 3 * layers + nw));
+                var cNext = saved.GetRange(2 + 3 * layers + nw, layers);
+                var gates = saved.GetRange(2 + 4 * layers + nw, layers);
                 var du = GradientHandOff.Defined(gradOutputs, 0);
                 var dhOut = Enumerable.Range(0, layers).Select(l => GradientHandOff.Defined(gradOutputs, 1 + l)).ToArray();
                 var dcOut = Enumerable.Range(0, layers).Select(l => GradientHandOff.Defined(gradOutputs, 1 + layers + l)).ToArray();
-                var (dh, dc, dw) = Backward(layout, x, h, c, weights, u, hNext, rest, du, dhOut, dcOut, needs);
-                // One entry per argument of apply, the layout included (null: no gradient).
-                grads = GradientHandOff.HandOver([null!, null!, .. dh.Select(t => t!), .. dc.Select(t => t!), .. dw]);
+                var (dh, dc, dw) = Backward(layout, x, h, c, weights, u, hNext, cNext, gates, du, dhOut, dcOut, needs, pool);
+                // One entry per argument of apply, the layout and pool included (null: no gradient).
+                grads = GradientHandOff.HandOver([null!, null!, null!, .. dh.Select(t => t!), .. dc.Select(t => t!), .. dw]);
             }
             foreach (var g in gradOutputs) g?.Dispose();
             return grads;

@@ -68,9 +68,45 @@ internal static unsafe class LstmGemm
             return;
         }
         var o = new Operands(a1, k1, b1, a2, k2, b2, rows);
-        int col = 0;
-        for (; col + Chunk <= m; col += Chunk) RowStrip5(o, bias, c, m, col);
-        for (; col < m; col += W) RowStrip1(o, bias, c, m, Math.Min(col, m - W));
+        if (k1 + k2 <= 2)
+        {
+            // One or two k (a preprocessing layer on its features, the head's backward): B's vectors stay in
+            // registers and each row is one or two multiply-adds per vector, with no strip or k loop around them.
+            for (int col = 0; col < m; col += W) RowsNarrow(o, bias, c, m, Math.Min(col, m - W));
+            return;
+        }
+        int at = 0;
+        for (; at + Chunk <= m; at += Chunk) RowStrip5(o, bias, c, m, at);
+        for (; at < m; at += W) RowStrip1(o, bias, c, m, Math.Min(at, m - W));
+    }
+
+    // Columns col..col+7 of every row for k1 + k2 ≤ 2: the same chain as RowStrip1 (bias or zero, then A1's k, then
+    // A2's), so the same bits.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowsNarrow(Operands t, float* bias, float* c, int m, int col)
+    {
+        var z = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + col);
+        if (t.K1 + t.K2 == 0)
+        {
+            for (int r = 0; r < t.Rows; r++) z.Store(c + (long)r * m + col);
+            return;
+        }
+        // The (up to two) k in chain order, each as its column of A (stride) and its row of B.
+        float* a0 = t.K1 > 0 ? t.A1 : t.A2, a1 = t.K1 > 1 ? t.A1 + 1 : t.K1 == 1 && t.K2 > 0 ? t.A2 : t.A2 + 1;
+        int s0 = t.K1 > 0 ? t.K1 : t.K2, s1 = t.K1 > 1 ? t.K1 : t.K2;
+        var v0 = Vector256.Load((t.K1 > 0 ? t.B1 : t.B2) + col);
+        if (t.K1 + t.K2 == 1)
+        {
+            for (int r = 0; r < t.Rows; r++)
+                Vector256.FusedMultiplyAdd(Vector256.Create(a0[(long)r * s0]), v0, z).Store(c + (long)r * m + col);
+            return;
+        }
+        var v1 = Vector256.Load((t.K1 > 1 ? t.B1 + m : t.K1 == 1 ? t.B2 : t.B2 + m) + col);
+        for (int r = 0; r < t.Rows; r++)
+        {
+            var acc = Vector256.FusedMultiplyAdd(Vector256.Create(a0[(long)r * s0]), v0, z);
+            Vector256.FusedMultiplyAdd(Vector256.Create(a1[(long)r * s1]), v1, acc).Store(c + (long)r * m + col);
+        }
     }
 
     private readonly struct Operands(float* a1, int k1, float* b1, float* a2, int k2, float* b2, int rows)

@@ -143,6 +143,24 @@ internal static class LstmMath
         for (; i < count; i++) values[i] = 2f * Sigmoid(2f * values[i]) - 1f;
     }
 
+    /// <summary>
+    /// values += addend, elementwise (exact per element, so any vector width gives the same bits). Compiled
+    /// optimised at once: TensorPrimitives' generic add runs as slow tier-0 code through a training run's first
+    /// seconds.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void AddInPlace(float* values, float* addend, long count)
+    {
+        long i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + Vector512<float>.Count <= count; i += Vector512<float>.Count)
+                (Vector512.Load(values + i) + Vector512.Load(addend + i)).Store(values + i);
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + Vector256<float>.Count <= count; i += Vector256<float>.Count)
+                (Vector256.Load(values + i) + Vector256.Load(addend + i)).Store(values + i);
+        for (; i < count; i++) values[i] += addend[i];
+    }
+
     /// <summary>ELU (α = 1) in place: x where x &gt; 0, else e^x − 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void EluInPlace(float* values, long count)

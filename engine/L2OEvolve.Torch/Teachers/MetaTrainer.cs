@@ -47,6 +47,8 @@ public sealed class MetaTrainer : IDisposable
     private readonly IOptimizeeFamily _family;
     private readonly Device _device;
     private readonly MetaAdam _meta, _imitation;
+    private readonly ActivationPool _activations = new();
+    private long _activationRows = -1;
     private TrainingProgress _progress;
 
     /// <summary>The network being trained.</summary>
@@ -68,6 +70,8 @@ public sealed class MetaTrainer : IDisposable
     {
         Net = net; Options = options; _family = family; _device = device; Directory = directory; _progress = progress;
         NativeHeap.KeepFreedMemory();
+        // Every window allocates the same step tensors: the first window's memory serves all later ones.
+        net.Activations = _activations;
         _meta = new MetaAdam(net.Weights(), options.MetaLr);
         _imitation = new MetaAdam(net.Weights(), options.MetaLr);
     }
@@ -126,7 +130,12 @@ public sealed class MetaTrainer : IDisposable
             var epochClock = Stopwatch.StartNew();
             double loss;
             using (var optimizee = _family.Create(optimizeeSeed, _device))
+            {
+                // A mixture's optimizees differ in size: the step tensors of the last size would only sit idle.
+                long rows = new FlatParameters(optimizee.ParameterShapes).Count;
+                if (rows != _activationRows) { _activations.ReleaseFree(); _activationRows = rows; }
                 loss = imitate ? ImitationEpoch(optimizee, steps) : MetaEpoch(optimizee, steps, ref rng);
+            }
             double perUnroll = epochClock.Elapsed.TotalSeconds / (steps / Options.Unroll);
             var curriculum = _progress.Curriculum;
             double? evalCost = null;
@@ -341,6 +350,9 @@ public sealed class MetaTrainer : IDisposable
 
     public void Dispose()
     {
-        _meta.Dispose(); _imitation.Dispose(); Net.Dispose();
+        _meta.Dispose(); _imitation.Dispose();
+        Net.Activations = null;
+        Net.Dispose();
+        _activations.Dispose();
     }
 }

@@ -75,6 +75,12 @@ public sealed class TeacherNet : Module
     /// </summary>
     public LstmKernel Kernel { get; set; } = DefaultKernel;
 
+    /// <summary>
+    /// Where the fused step puts its outputs and saved gates (null: libtorch's allocator). An execution setting of
+    /// whoever runs many windows of steps, like <see cref="Kernel"/>: the values do not depend on it.
+    /// </summary>
+    internal ActivationPool? Activations { get; set; }
+
     /// <summary>Builds the network for <paramref name="config"/> with weights drawn from <paramref name="rng"/>.</summary>
     public TeacherNet(TeacherConfig config, ref Rng rng) : base("TeacherNet")
     {
@@ -135,7 +141,7 @@ public sealed class TeacherNet : Module
         var x = Config.LogAndSign ? LogAndSign(gradient.detach()) : features;
         if (UsesFusedCells(x))
         {
-            var (raw, h, c) = FusedTeacherStep.Step(_layout, x, state.Lstm.H, state.Lstm.C, FusedWeights());
+            var (raw, h, c) = FusedTeacherStep.Step(_layout, x, state.Lstm.H, state.Lstm.C, FusedWeights(), Activations);
             return (raw, new TeacherState(nextFeatures, new LstmState([.. h], [.. c])));
         }
         foreach (var l in pre) x = functional.elu(l.call(x), 1.0);

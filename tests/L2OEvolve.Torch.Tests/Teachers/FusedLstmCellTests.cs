@@ -177,11 +177,16 @@ public class FusedLstmCellTests
         float[] s = R(4 * h, 1), c = R(h, 2), dh = R(h, 1), dc = R(h, 1);
         for (int j = 0; j < s.Length; j++) s[j] = LstmMath.Sigmoid(3 * s[j]);
         float[] cn = new float[h], tau = new float[h], hn = new float[h], dA = new float[4 * h], dcPrev = new float[h];
-        fixed (float* ps = s, pc = c, pcn = cn, pt = tau, phn = hn, pdh = dh, pdc = dc, pdA = dA, pdcp = dcPrev)
+        float[] dA2 = new float[4 * h], dcPrev2 = new float[h];
+        fixed (float* ps = s, pc = c, pcn = cn, pt = tau, phn = hn, pdh = dh, pdc = dc, pdA = dA, pdcp = dcPrev, pdA2 = dA2, pdcp2 = dcPrev2)
         {
             FusedLstmCell.CellRow(ps, pc, pcn, pt, phn, h);
-            FusedLstmCell.BackwardRow(ps, pt, pc, pdh, pdc, pdA, pdcp, h);
+            FusedLstmCell.BackwardRow(ps, pt, null, pc, pdh, pdc, pdA, pdcp, h);
+            // τ recomputed from c' instead of read: the same bits.
+            FusedLstmCell.BackwardRow(ps, null, pcn, pc, pdh, pdc, pdA2, pdcp2, h);
         }
+        Assert.That(dA2, Is.EqualTo(dA), "dA with τ recomputed");
+        Assert.That(dcPrev2, Is.EqualTo(dcPrev), "dc with τ recomputed");
         static int Bits(float x) => BitConverter.SingleToInt32Bits(x);
         for (int j = 0; j < h; j++)
         {

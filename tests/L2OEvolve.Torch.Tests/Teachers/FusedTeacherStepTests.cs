@@ -58,12 +58,12 @@ public class FusedTeacherStepTests
 
     // Runs one step and backpropagates Σ u·a + Σ_l (h'_l·b_l + c'_l·d_l) with fixed random a, b, d; gradients of
     // the states (when they require one) and of every weight.
-    private static Outcome Run(Case k, bool fused, bool stateNeedsGrad = true)
+    private static Outcome Run(Case k, bool fused, bool stateNeedsGrad = true, ActivationPool? pool = null)
     {
         var h = k.H.Select(t => t.clone().requires_grad_(stateNeedsGrad)).ToArray();
         var c = k.C.Select(t => t.clone().requires_grad_(stateNeedsGrad)).ToArray();
         var w = k.Weights.Select(t => t.clone().requires_grad_(true)).ToArray();
-        var (u, hs, cs) = fused ? FusedTeacherStep.Step(k.Layout, k.X, h, c, w) : Reference(k.Layout, k.X, h, c, w);
+        var (u, hs, cs) = fused ? FusedTeacherStep.Step(k.Layout, k.X, h, c, w, pool) : Reference(k.Layout, k.X, h, c, w);
         manual_seed(99);
         var loss = (u * randn(Rows)).sum();
         for (int l = 0; l < hs.Length; l++) loss = loss + (hs[l] * randn(hs[l].shape)).sum() + (cs[l] * randn(cs[l].shape)).sum();
@@ -161,5 +161,48 @@ public class FusedTeacherStepTests
         using (no_grad()) r = FusedTeacherStep.Step(k.Layout, k.X, k.H, k.C, k.Weights);
         Assert.That(r.U[17].isnan().item<bool>(), Is.True, "the NaN row");
         Assert.That(r.U.isnan().sum().item<long>(), Is.EqualTo(1), "only that row");
+    }
+
+    [Test]
+    public void Forward_KeepsOnlyEachCellsGatesBesideItsOutputs()
+    {
+        // A meta-training window holds every step's saved tensors until its backward: the preprocessing outputs
+        // and tanh c' are recomputed there instead of kept.
+        using var scope = NewDisposeScope();
+        var layout = new FusedTeacherStep.Layout(3, [6, 11], [7, 5], true);
+        var k = Make(layout, 8);
+        var f = FusedTeacherStep.Forward(layout, k.X, k.H, k.C, k.Weights);
+        Assert.That(f.Saved.Select(t => t.shape), Is.EqualTo(layout.Hidden.Select(hd => new[] { Rows, 4L * hd })));
+    }
+
+    [Test]
+    public void Step_WithAPool_SameBitsAsWithout_AndTheNextStepReusesItsMemory()
+    {
+        var k = Make(new FusedTeacherStep.Layout(2, [20], [20, 20], true), 9);
+        using var pool = new ActivationPool();
+        Outcome plain, first, second;
+        int blocks;
+        using (var scope = NewDisposeScope())
+        {
+            plain = Run(k, fused: true);
+            first = Run(k, fused: true, pool: pool);
+            blocks = pool.Blocks;
+            Assert.That(blocks, Is.EqualTo(1 + 3 * 2 + 2 * 2), "u, per cell gates, h' and c', and the gradients of h and c");
+            Assert.That(Same(first.U, plain.U), Is.True, "u");
+            for (int l = 0; l < 2; l++)
+                Assert.That(Same(first.H[l], plain.H[l]) && Same(first.C[l], plain.C[l]), Is.True, $"layer {l}");
+            for (int i = 0; i < plain.Grads.Length; i++) Assert.That(Same(first.Grads[i]!, plain.Grads[i]!), Is.True, $"gradient {i}");
+            scope.DisposeEverything();
+        }
+        GradientHandOff.ReleasePrevious();   // the handles of the last backward's state gradients
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.That(pool.InUse, Is.EqualTo(0), "the step's tensors are gone");
+        using (NewDisposeScope())
+        {
+            second = Run(k, fused: true, pool: pool);
+            Assert.That(pool.Blocks, Is.EqualTo(blocks), "no new memory");
+            Assert.That(second.U.sum().item<float>(), Is.EqualTo(Run(k, fused: true).U.sum().item<float>()));
+        }
     }
 }

@@ -25,6 +25,10 @@ public unsafe class LstmGemmTests
     [TestCase(9, 40, 0, 40)]
     [TestCase(6, 2, 7, 28)]
     [TestCase(5, 4, 3, 6)]
+    [TestCase(37, 2, 0, 20)]
+    [TestCase(37, 1, 0, 20)]
+    [TestCase(9, 1, 1, 21)]
+    [TestCase(9, 0, 2, 8)]
     public void RowsTimes_EqualsTheProductWithBias(int rows, int k1, int k2, int m)
     {
         var (a1, a2) = (Random(rows * k1, 1), Random(rows * k2, 2));
@@ -84,6 +88,31 @@ public unsafe class LstmGemmTests
                 for (int r = 0; r < rows; r++)
                     acc = MathF.FusedMultiplyAdd(k < k1 ? a1[r * k1 + k] : a2[r * k2 + k - k1], b[r * m + j], acc);
                 Assert.That(BitConverter.SingleToInt32Bits(c[k * m + j]), Is.EqualTo(BitConverter.SingleToInt32Bits(acc)), $"C[{k}, {j}]");
+            }
+    }
+
+    // One or two k take their own path (B's vectors held in registers); its outputs are still the multiply-add chain
+    // from the bias (or zero) over A1's k and then A2's, as in the strips.
+    [TestCase(1, 0, true)]
+    [TestCase(2, 0, true)]
+    [TestCase(1, 1, false)]
+    [TestCase(0, 2, true)]
+    [TestCase(0, 0, true)]
+    public void RowsTimes_OneOrTwoK_EveryOutputIsTheMultiplyAddChainFromItsBias(int k1, int k2, bool withBias)
+    {
+        const int rows = 13, m = 20;
+        var (a1, a2, b1, b2, bias) = (Random(rows * Math.Max(k1, 1), 21), Random(rows * Math.Max(k2, 1), 22),
+            Random(Math.Max(k1, 1) * m, 23), Random(Math.Max(k2, 1) * m, 24), Random(m, 25));
+        var c = new float[rows * m];
+        fixed (float* pa1 = a1, pa2 = a2, pb1 = b1, pb2 = b2, pbias = bias, pc = c)
+            LstmGemm.RowsTimes(rows, pa1, k1, pb1, pa2, k2, pb2, withBias ? pbias : null, pc, m);
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < m; j++)
+            {
+                float acc = withBias ? bias[j] : 0f;
+                for (int k = 0; k < k1; k++) acc = MathF.FusedMultiplyAdd(a1[r * k1 + k], b1[k * m + j], acc);
+                for (int k = 0; k < k2; k++) acc = MathF.FusedMultiplyAdd(a2[r * k2 + k], b2[k * m + j], acc);
+                Assert.That(BitConverter.SingleToInt32Bits(c[r * m + j]), Is.EqualTo(BitConverter.SingleToInt32Bits(acc)), $"C[{r}, {j}]");
             }
     }
 

@@ -76,6 +76,18 @@ public class LstmMathTests
     }
 
     [Test]
+    public unsafe void AddInPlace_EveryPath_AddsEachElementOnce()
+    {
+        // 43 = 16 + 16 + 8 + 3: the 16-lane, 8-lane and scalar loops, none of them overlapping.
+        var xs = Inputs().Take(43).ToArray();
+        var ys = Inputs().Skip(100).Take(43).ToArray();
+        var sum = (float[])xs.Clone();
+        fixed (float* p = sum, q = ys) LstmMath.AddInPlace(p, q, sum.Length);
+        for (int i = 0; i < xs.Length; i++)
+            Assert.That(BitConverter.SingleToInt32Bits(sum[i]), Is.EqualTo(BitConverter.SingleToInt32Bits(xs[i] + ys[i])), $"element {i}");
+    }
+
+    [Test]
     public void Exp_WithinTwoUlpOfTheExactValue_OnTheClampedRange()
     {
         var rng = new System.Random(2);

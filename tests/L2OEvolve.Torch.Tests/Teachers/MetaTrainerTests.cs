@@ -67,6 +67,47 @@ public class MetaTrainerTests
     }
 
     [Test]
+    public void Run_LaterEpochs_ReuseTheStepMemoryOfTheFirst_AndTrainAsWithoutThePool()
+    {
+        var config = TeacherConfig.Preset("rnnprop");
+        var options = Options(3);
+        float[][] pooled;
+        using (var t = MetaTrainer.Start(config, options, Quadratic, torch.CPU, null))
+        {
+            var pool = t.Net.Activations!;
+            t.Run(maxEpochs: 1);
+            int blocks = pool.Blocks;
+            Assert.That(blocks, Is.GreaterThan(0));
+            t.Run();
+            Assert.That(pool.Blocks, Is.EqualTo(blocks), "epochs 2 and 3 allocate no new step memory");
+            pooled = TeacherStore.Snapshot(t.Net);
+        }
+        using (var t = MetaTrainer.Start(config, options, Quadratic, torch.CPU, null))
+        {
+            t.Net.Activations = null;
+            t.Run();
+            Assert.That(TeacherStore.Snapshot(t.Net), Is.EqualTo(pooled));
+        }
+    }
+
+    [Test]
+    public void Run_MixtureOfSizes_KeepsOnlyTheCurrentSizesStepMemory()
+    {
+        var family = OptimizeeRegistry.Family("quadratic:dim=10;quadratic:dim=30");
+        using var t = MetaTrainer.Start(TeacherConfig.Preset("rnnprop"), Options(6), family, torch.CPU, null);
+        var held = new List<long>();
+        for (int e = 0; e < 6; e++)
+        {
+            t.Run(maxEpochs: 1);
+            held.Add(t.Net.Activations!.Bytes);
+        }
+        // One amount per size, going down again after a switch to the smaller one; holding every size's blocks
+        // would only ever grow.
+        Assert.That(held.Distinct().Count(), Is.EqualTo(2), string.Join(", ", held));
+        Assert.That(held.Zip(held.Skip(1)).Any(p => p.Second < p.First), Is.True, string.Join(", ", held));
+    }
+
+    [Test]
     public void Run_AllImitation_BringsTeacherUpdatesTowardsAdamSteps()
     {
         var config = TeacherConfig.Preset("rp-s");
