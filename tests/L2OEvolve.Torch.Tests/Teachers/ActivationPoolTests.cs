@@ -1,3 +1,4 @@
+using System.Reflection;
 using L2OEvolve.Torch.Teachers;
 using static TorchSharp.torch;
 
@@ -23,6 +24,25 @@ public class ActivationPoolTests
         using var second = pool.Rent(300, 20)!;
         Assert.That(Address(second), Is.EqualTo(address));
         Assert.That(pool.Blocks, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void TheNativeEntryItCalls_HasTheParametersTorchSharpDeclares()
+    {
+        // The pool calls LibTorchSharp's THSTensor_new through a function pointer of its own, which nothing checks
+        // at run time; TorchSharp's P/Invoke declaration of that entry is the reference, so an upgrade that changes
+        // its parameters fails here instead of corrupting memory.
+        var declared = typeof(TorchSharp.torch).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            .Single(m => m.Name == "THSTensor_new");
+        var types = declared.GetParameters().Select(p => p.ParameterType).ToArray();
+        static bool PointerSized(Type t) => t == typeof(IntPtr) || t.IsPointer || typeof(Delegate).IsAssignableFrom(t);
+        Assert.That(types, Has.Length.EqualTo(9), string.Join(", ", types.Select(t => t.Name)));
+        Assert.That(new[] { types[0], types[1], types[2] }.All(PointerSized), Is.True, "data, deleter, dimensions");
+        Assert.That(types[3..8], Is.EqualTo(new[] { typeof(int), typeof(sbyte), typeof(sbyte), typeof(int), typeof(int) }),
+            "ndims, source type, dtype, device type, device index");
+        Assert.That(types[8] == typeof(bool) || types[8] == typeof(byte), Is.True, "requires_grad");
+        Assert.That(declared.ReturnType, Is.EqualTo(typeof(IntPtr)));
     }
 
     [Test]
