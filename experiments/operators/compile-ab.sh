@@ -9,12 +9,9 @@ rounds=$1; shift
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 sides=("$@" new)
+. experiments/operators/revisions.sh
 for side in "${sides[@]}"; do
-  tree="$PWD"
-  if [ "$side" != new ]; then
-    tree="$tmp/tree-$side"; mkdir -p "$tree"
-    git archive "$side" engine Directory.Build.props Directory.Build.targets Directory.Packages.props global.json | tar -x -C "$tree"
-  fi
+  tree=$(tree_of "$side" "$tmp" engine Directory.Build.props Directory.Build.targets Directory.Packages.props global.json)
   old=0; [ -e "$tree/engine/L2OEvolve.Engine/Evaluation/Compiler.cs" ] && old=1
   mkdir -p "$tmp/$side"
   cp experiments/operators/compile/Program.cs "$tmp/$side/"
@@ -23,8 +20,7 @@ for side in "${sides[@]}"; do
 done
 for r in $(seq 1 "$rounds"); do
   for side in "${sides[@]}"; do
-    label=$side; [ "$side" = new ] && label="new ($(git rev-parse --short HEAD)$(git diff --quiet || echo +changes))"
-    echo "round $r, $label, load $(cut -d' ' -f1-3 /proc/loadavg):"
+    echo "round $r, $(label_of "$side"), load $(cut -d' ' -f1-3 /proc/loadavg):"
     dotnet "$tmp/$side/out/compile.dll" | sed 's/^/    /'
   done
 done

@@ -11,12 +11,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 libtorch=$(grep -oP 'Include="libtorch-cpu-linux-x64" Version="\K[^"]+' Directory.Packages.props)
 sides=("$@" new)
+. experiments/operators/revisions.sh
 for side in "${sides[@]}"; do
-  tree="$PWD"
-  if [ "$side" != new ]; then
-    tree="$tmp/tree-$side"; mkdir -p "$tree"
-    git archive "$side" engine Directory.Build.props Directory.Build.targets Directory.Packages.props global.json build | tar -x -C "$tree"
-  fi
+  tree=$(tree_of "$side" "$tmp" engine Directory.Build.props Directory.Build.targets Directory.Packages.props global.json build)
   mkdir -p "$tmp/$side"
   cp experiments/operators/fused-step/Program.cs "$tmp/$side/"
   sed "s#@TREE@#$tree#; s#@LIBTORCH@#$libtorch#" experiments/operators/fused-step/fstep.csproj.in > "$tmp/$side/fstep.csproj"
@@ -26,8 +23,7 @@ for side in "${sides[@]}"; do
 done
 for r in $(seq 1 "$rounds"); do
   for side in "${sides[@]}"; do
-    label=$side; [ "$side" = new ] && label="new ($(git rev-parse --short HEAD)$(git diff --quiet || echo +changes))"
-    echo "round $r, $label, load $(cut -d' ' -f1-3 /proc/loadavg):"
+    echo "round $r, $(label_of "$side"), load $(cut -d' ' -f1-3 /proc/loadavg):"
     dotnet "$tmp/$side/out/fstep.dll" | sed 's/^/    /'
   done
 done
