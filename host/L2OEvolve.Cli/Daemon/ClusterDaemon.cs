@@ -203,7 +203,7 @@ public static partial class ClusterDaemonHost
     private static readonly TimeSpan SchemaLease = TimeSpan.FromSeconds(60);
 
     /// <summary>How often a running silo renews its claim and checks that the store still holds the cluster.</summary>
-    private static readonly TimeSpan StoreCheck = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan StoreCheck = TimeSpan.FromSeconds(5);
 
     /// <summary>Tries of the schema claim at start (1, 2, 4, 8 s apart) before the silo gives up with one error line.</summary>
     private const int ClaimAttempts = 5;

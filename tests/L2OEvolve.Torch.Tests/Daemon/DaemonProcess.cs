@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace L2OEvolve.Torch.Tests.Daemon;
@@ -53,10 +52,13 @@ internal sealed class DaemonProcess : IDisposable
     }
 
     /// <summary>SIGTERM, as a service manager sends on stop.</summary>
-    public void Terminate()
-    {
-        if (Kill(_process.Id, 15) != 0) throw new InvalidOperationException($"kill(SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
-    }
+    public void Terminate() => PosixSignal.Send(_process.Id, PosixSignal.Terminate);
+
+    /// <summary>SIGSTOP: every thread stops, timers included, until <see cref="Thaw"/>; the wall clock runs on.</summary>
+    public void Freeze() => PosixSignal.Send(_process.Id, PosixSignal.Stop);
+
+    /// <summary>SIGCONT after <see cref="Freeze"/>: timers that fell due meanwhile fire at once.</summary>
+    public void Thaw() => PosixSignal.Send(_process.Id, PosixSignal.Continue);
 
     public bool WaitForExit(TimeSpan timeout)
     {
@@ -70,9 +72,6 @@ internal sealed class DaemonProcess : IDisposable
         if (!_process.HasExited) { _process.Kill(); _process.WaitForExit(); }
         _process.Dispose();
     }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 
     private static ProcessStartInfo Info(string[] args)
     {
