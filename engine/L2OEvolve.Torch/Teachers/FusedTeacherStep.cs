@@ -189,10 +189,6 @@ internal static class FusedTeacherStep
         public float* COut(int l) => (float*)CNext[l];
     }
 
-    // Rows of a block that the forward takes through a cell's product, σ and row pass together: a multiple of the
-    // products' 4-row strips, and few enough that their gates (80 floats a row here) stay in the L1 cache.
-    private const int SubRows = 32;
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ForwardBlock(Pointers p, long start, long rows)
     {
@@ -211,18 +207,12 @@ internal static class FusedTeacherStep
                 for (int l = 0; l < layout.Hidden.Length; l++)
                 {
                     int hd = layout.Hidden[l], g4 = 4 * hd;
-                    float* s = p.S(l) + start * g4, hIn = p.HIn(l) + start * hd;
+                    float* s = p.S(l) + start * g4;
+                    LstmGemm.RowsTimes(r, input, width, w, p.HIn(l) + start * hd, hd, w + width * g4, w + (width + hd) * g4, s, g4);
+                    LstmMath.SigmoidInPlace(s, (long)r * g4);
                     float* c = p.CIn(l) + start * hd, cn = p.COut(l) + start * hd, hn = p.HOut(l) + start * hd;
-                    // Product, σ and row pass on a few rows at a time, so σ and the row pass find the gates in L1.
-                    for (int q = 0; q < r; q += SubRows)
-                    {
-                        int rq = Math.Min(SubRows, r - q);
-                        float* sq = s + q * g4;
-                        LstmGemm.RowsTimes(rq, input + q * width, width, w, hIn + q * hd, hd, w + width * g4, w + (width + hd) * g4, sq, g4);
-                        LstmMath.SigmoidInPlace(sq, (long)rq * g4);
-                        for (int i = q; i < q + rq; i++)
-                            FusedLstmCell.CellRow(s + i * g4, c + i * hd, cn + i * hd, tau + i * hd, hn + i * hd, hd);
-                    }
+                    for (int i = 0; i < r; i++)
+                        FusedLstmCell.CellRow(s + i * g4, c + i * hd, cn + i * hd, tau + i * hd, hn + i * hd, hd);
                     w += layout.CellGradSize(l);
                     input = hn; width = hd;
                 }
@@ -388,15 +378,14 @@ internal static class FusedTeacherStep
     {
         var layout = p.Layout;
         int r = (int)rows, widest = layout.Widest, layers = layout.Hidden.Length, top = layout.Hidden[^1];
-        // Scratch: e [rows], δ [rows][widest], dA and [dx dh] [rows][widest] each, the recomputed y_p (every
-        // preprocessing layer's) and one row to write an unwanted dc to. τ is recomputed in the cells' row pass.
-        var scratch = ArrayPool<float>.Shared.Rent(r * (1 + 3 * widest + layout.PreWidths) + widest);
+        // Scratch: e [rows], δ [rows][widest], dA and [dx dh] [rows][widest] each, and the recomputed y_p (every
+        // preprocessing layer's). τ is recomputed in the cells' row pass.
+        var scratch = ArrayPool<float>.Shared.Rent(r * (1 + 3 * widest + layout.PreWidths));
         try
         {
             fixed (float* sc = scratch)
             {
                 float* e = sc, delta = sc + r, dA = delta + r * widest, dxh = dA + r * widest, ys = dxh + r * widest;
-                float* sink = ys + r * layout.PreWidths;   // dc of the step's input state when nobody reads it
                 if (layout.Pre.Length > 0) PreprocessBlock(layout, p.ForwardWeights, p.X + start * layout.Input, r, ys);
                 float* part = p.Partials + block * layout.GradSize;
                 float* headPart = part + layout.GradSize - layout.HeadGradSize;
@@ -419,25 +408,18 @@ internal static class FusedTeacherStep
                     int hd = layout.Hidden[l], g4 = 4 * hd, inputs = layout.CellInput(l), k = inputs + hd;
                     float* s = (float*)p.Gates[l] + start * g4, c = (float*)p.C[l] + start * hd, cn = (float*)p.CNext[l] + start * hd;
                     float* dcOut = p.DCOut[l] == IntPtr.Zero ? null : (float*)p.DCOut[l] + start * hd;
-                    float* dcPrev = p.DC[l] == IntPtr.Zero ? null : (float*)p.DC[l] + start * hd;
-                    float* dh = p.DH[l] == IntPtr.Zero ? null : (float*)p.DH[l] + start * hd;
-                    bool wantInput = l > 0 || layout.Pre.Length > 0;
-                    // Row pass, [dx dh] ← dA·[W_ih W_hh] and the dh split a few rows at a time, so the product finds
-                    // dA in L1. The weight gradients below sum over all the block's rows in order, as before.
-                    for (int q = 0; q < r; q += SubRows)
-                    {
-                        int rq = Math.Min(SubRows, r - q);
-                        for (int i = q; i < q + rq; i++)
-                            FusedLstmCell.BackwardRow(s + i * g4, null, cn + i * hd, c + i * hd, delta + i * hd, dcOut is null ? null : dcOut + i * hd,
-                                dA + i * g4, dcPrev is null ? sink : dcPrev + i * hd, hd);
-                        if (!wantInput && dh is null) continue;
-                        LstmGemm.RowsTimes(rq, dA + q * g4, g4, p.Weights + layout.CellGradOffset(l), null, 0, null, null, dxh + q * k, k);
-                        if (dh is not null) SplitRows(dxh + q * k + inputs, k, dh + q * hd, hd, rq, null);
-                    }
+                    float* dcPrev = p.DC[l] == IntPtr.Zero ? dxh : (float*)p.DC[l] + start * hd;   // dxh is free until the product below
+                    for (int i = 0; i < r; i++)
+                        FusedLstmCell.BackwardRow(s + i * g4, null, cn + i * hd, c + i * hd, delta + i * hd, dcOut is null ? null : dcOut + i * hd,
+                            dA + i * g4, dcPrev == dxh ? dxh : dcPrev + i * hd, hd);
                     float* cellPart = part + layout.CellGradOffset(l);
                     float* input = l > 0 ? (float*)p.HNext[l - 1] + start * inputs : layout.Pre.Length > 0 ? ys + r * layout.PreOffset(layout.Pre.Length - 1) : p.X + start * inputs;
                     LstmGemm.TransposedTimes(r, input, inputs, (float*)p.H[l] + start * hd, hd, dA, g4, cellPart);
                     LstmGemm.ColumnSums(r, dA, g4, cellPart + k * g4);
+                    bool wantInput = l > 0 || layout.Pre.Length > 0;
+                    if (!wantInput && p.DH[l] == IntPtr.Zero) continue;
+                    LstmGemm.RowsTimes(r, dA, g4, p.Weights + layout.CellGradOffset(l), null, 0, null, null, dxh, k);
+                    if (p.DH[l] != IntPtr.Zero) SplitRows(dxh + inputs, k, (float*)p.DH[l] + start * hd, hd, r, null);
                     if (!wantInput) continue;
                     // δ for the layer below: dx, plus that layer's own output gradient when it is a cell.
                     float* below = l > 0 && p.DHOut[l - 1] != IntPtr.Zero ? (float*)p.DHOut[l - 1] + start * inputs : null;
@@ -461,7 +443,6 @@ internal static class FusedTeacherStep
         }
         finally { ArrayPool<float>.Shared.Return(scratch); }
     }
-
 
     // dst[i, 0:width] = src[i, 0:width] (+ add[i, 0:width]) for i < rows: src rows are srcStride apart, dst and add
     // rows dense. In registers, a row at a time (the rows are a few vectors wide: a copy call per row cost more than

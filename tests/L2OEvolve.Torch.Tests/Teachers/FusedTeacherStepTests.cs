@@ -176,10 +176,10 @@ public class FusedTeacherStepTests
     }
 
     [Test]
-    public unsafe void Forward_GatesAreExactlyTheSigmoidOfTheWholeProduct_HoweverTheBlocksAreCut()
+    public unsafe void Forward_GatesAreExactlyTheSigmoidOfTheWholeProduct_HoweverTheRowsAreSplitIntoBlocks()
     {
-        // The forward runs a block's product, σ and row pass a few rows at a time; every gate must still be the
-        // product's chain for its row, then σ: the bits of one product over all rows followed by one σ pass.
+        // The forward runs the product and σ block by block (on threads when there are several); every gate must
+        // still be its row's chain, then σ: the bits of one product over all rows followed by one σ pass.
         using var scope = NewDisposeScope();
         var layout = new FusedTeacherStep.Layout(3, [], [20], false);
         var k = Make(layout, 10);
