@@ -59,6 +59,8 @@ internal sealed unsafe class ActivationPool : IDisposable
             if (!_free.TryGetValue(bytes, out var stack) || !stack.TryPop(out block))
             {
                 block = (IntPtr)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), Alignment);
+                // A new block is written whole by the step that rents it: map its pages in at once.
+                NativeHeap.Populate(block, bytes);
                 Blocks++; Bytes += bytes;
             }
             Lent[block] = (this, bytes);

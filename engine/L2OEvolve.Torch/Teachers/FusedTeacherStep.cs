@@ -44,15 +44,40 @@ internal static class FusedTeacherStep
         public int CellGradSize(int l) => (CellInput(l) + Hidden[l] + 1) * 4 * Hidden[l];
         public int HeadGradSize => Hidden[^1] + 1;
 
+        // Sizes and offsets the block passes read once per layer and block: computed once here, not summed per call.
+        private readonly int[] _preGradOffsets = Offsets(Pre.Length, p => (p > 0 ? Pre[p - 1] : Input) * Pre[p] + Pre[p]);
+        private readonly int[] _cellGradOffsets = Offsets(Hidden.Length,
+            l => ((l > 0 ? Hidden[l - 1] : Pre.Length > 0 ? Pre[^1] : Input) + Hidden[l] + 1) * 4 * Hidden[l]);
+        private readonly int[] _preOffsets = Offsets(Pre.Length, p => Pre[p]);
+
+        private static int[] Offsets(int count, Func<int, int> size)
+        {
+            var at = new int[count + 1];
+            for (int i = 0; i < count; i++) at[i + 1] = at[i] + size(i);
+            return at;
+        }
+
+        /// <summary>Where preprocessing layer <paramref name="q"/>'s part starts in a block's partial weight gradients.</summary>
+        public int PreGradOffset(int q) => _preGradOffsets[q];
+
+        /// <summary>Where cell <paramref name="l"/>'s part starts (the head's at l = number of cells).</summary>
+        public int CellGradOffset(int l) => _preGradOffsets[^1] + _cellGradOffsets[l];
+
+        /// <summary>Where y_q starts in a block's y scratch, in rows' worth of floats: the widths of the layers below q.</summary>
+        public int PreOffset(int q) => _preOffsets[q];
+
         /// <summary>Floats of one block's partial weight gradients, every layer's in order.</summary>
-        public int GradSize => Enumerable.Range(0, Pre.Length).Sum(PreGradSize) + Enumerable.Range(0, Hidden.Length).Sum(CellGradSize) + HeadGradSize;
+        public int GradSize => CellGradOffset(Hidden.Length) + HeadGradSize;
 
         /// <summary>Widest row any layer produces or reads (scratch sizing).</summary>
-        public int Widest => Math.Max(Math.Max(Input, Pre.DefaultIfEmpty(0).Max()),
-            Enumerable.Range(0, Hidden.Length).Max(l => Math.Max(4 * Hidden[l], CellInput(l) + Hidden[l])));
+        public int Widest { get; } = Math.Max(Math.Max(Input, Pre.DefaultIfEmpty(0).Max()),
+            Enumerable.Range(0, Hidden.Length).DefaultIfEmpty(-1).Max(l => l < 0 ? 0 : Math.Max(4 * Hidden[l], (l > 0 ? Hidden[l - 1] : Pre.Length > 0 ? Pre[^1] : Input) + Hidden[l])));
 
         /// <summary>Sum of the preprocessing layers' widths (floats of one row's y_p, all layers).</summary>
-        public int PreWidths => Pre.Sum();
+        public int PreWidths => _preOffsets[^1];
+
+        /// <summary>Width of the widest cell.</summary>
+        public int HiddenMax { get; } = Hidden.DefaultIfEmpty(0).Max();
 
         /// <summary>Weight tensors expected: two per preprocessing layer, four per cell, two for the head.</summary>
         public int WeightCount => 2 * Pre.Length + 4 * Hidden.Length + 2;
@@ -170,13 +195,13 @@ internal static class FusedTeacherStep
         var layout = p.Layout;
         int r = (int)rows;
         // Scratch: the block's y_p (the preprocessing layers'), then τ of the cell at hand; neither is kept.
-        var scratch = ArrayPool<float>.Shared.Rent(r * (layout.PreWidths + layout.Hidden.Max()));
+        var scratch = ArrayPool<float>.Shared.Rent(r * (layout.PreWidths + layout.HiddenMax));
         try
         {
             fixed (float* sc = scratch)
             {
                 float* tau = PreprocessBlock(layout, p.Weights, p.X + start * layout.Input, r, sc);
-                float* w = p.Weights + CellGradOffset(layout, 0);
+                float* w = p.Weights + layout.CellGradOffset(0);
                 float* input = layout.Pre.Length > 0 ? tau - r * layout.Pre[^1] : p.X + start * layout.Input;
                 int width = layout.CellInput(0);
                 for (int l = 0; l < layout.Hidden.Length; l++)
@@ -364,7 +389,7 @@ internal static class FusedTeacherStep
                 if (layout.Pre.Length > 0) PreprocessBlock(layout, p.ForwardWeights, p.X + start * layout.Input, r, ys);
                 float* part = p.Partials + block * layout.GradSize;
                 float* headPart = part + layout.GradSize - layout.HeadGradSize;
-                float* w = p.Weights + PackedBackwardHead(layout);
+                float* w = p.Weights + layout.CellGradOffset(layout.Hidden.Length);
                 // Head: e = du·(1 − u²) (tanh) or du.
                 for (int i = 0; i < r; i++)
                 {
@@ -387,13 +412,13 @@ internal static class FusedTeacherStep
                     for (int i = 0; i < r; i++)
                         FusedLstmCell.BackwardRow(s + i * g4, null, cn + i * hd, c + i * hd, delta + i * hd, dcOut is null ? null : dcOut + i * hd,
                             dA + i * g4, dcPrev == dxh ? dxh : dcPrev + i * hd, hd);
-                    float* cellPart = part + CellGradOffset(layout, l);
-                    float* input = l > 0 ? (float*)p.HNext[l - 1] + start * inputs : layout.Pre.Length > 0 ? ys + r * PreOffset(layout, layout.Pre.Length - 1) : p.X + start * inputs;
+                    float* cellPart = part + layout.CellGradOffset(l);
+                    float* input = l > 0 ? (float*)p.HNext[l - 1] + start * inputs : layout.Pre.Length > 0 ? ys + r * layout.PreOffset(layout.Pre.Length - 1) : p.X + start * inputs;
                     LstmGemm.TransposedTimes(r, input, inputs, (float*)p.H[l] + start * hd, hd, dA, g4, cellPart);
                     LstmGemm.ColumnSums(r, dA, g4, cellPart + k * g4);
                     bool wantInput = l > 0 || layout.Pre.Length > 0;
                     if (!wantInput && p.DH[l] == IntPtr.Zero) continue;
-                    LstmGemm.RowsTimes(r, dA, g4, p.Weights + CellGradOffset(layout, l), null, 0, null, null, dxh, k);
+                    LstmGemm.RowsTimes(r, dA, g4, p.Weights + layout.CellGradOffset(l), null, 0, null, null, dxh, k);
                     if (p.DH[l] != IntPtr.Zero) SplitRows(dxh + inputs, k, (float*)p.DH[l] + start * hd, hd, r, null);
                     if (!wantInput) continue;
                     // δ for the layer below: dx, plus that layer's own output gradient when it is a cell.
@@ -404,36 +429,20 @@ internal static class FusedTeacherStep
                 for (int q = layout.Pre.Length - 1; q >= 0; q--)
                 {
                     int width = layout.Pre[q], inputs = layout.PreInput(q);
-                    float* y = ys + r * PreOffset(layout, q);
+                    float* y = ys + r * layout.PreOffset(q);
                     LstmMath.EluBackwardInPlace(delta, y, (long)r * width);
-                    float* prePart = part + PreGradOffset(layout, q);
-                    float* input = q > 0 ? ys + r * PreOffset(layout, q - 1) : p.X + start * inputs;
+                    float* prePart = part + layout.PreGradOffset(q);
+                    float* input = q > 0 ? ys + r * layout.PreOffset(q - 1) : p.X + start * inputs;
                     LstmGemm.TransposedTimes(r, input, inputs, null, 0, delta, width, prePart);
                     LstmGemm.ColumnSums(r, delta, width, prePart + inputs * width);
                     if (q == 0) break;
-                    LstmGemm.RowsTimes(r, delta, width, p.Weights + PreGradOffset(layout, q), null, 0, null, null, dxh, inputs);
+                    LstmGemm.RowsTimes(r, delta, width, p.Weights + layout.PreGradOffset(q), null, 0, null, null, dxh, inputs);
                     new Span<float>(dxh, r * inputs).CopyTo(new Span<float>(delta, r * inputs));
                 }
             }
         }
         finally { ArrayPool<float>.Shared.Return(scratch); }
     }
-
-    // Offsets into one block's partials (and the packed weights, which use the same per-layer sizes).
-    private static int PreGradOffset(Layout layout, int q) => Enumerable.Range(0, q).Sum(layout.PreGradSize);
-
-    private static int CellGradOffset(Layout layout, int l) =>
-        Enumerable.Range(0, layout.Pre.Length).Sum(layout.PreGradSize) + Enumerable.Range(0, l).Sum(layout.CellGradSize);
-
-    // Where a block's y_q starts in its y scratch, in rows' worth of floats: the widths of the layers below q.
-    private static int PreOffset(Layout layout, int q)
-    {
-        int sum = 0;
-        for (int i = 0; i < q; i++) sum += layout.Pre[i];
-        return sum;
-    }
-
-    private static int PackedBackwardHead(Layout layout) => CellGradOffset(layout, layout.Hidden.Length);
 
     // dst[i, 0:width] = src[i, 0:width] (+ add[i, 0:width]) for i < rows: src rows are srcStride apart, dst and add
     // rows dense. In registers, a row at a time (the rows are a few vectors wide: a copy call per row cost more than

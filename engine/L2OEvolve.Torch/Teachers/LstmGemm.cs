@@ -224,6 +224,11 @@ internal static unsafe class LstmGemm
             }
             return;
         }
+        if (kTotal <= 2 && m <= NarrowColumns)
+        {
+            ColumnsNarrow(rows, Column(a1, k1, a2, k2, 0), Column(a1, k1, a2, k2, kTotal - 1), kTotal, b, m, c);
+            return;
+        }
         for (int k = 0; k < kTotal; k += 4)
         {
             // A short last tile repeats its last k: the repeat writes the same values again.
@@ -236,6 +241,35 @@ internal static unsafe class LstmGemm
             for (; col + Chunk <= m; col += Chunk) ColumnTile5(t, rows, b, m, c, col);
             for (; col < m; col += W) ColumnTile1(t, rows, b, m, c, Math.Min(col, m - W));
         }
+    }
+
+    private const int NarrowColumns = 3 * W;
+
+    // One or two k (a preprocessing layer's 2 features, the head's one output) and at most 24 columns: every k and
+    // column vector of C in one pass over the rows, so their chains run side by side (tiles of 4 k, one column vector
+    // each, would pass over the rows once per vector with two to four of their chains repeating). Each output is
+    // the same chain from zero in increasing r, so the same bits; an overlapping last vector repeats its values.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ColumnsNarrow(int rows, (IntPtr First, int Stride) a0, (IntPtr First, int Stride) a1, int kTotal, float* b, int m, float* c)
+    {
+        int j1 = Math.Min(W, m - W), j2 = Math.Min(2 * W, m - W);
+        Vector256<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+        float* p0 = (float*)a0.First, p1 = (float*)a1.First;
+        float* br = b;
+        for (int r = 0; r < rows; r++, br += m, p0 += a0.Stride, p1 += a1.Stride)
+        {
+            var v0 = Vector256.Load(br);
+            var v1 = Vector256.Load(br + j1);
+            var v2 = Vector256.Load(br + j2);
+            var x = Vector256.Create(*p0);
+            c00 = Vector256.FusedMultiplyAdd(x, v0, c00); c01 = Vector256.FusedMultiplyAdd(x, v1, c01); c02 = Vector256.FusedMultiplyAdd(x, v2, c02);
+            x = Vector256.Create(*p1);
+            c10 = Vector256.FusedMultiplyAdd(x, v0, c10); c11 = Vector256.FusedMultiplyAdd(x, v1, c11); c12 = Vector256.FusedMultiplyAdd(x, v2, c12);
+        }
+        // Second k first: with one k it is the first again and the first's stores below write the same values.
+        float* row = c + (long)(kTotal - 1) * m;
+        c12.Store(row + j2); c11.Store(row + j1); c10.Store(row);
+        c02.Store(c + j2); c01.Store(c + j1); c00.Store(c);
     }
 
     // Column k of [A1 A2]: its first element and the distance between its elements.

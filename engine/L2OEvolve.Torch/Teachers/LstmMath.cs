@@ -13,7 +13,8 @@ namespace L2OEvolve.Torch.Teachers;
 /// Cephes-style exp (range reduction to |r| ≤ ln2/2, degree-6 polynomial, ≈1 ulp), written once for vectors and
 /// once for scalars with the same operations in the same order (the same fused multiply-adds: exact in both), so
 /// where a row's tail falls never changes a value. Inputs are clamped to ±80, which keeps exp(−x) and σ(x) normal floats (σ(±80)
-/// is 1 or 1.8e-35 either way); NaN stays NaN. tanh is 2σ(2x) − 1: exact to ≈6e-8 absolute, the rounding of
+/// is 1 or 1.8e-35 either way) and exp's last step y·2^k exact, so the vectors may take it with AVX-512's vscalefps
+/// and the scalars as a multiplication, with the same bits; NaN stays NaN. tanh is 2σ(2x) − 1: exact to ≈6e-8 absolute, the rounding of
 /// O(1) LSTM quantities.
 /// </remarks>
 internal static class LstmMath
@@ -90,6 +91,7 @@ internal static class LstmMath
             Vector256.FusedMultiplyAdd(Vector256.Create(P0), r, Vector256.Create(P1)), r, Vector256.Create(P2)), r, Vector256.Create(P3)),
             r, Vector256.Create(P4)), r, Vector256.Create(P5));
         var y = Vector256.FusedMultiplyAdd(p, r * r, r) + Vector256<float>.One;
+        if (Avx512F.VL.IsSupported) return Avx512F.VL.Scale(y, k);
         var scale = (Vector256.ConvertToInt32(k) + Vector256.Create(127)) << 23;
         return y * scale.AsSingle();
     }
@@ -105,6 +107,8 @@ internal static class LstmMath
             Vector512.FusedMultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1)), r, Vector512.Create(P2)), r, Vector512.Create(P3)),
             r, Vector512.Create(P4)), r, Vector512.Create(P5));
         var y = Vector512.FusedMultiplyAdd(p, r * r, r) + Vector512<float>.One;
+        // y·2^k in one operation (vscalefps) instead of four; y·2^k is exact here, so the same bits.
+        if (Avx512F.IsSupported) return Avx512F.Scale(y, k);
         var scale = (Vector512.ConvertToInt32(k) + Vector512.Create(127)) << 23;
         return y * scale.AsSingle();
     }

@@ -176,6 +176,29 @@ public class FusedTeacherStepTests
     }
 
     [Test]
+    public unsafe void Forward_GatesAreExactlyTheSigmoidOfTheWholeProduct_HoweverTheRowsAreSplitIntoBlocks()
+    {
+        // The forward runs the product and σ block by block (on threads when there are several); every gate must
+        // still be its row's chain, then σ: the bits of one product over all rows followed by one σ pass.
+        using var scope = NewDisposeScope();
+        var layout = new FusedTeacherStep.Layout(3, [], [20], false);
+        var k = Make(layout, 10);
+        var f = FusedTeacherStep.Forward(layout, k.X, k.H, k.C, k.Weights);
+        int inputs = 3, hidden = 20, g4 = 80;
+        var packed = new float[(inputs + hidden + 1) * g4];
+        var expected = new float[Rows * g4];
+        fixed (float* w = packed, e = expected)
+        {
+            FusedLstmCell.PackForward(FusedLstmCell.Ptr(k.Weights[0]), FusedLstmCell.Ptr(k.Weights[1]), FusedLstmCell.Ptr(k.Weights[2]),
+                FusedLstmCell.Ptr(k.Weights[3]), inputs, hidden, w);
+            LstmGemm.RowsTimes((int)Rows, FusedLstmCell.Ptr(k.X), inputs, w, FusedLstmCell.Ptr(k.H[0]), hidden, w + inputs * g4,
+                w + (inputs + hidden) * g4, e, g4);
+            LstmMath.SigmoidInPlace(e, Rows * g4);
+        }
+        Assert.That(f.Saved[0].data<float>().ToArray(), Is.EqualTo(expected));
+    }
+
+    [Test]
     public void Step_WithAPool_SameBitsAsWithout_AndTheNextStepReusesItsMemory()
     {
         var k = Make(new FusedTeacherStep.Layout(2, [20], [20, 20], true), 9);

@@ -71,10 +71,18 @@ public unsafe class LstmGemmTests
     }
 
     // Widths mixing every tile: 80 columns of 16-lane vectors (where AVX-512 runs), 40 of 8-lane ones, single
-    // vectors and an overlapping last one; k not a multiple of 4.
+    // vectors and an overlapping last one; k not a multiple of 4. Then one or two k on at most 24 columns, which
+    // take one pass over the rows for every column (a preprocessing layer's 2 features, the head's single output;
+    // 8, 13, 20 and 24 columns), and just past that (25, back to the tiles).
     [TestCase(37, 3, 4, 80)]
     [TestCase(37, 20, 20, 128)]
     [TestCase(5, 2, 1, 141)]
+    [TestCase(37, 1, 0, 20)]
+    [TestCase(37, 2, 0, 20)]
+    [TestCase(300, 1, 1, 8)]
+    [TestCase(9, 0, 2, 24)]
+    [TestCase(9, 0, 1, 13)]
+    [TestCase(9, 2, 0, 25)]
     public void TransposedTimes_EveryOutputIsOneMultiplyAddChainOverTheRows_WhicheverTileComputesIt(int rows, int k1, int k2, int m)
     {
         var (a1, a2, b) = (Random(rows * k1, 15), Random(rows * k2, 16), Random(rows * m, 17));

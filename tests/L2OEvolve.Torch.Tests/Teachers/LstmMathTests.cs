@@ -22,6 +22,30 @@ public class LstmMathTests
         return ys;
     }
 
+    // Exp's last step y·2^k runs as one scaling instruction on vectors where AVX-512 runs and as a multiplication on
+    // scalars: both exact over the clamped range, so every lane must equal the scalar, down to σ's tiny e^−80.
+    [Test]
+    public void Exp_EightAndSixteenLanes_BitIdenticalToScalar()
+    {
+        var xs = Inputs().Take(22000).Append(float.NaN).ToArray();
+        var v8 = new float[8];
+        var v16 = new float[16];
+        bool wide = Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+        for (int i = 0; i + 16 <= xs.Length; i += 16)
+        {
+            LstmMath.Exp(Vector256.Create(xs, i)).CopyTo(v8);
+            LstmMath.Exp(Vector256.Create(xs, i + 8)).CopyTo(v16, 8);
+            v8.CopyTo(v16, 0);
+            for (int j = 0; j < 16; j++)
+                Assert.That(BitConverter.SingleToInt32Bits(v16[j]), Is.EqualTo(BitConverter.SingleToInt32Bits(LstmMath.Exp(xs[i + j]))), $"8 lanes, x = {xs[i + j]:R}");
+            if (!wide) continue;
+            LstmMath.Exp(Vector512.Create(xs, i)).CopyTo(v16);
+            for (int j = 0; j < 16; j++)
+                Assert.That(BitConverter.SingleToInt32Bits(v16[j]), Is.EqualTo(BitConverter.SingleToInt32Bits(LstmMath.Exp(xs[i + j]))), $"16 lanes, x = {xs[i + j]:R}");
+        }
+        Assert.That(float.IsNaN(LstmMath.Exp(Vector256.Create(float.NaN))[3]), Is.True);
+    }
+
     [Test]
     public void Sigmoid_VectorLanes_BitIdenticalToScalar()
     {
