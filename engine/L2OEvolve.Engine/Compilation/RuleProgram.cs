@@ -401,7 +401,7 @@ public sealed class RuleProgram
         var b = Rent(FeatureSettings.Default, [], columns, shareValues: false);
         var root = b.Visit(rule, fixedConstants: false, ref sink);
         return new RuleProgramView(columns, root, b.Code.AsSpan(), b.Uniforms.AsSpan(),
-            CollectionsMarshal.AsSpan(b.Reads), CollectionsMarshal.AsSpan(b.Constants), CollectionsMarshal.AsSpan(b.Kinds));
+            CollectionsMarshal.AsSpan(b.Reads), b.Constants.AsSpan(), b.Kinds.AsSpan());
     }
 
     /// <summary>This program as a backend reads it.</summary>
@@ -556,8 +556,8 @@ public sealed class RuleProgram
 
     internal sealed class Builder
     {
-        public readonly List<double> Constants = [];
-        public readonly List<ConstantKind> Kinds = [];
+        public readonly BufferList<double> Constants = new();
+        public readonly BufferList<ConstantKind> Kinds = new();
         public readonly BufferList<UniformNode> Uniforms = new();
         public readonly BufferList<RuleInstruction> Code = new();
         public readonly List<LagReadSpec> Reads = [];
@@ -571,6 +571,7 @@ public sealed class RuleProgram
         // False: every instruction and uniform is new (no value numbering, no shared moving averages); see the
         // row evaluator's CompileOverColumns. Column loads and lag rings stay shared, as the lowering expects.
         private bool _shareValues = true;
+        private bool _tablesUsed = true;
         private readonly Dictionary<UniformNode, int> _uniformIndex = [];
         private readonly Dictionary<(int, Operand), Operand> _emas = [];
         private readonly Dictionary<Operand, int> _rings = [];
@@ -595,16 +596,25 @@ public sealed class RuleProgram
             Kinds.Clear();
             Uniforms.Clear();
             Code.Clear();
-            Reads.Clear();
-            RingLengths.Clear();
-            RingSources.Clear();
             RegisterCount = EmaCount = 0;
-            _uniformIndex.Clear();
-            _holdsSlot.Clear();
-            _registerHoldsSlot.Clear();
-            _emas.Clear();
-            _rings.Clear();
-            _lagReads.Clear();
+            // The tables below are empty unless the last compile had lags, or shared values: a search compiles
+            // every candidate over columns, without either, so it skips them.
+            if (RingLengths.Count > 0)
+            {
+                Reads.Clear();
+                RingLengths.Clear();
+                RingSources.Clear();
+                _rings.Clear();
+                _lagReads.Clear();
+            }
+            if (_tablesUsed)
+            {
+                _uniformIndex.Clear();
+                _holdsSlot.Clear();
+                _registerHoldsSlot.Clear();
+                _emas.Clear();
+            }
+            _tablesUsed = shareValues;
             if (_values.Length > 1024) _values = new long[64]; // one huge rule should not make every later reset slow
             if (++_stamp == 0)
             {
@@ -620,7 +630,7 @@ public sealed class RuleProgram
             var rings = ImmutableArray.CreateBuilder<LagRing>(RingLengths.Count);
             int slot = EmaCount;
             foreach (var len in RingLengths) { rings.Add(new LagRing(slot, len)); slot += len; }
-            return new RuleProgram(rule, settings, coefficients, [.. Constants], [.. Kinds], [.. Uniforms.AsSpan()], [.. Code.AsSpan()], RegisterCount, EmaCount,
+            return new RuleProgram(rule, settings, coefficients, [.. Constants.AsSpan()], [.. Kinds.AsSpan()], [.. Uniforms.AsSpan()], [.. Code.AsSpan()], RegisterCount, EmaCount,
                 rings.MoveToImmutable(), [.. Reads], [.. RingSources.Select((src, i) => new LagWriteSpec(i, src))], outputs, columns);
         }
 
@@ -636,8 +646,8 @@ public sealed class RuleProgram
         /// node's value (over columns; a feature's expansion would be told as well).</summary>
         public Operand Visit<TSink>(Expr e, bool fixedConstants, ref TSink sink) where TSink : struct, IRuleProgramSink
         {
-            // The shapes of a searched candidate first, each a short call; the rest (features, ema, lag, faults) in
-            // VisitOther, so this recursive step keeps a small frame.
+            // The shapes of a searched candidate first, each a short call; the rest (features, faults) in VisitOther,
+            // so this recursive step keeps a small frame.
             Operand value;
             switch (e)
             {
@@ -649,6 +659,12 @@ public sealed class RuleProgram
                 case Expr.Const c when !fixedConstants: return Operand.Uni(Slot(c.Value, ConstantKind.Value));
                 case Expr.Unary { Op.Arity: 1 } u:
                     value = UnaryOf(u.Op, Child(u.Arg, fixedConstants, ref sink));
+                    break;
+                case Expr.Ema em:
+                    value = EmaOf(em, fixedConstants, ref sink);
+                    break;
+                case Expr.Lag l:
+                    value = LagOf(l, fixedConstants, ref sink);
                     break;
                 default:
                     value = VisitOther(e, fixedConstants, ref sink);
@@ -691,8 +707,6 @@ public sealed class RuleProgram
                 Expr.Var v when coefficients.Contains(v.Name) => Operand.Uni(Uniform(new UniformNode.Coefficient(coefficients.IndexOf(v.Name)))),
                 // Throws naming an unknown feature.
                 Expr.Var v => Visit(RuleFeatures.Expand(v, settings), fixedConstants: true, ref sink),
-                Expr.Ema em => EmaOf(em, fixedConstants, ref sink),
-                Expr.Lag l => LagOf(l, fixedConstants, ref sink),
                 _ => throw new ArgumentException($"unsupported node {e.GetType().Name}"),
             };
         }
@@ -747,11 +761,12 @@ public sealed class RuleProgram
             ? Operand.Uni(Uniform(new UniformNode.Binary(op, a.Index, b.Index)))
             : Emit(RuleCode.Binary, op, a, b, 0);
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private Operand EmaOf<TSink>(Expr.Ema em, bool fixedConstants, ref TSink sink) where TSink : struct, IRuleProgramSink
         {
             // Depth-first: the beta's slot comes before the argument's constants.
             int beta = fixedConstants ? Uniform(new UniformNode.Constant(em.Beta)) : Slot(em.Beta, ConstantKind.EmaBeta);
-            var arg = Visit(em.Arg, fixedConstants, ref sink);
+            var arg = Child(em.Arg, fixedConstants, ref sink);
             // ema and ema_bc of one argument and beta share one moving average (a beta slot has one ema only).
             bool shared = _shareValues && !_holdsSlot[beta];
             if (!shared || !_emas.TryGetValue((beta, arg), out var raw))
@@ -760,15 +775,16 @@ public sealed class RuleProgram
                 if (shared) _emas[(beta, arg)] = raw;
             }
             if (!em.BiasCorrected) return raw;
-            return BinaryOf(Op.Mul, raw, Operand.Uni(Uniform(new UniformNode.BiasCorrection(beta))));
+            return BinaryOf(Op.Mul, raw, Operand.Uni(Uniform(BiasCorrectionNode(beta))));
         }
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
         private Operand LagOf<TSink>(Expr.Lag l, bool fixedConstants, ref TSink sink) where TSink : struct, IRuleProgramSink
         {
             if (l.Steps < 0) throw new ArgumentException($"lag({l.Steps}, ...): lags must be non-negative");
             if (l.Steps > MaxLag)
                 throw new ArgumentException($"lag({l.Steps}, ...): at most {MaxLag} steps (a lag of k keeps k floats per parameter)");
-            var arg = Visit(l.Arg, fixedConstants, ref sink);
+            var arg = Child(l.Arg, fixedConstants, ref sink);
             if (l.Steps == 0 && columns.IsDefault) return arg;
             if (!_rings.TryGetValue(arg, out var ring))
             {
@@ -811,10 +827,15 @@ public sealed class RuleProgram
             return Uniforms.Count - 1;
         }
 
-        // Slot nodes are immutable values, so the common ones are shared rather than allocated per compile.
+        // Slot and bias-correction nodes are immutable values, so the common ones are shared rather than allocated per compile.
         private static readonly UniformNode.Slot[] s_slotNodes = [.. Enumerable.Range(0, 32).Select(i => new UniformNode.Slot(i))];
 
         private static UniformNode.Slot SlotNode(int index) => index < s_slotNodes.Length ? s_slotNodes[index] : new UniformNode.Slot(index);
+
+        private static readonly UniformNode.BiasCorrection[] s_biasCorrections = [.. Enumerable.Range(0, 32).Select(i => new UniformNode.BiasCorrection(i))];
+
+        private static UniformNode.BiasCorrection BiasCorrectionNode(int beta) =>
+            beta < s_biasCorrections.Length ? s_biasCorrections[beta] : new UniformNode.BiasCorrection(beta);
 
         // Per register: its value depends on a slot of the constant table. Such a register has one user (it is
         // never found again), so an instruction over it cannot equal an earlier one and skips the value table.

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using L2OEvolve.Engine.Compilation;
 using L2OEvolve.Engine.Expressions;
 
@@ -156,7 +157,6 @@ public static class Compiler
             Emas = Depth = MaxDepth = Nodes = 0;
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(OpCode code, ushort op, int a, int b, int flag)
         {
             if (Count == Code.Length) Array.Resize(ref Code, 2 * Count);
@@ -179,10 +179,17 @@ public static class Compiler
             LoadIfLeaf(program.Root, program.Code, program.Uniforms, output);
             // Every constant slot of a program over columns is used exactly once (subtrees holding one are never
             // shared), in the tree's depth-first order, so the postfix program keeps the IR's constant table as it is.
-            return new CompiledRule(output.Code.AsSpan(0, output.Count).ToArray(), [.. program.Constants], [.. program.ConstantKinds], program.Columns,
+            return new CompiledRule(output.Code.AsSpan(0, output.Count).ToArray(), [.. program.Constants], KindsOf(program.ConstantKinds), program.Columns,
                 output.MaxDepth, output.Emas, [.. output.Lags], output.Nodes);
         }
     }
+
+    // Most candidates have no ema, so their constant kinds are all Value: those tables are shared (they are immutable).
+    private static readonly ImmutableArray<ConstantKind>[] s_valueKinds =
+        [.. Enumerable.Range(0, 33).Select(n => ImmutableArray.CreateRange(Enumerable.Repeat(ConstantKind.Value, n)))];
+
+    private static ImmutableArray<ConstantKind> KindsOf(ReadOnlySpan<ConstantKind> kinds) =>
+        kinds.Length < s_valueKinds.Length && !MemoryMarshal.Cast<ConstantKind, byte>(kinds).ContainsAnyExcept((byte)ConstantKind.Value) ? s_valueKinds[kinds.Length] : [.. kinds];
 
     // What an operand is to its user: a leaf read in place (a column or a constant-table slot), or a value on the stack.
     private enum Leaf { None, Column, Constant }
@@ -211,6 +218,32 @@ public static class Compiler
     private static void Node(Operand value, ReadOnlySpan<RuleInstruction> code, ReadOnlySpan<UniformNode> uniforms,
         ReadOnlySpan<LagReadSpec> lagReads, Output output)
     {
+        // The operators of a searched candidate here, the rest (constant-only values, ema, lag) in NodeOther.
+        if (!value.IsUniform)
+        {
+            ref readonly var ins = ref code[value.Index];
+            // The IR names an instruction's operator by its table slot plus one; the postfix program by the slot.
+            ushort op = (ushort)(ins.OpKey - 1);
+            if (ins.Code == RuleCode.Binary && !(ins.B.IsUniform && uniforms[ins.B.Index] is UniformNode.BiasCorrection))
+            {
+                Binary(op, ins.A, ins.B, code, uniforms, output);
+                return;
+            }
+            if (ins.Code == RuleCode.Unary)
+            {
+                // A unary operator over a uniform is a uniform: the operand is a column or on the stack.
+                bool column = LeafOf(ins.A, code, uniforms, out int index) == Leaf.Column;
+                output.Add(column ? OpCode.UnaryF : OpCode.Unary, op, column ? index : 0, 0, 0);
+                return;
+            }
+        }
+        NodeOther(value, code, uniforms, lagReads, output);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void NodeOther(Operand value, ReadOnlySpan<RuleInstruction> code, ReadOnlySpan<UniformNode> uniforms,
+        ReadOnlySpan<LagReadSpec> lagReads, Output output)
+    {
         if (value.IsUniform)
         {
             switch (uniforms[value.Index])
@@ -225,18 +258,8 @@ public static class Compiler
             return;
         }
         ref readonly var ins = ref code[value.Index];
-        // The IR names an instruction's operator by its table slot plus one; the postfix program by the slot.
-        ushort op = (ushort)(ins.OpKey - 1);
         switch (ins.Code)
         {
-            case RuleCode.Binary when !(ins.B.IsUniform && uniforms[ins.B.Index] is UniformNode.BiasCorrection):
-                Binary(op, ins.A, ins.B, code, uniforms, output);
-                break;
-            // A unary operator over a uniform is a uniform: the operand is a column or on the stack.
-            case RuleCode.Unary:
-                bool column = LeafOf(ins.A, code, uniforms, out int index) == Leaf.Column;
-                output.Add(column ? OpCode.UnaryF : OpCode.Unary, op, column ? index : 0, 0, 0);
-                break;
             // An ema_bc is the raw moving average times its bias correction; the evaluator runs both in one pass.
             case RuleCode.Binary: Ema(code[ins.A.Index], biasCorrected: true, code, uniforms, output); break;
             case RuleCode.EmaUpdate: Ema(ins, biasCorrected: false, code, uniforms, output); break;
