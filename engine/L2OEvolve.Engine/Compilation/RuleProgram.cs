@@ -591,7 +591,12 @@ public sealed class RuleProgram
 
         public void Reset(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns, bool shareValues)
         {
-            (this.settings, this.coefficients, this.columns, _shareValues) = (settings, coefficients, columns, shareValues);
+            // Stored only when they change: a search compiles every candidate with the same ones, and a stored
+            // reference costs a GC write barrier.
+            if (!ReferenceEquals(this.settings, settings)) this.settings = settings;
+            if (this.coefficients != coefficients) this.coefficients = coefficients;
+            if (this.columns != columns) this.columns = columns;
+            _shareValues = shareValues;
             Constants.Clear();
             Kinds.Clear();
             Uniforms.Clear();
@@ -909,7 +914,7 @@ public sealed class RuleProgram
 
             public void Clear()
             {
-                if (RuntimeHelpers.IsReferenceOrContainsReferences<T>()) Array.Clear(_items, 0, Count);
+                if (RuntimeHelpers.IsReferenceOrContainsReferences<T>() && Count > 0) Array.Clear(_items, 0, Count);
                 Count = 0;
             }
 

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using L2OEvolve.Engine.Compilation;
 using L2OEvolve.Engine.Expressions;
 
@@ -180,7 +179,7 @@ public static class Compiler
             // Every constant slot of a program over columns is used exactly once (subtrees holding one are never
             // shared), in the tree's depth-first order, so the postfix program keeps the IR's constant table as it is.
             return new CompiledRule(output.Code.AsSpan(0, output.Count).ToArray(), [.. program.Constants], KindsOf(program.ConstantKinds), program.Columns,
-                output.MaxDepth, output.Emas, [.. output.Lags], output.Nodes);
+                output.MaxDepth, output.Emas, output.Lags.Count == 0 ? [] : [.. output.Lags], output.Nodes);
         }
     }
 
@@ -188,8 +187,13 @@ public static class Compiler
     private static readonly ImmutableArray<ConstantKind>[] s_valueKinds =
         [.. Enumerable.Range(0, 33).Select(n => ImmutableArray.CreateRange(Enumerable.Repeat(ConstantKind.Value, n)))];
 
-    private static ImmutableArray<ConstantKind> KindsOf(ReadOnlySpan<ConstantKind> kinds) =>
-        kinds.Length < s_valueKinds.Length && !MemoryMarshal.Cast<ConstantKind, byte>(kinds).ContainsAnyExcept((byte)ConstantKind.Value) ? s_valueKinds[kinds.Length] : [.. kinds];
+    private static ImmutableArray<ConstantKind> KindsOf(ReadOnlySpan<ConstantKind> kinds)
+    {
+        if (kinds.Length >= s_valueKinds.Length) return [.. kinds];
+        foreach (var kind in kinds)
+            if (kind != ConstantKind.Value) return [.. kinds];
+        return s_valueKinds[kinds.Length];
+    }
 
     // What an operand is to its user: a leaf read in place (a column or a constant-table slot), or a value on the stack.
     private enum Leaf { None, Column, Constant }
