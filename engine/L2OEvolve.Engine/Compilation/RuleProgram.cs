@@ -569,7 +569,7 @@ public sealed class RuleProgram
         private ImmutableArray<string> coefficients = [];
         private ImmutableArray<string> columns; // default: a rule over optimizer features
         // False: every instruction and uniform is new (no value numbering, no shared moving averages); see the
-        // row evaluator's CompileOverColumns. Column loads and lag rings stay shared, as the lowering expects.
+        // row evaluator's CompileOverColumns, nor shared column loads. Lag rings stay shared.
         private bool _shareValues = true;
         private bool _tablesUsed = true;
         private readonly Dictionary<UniformNode, int> _uniformIndex = [];
@@ -738,12 +738,18 @@ public sealed class RuleProgram
         private Operand ColumnRegister(string name)
         {
             int column = Column(name);
+            if (!_shareValues)
+            {
+                // Without sharing, each use of a column is a load of its own (a lowering reads it in place anyway).
+                Code.Add(new RuleInstruction(RuleCode.LoadColumn, RegisterCount, 0, default, default, column));
+                return Operand.Reg(RegisterCount++);
+            }
             if (column >= _columnRegisters.Length) Array.Resize(ref _columnRegisters, Math.Max(column + 1, 2 * _columnRegisters.Length));
             long known = _columnRegisters[column];
             if ((uint)(known >> 32) == _stamp) return Operand.Reg((int)known - 1);
             int dest = RegisterCount++;
             Code.Add(new RuleInstruction(RuleCode.LoadColumn, dest, 0, default, default, column));
-            if (_shareValues) _registerHoldsSlot.Add(false);
+            _registerHoldsSlot.Add(false);
             _columnRegisters[column] = ValueEntry(dest);
             return Operand.Reg(dest);
         }
@@ -812,11 +818,14 @@ public sealed class RuleProgram
 
         private int Uniform(UniformNode node)
         {
-            if (!_shareValues)
-            {
-                Uniforms.Add(node);
-                return Uniforms.Count - 1;
-            }
+            if (_shareValues) return SharedUniform(node);
+            Uniforms.Add(node);
+            return Uniforms.Count - 1;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private int SharedUniform(UniformNode node)
+        {
             bool holdsSlot = node switch
             {
                 UniformNode.Slot => true,
@@ -912,11 +921,9 @@ public sealed class RuleProgram
                 Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_items), Count++) = item;
             }
 
-            public void Clear()
-            {
-                if (RuntimeHelpers.IsReferenceOrContainsReferences<T>() && Count > 0) Array.Clear(_items, 0, Count);
-                Count = 0;
-            }
+            // Entries past Count are never read, so they are not cleared: they keep at most the last compile's
+            // uniform nodes alive, and clearing would cost every compile a call.
+            public void Clear() => Count = 0;
 
             // Count never exceeds the array's length, so the span needs no check.
             public ReadOnlySpan<T> AsSpan() => MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(_items), Count);
