@@ -778,15 +778,20 @@ public sealed class RuleProgram
             // Depth-first: the beta's slot comes before the argument's constants.
             int beta = fixedConstants ? Uniform(new UniformNode.Constant(em.Beta)) : Slot(em.Beta, ConstantKind.EmaBeta);
             var arg = Child(em.Arg, fixedConstants, ref sink);
-            // ema and ema_bc of one argument and beta share one moving average (a beta slot has one ema only).
-            bool shared = _shareValues && !_holdsSlot[beta];
-            if (!shared || !_emas.TryGetValue((beta, arg), out var raw))
-            {
-                raw = Emit(RuleCode.EmaUpdate, null, arg, Operand.Uni(beta), EmaCount++);
-                if (shared) _emas[(beta, arg)] = raw;
-            }
+            var raw = _shareValues ? SharedEma(beta, arg) : Emit(RuleCode.EmaUpdate, null, arg, Operand.Uni(beta), EmaCount++);
             if (!em.BiasCorrected) return raw;
             return BinaryOf(Op.Mul, raw, Operand.Uni(Uniform(BiasCorrectionNode(beta))));
+        }
+
+        // ema and ema_bc of one argument and beta share one moving average (a beta slot has one ema only).
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private Operand SharedEma(int beta, Operand arg)
+        {
+            bool shared = !_holdsSlot[beta];
+            if (shared && _emas.TryGetValue((beta, arg), out var raw)) return raw;
+            raw = Emit(RuleCode.EmaUpdate, null, arg, Operand.Uni(beta), EmaCount++);
+            if (shared) _emas[(beta, arg)] = raw;
+            return raw;
         }
 
         [MethodImpl(MethodImplOptions.NoInlining)]
