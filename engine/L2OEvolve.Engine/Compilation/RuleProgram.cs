@@ -735,15 +735,19 @@ public sealed class RuleProgram
             throw new ArgumentException($"unknown variable '{name}' (features: {string.Join(", ", columns)})");
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private Operand ColumnRegister(string name)
         {
             int column = Column(name);
-            if (!_shareValues)
-            {
-                // Without sharing, each use of a column is a load of its own (a lowering reads it in place anyway).
-                Code.Add(new RuleInstruction(RuleCode.LoadColumn, RegisterCount, 0, default, default, column));
-                return Operand.Reg(RegisterCount++);
-            }
+            if (_shareValues) return SharedColumnRegister(column);
+            // Without sharing, each use of a column is a load of its own (a lowering reads it in place anyway).
+            Code.Add(new RuleInstruction(RuleCode.LoadColumn, RegisterCount, 0, default, default, column));
+            return Operand.Reg(RegisterCount++);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private Operand SharedColumnRegister(int column)
+        {
             if (column >= _columnRegisters.Length) Array.Resize(ref _columnRegisters, Math.Max(column + 1, 2 * _columnRegisters.Length));
             long known = _columnRegisters[column];
             if ((uint)(known >> 32) == _stamp) return Operand.Reg((int)known - 1);
