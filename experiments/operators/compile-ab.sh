@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compiling a rule for the row evaluator, revisions against this working tree, run alternately for N rounds so that
-# load drifts hit every side (compile/Program.cs: best ns per call over 400 batches of 2,000, and bytes per call).
+# load drifts hit every side (compile/Program.cs: after two seconds of warm-up over all rules, best ns per call over
+# 400 batches of 2,000, and bytes per call).
 # Usage: experiments/operators/compile-ab.sh ROUNDS REV [REV...]
 set -euo pipefail
 cd "$(dirname "$0")/../.."

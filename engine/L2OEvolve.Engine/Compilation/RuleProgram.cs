@@ -32,22 +32,36 @@ public readonly record struct Operand
     // every step of compiling, and a two-field struct is rebuilt through memory each time.
     private readonly int _code;
 
+    // Inlining is asked for: compiling reads operands at every node, and a caller that has used up the JIT's inlining
+    // budget would otherwise call these.
+
     /// <summary>An operand; <paramref name="Index"/> is not negative.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Operand(bool IsUniform, int Index) => _code = IsUniform ? ~Index : Index;
 
     /// <summary>True for a uniform, false for a register.</summary>
-    public bool IsUniform => _code < 0;
+    public bool IsUniform
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _code < 0;
+    }
 
     /// <summary>The register or uniform index.</summary>
-    public int Index => _code < 0 ? ~_code : _code;
+    public int Index
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _code < 0 ? ~_code : _code;
+    }
 
     /// <summary>The operand as one int (for hashing).</summary>
     internal int Bits => _code;
 
     /// <summary>Register operand.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Operand Reg(int i) => new(false, i);
 
     /// <summary>Uniform operand.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Operand Uni(int i) => new(true, i);
 }
 
@@ -184,8 +198,37 @@ internal readonly ref struct RuleProgramView
     public ReadOnlySpan<ConstantKind> ConstantKinds { get; }
 }
 
-/// <summary>A backend translating a program it reads through a <see cref="RuleProgramView"/>.</summary>
-internal delegate TResult RuleProgramLowering<TResult>(in RuleProgramView program);
+/// <summary>The program the compiler is building, as a <see cref="IRuleProgramSink"/> reads it during one call.</summary>
+internal readonly ref struct RuleProgramSoFar
+{
+    private readonly RuleProgram.Builder _builder;
+
+    internal RuleProgramSoFar(RuleProgram.Builder builder) => _builder = builder;
+
+    /// <summary>The instructions so far; register r is defined by instruction r.</summary>
+    public ReadOnlySpan<RuleInstruction> Code => _builder.Code.AsSpan();
+
+    /// <summary>The uniforms so far.</summary>
+    public ReadOnlySpan<UniformNode> Uniforms => _builder.Uniforms.AsSpan();
+
+    /// <summary>The lag reads so far.</summary>
+    public ReadOnlySpan<LagReadSpec> LagReads => CollectionsMarshal.AsSpan(_builder.Reads);
+}
+
+/// <summary>
+/// A backend that translates a program over data columns while the compiler builds it, so it needs no pass of its own
+/// (see <see cref="RuleProgram.CompileOverColumns{TSink}(Expr, ImmutableArray{string}, ref TSink)"/>).
+/// </summary>
+internal interface IRuleProgramSink
+{
+    /// <summary>
+    /// The compiler has produced <paramref name="value"/>, the value of one operator, ema or lag node of the rule, and
+    /// its defining instruction or uniform is in <paramref name="program"/>. Called for every such node of the tree
+    /// in post-order (children first, left to right), once per occurrence even when the program shares the value;
+    /// never for a column or a constant of the rule, which its user finds among its operands.
+    /// </summary>
+    void Node(Operand value, in RuleProgramSoFar program);
+}
 
 /// <summary>
 /// A rule compiled for execution as an optimizer: a straight-line register program over one coordinate, the
@@ -343,21 +386,22 @@ public sealed class RuleProgram
     }
 
     /// <summary>
-    /// Compiles <paramref name="rule"/> over <paramref name="columns"/> as <see cref="CompileOverColumns(Expr, ImmutableArray{string})"/>
-    /// and hands the program to <paramref name="lower"/> while it is still in the compiler's reused buffers, so a
-    /// backend that only translates it pays for no immutable copy. The view is valid only during the call.
+    /// Compiles <paramref name="rule"/> over <paramref name="columns"/> as <see cref="CompileOverColumns(Expr, ImmutableArray{string})"/>,
+    /// telling <paramref name="sink"/> each node's value as it is built (<see cref="IRuleProgramSink.Node"/>), and
+    /// returns the program still in the compiler's reused buffers, so a backend that only translates it pays for no
+    /// immutable copy and no second pass. The view is valid until the thread compiles again.
     /// Equal subtrees are not shared here (only equal column loads and lag reads are): this serves the row evaluator,
     /// whose postfix program is the tree as written and evaluates a shared value again at each use, so finding
     /// sharing would only cost time on the path that compiles every candidate of a search.
     /// </summary>
-    internal static TResult CompileOverColumns<TResult>(Expr rule, ImmutableArray<string> columns, RuleProgramLowering<TResult> lower)
+    internal static RuleProgramView CompileOverColumns<TSink>(Expr rule, ImmutableArray<string> columns, ref TSink sink)
+        where TSink : struct, IRuleProgramSink
     {
         if (columns.IsDefault) throw new ArgumentNullException(nameof(columns));
         var b = Rent(FeatureSettings.Default, [], columns, shareValues: false);
-        var root = b.Visit(rule, fixedConstants: false);
-        var view = new RuleProgramView(columns, root, b.Code.AsSpan(), b.Uniforms.AsSpan(),
-            CollectionsMarshal.AsSpan(b.Reads), CollectionsMarshal.AsSpan(b.Constants), CollectionsMarshal.AsSpan(b.Kinds));
-        return lower(view);
+        var root = b.Visit(rule, fixedConstants: false, ref sink);
+        return new RuleProgramView(columns, root, b.Code.AsSpan(), b.Uniforms.AsSpan(),
+            CollectionsMarshal.AsSpan(b.Reads), b.Constants.AsSpan(), b.Kinds.AsSpan());
     }
 
     /// <summary>This program as a backend reads it.</summary>
@@ -510,10 +554,10 @@ public sealed class RuleProgram
         return b;
     }
 
-    private sealed class Builder
+    internal sealed class Builder
     {
-        public readonly List<double> Constants = [];
-        public readonly List<ConstantKind> Kinds = [];
+        public readonly BufferList<double> Constants = new();
+        public readonly BufferList<ConstantKind> Kinds = new();
         public readonly BufferList<UniformNode> Uniforms = new();
         public readonly BufferList<RuleInstruction> Code = new();
         public readonly List<LagReadSpec> Reads = [];
@@ -525,8 +569,9 @@ public sealed class RuleProgram
         private ImmutableArray<string> coefficients = [];
         private ImmutableArray<string> columns; // default: a rule over optimizer features
         // False: every instruction and uniform is new (no value numbering, no shared moving averages); see the
-        // row evaluator's CompileOverColumns. Column loads and lag rings stay shared, as the lowering expects.
+        // row evaluator's CompileOverColumns, nor shared column loads. Lag rings stay shared.
         private bool _shareValues = true;
+        private bool _tablesUsed = true;
         private readonly Dictionary<UniformNode, int> _uniformIndex = [];
         private readonly Dictionary<(int, Operand), Operand> _emas = [];
         private readonly Dictionary<Operand, int> _rings = [];
@@ -546,21 +591,35 @@ public sealed class RuleProgram
 
         public void Reset(FeatureSettings settings, ImmutableArray<string> coefficients, ImmutableArray<string> columns, bool shareValues)
         {
-            (this.settings, this.coefficients, this.columns, _shareValues) = (settings, coefficients, columns, shareValues);
+            // Stored only when they change: a search compiles every candidate with the same ones, and a stored
+            // reference costs a GC write barrier.
+            if (!ReferenceEquals(this.settings, settings)) this.settings = settings;
+            if (this.coefficients != coefficients) this.coefficients = coefficients;
+            if (this.columns != columns) this.columns = columns;
+            _shareValues = shareValues;
             Constants.Clear();
             Kinds.Clear();
             Uniforms.Clear();
             Code.Clear();
-            Reads.Clear();
-            RingLengths.Clear();
-            RingSources.Clear();
             RegisterCount = EmaCount = 0;
-            _uniformIndex.Clear();
-            _holdsSlot.Clear();
-            _registerHoldsSlot.Clear();
-            _emas.Clear();
-            _rings.Clear();
-            _lagReads.Clear();
+            // The tables below are empty unless the last compile had lags, or shared values: a search compiles
+            // every candidate over columns, without either, so it skips them.
+            if (RingLengths.Count > 0)
+            {
+                Reads.Clear();
+                RingLengths.Clear();
+                RingSources.Clear();
+                _rings.Clear();
+                _lagReads.Clear();
+            }
+            if (_tablesUsed)
+            {
+                _uniformIndex.Clear();
+                _holdsSlot.Clear();
+                _registerHoldsSlot.Clear();
+                _emas.Clear();
+            }
+            _tablesUsed = shareValues;
             if (_values.Length > 1024) _values = new long[64]; // one huge rule should not make every later reset slow
             if (++_stamp == 0)
             {
@@ -576,7 +635,7 @@ public sealed class RuleProgram
             var rings = ImmutableArray.CreateBuilder<LagRing>(RingLengths.Count);
             int slot = EmaCount;
             foreach (var len in RingLengths) { rings.Add(new LagRing(slot, len)); slot += len; }
-            return new RuleProgram(rule, settings, coefficients, [.. Constants], [.. Kinds], [.. Uniforms.AsSpan()], [.. Code.AsSpan()], RegisterCount, EmaCount,
+            return new RuleProgram(rule, settings, coefficients, [.. Constants.AsSpan()], [.. Kinds.AsSpan()], [.. Uniforms.AsSpan()], [.. Code.AsSpan()], RegisterCount, EmaCount,
                 rings.MoveToImmutable(), [.. Reads], [.. RingSources.Select((src, i) => new LagWriteSpec(i, src))], outputs, columns);
         }
 
@@ -584,22 +643,60 @@ public sealed class RuleProgram
         /// values (a feature's definition), otherwise each is the next slot of the constant table.</summary>
         public Operand Visit(Expr e, bool fixedConstants)
         {
-            // The shapes of a searched candidate first, each a short call; the rest (features, ema, lag, faults) in
-            // VisitOther, so this recursive step keeps a small frame.
+            var none = default(NoSink);
+            return Visit(e, fixedConstants, ref none);
+        }
+
+        /// <summary>As <see cref="Visit(Expr, bool)"/>, telling <paramref name="sink"/> each operator, ema and lag
+        /// node's value (over columns; a feature's expansion would be told as well).</summary>
+        public Operand Visit<TSink>(Expr e, bool fixedConstants, ref TSink sink) where TSink : struct, IRuleProgramSink
+        {
+            // The shapes of a searched candidate first, each a short call; the rest (features, faults) in VisitOther,
+            // so this recursive step keeps a small frame.
+            Operand value;
             switch (e)
             {
                 case Expr.Binary { Op.Arity: 2 } bin:
-                    var left = Visit(bin.Left, fixedConstants);
-                    return BinaryOf(bin.Op, left, Visit(bin.Right, fixedConstants));
-                case Expr.Var v when !columns.IsDefault: return ColumnRegister(Column(v.Name));
+                    var left = Child(bin.Left, fixedConstants, ref sink);
+                    value = BinaryOf(bin.Op, left, Child(bin.Right, fixedConstants, ref sink));
+                    break;
+                case Expr.Var v when !columns.IsDefault: return ColumnRegister(v.Name);
                 case Expr.Const c when !fixedConstants: return Operand.Uni(Slot(c.Value, ConstantKind.Value));
-                case Expr.Unary { Op.Arity: 1 } u: return UnaryOf(u.Op, Visit(u.Arg, fixedConstants));
-                default: return VisitOther(e, fixedConstants);
+                case Expr.Unary { Op.Arity: 1 } u:
+                    value = UnaryOf(u.Op, Child(u.Arg, fixedConstants, ref sink));
+                    break;
+                case Expr.Ema em:
+                    value = EmaOf(em, fixedConstants, ref sink);
+                    break;
+                case Expr.Lag l:
+                    value = LagOf(l, fixedConstants, ref sink);
+                    break;
+                default:
+                    value = VisitOther(e, fixedConstants, ref sink);
+                    break;
             }
+            sink.Node(value, new RuleProgramSoFar(this));
+            return value;
+        }
+
+        // An operand: a column or constant of the rule without the recursive step (half the nodes of a searched
+        // tree are such leaves, and the step is the costly part), anything else visited.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private Operand Child<TSink>(Expr e, bool fixedConstants, ref TSink sink) where TSink : struct, IRuleProgramSink
+        {
+            if (e is Expr.Var v && !columns.IsDefault) return ColumnRegister(v.Name);
+            if (e is Expr.Const c && !fixedConstants) return Operand.Uni(Slot(c.Value, ConstantKind.Value));
+            return Visit(e, fixedConstants, ref sink);
+        }
+
+        /// <summary>The sink of a compile whose program is only materialised (<see cref="Finish"/>).</summary>
+        private struct NoSink : IRuleProgramSink
+        {
+            public readonly void Node(Operand value, in RuleProgramSoFar program) { }
         }
 
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private Operand VisitOther(Expr e, bool fixedConstants)
+        private Operand VisitOther<TSink>(Expr e, bool fixedConstants, ref TSink sink) where TSink : struct, IRuleProgramSink
         {
             if (e is Expr.Unary { Op.Arity: not 1 } or Expr.Binary { Op.Arity: not 2 })
             {
@@ -614,32 +711,49 @@ public sealed class RuleProgram
                 Expr.Var { Name: RuleFeatures.Parameter } => Emit(RuleCode.LoadParam, null, default, default, 0),
                 Expr.Var v when coefficients.Contains(v.Name) => Operand.Uni(Uniform(new UniformNode.Coefficient(coefficients.IndexOf(v.Name)))),
                 // Throws naming an unknown feature.
-                Expr.Var v => Visit(RuleFeatures.Expand(v, settings), fixedConstants: true),
-                Expr.Ema em => EmaOf(em, fixedConstants),
-                Expr.Lag l => LagOf(l, fixedConstants),
+                Expr.Var v => Visit(RuleFeatures.Expand(v, settings), fixedConstants: true, ref sink),
                 _ => throw new ArgumentException($"unsupported node {e.GetType().Name}"),
             };
         }
 
         // Rules are searched over a handful of columns: a scan beats hashing there. A search's trees name their
         // columns by the very strings of the column list, so a scan by reference usually finds them first.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private int Column(string name)
         {
-            for (int i = 0; i < columns.Length; i++)
-                if (ReferenceEquals(columns[i], name)) return i;
+            var names = columns.AsSpan();
+            for (int i = 0; i < names.Length; i++)
+                if (ReferenceEquals(names[i], name)) return i;
+            return ColumnByValue(name);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private int ColumnByValue(string name)
+        {
             for (int i = 0; i < columns.Length; i++)
                 if (string.Equals(columns[i], name, StringComparison.Ordinal)) return i;
             throw new ArgumentException($"unknown variable '{name}' (features: {string.Join(", ", columns)})");
         }
 
-        private Operand ColumnRegister(int column)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private Operand ColumnRegister(string name)
+        {
+            int column = Column(name);
+            if (_shareValues) return SharedColumnRegister(column);
+            // Without sharing, each use of a column is a load of its own (a lowering reads it in place anyway).
+            Code.Add(new RuleInstruction(RuleCode.LoadColumn, RegisterCount, 0, default, default, column));
+            return Operand.Reg(RegisterCount++);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private Operand SharedColumnRegister(int column)
         {
             if (column >= _columnRegisters.Length) Array.Resize(ref _columnRegisters, Math.Max(column + 1, 2 * _columnRegisters.Length));
             long known = _columnRegisters[column];
             if ((uint)(known >> 32) == _stamp) return Operand.Reg((int)known - 1);
             int dest = RegisterCount++;
             Code.Add(new RuleInstruction(RuleCode.LoadColumn, dest, 0, default, default, column));
-            if (_shareValues) _registerHoldsSlot.Add(false);
+            _registerHoldsSlot.Add(false);
             _columnRegisters[column] = ValueEntry(dest);
             return Operand.Reg(dest);
         }
@@ -662,28 +776,35 @@ public sealed class RuleProgram
             ? Operand.Uni(Uniform(new UniformNode.Binary(op, a.Index, b.Index)))
             : Emit(RuleCode.Binary, op, a, b, 0);
 
-        private Operand EmaOf(Expr.Ema em, bool fixedConstants)
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private Operand EmaOf<TSink>(Expr.Ema em, bool fixedConstants, ref TSink sink) where TSink : struct, IRuleProgramSink
         {
             // Depth-first: the beta's slot comes before the argument's constants.
             int beta = fixedConstants ? Uniform(new UniformNode.Constant(em.Beta)) : Slot(em.Beta, ConstantKind.EmaBeta);
-            var arg = Visit(em.Arg, fixedConstants);
-            // ema and ema_bc of one argument and beta share one moving average (a beta slot has one ema only).
-            bool shared = _shareValues && !_holdsSlot[beta];
-            if (!shared || !_emas.TryGetValue((beta, arg), out var raw))
-            {
-                raw = Emit(RuleCode.EmaUpdate, null, arg, Operand.Uni(beta), EmaCount++);
-                if (shared) _emas[(beta, arg)] = raw;
-            }
+            var arg = Child(em.Arg, fixedConstants, ref sink);
+            var raw = _shareValues ? SharedEma(beta, arg) : Emit(RuleCode.EmaUpdate, null, arg, Operand.Uni(beta), EmaCount++);
             if (!em.BiasCorrected) return raw;
-            return BinaryOf(Op.Mul, raw, Operand.Uni(Uniform(new UniformNode.BiasCorrection(beta))));
+            return BinaryOf(Op.Mul, raw, Operand.Uni(Uniform(BiasCorrectionNode(beta))));
         }
 
-        private Operand LagOf(Expr.Lag l, bool fixedConstants)
+        // ema and ema_bc of one argument and beta share one moving average (a beta slot has one ema only).
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private Operand SharedEma(int beta, Operand arg)
+        {
+            bool shared = !_holdsSlot[beta];
+            if (shared && _emas.TryGetValue((beta, arg), out var raw)) return raw;
+            raw = Emit(RuleCode.EmaUpdate, null, arg, Operand.Uni(beta), EmaCount++);
+            if (shared) _emas[(beta, arg)] = raw;
+            return raw;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private Operand LagOf<TSink>(Expr.Lag l, bool fixedConstants, ref TSink sink) where TSink : struct, IRuleProgramSink
         {
             if (l.Steps < 0) throw new ArgumentException($"lag({l.Steps}, ...): lags must be non-negative");
             if (l.Steps > MaxLag)
                 throw new ArgumentException($"lag({l.Steps}, ...): at most {MaxLag} steps (a lag of k keeps k floats per parameter)");
-            var arg = Visit(l.Arg, fixedConstants);
+            var arg = Child(l.Arg, fixedConstants, ref sink);
             if (l.Steps == 0 && columns.IsDefault) return arg;
             if (!_rings.TryGetValue(arg, out var ring))
             {
@@ -706,11 +827,14 @@ public sealed class RuleProgram
 
         private int Uniform(UniformNode node)
         {
-            if (!_shareValues)
-            {
-                Uniforms.Add(node);
-                return Uniforms.Count - 1;
-            }
+            if (_shareValues) return SharedUniform(node);
+            Uniforms.Add(node);
+            return Uniforms.Count - 1;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private int SharedUniform(UniformNode node)
+        {
             bool holdsSlot = node switch
             {
                 UniformNode.Slot => true,
@@ -726,10 +850,15 @@ public sealed class RuleProgram
             return Uniforms.Count - 1;
         }
 
-        // Slot nodes are immutable values, so the common ones are shared rather than allocated per compile.
+        // Slot and bias-correction nodes are immutable values, so the common ones are shared rather than allocated per compile.
         private static readonly UniformNode.Slot[] s_slotNodes = [.. Enumerable.Range(0, 32).Select(i => new UniformNode.Slot(i))];
 
         private static UniformNode.Slot SlotNode(int index) => index < s_slotNodes.Length ? s_slotNodes[index] : new UniformNode.Slot(index);
+
+        private static readonly UniformNode.BiasCorrection[] s_biasCorrections = [.. Enumerable.Range(0, 32).Select(i => new UniformNode.BiasCorrection(i))];
+
+        private static UniformNode.BiasCorrection BiasCorrectionNode(int beta) =>
+            beta < s_biasCorrections.Length ? s_biasCorrections[beta] : new UniformNode.BiasCorrection(beta);
 
         // Per register: its value depends on a slot of the constant table. Such a register has one user (it is
         // never found again), so an instruction over it cannot equal an earlier one and skips the value table.
@@ -737,14 +866,17 @@ public sealed class RuleProgram
 
         private bool HoldsSlot(Operand o) => o.IsUniform ? _holdsSlot[o.Index] : _registerHoldsSlot[o.Index];
 
-        [MethodImpl(MethodImplOptions.NoInlining)]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private Operand Emit(RuleCode code, Op? op, Operand a, Operand b, int index)
         {
-            if (!_shareValues)
-            {
-                Code.Add(new RuleInstruction(code, RegisterCount, RuleInstruction.Key(op), a, b, index));
-                return Operand.Reg(RegisterCount++);
-            }
+            if (_shareValues) return EmitShared(code, op, a, b, index);
+            Code.Add(new RuleInstruction(code, RegisterCount, RuleInstruction.Key(op), a, b, index));
+            return Operand.Reg(RegisterCount++);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private Operand EmitShared(RuleCode code, Op? op, Operand a, Operand b, int index)
+        {
             bool holdsSlot = code switch
             {
                 RuleCode.Binary or RuleCode.EmaUpdate => HoldsSlot(a) || HoldsSlot(b),
@@ -798,13 +930,12 @@ public sealed class RuleProgram
                 Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_items), Count++) = item;
             }
 
-            public void Clear()
-            {
-                if (RuntimeHelpers.IsReferenceOrContainsReferences<T>()) Array.Clear(_items, 0, Count);
-                Count = 0;
-            }
+            // Entries past Count are never read, so they are not cleared: they keep at most the last compile's
+            // uniform nodes alive, and clearing would cost every compile a call.
+            public void Clear() => Count = 0;
 
-            public ReadOnlySpan<T> AsSpan() => new(_items, 0, Count);
+            // Count never exceeds the array's length, so the span needs no check.
+            public ReadOnlySpan<T> AsSpan() => MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(_items), Count);
         }
 
         private long ValueEntry(int register) => (long)_stamp << 32 | (uint)(register + 1);

@@ -30,7 +30,7 @@ public sealed class CompiledRule
         EmaSlots = emaSlots;
         LagSteps = lagSteps;
         NodeCount = nodeCount;
-        LagOffsets = new int[lagSteps.Length];
+        LagOffsets = lagSteps.Length == 0 ? [] : new int[lagSteps.Length];
         int rows = emaSlots;
         for (int i = 0; i < lagSteps.Length; i++)
         {
@@ -38,7 +38,7 @@ public sealed class CompiledRule
             rows += lagSteps[i];
         }
         StateRows = rows;
-        ConstantsF = new float[constants.Length];
+        ConstantsF = constants.Length == 0 ? [] : new float[constants.Length];
         for (int i = 0; i < ConstantsF.Length; i++) ConstantsF[i] = (float)constants[i];
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using L2OEvolve.Engine.Compilation;
 using L2OEvolve.Engine.Expressions;
 
@@ -7,27 +8,27 @@ namespace L2OEvolve.Engine.RowEvaluation;
 /// <summary>Compiles expression trees to flat postfix programs (by lowering the rule's <see cref="RuleProgram"/>) and rebuilds trees from them.</summary>
 /// <remarks>
 /// The front end is <see cref="RuleProgram.CompileOverColumns(Expr, ImmutableArray{string})"/> (validation, columns,
-/// constant table, state, shared subexpressions); this is instruction selection for the row evaluator (pseudocode):
+/// constant table, state, shared subexpressions); this is instruction selection for the row evaluator. Each value
+/// of the program is translated from the instruction or uniform that defines it, once per occurrence in the tree,
+/// children first (pseudocode):
 /// <code>
-/// lower(operand) = match the instruction or uniform that defines it with
-///   column c                      → LoadFeature c
-///   constant-table slot k         → LoadConst k
+/// node(value) = match its definition with
 ///   op(a), a a column             → UnaryF op a               (leaves are read in place, never pushed)
-///   op(a)                         → lower(a); Unary op
-///   op(a, b), a or b a leaf       → the fused Binary{FF,FC,CF,LeftF,LeftC,RightF,RightC} after lowering the other
-///   op(a, b)                      → lower(a); lower(b); Binary op
-///   raw ema (and ×1/(1-β^t))      → lower(arg); Ema (new state slot, β's slot, bias corrected or not)
-///   lag k of a                    → lower(a); Lag k (new state rows)
+///   op(a)                         → [load a if a constant]; Unary op
+///   op(a, b), a or b a leaf       → the fused Binary{FF,FC,CF,LeftF,LeftC,RightF,RightC}
+///   op(a, b)                      → Binary op
+///   raw ema (and ×1/(1-β^t))      → [load arg if a leaf]; Ema (new state slot, β's slot, bias corrected or not)
+///   lag k of a                    → [load a if a leaf]; Lag k (new state rows)
+/// a root that is a column or constant → LoadFeature or LoadConst
 /// </code>
-/// A program without shared values is lowered in one pass over its instructions instead (they are in the tree's
-/// post-order, so each value is on top of the stack when its one user comes; <c>ema</c> × bias correction is the
-/// instruction pair raw ema, multiply); the walk from the root above is kept for the programs where that fails.
-/// A subexpression the program shares (only constant-free ones are) is lowered again at each use, so the postfix
-/// program is the tree as written: every occurrence keeps its own ema/lag state, the constant table (constants and
-/// ema betas in the tree's depth-first, left-to-right order, an ema's beta before its argument) is the IR's
-/// whatever the emission order, and <see cref="CompiledRule.NodeCount"/> and <see cref="Decompile"/> see the tree.
-/// (Storing a shared value once in a scratch block would save its recomputation, but the postfix program would no
-/// longer be a tree, which Decompile, NodeCount and forward mode read it as.)
+/// Compiling a tree runs this as the IR is built (<see cref="IRuleProgramSink"/>: the builder reports each node in
+/// post-order), so there is no second pass; <see cref="Lower(RuleProgram)"/> walks a finished program instead,
+/// revisiting a shared value at each use. Either way the postfix program is the tree as written: every occurrence
+/// keeps its own ema/lag state, the constant table (constants and ema betas in the tree's depth-first,
+/// left-to-right order, an ema's beta before its argument) is the IR's whatever the emission order, and
+/// <see cref="CompiledRule.NodeCount"/> and <see cref="Decompile"/> see the tree. (Storing a shared value once in a
+/// scratch block would save its recomputation, but the postfix program would no longer be a tree, which Decompile,
+/// NodeCount and forward mode read it as.)
 /// </remarks>
 public static class Compiler
 {
@@ -44,33 +45,63 @@ public static class Compiler
     {
         ArgumentNullException.ThrowIfNull(expr);
         if (names.IsDefault) throw new ArgumentNullException(nameof(names));
-        return RuleProgram.CompileOverColumns(expr, names, s_lower);
+        // The output buffers are reused per thread (a search compiles every child); only the final arrays are new.
+        var sink = new Sink(Rent());
+        var program = RuleProgram.CompileOverColumns(expr, names, ref sink);
+        return sink.Finish(program);
     }
-
-    private static readonly RuleProgramLowering<CompiledRule> s_lower = Lower;
 
     /// <summary>The postfix program of a rule compiled over data columns (<see cref="RuleProgram.CompileOverColumns(Expr, ImmutableArray{string})"/>).</summary>
     public static CompiledRule Lower(RuleProgram program)
     {
         ArgumentNullException.ThrowIfNull(program);
         if (!program.OverColumns) throw new ArgumentException("only a program over data columns has a row-evaluator form", nameof(program));
-        return Lower(program.View);
+        var view = program.View;
+        var output = Rent();
+        Walk(view.Root, view, output);
+        return new Sink(output).Finish(view);
     }
 
-    private static CompiledRule Lower(in RuleProgramView program)
+    private static Output Rent()
     {
-        // The output lists are reused per thread (a search compiles every child); only the final arrays are new.
         var o = t_output ??= new Output();
         o.Clear();
-        if (!new Lowering(program, o).TryEmitInOrder(program.Root))
+        return o;
+    }
+
+    // The tree's post-order over a finished program: the operands of a value (a constant-only operand too), then the value.
+    private static void Walk(Operand value, in RuleProgramView program, Output output)
+    {
+        var code = program.Code;
+        if (value.IsUniform)
         {
-            o.Clear();
-            new Lowering(program, o).Emit(program.Root);
+            switch (program.Uniforms[value.Index])
+            {
+                case UniformNode.Slot: return;
+                case UniformNode.Unary u: Walk(Operand.Uni(u.Arg), program, output); break;
+                case UniformNode.Binary bin:
+                    Walk(Operand.Uni(bin.Left), program, output);
+                    Walk(Operand.Uni(bin.Right), program, output);
+                    break;
+            }
         }
-        // Every constant slot of a program over columns is used exactly once (subtrees holding one are never
-        // shared), in the tree's depth-first order, so the postfix program keeps the IR's constant table as it is.
-        return new CompiledRule(o.Code.AsSpan(0, o.Count).ToArray(), [.. program.Constants], [.. program.ConstantKinds], program.Columns, o.MaxDepth, o.Emas,
-            [.. o.Lags], o.Nodes);
+        else
+        {
+            ref readonly var ins = ref code[value.Index];
+            switch (ins.Code)
+            {
+                case RuleCode.LoadColumn: return;
+                case RuleCode.Binary when ins.B.IsUniform && program.Uniforms[ins.B.Index] is UniformNode.BiasCorrection:
+                    Walk(code[ins.A.Index].A, program, output); // an ema_bc: the raw average's argument
+                    break;
+                case RuleCode.Binary:
+                    Walk(ins.A, program, output);
+                    Walk(ins.B, program, output);
+                    break;
+                default: Walk(ins.A, program, output); break;
+            }
+        }
+        Node(value, code, program.Uniforms, program.LagReads, output);
     }
 
     /// <summary>Rebuilds the tree a program was compiled from, with the program's current constants.</summary>
@@ -117,8 +148,6 @@ public static class Compiler
         public int Emas;
         // Stack height, its maximum and the tree nodes so far, counted as instructions are added.
         public int Depth, MaxDepth, Nodes;
-        // The registers the postfix program has on its stack, while lowering in instruction order.
-        public int[] Stack = new int[16];
 
         public void Clear()
         {
@@ -137,231 +166,149 @@ public static class Compiler
         }
     }
 
-    private readonly ref struct Lowering(in RuleProgramView program, Output output)
+    /// <summary>Translates each value the IR builder reports (<see cref="IRuleProgramSink"/>) into postfix instructions.</summary>
+    private readonly struct Sink(Output output) : IRuleProgramSink
     {
-        private readonly ReadOnlySpan<RuleInstruction> _code = program.Code;
-        private readonly ReadOnlySpan<UniformNode> _uniforms = program.Uniforms;
-        private readonly ReadOnlySpan<LagReadSpec> _lagReads = program.LagReads;
+        public void Node(Operand value, in RuleProgramSoFar program) =>
+            Compiler.Node(value, program.Code, program.Uniforms, program.LagReads, output);
 
-        private bool IsColumn(Operand o, out int column)
+        public CompiledRule Finish(in RuleProgramView program)
         {
-            column = !o.IsUniform && _code[o.Index].Code == RuleCode.LoadColumn ? _code[o.Index].Index : -1;
-            return column >= 0;
+            // A lone column or constant is never reported as a node: the root is its only user.
+            LoadIfLeaf(program.Root, program.Code, program.Uniforms, output);
+            // Every constant slot of a program over columns is used exactly once (subtrees holding one are never
+            // shared), in the tree's depth-first order, so the postfix program keeps the IR's constant table as it is.
+            return new CompiledRule(output.Code.AsSpan(0, output.Count).ToArray(), [.. program.Constants], KindsOf(program.ConstantKinds), program.Columns,
+                output.MaxDepth, output.Emas, output.Lags.Count == 0 ? [] : [.. output.Lags], output.Nodes);
         }
+    }
 
-        /// <summary>True when <paramref name="o"/> is a constant of the rule, <paramref name="slot"/> its constant-table slot.</summary>
-        private bool IsConstant(Operand o, out int slot)
+    // Most candidates have no ema, so their constant kinds are all Value: those tables are shared (they are immutable).
+    private static readonly ImmutableArray<ConstantKind>[] s_valueKinds =
+        [.. Enumerable.Range(0, 33).Select(n => ImmutableArray.CreateRange(Enumerable.Repeat(ConstantKind.Value, n)))];
+
+    private static ImmutableArray<ConstantKind> KindsOf(ReadOnlySpan<ConstantKind> kinds)
+    {
+        if (kinds.Length >= s_valueKinds.Length) return [.. kinds];
+        foreach (var kind in kinds)
+            if (kind != ConstantKind.Value) return [.. kinds];
+        return s_valueKinds[kinds.Length];
+    }
+
+    // What an operand is to its user: a leaf read in place (a column or a constant-table slot), or a value on the stack.
+    private enum Leaf { None, Column, Constant }
+
+    private static Leaf LeafOf(Operand o, ReadOnlySpan<RuleInstruction> code, ReadOnlySpan<UniformNode> uniforms, out int index)
+    {
+        if (o.IsUniform)
         {
-            var c = o.IsUniform ? _uniforms[o.Index] as UniformNode.Slot : null;
-            slot = c?.Index ?? -1;
-            return c is not null;
+            var slot = uniforms[o.Index] as UniformNode.Slot;
+            index = slot?.Index ?? 0;
+            return slot is null ? Leaf.None : Leaf.Constant;
         }
+        ref readonly var ins = ref code[o.Index];
+        index = ins.Index;
+        return ins.Code == RuleCode.LoadColumn ? Leaf.Column : Leaf.None;
+    }
 
-        private void Add(OpCode code, Op? op = null, int a = 0, int b = 0, int flag = 0) =>
-            output.Add(code, op is null ? (ushort)0 : Ops.Slot(op), a, b, flag);
+    // Pushes a leaf its user cannot read in place; any other operand is on the stack already.
+    private static void LoadIfLeaf(Operand o, ReadOnlySpan<RuleInstruction> code, ReadOnlySpan<UniformNode> uniforms, Output output)
+    {
+        var leaf = LeafOf(o, code, uniforms, out int index);
+        if (leaf != Leaf.None) output.Add(leaf == Leaf.Column ? OpCode.LoadFeature : OpCode.LoadConst, 0, index, 0, 0);
+    }
 
-        private void Add(OpCode code, ushort op, int a, int b = 0) => output.Add(code, op, a, b, 0);
-
-        // The IR names an instruction's operator by its table slot plus one; the postfix program by the slot.
-        private void Add(OpCode code, in RuleInstruction ins, int a = 0) => output.Add(code, (ushort)(ins.OpKey - 1), a, 0, 0);
-
-        /// <summary>
-        /// Lowers the program in one pass over its instructions, which are in the tree's post-order: a column is read
-        /// where it is used (fused, or loaded just before an ema or lag), a constant-table slot is fused, and every
-        /// other register must be on top of the postfix stack, in operand order, when its one user comes. False when
-        /// that does not hold (a value the program shares, or a constant-only left operand of a computed right one,
-        /// which would have to be pushed first): the caller then lowers from the root instead.
-        /// </summary>
-        public bool TryEmitInOrder(Operand root)
+    /// <summary>The postfix instructions of one value, its computed operands being on the stack in order.</summary>
+    private static void Node(Operand value, ReadOnlySpan<RuleInstruction> code, ReadOnlySpan<UniformNode> uniforms,
+        ReadOnlySpan<LagReadSpec> lagReads, Output output)
+    {
+        // The operators of a searched candidate here, the rest (constant-only values, ema, lag) in NodeOther.
+        if (!value.IsUniform)
         {
-            var code = _code;
-            if (output.Stack.Length < code.Length + 1) output.Stack = new int[Math.Max(code.Length + 1, 2 * output.Stack.Length)];
-            var stack = output.Stack;
-            int top = 0;
-            for (int i = 0; i < code.Length; i++)
-            {
-                ref readonly var ins = ref code[i];
-                switch (ins.Code)
-                {
-                    case RuleCode.LoadColumn: continue;
-                    case RuleCode.Unary:
-                        if (IsColumn(ins.A, out int column)) Add(OpCode.UnaryF, ins, column);
-                        else if (ins.A.IsUniform || top == 0 || stack[--top] != ins.A.Index) return false;
-                        else Add(OpCode.Unary, ins);
-                        break;
-                    case RuleCode.Binary:
-                        if (!TryEmitBinaryInOrder(in ins, stack, ref top)) return false;
-                        break;
-                    case RuleCode.EmaUpdate:
-                        if (!TryEmitOperandInOrder(ins.A, stack, ref top) || !IsConstant(ins.B, out int beta)) return false;
-                        // An ema_bc is the raw average times its bias correction, the next instruction.
-                        bool corrected = i + 1 < code.Length && code[i + 1].Code == RuleCode.Binary && code[i + 1].A.Bits == i
-                            && code[i + 1].B.IsUniform && _uniforms[code[i + 1].B.Index] is UniformNode.BiasCorrection;
-                        Add(OpCode.Ema, a: output.Emas++, b: beta, flag: corrected ? 1 : 0);
-                        if (corrected) i++;
-                        break;
-                    case RuleCode.LagRead:
-                        if (!TryEmitOperandInOrder(ins.A, stack, ref top)) return false;
-                        int steps = _lagReads[ins.Index].Lag;
-                        Add(OpCode.Lag, a: output.Lags.Count, b: steps);
-                        output.Lags.Add(steps);
-                        break;
-                    default: return false;
-                }
-                stack[top++] = i;
-            }
-            if (root.IsUniform || _code[root.Index].Code == RuleCode.LoadColumn)
-            {
-                if (top != 0) return false;
-                Emit(root);
-                return true;
-            }
-            return top == 1 && stack[0] == root.Index;
-        }
-
-        // Puts the operand of an ema or lag on the stack: a column or constant is loaded now, a register must be on top.
-        private bool TryEmitOperandInOrder(Operand a, int[] stack, ref int top)
-        {
-            if (a.IsUniform || _code[a.Index].Code == RuleCode.LoadColumn) Emit(a);
-            else if (top == 0 || stack[--top] != a.Index) return false;
-            return true;
-        }
-
-        private bool TryEmitBinaryInOrder(in RuleInstruction ins, int[] stack, ref int top)
-        {
+            ref readonly var ins = ref code[value.Index];
+            // The IR names an instruction's operator by its table slot plus one; the postfix program by the slot.
             ushort op = (ushort)(ins.OpKey - 1);
-            Operand left = ins.A, right = ins.B;
-            // A register of the rule's own values (not a column) is on the stack; a uniform other than a slot is
-            // pushed by its own code. At least one operand is a register (an operator over uniforms is a uniform).
-            bool leftColumn = IsColumn(left, out int lf), rightColumn = IsColumn(right, out int rf);
-            bool leftSlot = IsConstant(left, out int lc), rightSlot = IsConstant(right, out int rc);
-            if (right.IsUniform && !rightSlot && _uniforms[right.Index] is UniformNode.BiasCorrection) return false;
-            if (leftColumn || leftSlot)
+            if (ins.Code == RuleCode.Binary && !(ins.B.IsUniform && uniforms[ins.B.Index] is UniformNode.BiasCorrection))
             {
-                if (rightColumn) Add(leftColumn ? OpCode.BinaryFF : OpCode.BinaryCF, op, leftColumn ? lf : lc, rf);
-                else if (rightSlot) Add(OpCode.BinaryFC, op, lf, rc); // two slots would be a uniform
-                else
-                {
-                    if (right.IsUniform) Emit(right);
-                    else if (top == 0 || stack[--top] != right.Index) return false;
-                    Add(leftColumn ? OpCode.BinaryLeftF : OpCode.BinaryLeftC, op, leftColumn ? lf : lc);
-                }
-                return true;
-            }
-            if (left.IsUniform)
-            {
-                // A constant-only left operand: only a column or slot on the right lets it be pushed here.
-                if (!rightColumn) return false;
-                Emit(left);
-                Add(OpCode.BinaryRightF, op, rf);
-                return true;
-            }
-            if (rightColumn || rightSlot)
-            {
-                if (top == 0 || stack[--top] != left.Index) return false;
-                Add(rightColumn ? OpCode.BinaryRightF : OpCode.BinaryRightC, op, rightColumn ? rf : rc);
-                return true;
-            }
-            if (right.IsUniform)
-            {
-                if (top == 0 || stack[--top] != left.Index) return false;
-                Emit(right);
-            }
-            else if (top < 2 || stack[--top] != right.Index || stack[--top] != left.Index) return false;
-            Add(OpCode.Binary, op, 0);
-            return true;
-        }
-
-        public void Emit(Operand o)
-        {
-            if (o.IsUniform)
-            {
-                switch (_uniforms[o.Index])
-                {
-                    case UniformNode.Slot c: Add(OpCode.LoadConst, a: c.Index); break;
-                    case UniformNode.Unary u:
-                        Emit(Operand.Uni(u.Arg));
-                        Add(OpCode.Unary, u.Op);
-                        break;
-                    case UniformNode.Binary bin: EmitBinary(Ops.Slot(bin.Op), Operand.Uni(bin.Left), Operand.Uni(bin.Right)); break;
-                    case var other: throw new InvalidOperationException($"uniform {other} has no row-evaluator form");
-                }
+                Binary(op, ins.A, ins.B, code, uniforms, output);
                 return;
             }
-            ref readonly var ins = ref _code[o.Index];
-            switch (ins.Code)
+            if (ins.Code == RuleCode.Unary)
             {
-                case RuleCode.LoadColumn: Add(OpCode.LoadFeature, a: ins.Index); break;
-                case RuleCode.Unary when IsColumn(ins.A, out int column): Add(OpCode.UnaryF, ins, column); break;
-                case RuleCode.Unary:
-                    Emit(ins.A);
-                    Add(OpCode.Unary, ins);
-                    break;
-                // An ema_bc is the raw moving average times its bias correction; the evaluator runs both in one pass.
-                case RuleCode.Binary when ins.B.IsUniform && _uniforms[ins.B.Index] is UniformNode.BiasCorrection:
-                    EmitEma(_code[ins.A.Index], biasCorrected: true);
-                    break;
-                case RuleCode.Binary: EmitBinary((ushort)(ins.OpKey - 1), ins.A, ins.B); break;
-                case RuleCode.EmaUpdate: EmitEma(ins, biasCorrected: false); break;
-                case RuleCode.LagRead:
-                    int steps = _lagReads[ins.Index].Lag;
-                    Emit(ins.A);
-                    Add(OpCode.Lag, a: output.Lags.Count, b: steps);
-                    output.Lags.Add(steps);
-                    break;
-                default: throw new InvalidOperationException($"{ins.Code} has no row-evaluator form");
+                // A unary operator over a uniform is a uniform: the operand is a column or on the stack.
+                bool column = LeafOf(ins.A, code, uniforms, out int index) == Leaf.Column;
+                output.Add(column ? OpCode.UnaryF : OpCode.Unary, op, column ? index : 0, 0, 0);
+                return;
             }
         }
+        NodeOther(value, code, uniforms, lagReads, output);
+    }
 
-        private void EmitEma(in RuleInstruction raw, bool biasCorrected)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void NodeOther(Operand value, ReadOnlySpan<RuleInstruction> code, ReadOnlySpan<UniformNode> uniforms,
+        ReadOnlySpan<LagReadSpec> lagReads, Output output)
+    {
+        if (value.IsUniform)
         {
-            int beta = IsConstant(raw.B, out int slot) ? slot : throw new InvalidOperationException("an ema over columns has its beta in the constant table");
-            Emit(raw.A);
-            Add(OpCode.Ema, a: output.Emas++, b: beta, flag: biasCorrected ? 1 : 0);
+            switch (uniforms[value.Index])
+            {
+                case UniformNode.Unary u:
+                    LoadIfLeaf(Operand.Uni(u.Arg), code, uniforms, output);
+                    output.Add(OpCode.Unary, Ops.Slot(u.Op), 0, 0, 0);
+                    break;
+                case UniformNode.Binary bin: Binary(Ops.Slot(bin.Op), Operand.Uni(bin.Left), Operand.Uni(bin.Right), code, uniforms, output); break;
+                case var other: throw NoForm(other);
+            }
+            return;
         }
-        private void EmitBinary(ushort op, Operand left, Operand right)
+        ref readonly var ins = ref code[value.Index];
+        switch (ins.Code)
         {
-            if (IsColumn(left, out int lf))
-            {
-                if (IsColumn(right, out int rf)) Add(OpCode.BinaryFF, op, lf, rf);
-                else if (IsConstant(right, out int rc)) Add(OpCode.BinaryFC, op, lf, rc);
-                else
-                {
-                    Emit(right);
-                    Add(OpCode.BinaryLeftF, op, lf);
-                }
-            }
-            else if (IsConstant(left, out int c))
-            {
-                if (IsColumn(right, out int rf)) Add(OpCode.BinaryCF, op, c, rf);
-                else if (IsConstant(right, out int rc))
-                {
-                    // Two constants: push the left, fuse the right.
-                    Add(OpCode.LoadConst, a: c);
-                    Add(OpCode.BinaryRightC, op, rc);
-                }
-                else
-                {
-                    Emit(right);
-                    Add(OpCode.BinaryLeftC, op, c);
-                }
-            }
-            else if (IsColumn(right, out int rf))
-            {
-                Emit(left);
-                Add(OpCode.BinaryRightF, op, rf);
-            }
-            else if (IsConstant(right, out int rc))
-            {
-                Emit(left);
-                Add(OpCode.BinaryRightC, op, rc);
-            }
-            else
-            {
-                Emit(left);
-                Emit(right);
-                Add(OpCode.Binary, op, 0);
-            }
+            // An ema_bc is the raw moving average times its bias correction; the evaluator runs both in one pass.
+            case RuleCode.Binary: Ema(code[ins.A.Index], biasCorrected: true, code, uniforms, output); break;
+            case RuleCode.EmaUpdate: Ema(ins, biasCorrected: false, code, uniforms, output); break;
+            case RuleCode.LagRead:
+                int steps = lagReads[ins.Index].Lag;
+                LoadIfLeaf(ins.A, code, uniforms, output);
+                output.Add(OpCode.Lag, 0, output.Lags.Count, steps, 0);
+                output.Lags.Add(steps);
+                break;
+            default: throw NoForm(ins.Code);
         }
+    }
+
+    // Kept out of the translation, whose frame it would enlarge.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static InvalidOperationException NoForm(object what) => new($"{what} has no row-evaluator form");
+
+    private static void Ema(in RuleInstruction raw, bool biasCorrected, ReadOnlySpan<RuleInstruction> code, ReadOnlySpan<UniformNode> uniforms, Output output)
+    {
+        if (LeafOf(raw.B, code, uniforms, out int beta) != Leaf.Constant)
+            throw NoForm("an ema whose beta is not in the constant table");
+        LoadIfLeaf(raw.A, code, uniforms, output);
+        output.Add(OpCode.Ema, 0, output.Emas++, beta, biasCorrected ? 1 : 0);
+    }
+
+    // The instruction for op(left, right) by what each operand is (Leaf: none, column, constant), left major; two
+    // constants push the left one first and then fuse the right one.
+    private static ReadOnlySpan<byte> BinaryForms =>
+    [
+        (byte)OpCode.Binary, (byte)OpCode.BinaryRightF, (byte)OpCode.BinaryRightC,
+        (byte)OpCode.BinaryLeftF, (byte)OpCode.BinaryFF, (byte)OpCode.BinaryFC,
+        (byte)OpCode.BinaryLeftC, (byte)OpCode.BinaryCF, (byte)OpCode.BinaryRightC,
+    ];
+
+    private static void Binary(ushort op, Operand left, Operand right, ReadOnlySpan<RuleInstruction> code, ReadOnlySpan<UniformNode> uniforms, Output output)
+    {
+        var l = LeafOf(left, code, uniforms, out int li);
+        var r = LeafOf(right, code, uniforms, out int ri);
+        var form = (OpCode)BinaryForms[3 * (int)l + (int)r];
+        if (l == Leaf.Constant && r == Leaf.Constant)
+        {
+            output.Add(OpCode.LoadConst, 0, li, 0, 0);
+            l = Leaf.None;
+        }
+        // A leaf operand is named in the instruction: the left one first.
+        output.Add(form, op, l != Leaf.None ? li : r != Leaf.None ? ri : 0, l != Leaf.None && r != Leaf.None ? ri : 0, 0);
     }
 }
