@@ -26,8 +26,41 @@ public sealed record Grammar(
     /// <summary>The complexity weight of <paramref name="op"/> in this grammar (1 when it is not listed).</summary>
     public int ComplexityOf(Op op)
     {
-        foreach (var o in Ops) if (o.Op == op) return o.Complexity;
-        return 1;
+        // The search asks this of every operator node of every child: one array read by the operator's table slot.
+        var table = _complexity.Table;
+        if (table is null || table.Ops != Ops) _complexity.Table = table = new ComplexityTable(Ops);
+        int slot = Volatile.Read(ref op.Slot);
+        return (uint)slot < (uint)table.BySlot.Length && table.BySlot[slot] is var c && c != ComplexityTable.Absent ? c : 1;
+    }
+
+    // Built on first use from Ops (a `with` copy with other operators rebuilds it); equality ignores it.
+    private ComplexityField _complexity;
+
+    /// <summary>The complexity of each operator in <c>Ops</c> by its slot in the operator table
+    /// (<see cref="Expressions.Ops"/>), the first listing winning as in a search of the list.</summary>
+    private sealed class ComplexityTable
+    {
+        public const int Absent = int.MinValue;
+        public readonly ImmutableArray<OpSpec> Ops;
+        public readonly int[] BySlot;
+
+        public ComplexityTable(ImmutableArray<OpSpec> ops)
+        {
+            Ops = ops;
+            BySlot = Enumerable.Repeat(Absent, ops.IsDefaultOrEmpty ? 0 : ops.Max(o => Expressions.Ops.Slot(o.Op) + 1)).ToArray();
+            if (ops.IsDefault) return;
+            foreach (var o in ops)
+                if (BySlot[o.Op.Slot] == Absent) BySlot[o.Op.Slot] = o.Complexity;
+        }
+    }
+
+    /// <summary>A derived table in a field that record equality passes over (every two are equal).</summary>
+    private struct ComplexityField : IEquatable<ComplexityField>
+    {
+        public ComplexityTable? Table;
+        public readonly bool Equals(ComplexityField other) => true;
+        public override readonly bool Equals(object? obj) => obj is ComplexityField;
+        public override readonly int GetHashCode() => 0;
     }
 
     /// <summary>

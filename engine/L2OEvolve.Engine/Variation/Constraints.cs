@@ -9,13 +9,76 @@ public static class Constraints
 {
     private sealed record Rule(string Outer, string Inner, int MaxCount);
 
-    // A pure memo of each grammar's normalised nesting rules (grammars are immutable, so it can never go stale).
-    private static readonly ConditionalWeakTable<Grammar, Rule[]> RuleCache = new();
+    /// <summary>
+    /// A grammar's nesting rules with their keys numbered: a node's key is found through its operator's slot in the
+    /// operator table instead of by comparing names, and nodes no rule names are left off the ancestor path.
+    /// </summary>
+    private sealed class Nesting
+    {
+        public readonly Rule[] Rules;
+        private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal); // every key a rule names
+        private readonly int[] _bySlot; // operator slot → key number, -1 when no rule names it, -2 when not a grammar operator
+        private readonly int _ema, _lag;
+        private readonly (int Outer, int MaxCount)[][] _byInner; // by key number: the rules it is the inner key of
 
-    private static Rule[] Rules(Grammar g) => RuleCache.GetValue(g, static gr =>
-        gr.Nesting.IsDefault ? [] : gr.Nesting.Select(r => new Rule(Trees.NormaliseKey(r.Outer), Trees.NormaliseKey(r.Inner), r.MaxCount)).ToArray());
+        public Nesting(Grammar g)
+        {
+            Rules = g.Nesting.IsDefault ? [] : g.Nesting.Select(r => new Rule(Trees.NormaliseKey(r.Outer), Trees.NormaliseKey(r.Inner), r.MaxCount)).ToArray();
+            foreach (var r in Rules)
+            {
+                _ids.TryAdd(r.Outer, _ids.Count);
+                _ids.TryAdd(r.Inner, _ids.Count);
+            }
+            _byInner = new (int, int)[_ids.Count][];
+            for (int id = 0; id < _ids.Count; id++)
+                _byInner[id] = Rules.Where(r => _ids[r.Inner] == id).Select(r => (_ids[r.Outer], r.MaxCount)).ToArray();
+            int slots = g.Ops.IsDefaultOrEmpty ? 0 : g.Ops.Max(o => Ops.Slot(o.Op) + 1);
+            _bySlot = Enumerable.Repeat(-2, slots).ToArray();
+            foreach (var o in g.Ops) _bySlot[Ops.Slot(o.Op)] = _ids.GetValueOrDefault(o.Op.Symbol, -1);
+            _ema = _ids.GetValueOrDefault("ema", -1);
+            _lag = _ids.GetValueOrDefault("lag", -1);
+        }
 
-    [ThreadStatic] private static List<string>? t_path;
+        /// <summary>The key number of an operator node, or -1 when no rule names it (and for leaves).</summary>
+        public int KeyOf(Expr n) => n switch
+        {
+            Expr.Unary u => OfOp(u.Op),
+            Expr.Binary b => OfOp(b.Op),
+            Expr.Ema => _ema,
+            Expr.Lag => _lag,
+            _ => -1,
+        };
+
+        private int OfOp(Op op)
+        {
+            int slot = Volatile.Read(ref op.Slot);
+            return (uint)slot < (uint)_bySlot.Length && _bySlot[slot] != -2 ? _bySlot[slot] : _ids.GetValueOrDefault(op.Symbol, -1);
+        }
+
+        /// <summary>As <c>Allows</c> on names, on key numbers: may a node with key
+        /// <paramref name="key"/> sit below <c>path[..depth]</c> (the ancestors that rules name, root first)?</summary>
+        public bool Allows(int[] path, int depth, int key)
+        {
+            foreach (var (outer, maxCount) in _byInner[key])
+                for (int i = 0; i < depth; i++)
+                {
+                    if (path[i] != outer) continue;
+                    int count = 1;
+                    for (int j = i + 1; j < depth; j++) if (path[j] == key) count++;
+                    if (count > maxCount) return false;
+                }
+            return true;
+        }
+    }
+
+    // A pure memo of each grammar's nesting tables (grammars are immutable, so it can never go stale).
+    private static readonly ConditionalWeakTable<Grammar, Nesting> NestingCache = new();
+
+    private static Nesting NestingOf(Grammar g) => NestingCache.GetValue(g, static gr => new Nesting(gr));
+
+    private static Rule[] Rules(Grammar g) => NestingOf(g).Rules;
+
+    [ThreadStatic] private static int[]? t_path;
 
     /// <summary>True when <paramref name="e"/> respects every limit of <paramref name="g"/>.</summary>
     public static bool Satisfied(Expr e, Grammar g) =>
@@ -72,30 +135,32 @@ public static class Constraints
     /// <summary>True when no node breaks a nesting rule (PySR's <c>nested_constraints</c>).</summary>
     public static bool NestingSatisfied(Expr e, Grammar g)
     {
-        var rules = Rules(g);
-        if (rules.Length == 0) return true;
-        // Every child the search makes is checked, so the ancestor path is a per-thread buffer, not a new list.
-        var path = t_path ??= new List<string>();
-        path.Clear();
-        return Walk(e);
+        var nesting = NestingOf(g);
+        if (nesting.Rules.Length == 0) return true;
+        // Every child the search makes is checked, so the ancestor path is a per-thread buffer, not a new array.
+        var path = t_path ??= new int[64];
+        bool ok = Walk(e, nesting, ref path, 0);
+        t_path = path; // keeps a grown buffer
+        return ok;
+    }
 
-        bool Walk(Expr n)
+    private static bool Walk(Expr n, Nesting nesting, ref int[] path, int depth)
+    {
+        int key = nesting.KeyOf(n);
+        if (key >= 0)
         {
-            var key = Trees.NestingKey(n);
-            if (key is null) return true;
-            if (!Allows(rules, path, key)) return false;
-            path.Add(key);
-            bool ok = n switch
-            {
-                Expr.Binary b => Walk(b.Left) && Walk(b.Right),
-                Expr.Unary u => Walk(u.Arg),
-                Expr.Ema m => Walk(m.Arg),
-                Expr.Lag l => Walk(l.Arg),
-                _ => true,
-            };
-            path.RemoveAt(path.Count - 1);
-            return ok;
+            if (!nesting.Allows(path, depth, key)) return false;
+            if (depth == path.Length) Array.Resize(ref path, 2 * depth);
+            path[depth++] = key;
         }
+        return n switch
+        {
+            Expr.Binary b => Walk(b.Left, nesting, ref path, depth) && Walk(b.Right, nesting, ref path, depth),
+            Expr.Unary u => Walk(u.Arg, nesting, ref path, depth),
+            Expr.Ema m => Walk(m.Arg, nesting, ref path, depth),
+            Expr.Lag l => Walk(l.Arg, nesting, ref path, depth),
+            _ => true,
+        };
     }
 
     /// <summary>True when a node with nesting key <paramref name="key"/> may sit below the ancestors <paramref name="path"/> (root first).</summary>

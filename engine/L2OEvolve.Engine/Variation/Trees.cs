@@ -16,12 +16,12 @@ public static class Trees
     public static int Complexity(Expr e, Grammar g) => e.Complexity(g);
 
     /// <summary>Numbers a constant tuner may move: constant leaves and ema betas.</summary>
-    public static int TunableCount(Expr e) => Numbers(e, lags: false);
+    public static int TunableCount(Expr e) => e.TunableCount() is var n and >= 0 ? n : Numbers(e, lags: false);
 
     /// <summary>Every number a mutation can move: constant leaves, ema betas and lag steps.</summary>
-    public static int NumberCount(Expr e) => Numbers(e, lags: true);
+    public static int NumberCount(Expr e) => e.NumberCount() is var n and >= 0 ? n : Numbers(e, lags: true);
 
-    // Counted for every child, so walked directly rather than through Count's predicate.
+    // The count by walking, for trees with more numbers than a node's cached facts hold.
     private static int Numbers(Expr e, bool lags) => e switch
     {
         Expr.Const => 1,
