@@ -111,8 +111,11 @@ public sealed class BoundedCache<TKey, TValue> where TKey : notnull
             first = Volatile.Read(ref _slots[set])!;
         }
         // The newest entry takes the first way and the previous one moves to the second; whatever was there is dropped.
+        // The moved entry's hash is taken from beside the slot rather than from the entry (out of cache); a writer
+        // racing on this set can only make it stale, which costs a miss.
+        ulong firstHash = Volatile.Read(ref _hashes[set]);
         var second = Interlocked.Exchange(ref _slots[set + 1], first);
-        Volatile.Write(ref _hashes[set + 1], first.Hash);
+        Volatile.Write(ref _hashes[set + 1], firstHash);
         if (second is null) Interlocked.Increment(ref _count);
         Volatile.Write(ref _slots[set], entry);
         Volatile.Write(ref _hashes[set], hash);
