@@ -83,4 +83,32 @@ public class ConstraintsTests
             Assert.That(Constraints.NestingSatisfied(tree, g), Is.True, tree.ToString());
         }
     }
+
+    [Test]
+    public void NestingSatisfied_RandomTrees_IsTheGrammarsNestingDefinition()
+    {
+        // Keys are matched by operator slot, nodes no rule names are left off the path, and operators outside the
+        // grammar are matched by name: the verdict must be the grammar's own (worst nesting per rule, by names).
+        var rng = new Rng(23);
+        Grammar[] grammars =
+        [
+            SearchTestKit.Arithmetic(30, new NestingRule("exp", "exp", 0), new NestingRule("cos", "exp", 1), new NestingRule("*", "cos", 1)),
+            // sin and log are not grammar operators here, yet rules name them (a warm start can bring them in).
+            SearchTestKit.Stateful() with
+            {
+                MaxSize = 40,
+                Nesting = [new NestingRule("ema", "ema", 0), new NestingRule("lag", "sin", 1), new NestingRule("sin", "log", 0), new NestingRule("/", "/", 2)],
+            },
+        ];
+        var verdicts = new HashSet<bool>();
+        for (int t = 0; t < 3000; t++)
+        {
+            var g = grammars[t % grammars.Length];
+            var tree = L2OEvolve.Engine.Tests.Expressions.TestTrees.Random(ref rng, 2 + t % 25, stateful: t % 2 == 1);
+            bool expected = !g.Violations(tree).Any(v => v.Contains(" nested "));
+            Assert.That(Constraints.NestingSatisfied(tree, g), Is.EqualTo(expected), $"{g.Name}: {tree}");
+            verdicts.Add(expected);
+        }
+        Assert.That(verdicts, Has.Count.EqualTo(2), "both verdicts occur");
+    }
 }
