@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Grammars;
@@ -95,7 +96,7 @@ public static class Constraints
         {
             case Expr.Var v:
                 (complexity, depth) = (1, 1);
-                return g.Features.Contains(v.Name);
+                return IsFeature(v.Name, g.Features);
             case Expr.Const c:
                 (complexity, depth) = (g.Constants.Complexity, 1);
                 return double.IsFinite(c.Value);
@@ -130,6 +131,14 @@ public static class Constraints
             default:
                 throw new InvalidOperationException("unknown node");
         }
+    }
+
+    // Leaves the search grows hold the grammar's own name strings, so a reference match settles most of them
+    // before any characters are compared.
+    private static bool IsFeature(string name, ImmutableArray<string> features)
+    {
+        foreach (var f in features) if (ReferenceEquals(f, name)) return true;
+        return features.Contains(name);
     }
 
     /// <summary>True when no node breaks a nesting rule (PySR's <c>nested_constraints</c>).</summary>

@@ -102,6 +102,52 @@ public static class Trees
         return count == 0 ? -1 : NthPosition(e, predicate, rng.NextInt(count));
     }
 
+    /// <summary>A node test the JIT can inline into a walk (a predicate as a type rather than a delegate).</summary>
+    internal interface INodeTest
+    {
+        /// <summary>True when <paramref name="n"/> is one of the nodes sought.</summary>
+        static abstract bool Test(Expr n);
+    }
+
+    /// <summary>
+    /// <see cref="RandomPosition(ref L2OEvolve.Engine.Random.Rng, Expr, Func{Expr, bool})"/> with the test as a type: the
+    /// same count, the same single draw, the same position; the mutations call it for every child they make.
+    /// </summary>
+    internal static int RandomPosition<T>(ref L2OEvolve.Engine.Random.Rng rng, Expr e) where T : INodeTest
+    {
+        int count = Count<T>(e);
+        if (count == 0) return -1;
+        int n = rng.NextInt(count), position = 0;
+        return Find<T>(e, ref n, ref position) ? position : -1;
+    }
+
+    private static int Count<T>(Expr e) where T : INodeTest
+    {
+        int count = T.Test(e) ? 1 : 0;
+        switch (e)
+        {
+            case Expr.Binary b: return count + Count<T>(b.Left) + Count<T>(b.Right);
+            case Expr.Unary u: return count + Count<T>(u.Arg);
+            case Expr.Ema m: return count + Count<T>(m.Arg);
+            case Expr.Lag l: return count + Count<T>(l.Arg);
+            default: return count;
+        }
+    }
+
+    private static bool Find<T>(Expr node, ref int remaining, ref int at) where T : INodeTest
+    {
+        if (T.Test(node) && remaining-- == 0) return true;
+        at++;
+        switch (node)
+        {
+            case Expr.Binary b: return Find<T>(b.Left, ref remaining, ref at) || Find<T>(b.Right, ref remaining, ref at);
+            case Expr.Unary u: return Find<T>(u.Arg, ref remaining, ref at);
+            case Expr.Ema m: return Find<T>(m.Arg, ref remaining, ref at);
+            case Expr.Lag l: return Find<T>(l.Arg, ref remaining, ref at);
+            default: return false;
+        }
+    }
+
     /// <summary>The key nesting rules use for a node: the operator symbol, <c>ema</c>, <c>lag</c>, or null for leaves.</summary>
     public static string? NestingKey(Expr e) => Grammar.NestingName(e);
 

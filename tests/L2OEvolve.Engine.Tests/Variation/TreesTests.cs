@@ -104,4 +104,34 @@ public class TreesTests
         Assert.That(Trees.RandomPosition(ref a, Sample, n => n is Expr.Ema), Is.EqualTo(-1));
         Assert.That(a.State, Is.EqualTo(before), "no draw when nothing matches");
     }
+
+    private readonly struct Movable : Trees.INodeTest
+    {
+        public static bool Test(Expr n) => n is Expr.Const or Expr.Ema or Expr.Lag { Steps: > 1 };
+    }
+
+    private readonly struct Inner : Trees.INodeTest
+    {
+        public static bool Test(Expr n) => n is not (Expr.Const or Expr.Var);
+    }
+
+    [Test]
+    public void RandomPositionOfATestType_RandomTrees_DrawsAsTheDelegateVersion()
+    {
+        var rng = new Rng(29);
+        var (a, b) = (new Rng(30), new Rng(30));
+        int found = 0;
+        for (int t = 0; t < 1000; t++)
+        {
+            var tree = L2OEvolve.Engine.Tests.Expressions.TestTrees.Random(ref rng, 1 + t % 20);
+            int typed = t % 2 == 0 ? Trees.RandomPosition<Movable>(ref a, tree) : Trees.RandomPosition<Inner>(ref a, tree);
+            int byDelegate = t % 2 == 0
+                ? Trees.RandomPosition(ref b, tree, n => n is Expr.Const or Expr.Ema or Expr.Lag { Steps: > 1 })
+                : Trees.RandomPosition(ref b, tree, n => n is not (Expr.Const or Expr.Var));
+            Assert.That(typed, Is.EqualTo(byDelegate), tree.ToString());
+            Assert.That(a.State, Is.EqualTo(b.State), "the same draws");
+            if (typed >= 0) found++;
+        }
+        Assert.That(found, Is.InRange(100, 999), "trees with and without such nodes occur");
+    }
 }
