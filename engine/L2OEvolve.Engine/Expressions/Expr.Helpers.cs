@@ -39,6 +39,45 @@ public abstract partial record Expr
         return facts;
     }
 
+    /// <summary>Feature leaves in this subtree, or -1 beyond 65,534.</summary>
+    internal int FeatureCount() => Counted(Kinds());
+
+    /// <summary>Constant leaves in this subtree, or -1 beyond 65,534.</summary>
+    internal int ConstantCount() => Counted(Kinds() >> 16);
+
+    /// <summary>Binary operator nodes in this subtree, or -1 beyond 65,534.</summary>
+    internal int BinaryCount() => Counted(Kinds() >> 32);
+
+    /// <summary>Numbers a constant mutation can move (constants, ema betas, lag steps above 1), or -1 beyond 65,534.</summary>
+    internal int MovableCount() => Counted(Kinds() >> 48);
+
+    /// <summary>features | constants &lt;&lt; 16 | binary nodes &lt;&lt; 32 | movable numbers &lt;&lt; 48 of this subtree (each
+    /// saturated at 0xFFFF; never 0, as every subtree has a leaf), from the children's: computed once per node.</summary>
+    private ulong Kinds()
+    {
+        ulong kinds = _kinds;
+        if (kinds == 0) _kinds = kinds = this switch
+        {
+            Var => 1,
+            Const => 1UL << 16 | 1UL << 48,
+            Unary u => u.Arg.Kinds(),
+            Binary b => AddLanes(AddLanes(b.Left.Kinds(), b.Right.Kinds()), 1UL << 32),
+            Ema e => AddLanes(e.Arg.Kinds(), 1UL << 48),
+            Lag l => AddLanes(l.Arg.Kinds(), l.Steps > 1 ? 1UL << 48 : 0),
+            _ => throw new InvalidOperationException("unknown node"),
+        };
+        return kinds;
+    }
+
+    // Four 16-bit counts added lane by lane, each saturating at 0xFFFF.
+    private static ulong AddLanes(ulong a, ulong b)
+    {
+        ulong sum = 0;
+        for (int shift = 0; shift < 64; shift += 16)
+            sum |= Math.Min((a >> shift & Saturated) + (b >> shift & Saturated), Saturated) << shift;
+        return sum;
+    }
+
     private static ulong Pack(ulong size, ulong tunable, ulong numbers, ulong a = 0, ulong b = 0)
     {
         size += (uint)a + (ulong)(uint)b;

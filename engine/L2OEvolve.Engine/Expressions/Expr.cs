@@ -22,6 +22,7 @@ public abstract partial record Expr
     // Facts of the subtree, 0 until first computed. Threads racing to fill one compute the same value, and a 64-bit
     // field is written whole, so a reader sees 0 or the value.
     private ulong _facts; // see Facts
+    private ulong _kinds; // see Kinds
     private ulong _hash; // StructuralHash.Of; a hash that is 0 is recomputed at every use
 
     /// <summary>Structural equality: the same node kind (each kind compares its own fields); cached facts are ignored.</summary>

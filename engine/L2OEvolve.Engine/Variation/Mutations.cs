@@ -156,30 +156,36 @@ public static class Mutations
         return Trees.ReplaceAt(e, p, descendant);
     }
 
-    // The nodes each mutation picks among (as types, so the walks that count and find them inline the test).
-    private readonly struct MovableNumber : Trees.INodeTest
+    // The nodes each mutation picks among (as types, so walks inline the test), counted from the facts nodes keep:
+    // numbers = constants + emas + lags, so operators = size − features − numbers and inner nodes = size − leaves.
+    internal readonly struct MovableNumber : Trees.INodeTest
     {
         public static bool Test(Expr n) => n is Expr.Const or Expr.Ema or Expr.Lag { Steps: > 1 };
+        public static int CountIn(Expr e) => e.MovableCount();
     }
 
-    private readonly struct OperatorNode : Trees.INodeTest
+    internal readonly struct OperatorNode : Trees.INodeTest
     {
         public static bool Test(Expr n) => n is Expr.Unary or Expr.Binary;
+        public static int CountIn(Expr e) => e.FeatureCount() is var f and >= 0 && e.NumberCount() is var k and >= 0 ? e.Size() - f - k : -1;
     }
 
-    private readonly struct FeatureLeaf : Trees.INodeTest
+    internal readonly struct FeatureLeaf : Trees.INodeTest
     {
         public static bool Test(Expr n) => n is Expr.Var;
+        public static int CountIn(Expr e) => e.FeatureCount();
     }
 
-    private readonly struct BinaryNode : Trees.INodeTest
+    internal readonly struct BinaryNode : Trees.INodeTest
     {
         public static bool Test(Expr n) => n is Expr.Binary;
+        public static int CountIn(Expr e) => e.BinaryCount();
     }
 
-    private readonly struct InnerNode : Trees.INodeTest
+    internal readonly struct InnerNode : Trees.INodeTest
     {
         public static bool Test(Expr n) => n is not (Expr.Const or Expr.Var);
+        public static int CountIn(Expr e) => e.FeatureCount() is var f and >= 0 && e.ConstantCount() is var c and >= 0 ? e.Size() - f - c : -1;
     }
 
     // The grammar's operators by arity, computed once per grammar (grammars are immutable, so this never goes stale).

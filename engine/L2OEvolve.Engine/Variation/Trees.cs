@@ -107,18 +107,53 @@ public static class Trees
     {
         /// <summary>True when <paramref name="n"/> is one of the nodes sought.</summary>
         static abstract bool Test(Expr n);
+
+        /// <summary>How many nodes of <paramref name="e"/> pass the test, from the facts its nodes keep; -1 when
+        /// they do not hold it (counts too large).</summary>
+        static abstract int CountIn(Expr e);
     }
 
     /// <summary>
     /// <see cref="RandomPosition(ref L2OEvolve.Engine.Random.Rng, Expr, Func{Expr, bool})"/> with the test as a type: the
-    /// same count, the same single draw, the same position; the mutations call it for every child they make.
+    /// same count, the same single draw, the same position; the mutations call it for every child they make. With
+    /// the counts every node keeps, it goes down one path instead of walking the tree twice.
     /// </summary>
     internal static int RandomPosition<T>(ref L2OEvolve.Engine.Random.Rng rng, Expr e) where T : INodeTest
     {
-        int count = Count<T>(e);
-        if (count == 0) return -1;
-        int n = rng.NextInt(count), position = 0;
-        return Find<T>(e, ref n, ref position) ? position : -1;
+        int count = T.CountIn(e);
+        if (count < 0)
+        {
+            // Counts too large for the nodes to hold: walk.
+            count = Count<T>(e);
+            if (count == 0) return -1;
+            int nth = rng.NextInt(count), position = 0;
+            return Find<T>(e, ref nth, ref position) ? position : -1;
+        }
+        return count == 0 ? -1 : PositionOf<T>(e, rng.NextInt(count));
+    }
+
+    /// <summary>The preorder position of the <paramref name="n"/>-th node passing the test, going down by the kept counts
+    /// (which every subtree of a node that holds them holds too).</summary>
+    private static int PositionOf<T>(Expr node, int n) where T : INodeTest
+    {
+        int at = 0;
+        while (true)
+        {
+            if (T.Test(node) && n-- == 0) return at;
+            at++;
+            switch (node)
+            {
+                case Expr.Binary b:
+                    int inLeft = T.CountIn(b.Left);
+                    if (n < inLeft) node = b.Left;
+                    else { n -= inLeft; at += b.Left.Size(); node = b.Right; }
+                    break;
+                case Expr.Unary u: node = u.Arg; break;
+                case Expr.Ema m: node = m.Arg; break;
+                case Expr.Lag l: node = l.Arg; break;
+                default: return -1; // past the last match: the counts were wrong
+            }
+        }
     }
 
     private static int Count<T>(Expr e) where T : INodeTest

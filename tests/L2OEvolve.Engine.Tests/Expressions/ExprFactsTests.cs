@@ -49,6 +49,9 @@ public class ExprFactsTests
             Assert.That(Trees.TunableCount(e), Is.EqualTo(WalkedCount(e, Tunable)), e.ToString());
             Assert.That(Trees.NumberCount(e), Is.EqualTo(WalkedCount(e, Number)), e.ToString());
             Assert.That(e.Size(), Is.EqualTo(WalkedSize(e)), e.ToString());
+            Assert.That((e.FeatureCount(), e.ConstantCount(), e.BinaryCount(), e.MovableCount()), Is.EqualTo((
+                WalkedCount(e, n => n is Var), WalkedCount(e, n => n is Const), WalkedCount(e, n => n is Binary),
+                WalkedCount(e, n => n is Const or Ema or Lag { Steps: > 1 }))), e.ToString());
             // An edit shares every subtree off the edited path, with their facts already computed.
             int at = rng.NextInt(e.Size());
             var edited = e.ReplaceAt(at, TestTrees.Random(ref rng, 5));
@@ -127,5 +130,10 @@ public class ExprFactsTests
         Assert.That(Trees.TunableCount(e), Is.EqualTo(70_000));
         Assert.That(Trees.NumberCount(e), Is.EqualTo(70_001));
         Assert.That(e.Size(), Is.EqualTo(2 * 70_000));
+        Assert.That((e.ConstantCount(), e.MovableCount(), e.BinaryCount(), e.FeatureCount()), Is.EqualTo((-1, -1, -1, 0)), "70,000 constants and 69,999 sums are beyond a node's counts");
+        // A mutation's pick then walks the tree, drawing as the predicate would.
+        var (a, b) = (new Rng(2), new Rng(2));
+        Assert.That(Trees.RandomPosition<Mutations.MovableNumber>(ref a, e),
+            Is.EqualTo(Trees.RandomPosition(ref b, e, n => n is Const or Ema or Lag { Steps: > 1 })));
     }
 }

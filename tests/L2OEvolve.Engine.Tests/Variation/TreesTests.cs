@@ -105,33 +105,43 @@ public class TreesTests
         Assert.That(a.State, Is.EqualTo(before), "no draw when nothing matches");
     }
 
-    private readonly struct Movable : Trees.INodeTest
+    /// <summary>A test whose counts are never kept, so the walk is taken.</summary>
+    private readonly struct WalkedLeaf : Trees.INodeTest
     {
-        public static bool Test(Expr n) => n is Expr.Const or Expr.Ema or Expr.Lag { Steps: > 1 };
-    }
-
-    private readonly struct Inner : Trees.INodeTest
-    {
-        public static bool Test(Expr n) => n is not (Expr.Const or Expr.Var);
+        public static bool Test(Expr n) => n is Expr.Var or Expr.Const;
+        public static int CountIn(Expr e) => -1;
     }
 
     [Test]
     public void RandomPositionOfATestType_RandomTrees_DrawsAsTheDelegateVersion()
     {
+        // Each mutation's node test, counted from the nodes' kept facts and found by going down one path, must draw
+        // exactly as counting and finding with the predicate would (and so must the walk for counts not kept).
+        var cases = new (Func<Rng, Expr, (int, Rng)> Typed, Func<Expr, bool> Predicate)[]
+        {
+            ((r, e) => (Trees.RandomPosition<Mutations.MovableNumber>(ref r, e), r), n => n is Expr.Const or Expr.Ema or Expr.Lag { Steps: > 1 }),
+            ((r, e) => (Trees.RandomPosition<Mutations.OperatorNode>(ref r, e), r), n => n is Expr.Unary or Expr.Binary),
+            ((r, e) => (Trees.RandomPosition<Mutations.FeatureLeaf>(ref r, e), r), n => n is Expr.Var),
+            ((r, e) => (Trees.RandomPosition<Mutations.BinaryNode>(ref r, e), r), n => n is Expr.Binary),
+            ((r, e) => (Trees.RandomPosition<Mutations.InnerNode>(ref r, e), r), n => n is not (Expr.Const or Expr.Var)),
+            ((r, e) => (Trees.RandomPosition<WalkedLeaf>(ref r, e), r), n => n is Expr.Var or Expr.Const),
+        };
         var rng = new Rng(29);
-        var (a, b) = (new Rng(30), new Rng(30));
-        int found = 0;
-        for (int t = 0; t < 1000; t++)
+        var draws = new Rng(30);
+        var found = new int[cases.Length];
+        for (int t = 0; t < 3000; t++)
         {
             var tree = L2OEvolve.Engine.Tests.Expressions.TestTrees.Random(ref rng, 1 + t % 20);
-            int typed = t % 2 == 0 ? Trees.RandomPosition<Movable>(ref a, tree) : Trees.RandomPosition<Inner>(ref a, tree);
-            int byDelegate = t % 2 == 0
-                ? Trees.RandomPosition(ref b, tree, n => n is Expr.Const or Expr.Ema or Expr.Lag { Steps: > 1 })
-                : Trees.RandomPosition(ref b, tree, n => n is not (Expr.Const or Expr.Var));
-            Assert.That(typed, Is.EqualTo(byDelegate), tree.ToString());
-            Assert.That(a.State, Is.EqualTo(b.State), "the same draws");
-            if (typed >= 0) found++;
+            int c = t % cases.Length;
+            var (typed, after) = cases[c].Typed(draws, tree);
+            var expected = draws;
+            int byDelegate = Trees.RandomPosition(ref expected, tree, cases[c].Predicate);
+            Assert.That(typed, Is.EqualTo(byDelegate), $"case {c}: {tree}");
+            Assert.That(after.State, Is.EqualTo(expected.State), "the same draws");
+            draws = after;
+            if (typed >= 0) found[c]++;
         }
-        Assert.That(found, Is.InRange(100, 999), "trees with and without such nodes occur");
+        Assert.That(found[..^1], Has.All.InRange(50, 499), "each mutation's test finds nodes in some trees and none in others");
+        Assert.That(found[^1], Is.EqualTo(500), "every tree has a leaf");
     }
 }
