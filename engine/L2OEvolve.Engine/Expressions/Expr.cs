@@ -23,6 +23,7 @@ public abstract partial record Expr
     // field is written whole, so a reader sees 0 or the value.
     private ulong _facts; // see Facts
     private ulong _kinds; // see Kinds
+    private ulong _measures; // a grammar's measures of the subtree, kept by the constraint check (MeasureCache)
     private ulong _hash; // StructuralHash.Of; a hash that is 0 is recomputed at every use
 
     /// <summary>Structural equality: the same node kind (each kind compares its own fields); cached facts are ignored.</summary>
@@ -30,6 +31,9 @@ public abstract partial record Expr
 
     /// <inheritdoc/>
     public override int GetHashCode() => EqualityComparer<Type>.Default.GetHashCode(EqualityContract);
+
+    /// <summary>Measures of this subtree under one grammar, packed with that grammar's key (0 = none yet).</summary>
+    internal ulong MeasureCache { get => _measures; set => _measures = value; }
 
     /// <summary>The cached structural hash (0 = not computed yet), for <see cref="StructuralHash"/>.</summary>
     internal ulong HashCache { get => _hash; set => _hash = value; }

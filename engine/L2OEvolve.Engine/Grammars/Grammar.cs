@@ -27,30 +27,48 @@ public sealed record Grammar(
     public int ComplexityOf(Op op)
     {
         // The search asks this of every operator node of every child: one array read by the operator's table slot.
-        var table = _complexity.Table;
-        if (table is null || table.Ops != Ops) _complexity.Table = table = new ComplexityTable(Ops);
+        var table = Table();
         int slot = Volatile.Read(ref op.Slot);
         return (uint)slot < (uint)table.BySlot.Length && table.BySlot[slot] is var c && c != ComplexityTable.Absent ? c : 1;
     }
 
-    // Built on first use from Ops (a `with` copy with other operators rebuilds it); equality ignores it.
+    /// <summary>A number that stands for this very grammar instance within the process (1 to 2^24 − 2), under which a
+    /// tree's nodes remember their measures; 0 once the numbers have run out (then nothing is remembered).</summary>
+    internal int MeasureKey => Table().Key;
+
+    private ComplexityTable Table()
+    {
+        // Built on first use for this instance (a `with` copy, which may differ in anything, builds its own).
+        var table = _complexity.Table;
+        if (table is null || !ReferenceEquals(table.Owner, this)) _complexity.Table = table = new ComplexityTable(this);
+        return table;
+    }
+
+    // Equality ignores it.
     private ComplexityField _complexity;
 
     /// <summary>The complexity of each operator in <c>Ops</c> by its slot in the operator table
-    /// (<see cref="Expressions.Ops"/>), the first listing winning as in a search of the list.</summary>
+    /// (<see cref="Expressions.Ops"/>), the first listing winning as in a search of the list; and the grammar's key.</summary>
     private sealed class ComplexityTable
     {
         public const int Absent = int.MinValue;
-        public readonly ImmutableArray<OpSpec> Ops;
-        public readonly int[] BySlot;
+        private const int Keys = (1 << 24) - 2;
+        private static int s_lastKey;
 
-        public ComplexityTable(ImmutableArray<OpSpec> ops)
+        public readonly Grammar Owner;
+        public readonly int[] BySlot;
+        public readonly int Key;
+
+        public ComplexityTable(Grammar owner)
         {
-            Ops = ops;
+            Owner = owner;
+            var ops = owner.Ops;
             BySlot = Enumerable.Repeat(Absent, ops.IsDefaultOrEmpty ? 0 : ops.Max(o => Expressions.Ops.Slot(o.Op) + 1)).ToArray();
-            if (ops.IsDefault) return;
-            foreach (var o in ops)
-                if (BySlot[o.Op.Slot] == Absent) BySlot[o.Op.Slot] = o.Complexity;
+            if (!ops.IsDefault)
+                foreach (var o in ops)
+                    if (BySlot[o.Op.Slot] == Absent) BySlot[o.Op.Slot] = o.Complexity;
+            int key = Interlocked.Increment(ref s_lastKey);
+            Key = key is > 0 and <= Keys ? key : 0;
         }
     }
 

@@ -82,8 +82,74 @@ public static class Constraints
     [ThreadStatic] private static int[]? t_path;
 
     /// <summary>True when <paramref name="e"/> respects every limit of <paramref name="g"/>.</summary>
-    public static bool Satisfied(Expr e, Grammar g) =>
-        Shape(e, g, out int complexity, out int depth) && complexity <= g.MaxSize && depth <= g.MaxDepth && NestingSatisfied(e, g);
+    public static bool Satisfied(Expr e, Grammar g)
+    {
+        ulong m = Measures(e, g);
+        if (m == Unmeasured)
+            return Shape(e, g, out int complexity, out int depth) && complexity <= g.MaxSize && depth <= g.MaxDepth && NestingSatisfied(e, g);
+        return (m & 1) != 0 && ComplexityIn(m) <= g.MaxSize && DepthIn(m) <= g.MaxDepth && NestingSatisfied(e, g);
+    }
+
+    /// <summary><see cref="Expr.Complexity"/>, read from the measures the check of <paramref name="e"/> left in its nodes.</summary>
+    public static int Complexity(Expr e, Grammar g) => Measures(e, g) is var m && m != Unmeasured ? ComplexityIn(m) : e.Complexity(g);
+
+    // A node's measures under a grammar, in one 64-bit word written whole: valid (bit 0) | depth (bits 1–17) |
+    // complexity (bits 18–39) | the grammar's key (bits 40–63). Every child the search makes is checked and measured,
+    // and it shares all but one path with its parent, so only that path is measured again.
+    private const ulong Unmeasured = ulong.MaxValue;
+    private const int DepthLimit = 1 << 17, ComplexityLimit = 1 << 22;
+
+    private static int DepthIn(ulong m) => (int)(m >> 1 & (DepthLimit - 1));
+
+    private static int ComplexityIn(ulong m) => (int)(m >> 18 & (ComplexityLimit - 1));
+
+    private static ulong Measures(Expr e, Grammar g) => g.MeasureKey is var key and > 0 ? Measures(e, g, (ulong)key) : Unmeasured;
+
+    /// <summary>
+    /// As <see cref="Shape"/> and <see cref="Expr.Complexity"/> together, for the whole subtree (no early exit: the
+    /// validity bit says whether a leaf or stateful node is invalid), from the children's kept measures;
+    /// <see cref="Unmeasured"/> when a measure does not fit its bits (the walks then answer).
+    /// </summary>
+    private static ulong Measures(Expr e, Grammar g, ulong key)
+    {
+        ulong kept = e.MeasureCache;
+        if (kept >> 40 == key) return kept;
+        bool valid;
+        long complexity;
+        int depth;
+        switch (e)
+        {
+            case Expr.Var v:
+                (valid, complexity, depth) = (IsFeature(v.Name, g.Features), 1, 1);
+                break;
+            case Expr.Const c:
+                (valid, complexity, depth) = (double.IsFinite(c.Value), g.Constants.Complexity, 1);
+                break;
+            case Expr.Unary u:
+                if (Measures(u.Arg, g, key) is var a && a == Unmeasured) return Unmeasured;
+                (valid, complexity, depth) = ((a & 1) != 0, (long)ComplexityIn(a) + g.ComplexityOf(u.Op), DepthIn(a) + 1);
+                break;
+            case Expr.Binary b:
+                if (Measures(b.Left, g, key) is var l && l == Unmeasured || Measures(b.Right, g, key) is var r && r == Unmeasured) return Unmeasured;
+                (valid, complexity, depth) = ((l & r & 1) != 0, (long)g.ComplexityOf(b.Op) + ComplexityIn(l) + ComplexityIn(r), 1 + Math.Max(DepthIn(l), DepthIn(r)));
+                break;
+            case Expr.Ema m:
+                if (Measures(m.Arg, g, key) is var ea && ea == Unmeasured) return Unmeasured;
+                (valid, complexity, depth) = (g.Stateful.Ema && m.Beta > 0 && m.Beta < 1 && (ea & 1) != 0, (long)ComplexityIn(ea) + g.Stateful.Complexity, DepthIn(ea) + 1);
+                break;
+            case Expr.Lag lag:
+                if (Measures(lag.Arg, g, key) is var la && la == Unmeasured) return Unmeasured;
+                (valid, complexity, depth) = (g.Stateful.Lag && lag.Steps >= 1 && lag.Steps <= g.Stateful.MaxLag && (la & 1) != 0,
+                    (long)ComplexityIn(la) + g.Stateful.Complexity, DepthIn(la) + 1);
+                break;
+            default:
+                throw new InvalidOperationException("unknown node");
+        }
+        if (complexity is < 0 or >= ComplexityLimit || depth >= DepthLimit) return Unmeasured;
+        ulong measures = key << 40 | (ulong)complexity << 18 | (ulong)depth << 1 | (valid ? 1UL : 0);
+        e.MeasureCache = measures;
+        return measures;
+    }
 
     /// <summary>
     /// <see cref="Expr.Complexity"/> and <see cref="Expr.Depth"/> in one walk (every child the search makes is checked);

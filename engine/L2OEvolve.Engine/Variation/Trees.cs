@@ -13,7 +13,7 @@ public static class Trees
     public static int Depth(Expr e) => e.Depth();
 
     /// <summary>PySR's complexity: the sum of per-node weights from the grammar (1 for variables).</summary>
-    public static int Complexity(Expr e, Grammar g) => e.Complexity(g);
+    public static int Complexity(Expr e, Grammar g) => Constraints.Complexity(e, g);
 
     /// <summary>Numbers a constant tuner may move: constant leaves and ema betas.</summary>
     public static int TunableCount(Expr e) => e.TunableCount() is var n and >= 0 ? n : Numbers(e, lags: false);
