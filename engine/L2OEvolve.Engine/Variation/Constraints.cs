@@ -93,30 +93,37 @@ public static class Constraints
     /// <summary><see cref="Expr.Complexity"/>, read from the measures the check of <paramref name="e"/> left in its nodes.</summary>
     public static int Complexity(Expr e, Grammar g) => Measures(e, g) is var m && m != Unmeasured ? ComplexityIn(m) : e.Complexity(g);
 
-    // A node's measures under a grammar, in one 64-bit word written whole: valid (bit 0) | depth (bits 1–17) |
-    // complexity (bits 18–39) | the grammar's key (bits 40–63). Every child the search makes is checked and measured,
-    // and it shares all but one path with its parent, so only that path is measured again.
-    private const ulong Unmeasured = ulong.MaxValue;
-    private const int DepthLimit = 1 << 17, ComplexityLimit = 1 << 22;
+    // A node's measures under a grammar, in one 64-bit word written whole: valid (bit 0) | holds a node that a nesting
+    // rule names (bit 1) | depth (bits 2–17) | complexity (bits 18–39) | the grammar's key (bits 40–63). Every child
+    // the search makes is checked and measured, and it shares all but one path with its parent, so only that path is
+    // measured again; and the nesting walk skips the subtrees in which no rule names a node.
+    private const ulong Unmeasured = ulong.MaxValue, Named = 2;
+    private const int DepthLimit = 1 << 16, ComplexityLimit = 1 << 22;
 
-    private static int DepthIn(ulong m) => (int)(m >> 1 & (DepthLimit - 1));
+    private static int DepthIn(ulong m) => (int)(m >> 2 & (DepthLimit - 1));
 
     private static int ComplexityIn(ulong m) => (int)(m >> 18 & (ComplexityLimit - 1));
 
-    private static ulong Measures(Expr e, Grammar g) => g.MeasureKey is var key and > 0 ? Measures(e, g, (ulong)key) : Unmeasured;
+    private static ulong Measures(Expr e, Grammar g)
+    {
+        if (g.MeasureKey is not (> 0 and var key)) return Unmeasured;
+        ulong kept = e.MeasureCache;
+        return kept >> 40 == (ulong)key ? kept : Measures(e, g, (ulong)key, NestingOf(g));
+    }
 
     /// <summary>
     /// As <see cref="Shape"/> and <see cref="Expr.Complexity"/> together, for the whole subtree (no early exit: the
     /// validity bit says whether a leaf or stateful node is invalid), from the children's kept measures;
     /// <see cref="Unmeasured"/> when a measure does not fit its bits (the walks then answer).
     /// </summary>
-    private static ulong Measures(Expr e, Grammar g, ulong key)
+    private static ulong Measures(Expr e, Grammar g, ulong key, Nesting nesting)
     {
         ulong kept = e.MeasureCache;
         if (kept >> 40 == key) return kept;
         bool valid;
         long complexity;
         int depth;
+        ulong named = nesting.KeyOf(e) >= 0 ? Named : 0;
         switch (e)
         {
             case Expr.Var v:
@@ -126,19 +133,23 @@ public static class Constraints
                 (valid, complexity, depth) = (double.IsFinite(c.Value), g.Constants.Complexity, 1);
                 break;
             case Expr.Unary u:
-                if (Measures(u.Arg, g, key) is var a && a == Unmeasured) return Unmeasured;
+                if (Measures(u.Arg, g, key, nesting) is var a && a == Unmeasured) return Unmeasured;
+                named |= a & Named;
                 (valid, complexity, depth) = ((a & 1) != 0, (long)ComplexityIn(a) + g.ComplexityOf(u.Op), DepthIn(a) + 1);
                 break;
             case Expr.Binary b:
-                if (Measures(b.Left, g, key) is var l && l == Unmeasured || Measures(b.Right, g, key) is var r && r == Unmeasured) return Unmeasured;
+                if (Measures(b.Left, g, key, nesting) is var l && l == Unmeasured || Measures(b.Right, g, key, nesting) is var r && r == Unmeasured) return Unmeasured;
+                named |= (l | r) & Named;
                 (valid, complexity, depth) = ((l & r & 1) != 0, (long)g.ComplexityOf(b.Op) + ComplexityIn(l) + ComplexityIn(r), 1 + Math.Max(DepthIn(l), DepthIn(r)));
                 break;
             case Expr.Ema m:
-                if (Measures(m.Arg, g, key) is var ea && ea == Unmeasured) return Unmeasured;
+                if (Measures(m.Arg, g, key, nesting) is var ea && ea == Unmeasured) return Unmeasured;
+                named |= ea & Named;
                 (valid, complexity, depth) = (g.Stateful.Ema && m.Beta > 0 && m.Beta < 1 && (ea & 1) != 0, (long)ComplexityIn(ea) + g.Stateful.Complexity, DepthIn(ea) + 1);
                 break;
             case Expr.Lag lag:
-                if (Measures(lag.Arg, g, key) is var la && la == Unmeasured) return Unmeasured;
+                if (Measures(lag.Arg, g, key, nesting) is var la && la == Unmeasured) return Unmeasured;
+                named |= la & Named;
                 (valid, complexity, depth) = (g.Stateful.Lag && lag.Steps >= 1 && lag.Steps <= g.Stateful.MaxLag && (la & 1) != 0,
                     (long)ComplexityIn(la) + g.Stateful.Complexity, DepthIn(la) + 1);
                 break;
@@ -146,7 +157,7 @@ public static class Constraints
                 throw new InvalidOperationException("unknown node");
         }
         if (complexity is < 0 or >= ComplexityLimit || depth >= DepthLimit) return Unmeasured;
-        ulong measures = key << 40 | (ulong)complexity << 18 | (ulong)depth << 1 | (valid ? 1UL : 0);
+        ulong measures = key << 40 | (ulong)complexity << 18 | (ulong)depth << 2 | named | (valid ? 1UL : 0);
         e.MeasureCache = measures;
         return measures;
     }
@@ -214,13 +225,15 @@ public static class Constraints
         if (nesting.Rules.Length == 0) return true;
         // Every child the search makes is checked, so the ancestor path is a per-thread buffer, not a new array.
         var path = t_path ??= new int[64];
-        bool ok = Walk(e, nesting, ref path, 0);
+        bool ok = Walk(e, nesting, (ulong)g.MeasureKey, ref path, 0);
         t_path = path; // keeps a grown buffer
         return ok;
     }
 
-    private static bool Walk(Expr n, Nesting nesting, ref int[] path, int depth)
+    private static bool Walk(Expr n, Nesting nesting, ulong measureKey, ref int[] path, int depth)
     {
+        // No node below names a rule: nothing here can break one, whatever the ancestors.
+        if (measureKey != 0 && n.MeasureCache is var kept && kept >> 40 == measureKey && (kept & Named) == 0) return true;
         int key = nesting.KeyOf(n);
         if (key >= 0)
         {
@@ -230,10 +243,10 @@ public static class Constraints
         }
         return n switch
         {
-            Expr.Binary b => Walk(b.Left, nesting, ref path, depth) && Walk(b.Right, nesting, ref path, depth),
-            Expr.Unary u => Walk(u.Arg, nesting, ref path, depth),
-            Expr.Ema m => Walk(m.Arg, nesting, ref path, depth),
-            Expr.Lag l => Walk(l.Arg, nesting, ref path, depth),
+            Expr.Binary b => Walk(b.Left, nesting, measureKey, ref path, depth) && Walk(b.Right, nesting, measureKey, ref path, depth),
+            Expr.Unary u => Walk(u.Arg, nesting, measureKey, ref path, depth),
+            Expr.Ema m => Walk(m.Arg, nesting, measureKey, ref path, depth),
+            Expr.Lag l => Walk(l.Arg, nesting, measureKey, ref path, depth),
             _ => true,
         };
     }
