@@ -303,6 +303,11 @@ internal sealed class ForwardMode
             BinaryValues(op, x, y, v);
             return;
         }
+        if (op is AddOp or SubOp or MulOp)
+        {
+            SumOrProduct(op, a, c, x, y, v, slot, n, k);
+            return;
+        }
         var dx = _dx.AsSpan(0, n);
         var dy = _dy.AsSpan(0, n);
         // v may alias x or y (in-place on the stack top): each row reads its operands before writing.
@@ -319,6 +324,46 @@ internal sealed class ForwardMode
             TensorPrimitives.Multiply<double>(dx, gx, t1);
             TensorPrimitives.Multiply<double>(dy, gy, t2);
             TensorPrimitives.Add<double>(t1, t2, g);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Binary"/> for + − ×, whose partials are the other operand or ±1 exactly, a vector at a time: for + and −,
+    /// 1·gx + (±1)·gy is gx ± gy bit for bit (each product is exact, and x − y is x + (−y)); for ×, the partials y and x
+    /// are the operands themselves. The products and sums are the ones the general path rounds, in the same order.
+    /// </summary>
+    private void SumOrProduct(Op op, Operand a, Operand c, ReadOnlySpan<double> x, ReadOnlySpan<double> y, Span<double> v, int slot, int n, int k)
+    {
+        var t1 = _t1.AsSpan(0, n);
+        var t2 = _t2.AsSpan(0, n);
+        // Gradients first: v may be x or y, and g may be gx or gy (the very same span, which the kernels allow).
+        for (int i = 0; i < k; i++)
+        {
+            var gx = Gradient(a, i, n);
+            var gy = Gradient(c, i, n);
+            var g = Grad(slot, i, n);
+            switch (op)
+            {
+                case AddOp: TensorPrimitives.Add<double>(gx, gy, g); break;
+                case SubOp: TensorPrimitives.Subtract<double>(gx, gy, g); break;
+                default:
+                    TensorPrimitives.Multiply<double>(y, gx, t1);
+                    TensorPrimitives.Multiply<double>(x, gy, t2);
+                    TensorPrimitives.Add<double>(t1, t2, g);
+                    break;
+            }
+        }
+        SumOrProductValues(op, x, y, v);
+    }
+
+    /// <summary>v = x + y, x − y or x·y, a vector at a time (the same IEEE operations as the scalar Apply); v may be x or y.</summary>
+    private static void SumOrProductValues(Op op, ReadOnlySpan<double> x, ReadOnlySpan<double> y, Span<double> v)
+    {
+        switch (op)
+        {
+            case AddOp: TensorPrimitives.Add<double>(x, y, v); break;
+            case SubOp: TensorPrimitives.Subtract<double>(x, y, v); break;
+            default: TensorPrimitives.Multiply<double>(x, y, v); break;
         }
     }
 
@@ -393,9 +438,7 @@ internal sealed class ForwardMode
         int n = v.Length;
         switch (op)
         {
-            case AddOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r], y[r]); break;
-            case SubOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r], y[r]); break;
-            case MulOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r], y[r]); break;
+            case AddOp or SubOp or MulOp: SumOrProductValues(op, x, y, v); break;
             case DivOp o: for (int r = 0; r < n; r++) v[r] = o.Apply(x[r], y[r]); break;
             default: for (int r = 0; r < n; r++) v[r] = op.Apply(x[r], y[r]); break;
         }

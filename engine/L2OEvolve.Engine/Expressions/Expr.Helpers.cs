@@ -9,15 +9,83 @@ public abstract partial record Expr
 {
     /// <summary>Node count, as PySR counts complexity with unit weights: every constant, variable and operator is 1,
     /// and an <c>ema</c> or <c>lag</c> is one node (its beta or step count is part of the node, not a leaf).</summary>
-    public int Size() => this switch
+    public int Size() => (int)(uint)Facts();
+
+    /// <summary>Constant leaves and ema betas (the numbers a constant tuner moves), or -1 beyond 65,534.</summary>
+    internal int TunableCount() => Counted(Facts() >> 32);
+
+    /// <summary>Constant leaves, ema betas and lag steps (the numbers a mutation moves), or -1 beyond 65,534.</summary>
+    internal int NumberCount() => Counted(Facts() >> 48);
+
+    private const ulong Saturated = 0xFFFF;
+
+    private static int Counted(ulong field) => (field & Saturated) is var n && n == Saturated ? -1 : (int)n;
+
+    /// <summary>size | tunable numbers &lt;&lt; 32 | all numbers &lt;&lt; 48 of this subtree (counts saturated at
+    /// 0xFFFF), from the children's cached facts: computed once per node.</summary>
+    private ulong Facts()
     {
-        // A switch rather than Children: the search calls this constantly and Children allocates.
-        Unary u => 1 + u.Arg.Size(),
-        Binary b => 1 + b.Left.Size() + b.Right.Size(),
-        Ema e => 1 + e.Arg.Size(),
-        Lag l => 1 + l.Arg.Size(),
-        _ => 1,
-    };
+        ulong facts = _facts;
+        if (facts == 0) _facts = facts = this switch
+        {
+            // A switch rather than Children: the search asks this constantly and Children allocates.
+            Const => Pack(1, 1, 1),
+            Unary u => Pack(1, 0, 0, u.Arg.Facts()),
+            Binary b => Pack(1, 0, 0, b.Left.Facts(), b.Right.Facts()),
+            Ema e => Pack(1, 1, 1, e.Arg.Facts()),
+            Lag l => Pack(1, 0, 1, l.Arg.Facts()),
+            _ => Pack(1, 0, 0),
+        };
+        return facts;
+    }
+
+    /// <summary>Feature leaves in this subtree, or -1 beyond 65,534.</summary>
+    internal int FeatureCount() => Counted(Kinds());
+
+    /// <summary>Constant leaves in this subtree, or -1 beyond 65,534.</summary>
+    internal int ConstantCount() => Counted(Kinds() >> 16);
+
+    /// <summary>Binary operator nodes in this subtree, or -1 beyond 65,534.</summary>
+    internal int BinaryCount() => Counted(Kinds() >> 32);
+
+    /// <summary>Numbers a constant mutation can move (constants, ema betas, lag steps above 1), or -1 beyond 65,534.</summary>
+    internal int MovableCount() => Counted(Kinds() >> 48);
+
+    /// <summary>features | constants &lt;&lt; 16 | binary nodes &lt;&lt; 32 | movable numbers &lt;&lt; 48 of this subtree (each
+    /// saturated at 0xFFFF; never 0, as every subtree has a leaf), from the children's: computed once per node.</summary>
+    private ulong Kinds()
+    {
+        ulong kinds = _kinds;
+        if (kinds == 0) _kinds = kinds = this switch
+        {
+            Var => 1,
+            Const => 1UL << 16 | 1UL << 48,
+            Unary u => u.Arg.Kinds(),
+            Binary b => AddLanes(AddLanes(b.Left.Kinds(), b.Right.Kinds()), 1UL << 32),
+            Ema e => AddLanes(e.Arg.Kinds(), 1UL << 48),
+            Lag l => AddLanes(l.Arg.Kinds(), l.Steps > 1 ? 1UL << 48 : 0),
+            _ => throw new InvalidOperationException("unknown node"),
+        };
+        return kinds;
+    }
+
+    // Four 16-bit counts added lane by lane, each saturating at 0xFFFF.
+    private static ulong AddLanes(ulong a, ulong b)
+    {
+        ulong sum = 0;
+        for (int shift = 0; shift < 64; shift += 16)
+            sum |= Math.Min((a >> shift & Saturated) + (b >> shift & Saturated), Saturated) << shift;
+        return sum;
+    }
+
+    private static ulong Pack(ulong size, ulong tunable, ulong numbers, ulong a = 0, ulong b = 0)
+    {
+        size += (uint)a + (ulong)(uint)b;
+        tunable += (a >> 32 & Saturated) + (b >> 32 & Saturated);
+        numbers += (a >> 48) + (b >> 48);
+        if (size > int.MaxValue) throw new InvalidOperationException("tree of more than 2^31 nodes");
+        return size | Math.Min(tunable, Saturated) << 32 | Math.Min(numbers, Saturated) << 48;
+    }
 
     /// <summary>Complexity under a grammar's weights: each operator's weight, the constant weight for constants,
     /// 1 per variable and the stateful weight per <c>ema</c>/<c>lag</c>.</summary>

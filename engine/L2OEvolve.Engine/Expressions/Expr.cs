@@ -4,13 +4,39 @@ namespace L2OEvolve.Engine.Expressions;
 
 /// <summary>An immutable update-rule expression tree: a closed union whose subtrees are shared freely.</summary>
 /// <remarks>
-/// Nodes carry no parent pointers and no cached sizes or hashes (a <c>with</c> copy would carry a stale cache),
-/// so any subtree can sit in many trees at once. Edits rebuild only the path from the root to the edited node.
-/// Record equality is structural; <see cref="StructuralHash"/> gives a stable 64-bit hash for deduplication.
+/// Nodes carry no parent pointers, so any subtree can sit in many trees at once. Edits rebuild only the path from
+/// the root to the edited node. Record equality is structural; <see cref="StructuralHash"/> gives a stable 64-bit
+/// hash for deduplication. Each node remembers a few facts of its subtree once asked (its size, its numbers, its
+/// structural hash): the search asks them of every child, and a child shares all but one path with its parent, so
+/// they are computed only along that path. They are pure functions of the subtree, equality ignores them, and a
+/// <c>with</c> copy, which may have new children, starts without them.
 /// </remarks>
 public abstract partial record Expr
 {
     private Expr() { }
+
+    /// <summary>A copy of <paramref name="original"/>'s own fields; the facts of its subtree are not copied, since
+    /// the copy's children may be replaced (<c>with</c>).</summary>
+    protected Expr(Expr original) { }
+
+    // Facts of the subtree, 0 until first computed. Threads racing to fill one compute the same value, and a 64-bit
+    // field is written whole, so a reader sees 0 or the value.
+    private ulong _facts; // see Facts
+    private ulong _kinds; // see Kinds
+    private ulong _measures; // a grammar's measures of the subtree, kept by the constraint check (MeasureCache)
+    private ulong _hash; // StructuralHash.Of; a hash that is 0 is recomputed at every use
+
+    /// <summary>Structural equality: the same node kind (each kind compares its own fields); cached facts are ignored.</summary>
+    public virtual bool Equals(Expr? other) => ReferenceEquals(this, other) || other is not null && EqualityContract == other.EqualityContract;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => EqualityComparer<Type>.Default.GetHashCode(EqualityContract);
+
+    /// <summary>Measures of this subtree under one grammar, packed with that grammar's key (0 = none yet).</summary>
+    internal ulong MeasureCache { get => _measures; set => _measures = value; }
+
+    /// <summary>The cached structural hash (0 = not computed yet), for <see cref="StructuralHash"/>.</summary>
+    internal ulong HashCache { get => _hash; set => _hash = value; }
 
     /// <summary>A real constant; tunable by constant optimisation and meta-tuning.</summary>
     public sealed record Const(double Value) : Expr;

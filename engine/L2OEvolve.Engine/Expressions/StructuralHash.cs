@@ -14,8 +14,15 @@ namespace L2OEvolve.Engine.Expressions;
 /// </remarks>
 public static class StructuralHash
 {
-    /// <summary>The hash of <paramref name="expr"/>.</summary>
-    public static ulong Of(Expr expr) => expr switch
+    /// <summary>The hash of <paramref name="expr"/> (computed once per node: each node keeps its own).</summary>
+    public static ulong Of(Expr expr)
+    {
+        ulong hash = expr.HashCache;
+        if (hash == 0) expr.HashCache = hash = Compute(expr);
+        return hash;
+    }
+
+    private static ulong Compute(Expr expr) => expr switch
     {
         Expr.Const c => Mix(0x01, DoubleBits(c.Value)),
         Expr.Var v => Mix(0x02, OfName(v.Name)),

@@ -26,8 +26,59 @@ public sealed record Grammar(
     /// <summary>The complexity weight of <paramref name="op"/> in this grammar (1 when it is not listed).</summary>
     public int ComplexityOf(Op op)
     {
-        foreach (var o in Ops) if (o.Op == op) return o.Complexity;
-        return 1;
+        // The search asks this of every operator node of every child: one array read by the operator's table slot.
+        var table = Table();
+        int slot = Volatile.Read(ref op.Slot);
+        return (uint)slot < (uint)table.BySlot.Length && table.BySlot[slot] is var c && c != ComplexityTable.Absent ? c : 1;
+    }
+
+    /// <summary>A number that stands for this very grammar instance within the process (1 to 2^24 − 2), under which a
+    /// tree's nodes remember their measures; 0 once the numbers have run out (then nothing is remembered).</summary>
+    internal int MeasureKey => Table().Key;
+
+    private ComplexityTable Table()
+    {
+        // Built on first use for this instance (a `with` copy, which may differ in anything, builds its own).
+        var table = _complexity.Table;
+        if (table is null || !ReferenceEquals(table.Owner, this)) _complexity.Table = table = new ComplexityTable(this);
+        return table;
+    }
+
+    // Equality ignores it.
+    private ComplexityField _complexity;
+
+    /// <summary>The complexity of each operator in <c>Ops</c> by its slot in the operator table
+    /// (<see cref="Expressions.Ops"/>), the first listing winning as in a search of the list; and the grammar's key.</summary>
+    private sealed class ComplexityTable
+    {
+        public const int Absent = int.MinValue;
+        private const int Keys = (1 << 24) - 2;
+        private static int s_lastKey;
+
+        public readonly Grammar Owner;
+        public readonly int[] BySlot;
+        public readonly int Key;
+
+        public ComplexityTable(Grammar owner)
+        {
+            Owner = owner;
+            var ops = owner.Ops;
+            BySlot = Enumerable.Repeat(Absent, ops.IsDefaultOrEmpty ? 0 : ops.Max(o => Expressions.Ops.Slot(o.Op) + 1)).ToArray();
+            if (!ops.IsDefault)
+                foreach (var o in ops)
+                    if (BySlot[o.Op.Slot] == Absent) BySlot[o.Op.Slot] = o.Complexity;
+            int key = Interlocked.Increment(ref s_lastKey);
+            Key = key is > 0 and <= Keys ? key : 0;
+        }
+    }
+
+    /// <summary>A derived table in a field that record equality passes over (every two are equal).</summary>
+    private struct ComplexityField : IEquatable<ComplexityField>
+    {
+        public ComplexityTable? Table;
+        public readonly bool Equals(ComplexityField other) => true;
+        public override readonly bool Equals(object? obj) => obj is ComplexityField;
+        public override readonly int GetHashCode() => 0;
     }
 
     /// <summary>

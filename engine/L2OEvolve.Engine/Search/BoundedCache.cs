@@ -22,10 +22,16 @@ public sealed class BoundedCache<TKey, TValue> where TKey : notnull
     private sealed record Entry(ulong Hash, TKey Key, TValue Value);
 
     private readonly Entry?[] _slots;
+    // Each slot's hash, beside the others: a lookup compares these before it touches an entry, which mostly sits
+    // out of cache. Only a filter: a match is confirmed on the entry itself, so a stale value costs a miss, no more.
+    private readonly ulong[] _hashes;
     private readonly int _setMask;
     private readonly IEqualityComparer<TKey> _comparer;
-    private long _hits, _misses, _collisions;
+    // Hits, misses and collisions per stripe of threads, a cache line apart, so threads do not contend for one line.
+    private readonly long[] _counters = new long[Stripes * StripeLongs];
     private int _count;
+
+    private const int Stripes = 16, StripeLongs = 8, HitsAt = 0, MissesAt = 1, CollisionsAt = 2;
 
     /// <summary>A cache of at most <paramref name="capacity"/> entries (rounded up to a power of two, at least 2).</summary>
     public BoundedCache(int capacity, IEqualityComparer<TKey>? comparer = null)
@@ -34,6 +40,7 @@ public sealed class BoundedCache<TKey, TValue> where TKey : notnull
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, 1 << 30);
         int sets = (int)Math.Max(1, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity) / 2);
         _slots = new Entry?[sets * 2];
+        _hashes = new ulong[sets * 2];
         _setMask = sets - 1;
         _comparer = comparer ?? EqualityComparer<TKey>.Default;
     }
@@ -45,13 +52,22 @@ public sealed class BoundedCache<TKey, TValue> where TKey : notnull
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>Lookups answered from the cache.</summary>
-    public long Hits => Interlocked.Read(ref _hits);
+    public long Hits => Counter(HitsAt);
 
     /// <summary>Lookups that found nothing for their key.</summary>
-    public long Misses => Interlocked.Read(ref _misses);
+    public long Misses => Counter(MissesAt);
 
     /// <summary>Lookups whose hash matched an entry of a different key (counted among the misses).</summary>
-    public long Collisions => Interlocked.Read(ref _collisions);
+    public long Collisions => Counter(CollisionsAt);
+
+    private long Counter(int which)
+    {
+        long sum = 0;
+        for (int s = 0; s < Stripes; s++) sum += Interlocked.Read(ref _counters[s * StripeLongs + which]);
+        return sum;
+    }
+
+    private void Tally(int which) => Interlocked.Increment(ref _counters[(Environment.CurrentManagedThreadId & (Stripes - 1)) * StripeLongs + which]);
 
     /// <summary>The value cached for <paramref name="key"/> (whose hash is <paramref name="hash"/>), if any.</summary>
     public bool TryGet(ulong hash, TKey key, out TValue value)
@@ -59,17 +75,18 @@ public sealed class BoundedCache<TKey, TValue> where TKey : notnull
         int set = SetOf(hash);
         for (int way = 0; way < 2; way++)
         {
+            if (Volatile.Read(ref _hashes[set + way]) != hash) continue;
             var e = Volatile.Read(ref _slots[set + way]);
             if (e is null || e.Hash != hash) continue;
             if (_comparer.Equals(e.Key, key))
             {
-                Interlocked.Increment(ref _hits);
+                Tally(HitsAt);
                 value = e.Value;
                 return true;
             }
-            Interlocked.Increment(ref _collisions);
+            Tally(CollisionsAt);
         }
-        Interlocked.Increment(ref _misses);
+        Tally(MissesAt);
         value = default!;
         return false;
     }
@@ -80,26 +97,38 @@ public sealed class BoundedCache<TKey, TValue> where TKey : notnull
         int set = SetOf(hash);
         var entry = new Entry(hash, key, value);
         var first = Volatile.Read(ref _slots[set]);
-        if (Holds(first, hash, key) || Holds(Volatile.Read(ref _slots[set + 1]), hash, key)) return;
+        if (Holds(set, hash, key) || Holds(set + 1, hash, key)) return;
         // A slot goes from empty to full exactly once (only Clear empties it), and the compare-exchange and the
         // exchange below let exactly one writer see that transition, so Count never exceeds Capacity.
         if (first is null)
         {
-            if (Interlocked.CompareExchange(ref _slots[set], entry, null) is null) { Interlocked.Increment(ref _count); return; }
+            if (Interlocked.CompareExchange(ref _slots[set], entry, null) is null)
+            {
+                Volatile.Write(ref _hashes[set], hash);
+                Interlocked.Increment(ref _count);
+                return;
+            }
             first = Volatile.Read(ref _slots[set])!;
         }
         // The newest entry takes the first way and the previous one moves to the second; whatever was there is dropped.
+        // The moved entry's hash is taken from beside the slot rather than from the entry (out of cache); a writer
+        // racing on this set can only make it stale, which costs a miss.
+        ulong firstHash = Volatile.Read(ref _hashes[set]);
         var second = Interlocked.Exchange(ref _slots[set + 1], first);
+        Volatile.Write(ref _hashes[set + 1], firstHash);
         if (second is null) Interlocked.Increment(ref _count);
         Volatile.Write(ref _slots[set], entry);
+        Volatile.Write(ref _hashes[set], hash);
     }
 
-    private bool Holds(Entry? e, ulong hash, TKey key) => e is not null && e.Hash == hash && _comparer.Equals(e.Key, key);
+    private bool Holds(int slot, ulong hash, TKey key) =>
+        Volatile.Read(ref _hashes[slot]) == hash && Volatile.Read(ref _slots[slot]) is { } e && e.Hash == hash && _comparer.Equals(e.Key, key);
 
     /// <summary>Drops every entry (the counters keep counting); not to be called while other threads add.</summary>
     public void Clear()
     {
         Array.Clear(_slots);
+        Array.Clear(_hashes);
         Volatile.Write(ref _count, 0);
     }
 

@@ -19,6 +19,25 @@ public sealed record HallOfFame(ImmutableArray<Individual> Members)
     /// <summary>A hall of fame that also holds every candidate better than the incumbent at its complexity.</summary>
     public HallOfFame Update(IEnumerable<Individual> candidates)
     {
+        if (!OnePerComplexityInOrder(Members)) return UpdateUnsorted(candidates);
+        // One member per complexity, in order (as Update makes them): the list is copied only when a candidate gets in.
+        List<Individual>? best = null;
+        foreach (var c in candidates)
+        {
+            if (!double.IsFinite(c.Loss)) continue;
+            IReadOnlyList<Individual> current = best ?? (IReadOnlyList<Individual>)Members;
+            int at = IndexOf(current, c.Complexity);
+            if (at >= 0 && !(c.Loss < current[at].Loss)) continue;
+            best ??= [.. Members];
+            if (at >= 0) best[at] = c;
+            else best.Insert(~at, c);
+        }
+        return best is null ? this : new HallOfFame([.. best]);
+    }
+
+    // A hall of fame built from an arbitrary list (not by Update) is sorted, keeping the last member per complexity.
+    private HallOfFame UpdateUnsorted(IEnumerable<Individual> candidates)
+    {
         var best = new SortedDictionary<int, Individual>();
         foreach (var m in Members) best[m.Complexity] = m;
         bool changed = false;
@@ -30,6 +49,26 @@ public sealed record HallOfFame(ImmutableArray<Individual> Members)
             changed = true;
         }
         return changed ? new HallOfFame(best.Values.ToImmutableArray()) : this;
+    }
+
+    private static bool OnePerComplexityInOrder(ImmutableArray<Individual> members)
+    {
+        for (int i = 1; i < members.Length; i++)
+            if (members[i - 1].Complexity >= members[i].Complexity) return false;
+        return true;
+    }
+
+    /// <summary>The position of the member at <paramref name="complexity"/>, or the bitwise complement of where it would go.</summary>
+    private static int IndexOf(IReadOnlyList<Individual> sorted, int complexity)
+    {
+        int lo = 0, hi = sorted.Count - 1;
+        while (lo <= hi)
+        {
+            int mid = lo + (hi - lo) / 2, c = sorted[mid].Complexity;
+            if (c == complexity) return mid;
+            if (c < complexity) lo = mid + 1; else hi = mid - 1;
+        }
+        return ~lo;
     }
 
     /// <summary>The Pareto front: members whose loss is strictly below that of every simpler member.</summary>

@@ -16,9 +16,12 @@ public sealed record ReplaceOldest : IReinsertion
     public ImmutableArray<Individual> Reinsert(ImmutableArray<Individual> members, ReadOnlySpan<double> costs, IReadOnlyList<Individual> children, ReadOnlySpan<double> childCosts)
     {
         int n = Math.Min(children.Count, members.Length);
-        var oldest = Enumerable.Range(0, members.Length).OrderBy(i => members[i].Birth).Take(n).ToArray();
+        // Oldest first, ties (which unique stamps never make) in member order: the order a stable sort by age gives.
+        var byAge = new (long Birth, int Index)[members.Length];
+        for (int i = 0; i < byAge.Length; i++) byAge[i] = (members[i].Birth, i);
+        Array.Sort(byAge);
         var builder = members.ToBuilder();
-        for (int k = 0; k < n; k++) builder[oldest[k]] = children[k];
+        for (int k = 0; k < n; k++) builder[byAge[k].Index] = children[k];
         return builder.MoveToImmutable();
     }
 }

@@ -33,7 +33,7 @@ public static class Mutations
     /// </summary>
     public static Expr MutateConstant(ref Rng rng, Expr e, double temperature)
     {
-        int p = Trees.RandomPosition(ref rng, e, static n => n is Expr.Const or Expr.Ema or Expr.Lag { Steps: > 1 });
+        int p = Trees.RandomPosition<MovableNumber>(ref rng, e);
         if (p < 0) return e;
         Expr node = Trees.NodeAt(e, p);
         Expr replaced = node switch
@@ -62,7 +62,7 @@ public static class Mutations
     /// <summary>Replaces one operator with another of the same arity from the grammar.</summary>
     public static Expr MutateOperator(ref Rng rng, Expr e, Grammar g)
     {
-        int p = Trees.RandomPosition(ref rng, e, static n => n is Expr.Unary or Expr.Binary);
+        int p = Trees.RandomPosition<OperatorNode>(ref rng, e);
         if (p < 0) return e;
         var node = Trees.NodeAt(e, p);
         Op current = node is Expr.Unary u ? u.Op : ((Expr.Binary)node).Op;
@@ -78,7 +78,7 @@ public static class Mutations
     public static Expr MutateFeature(ref Rng rng, Expr e, Grammar g)
     {
         if (g.Features.Length < 2) return e;
-        int p = Trees.RandomPosition(ref rng, e, static n => n is Expr.Var);
+        int p = Trees.RandomPosition<FeatureLeaf>(ref rng, e);
         if (p < 0) return e;
         var current = ((Expr.Var)Trees.NodeAt(e, p)).Name;
         string next = g.Features[rng.NextInt(g.Features.Length - 1)];
@@ -89,7 +89,7 @@ public static class Mutations
     /// <summary>Swaps the operands of one binary node.</summary>
     public static Expr SwapOperands(ref Rng rng, Expr e)
     {
-        int p = Trees.RandomPosition(ref rng, e, static n => n is Expr.Binary);
+        int p = Trees.RandomPosition<BinaryNode>(ref rng, e);
         if (p < 0) return e;
         var b = (Expr.Binary)Trees.NodeAt(e, p);
         return Trees.ReplaceAt(e, p, b with { Left = b.Right, Right = b.Left });
@@ -130,7 +130,7 @@ public static class Mutations
     /// <summary>Replaces one operator node by one of its children.</summary>
     public static Expr DeleteNode(ref Rng rng, Expr e)
     {
-        int p = Trees.RandomPosition(ref rng, e, static n => n is not (Expr.Const or Expr.Var));
+        int p = Trees.RandomPosition<InnerNode>(ref rng, e);
         if (p < 0) return e;
         var children = Trees.NodeAt(e, p).Children;
         return Trees.ReplaceAt(e, p, children[rng.NextInt(children.Length)]);
@@ -149,11 +149,43 @@ public static class Mutations
     /// <summary>Hoist: replaces one operator node by a random proper descendant of it, shrinking the tree.</summary>
     public static Expr Hoist(ref Rng rng, Expr e)
     {
-        int p = Trees.RandomPosition(ref rng, e, static n => n is not (Expr.Const or Expr.Var));
+        int p = Trees.RandomPosition<InnerNode>(ref rng, e);
         if (p < 0) return e;
         var node = Trees.NodeAt(e, p);
         var descendant = Trees.NodeAt(node, rng.NextInt(1, Trees.Size(node)));
         return Trees.ReplaceAt(e, p, descendant);
+    }
+
+    // The nodes each mutation picks among (as types, so walks inline the test), counted from the facts nodes keep:
+    // numbers = constants + emas + lags, so operators = size − features − numbers and inner nodes = size − leaves.
+    internal readonly struct MovableNumber : Trees.INodeTest
+    {
+        public static bool Test(Expr n) => n is Expr.Const or Expr.Ema or Expr.Lag { Steps: > 1 };
+        public static int CountIn(Expr e) => e.MovableCount();
+    }
+
+    internal readonly struct OperatorNode : Trees.INodeTest
+    {
+        public static bool Test(Expr n) => n is Expr.Unary or Expr.Binary;
+        public static int CountIn(Expr e) => e.FeatureCount() is var f and >= 0 && e.NumberCount() is var k and >= 0 ? e.Size() - f - k : -1;
+    }
+
+    internal readonly struct FeatureLeaf : Trees.INodeTest
+    {
+        public static bool Test(Expr n) => n is Expr.Var;
+        public static int CountIn(Expr e) => e.FeatureCount();
+    }
+
+    internal readonly struct BinaryNode : Trees.INodeTest
+    {
+        public static bool Test(Expr n) => n is Expr.Binary;
+        public static int CountIn(Expr e) => e.BinaryCount();
+    }
+
+    internal readonly struct InnerNode : Trees.INodeTest
+    {
+        public static bool Test(Expr n) => n is not (Expr.Const or Expr.Var);
+        public static int CountIn(Expr e) => e.FeatureCount() is var f and >= 0 && e.ConstantCount() is var c and >= 0 ? e.Size() - f - c : -1;
     }
 
     // The grammar's operators by arity, computed once per grammar (grammars are immutable, so this never goes stale).

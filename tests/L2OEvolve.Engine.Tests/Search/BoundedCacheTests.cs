@@ -85,4 +85,22 @@ public class BoundedCacheTests
     }
 
     private static ulong Hash(int i) => (ulong)i * 0x9E37_79B9_7F4A_7C15UL;
+
+    [Test]
+    public void Counters_ManyThreads_CountEveryLookupOnce()
+    {
+        var cache = new BoundedCache<int, int>(64);
+        for (int k = 0; k < 32; k++) cache.Add((ulong)k << 32 | (uint)k, k, k);
+        const int perThread = 64 * 300, threads = 4;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            for (int i = 0; i < perThread; i++)
+            {
+                int key = (i + t) % 64; // keys below 32 are held (hits), the rest are not (misses)
+                cache.TryGet((ulong)key << 32 | (uint)key, key, out _);
+            }
+        });
+        Assert.That(cache.Hits + cache.Misses, Is.EqualTo((long)perThread * threads));
+        Assert.That(cache.Hits, Is.EqualTo((long)perThread * threads / 2));
+    }
 }

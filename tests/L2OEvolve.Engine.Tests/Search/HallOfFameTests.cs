@@ -44,4 +44,48 @@ public class HallOfFameTests
         var h = HallOfFame.Empty.Update([M(1, 1.0), M(5, 0.0)]);
         Assert.That(h.Chosen()!.Complexity, Is.EqualTo(5));
     }
+
+    /// <summary>The definition: best per complexity (ties keep the incumbent), sorted by complexity; the same
+    /// instance when no candidate gets in.</summary>
+    private static HallOfFame Reference(HallOfFame h, IEnumerable<Individual> candidates)
+    {
+        var best = new SortedDictionary<int, Individual>();
+        foreach (var m in h.Members) best[m.Complexity] = m;
+        bool changed = false;
+        foreach (var c in candidates)
+        {
+            if (!double.IsFinite(c.Loss) || best.TryGetValue(c.Complexity, out var incumbent) && !(c.Loss < incumbent.Loss)) continue;
+            best[c.Complexity] = c;
+            changed = true;
+        }
+        return changed ? new HallOfFame([.. best.Values]) : h;
+    }
+
+    [Test]
+    public void Update_RandomBatches_IsTheSortedMapDefinition()
+    {
+        var rng = new L2OEvolve.Engine.Random.Rng(9);
+        var h = HallOfFame.Empty;
+        for (int batch = 0; batch < 300; batch++)
+        {
+            var candidates = Enumerable.Range(0, rng.NextInt(6))
+                .Select(i => M(1 + rng.NextInt(30), rng.NextBool(0.1) ? double.NaN : Math.Round(rng.NextDouble() * 5, 1), birth: batch * 10 + i))
+                .ToArray();
+            var expected = Reference(h, candidates);
+            var updated = h.Update(candidates);
+            Assert.That(updated.Members.Select(m => (m.Complexity, m.Loss, m.Birth)), Is.EqualTo(expected.Members.Select(m => (m.Complexity, m.Loss, m.Birth))));
+            Assert.That(ReferenceEquals(updated, h), Is.EqualTo(ReferenceEquals(expected, h)), "unchanged exactly when nothing got in");
+            h = updated;
+        }
+        Assert.That(h.Members, Has.Length.GreaterThan(10));
+    }
+
+    [Test]
+    public void Update_MembersNotInOrder_AreSortedKeepingTheLastPerComplexity()
+    {
+        var h = new HallOfFame([M(5, 1.0, birth: 1), M(2, 3.0, birth: 2), M(5, 2.0, birth: 3)]);
+        var updated = h.Update([M(3, 1.5, birth: 4)]);
+        Assert.That(updated.Members.Select(m => (m.Complexity, m.Birth)), Is.EqualTo(new[] { (2, 2L), (3, 4L), (5, 3L) }));
+        Assert.That(h.Update([M(2, 9.0)]), Is.SameAs(h));
+    }
 }

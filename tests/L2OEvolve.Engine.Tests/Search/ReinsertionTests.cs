@@ -27,4 +27,22 @@ public class ReinsertionTests
         var after = new ReplaceWorst().Reinsert(members, [1, 5, 3], children, [2, 9]);
         Assert.That(after.Select(m => m.Birth), Is.EqualTo(new long[] { 1, 4, 3 }));
     }
+
+    [Test]
+    public void ReplaceOldest_RandomAges_IsTheStableSortDefinition()
+    {
+        // Oldest first, equal ages in member order (a stable sort by birth), the i-th child into the i-th slot.
+        var rng = new Rng(13);
+        for (int t = 0; t < 200; t++)
+        {
+            int size = 1 + rng.NextInt(40);
+            ImmutableArray<Individual> members = [.. Enumerable.Range(0, size).Select(i => M(1, 1, rng.NextInt(30)))];
+            var children = Enumerable.Range(0, rng.NextInt(size + 5)).Select(i => M(2, 2, 100 + i)).ToArray();
+            var oldest = Enumerable.Range(0, size).OrderBy(i => members[i].Birth).Take(children.Length).ToArray();
+            var expected = members.ToBuilder();
+            for (int k = 0; k < oldest.Length; k++) expected[oldest[k]] = children[k];
+            var after = new ReplaceOldest().Reinsert(members, new double[size], children, new double[children.Length]);
+            Assert.That(after, Is.EqualTo(expected.ToImmutable()));
+        }
+    }
 }

@@ -104,4 +104,44 @@ public class TreesTests
         Assert.That(Trees.RandomPosition(ref a, Sample, n => n is Expr.Ema), Is.EqualTo(-1));
         Assert.That(a.State, Is.EqualTo(before), "no draw when nothing matches");
     }
+
+    /// <summary>A test whose counts are never kept, so the walk is taken.</summary>
+    private readonly struct WalkedLeaf : Trees.INodeTest
+    {
+        public static bool Test(Expr n) => n is Expr.Var or Expr.Const;
+        public static int CountIn(Expr e) => -1;
+    }
+
+    [Test]
+    public void RandomPositionOfATestType_RandomTrees_DrawsAsTheDelegateVersion()
+    {
+        // Each mutation's node test, counted from the nodes' kept facts and found by going down one path, must draw
+        // exactly as counting and finding with the predicate would (and so must the walk for counts not kept).
+        var cases = new (Func<Rng, Expr, (int, Rng)> Typed, Func<Expr, bool> Predicate)[]
+        {
+            ((r, e) => (Trees.RandomPosition<Mutations.MovableNumber>(ref r, e), r), n => n is Expr.Const or Expr.Ema or Expr.Lag { Steps: > 1 }),
+            ((r, e) => (Trees.RandomPosition<Mutations.OperatorNode>(ref r, e), r), n => n is Expr.Unary or Expr.Binary),
+            ((r, e) => (Trees.RandomPosition<Mutations.FeatureLeaf>(ref r, e), r), n => n is Expr.Var),
+            ((r, e) => (Trees.RandomPosition<Mutations.BinaryNode>(ref r, e), r), n => n is Expr.Binary),
+            ((r, e) => (Trees.RandomPosition<Mutations.InnerNode>(ref r, e), r), n => n is not (Expr.Const or Expr.Var)),
+            ((r, e) => (Trees.RandomPosition<WalkedLeaf>(ref r, e), r), n => n is Expr.Var or Expr.Const),
+        };
+        var rng = new Rng(29);
+        var draws = new Rng(30);
+        var found = new int[cases.Length];
+        for (int t = 0; t < 3000; t++)
+        {
+            var tree = L2OEvolve.Engine.Tests.Expressions.TestTrees.Random(ref rng, 1 + t % 20);
+            int c = t % cases.Length;
+            var (typed, after) = cases[c].Typed(draws, tree);
+            var expected = draws;
+            int byDelegate = Trees.RandomPosition(ref expected, tree, cases[c].Predicate);
+            Assert.That(typed, Is.EqualTo(byDelegate), $"case {c}: {tree}");
+            Assert.That(after.State, Is.EqualTo(expected.State), "the same draws");
+            draws = after;
+            if (typed >= 0) found[c]++;
+        }
+        Assert.That(found[..^1], Has.All.InRange(50, 499), "each mutation's test finds nodes in some trees and none in others");
+        Assert.That(found[^1], Is.EqualTo(500), "every tree has a leaf");
+    }
 }
