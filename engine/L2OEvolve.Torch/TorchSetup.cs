@@ -38,12 +38,67 @@ public static class TorchSetup
     /// fused LSTM passes (run on .NET threads) wanted it: with 2 threads a meta-training unroll took 0.27–0.31 s with
     /// the default and 0.22–0.24 s with this (experiments/teacher/README.md). (libgomp reads it when it loads.)</item>
     /// </list>
+    /// Then it loads libtorch and turns its oneDNN kernels off (<see cref="UseAtenConvolutions"/>).
     /// </summary>
     public static void PrepareNativeRuntime()
     {
         SetDefault("MKL_CBWR", "AUTO,STRICT");
         SetDefault("GOMP_SPINCOUNT", "1000");
+        UseAtenConvolutions();
     }
+
+    private static readonly object OneDnnGate = new();
+    private static bool _oneDnnSwitched;
+
+    /// <summary>
+    /// Turns libtorch's oneDNN ("mkldnn") kernels off for the process, so convolutions run on ATen's own kernels
+    /// (im2col and a matrix product). Idempotent and thread-safe; loads libtorch. Every optimizee with a convolution
+    /// calls it, so the library is right without the CLI's set-up.
+    /// </summary>
+    /// <remarks>
+    /// The oneDNN build inside libtorch 2.10 (CPU package) computes a wrong gradient with respect to a convolution's
+    /// input when the channel counts are not a multiple of its block: on an AVX-512 AMD EPYC, 3×3 kernels with 6→12,
+    /// 4→8 and 1→6 channels gave errors as large as the gradient itself, and NaN from uninitialised memory in some
+    /// runs, while 8→16 was right. The small CNN (1→6→12 channels) then got a wrong first-layer gradient in every
+    /// rollout and every lr-tuning run. ATen's kernels agree with float64 to rounding on every shape tested
+    /// (tests/L2OEvolve.Torch.Tests/TorchSetupTests.cs), and they do not pick code by instruction set, so
+    /// one seed gives the same numbers on more machines. The cost is speed on large convolutions, which this project
+    /// does not train. libtorch has no C API for the switch, so it is set through the C++ entry points
+    /// <c>at::globalContext()</c> and <c>at::Context::setUserEnabledMkldnn(bool)</c>; where they are absent
+    /// (another libtorch build or platform) the switch is left alone and <see cref="OneDnnEnabled"/> says so.
+    /// </remarks>
+    public static void UseAtenConvolutions()
+    {
+        lock (OneDnnGate)
+        {
+            if (_oneDnnSwitched) return;
+            torch.InitializeDeviceType(DeviceType.CPU);
+            try { SetUserEnabledMkldnn(GlobalContext(), false); }
+            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { }
+            _oneDnnSwitched = true;
+        }
+    }
+
+    /// <summary>Whether libtorch may still use oneDNN kernels (null when this libtorch build cannot be asked).</summary>
+    public static bool? OneDnnEnabled
+    {
+        get
+        {
+            torch.InitializeDeviceType(DeviceType.CPU);
+            try { return UserEnabledMkldnn(GlobalContext()); }
+            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { return null; }
+        }
+    }
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
+    private static extern IntPtr GlobalContext();
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
+    private static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    private static extern bool UserEnabledMkldnn(IntPtr context);
 
     private static void SetDefault(string name, string value)
     {

@@ -22,7 +22,12 @@ public sealed class SmallCnnFamily(string name, OptimizeeOptions options) : IOpt
     /// <summary>The data set, loaded on first use and shared by every instance of this family.</summary>
     public MnistData Data => _data.Value;
 
-    public IOptimizee Create(long seed, Device device) => new SmallCnn(name, Data, options, seed, device);
+    public IOptimizee Create(long seed, Device device)
+    {
+        // oneDNN's convolution input gradient is wrong for these channel counts on some CPUs (see the method).
+        TorchSetup.UseAtenConvolutions();
+        return new SmallCnn(name, Data, options, seed, device);
+    }
 }
 
 internal sealed class SmallCnn : ImageClassifier
