@@ -51,9 +51,9 @@ public static class TorchSetup
     private static bool _oneDnnSwitched;
 
     /// <summary>
-    /// Turns libtorch's oneDNN ("mkldnn") kernels off for the process, so convolutions run on ATen's own kernels
-    /// (im2col and a matrix product). Idempotent and thread-safe; loads libtorch. Every optimizee with a convolution
-    /// calls it, so the library is right without the CLI's set-up.
+    /// Turns libtorch's oneDNN ("mkldnn") and NNPACK kernels off for the process, so convolutions run on ATen's own
+    /// kernels (im2col and a matrix product). Idempotent and thread-safe; loads libtorch. Every optimizee with a
+    /// convolution calls it, so the library is right without the CLI's set-up.
     /// </summary>
     /// <remarks>
     /// The oneDNN build inside libtorch 2.10 (CPU package) computes a wrong gradient with respect to a convolution's
@@ -73,7 +73,14 @@ public static class TorchSetup
         {
             if (_oneDnnSwitched) return;
             torch.InitializeDeviceType(DeviceType.CPU);
-            try { SetUserEnabledMkldnn(GlobalContext(), false); }
+            try
+            {
+                SetUserEnabledMkldnn(GlobalContext(), false);
+                // Without oneDNN, libtorch tries NNPACK for batched convolutions; on CPUs NNPACK does not know it
+                // fails to initialise and logs a warning at every call (188,197 lines in one pipeline run), then
+                // falls back to the same ATen kernels. Asked not to, it goes there directly.
+                SetUserEnabledNnpack(GlobalContext(), false);
+            }
             catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { }
             _oneDnnSwitched = true;
         }
@@ -90,11 +97,29 @@ public static class TorchSetup
         }
     }
 
+    /// <summary>Whether libtorch may still try NNPACK kernels (null when this libtorch build cannot be asked).</summary>
+    public static bool? NnpackEnabled
+    {
+        get
+        {
+            torch.InitializeDeviceType(DeviceType.CPU);
+            try { return UserEnabledNnpack(GlobalContext()); }
+            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { return null; }
+        }
+    }
+
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
     private static extern IntPtr GlobalContext();
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
     private static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+    private static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledNNPACKEv")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    private static extern bool UserEnabledNnpack(IntPtr context);
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
     [return: MarshalAs(UnmanagedType.U1)]

@@ -22,10 +22,11 @@ public class TorchSetupTests
     }
 
     [Test]
-    public void PreparedRuntime_HasOneDnnKernelsOff()
+    public void PreparedRuntime_HasOneDnnAndNnpackKernelsOff()
     {
         // The assembly's set-up ran PrepareNativeRuntime, as the CLI does first thing.
         Assert.That(TorchSetup.OneDnnEnabled, Is.False);
+        Assert.That(TorchSetup.NnpackEnabled, Is.False);
     }
 
     // Channel counts of the small CNN (1→6, 6→12) and others off and on oneDNN's 8/16-channel blocks.
