@@ -87,25 +87,16 @@ public static class TorchSetup
     }
 
     /// <summary>Whether libtorch may still use oneDNN kernels (null when this libtorch build cannot be asked).</summary>
-    public static bool? OneDnnEnabled
-    {
-        get
-        {
-            torch.InitializeDeviceType(DeviceType.CPU);
-            try { return UserEnabledMkldnn(GlobalContext()); }
-            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { return null; }
-        }
-    }
+    public static bool? OneDnnEnabled => AskContext(UserEnabledMkldnn);
 
     /// <summary>Whether libtorch may still try NNPACK kernels (null when this libtorch build cannot be asked).</summary>
-    public static bool? NnpackEnabled
+    public static bool? NnpackEnabled => AskContext(UserEnabledNnpack);
+
+    private static bool? AskContext(Func<IntPtr, bool> flag)
     {
-        get
-        {
-            torch.InitializeDeviceType(DeviceType.CPU);
-            try { return UserEnabledNnpack(GlobalContext()); }
-            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { return null; }
-        }
+        torch.InitializeDeviceType(DeviceType.CPU);
+        try { return flag(GlobalContext()); }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { return null; }
     }
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
