@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Tracing;
 using System.Security.Cryptography;
 using L2OEvolve.Engine.Expressions;
 using L2OEvolve.Engine.Persistence;
@@ -33,6 +34,7 @@ public static class SearchLoopTiming
         var state = Evolution.Initialize(ctx, []);
         for (int g = 0; g < warm; g++) state = Evolution.Step(state, ctx);
         fitness.Reset();
+        using var allocations = args.Contains("--alloc") ? new AllocationTally() : null;
         long evaluations = state.Evaluations, gen0 = GC.CollectionCount(0), alloc0 = GC.GetTotalAllocatedBytes(precise: false);
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var pause0 = GC.GetTotalPauseDuration();
@@ -58,6 +60,45 @@ public static class SearchLoopTiming
         Row("the rest: variation, memo, bookkeeping, hand-offs, GC", rest);
         Console.WriteLine($"search overhead / row evaluation = {(cpu - evaluate) / evaluate:F2} (with compiling counted as evaluation: {(cpu - evaluate - compile) / (evaluate + compile):F2})");
         Console.WriteLine($"final state digest {digest}");
+        allocations?.Print(evaluations);
+    }
+
+    /// <summary>Bytes allocated by type, sampled by the runtime's allocation ticks (one event per ~100 KB allocated,
+    /// naming the type of the object that crossed the mark), so the shares are estimates proportional to bytes.</summary>
+    private sealed class AllocationTally : EventListener
+    {
+        private readonly Dictionary<string, long> _bytes = [];
+        private bool _on;
+
+        public AllocationTally() => _on = true;
+
+        protected override void OnEventSourceCreated(EventSource source)
+        {
+            // Keyword 0x1 is GC; AllocationTick is a verbose event.
+            if (source.Name == "Microsoft-Windows-DotNETRuntime") EnableEvents(source, EventLevel.Verbose, (EventKeywords)0x1);
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs e)
+        {
+            if (!_on || e.EventName is not { } name || !name.StartsWith("GCAllocationTick", StringComparison.Ordinal) || e.Payload is null) return;
+            int typeAt = e.PayloadNames!.IndexOf("TypeName"), amountAt = e.PayloadNames.IndexOf("AllocationAmount64");
+            if (typeAt < 0) return;
+            string type = e.Payload[typeAt] as string ?? "?";
+            long amount = amountAt >= 0 ? Convert.ToInt64(e.Payload[amountAt]) : 100_000;
+            lock (_bytes) _bytes[type] = _bytes.GetValueOrDefault(type) + amount;
+        }
+
+        public void Print(long evaluations)
+        {
+            _on = false;
+            Dictionary<string, long> copy;
+            lock (_bytes) copy = new(_bytes);
+            long total = copy.Values.Sum();
+            Console.WriteLine("| allocated type (sampled) | share | B per evaluation |");
+            Console.WriteLine("|---|---|---|");
+            foreach (var (type, bytes) in copy.OrderByDescending(kv => kv.Value).Take(25))
+                Console.WriteLine($"| {type} | {100.0 * bytes / total:F1}% | {bytes / (double)evaluations:F0} |");
+        }
     }
 
     /// <summary>An MSE fitness whose compile, row evaluation and tuning are timed (summed over threads); the scores are the inner fitness's own.</summary>

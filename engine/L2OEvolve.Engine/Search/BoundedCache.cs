@@ -27,11 +27,10 @@ public sealed class BoundedCache<TKey, TValue> where TKey : notnull
     private readonly ulong[] _hashes;
     private readonly int _setMask;
     private readonly IEqualityComparer<TKey> _comparer;
-    // Hits, misses and collisions per stripe of threads, a cache line apart, so threads do not contend for one line.
-    private readonly long[] _counters = new long[Stripes * StripeLongs];
+    private readonly StripedCounters _counters = new(3);
     private int _count;
 
-    private const int Stripes = 16, StripeLongs = 8, HitsAt = 0, MissesAt = 1, CollisionsAt = 2;
+    private const int HitsAt = 0, MissesAt = 1, CollisionsAt = 2;
 
     /// <summary>A cache of at most <paramref name="capacity"/> entries (rounded up to a power of two, at least 2).</summary>
     public BoundedCache(int capacity, IEqualityComparer<TKey>? comparer = null)
@@ -52,22 +51,15 @@ public sealed class BoundedCache<TKey, TValue> where TKey : notnull
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>Lookups answered from the cache.</summary>
-    public long Hits => Counter(HitsAt);
+    public long Hits => _counters[HitsAt];
 
     /// <summary>Lookups that found nothing for their key.</summary>
-    public long Misses => Counter(MissesAt);
+    public long Misses => _counters[MissesAt];
 
     /// <summary>Lookups whose hash matched an entry of a different key (counted among the misses).</summary>
-    public long Collisions => Counter(CollisionsAt);
+    public long Collisions => _counters[CollisionsAt];
 
-    private long Counter(int which)
-    {
-        long sum = 0;
-        for (int s = 0; s < Stripes; s++) sum += Interlocked.Read(ref _counters[s * StripeLongs + which]);
-        return sum;
-    }
-
-    private void Tally(int which) => Interlocked.Increment(ref _counters[(Environment.CurrentManagedThreadId & (Stripes - 1)) * StripeLongs + which]);
+    private void Tally(int which) => _counters.Increment(which);
 
     /// <summary>The value cached for <paramref name="key"/> (whose hash is <paramref name="hash"/>), if any.</summary>
     public bool TryGet(ulong hash, TKey key, out TValue value)

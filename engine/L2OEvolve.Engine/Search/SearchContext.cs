@@ -28,13 +28,17 @@ public sealed record SearchContext(
             settings.Reinsertion == ReinsertionKind.ReplaceOldest ? new ReplaceOldest() : new ReplaceWorst(),
             new RandomMigration(settings.Migration),
             tuner,
-            fitness.IsDeterministic ? new FitnessCache(MemoCapacity(settings)) : null,
+            fitness.IsDeterministic ? new FitnessCache(MemoCapacity(settings), Math.Max(1, fitness.ObjectiveCount), MemoMaxNodes(grammar)) : null,
             Math.Max(1, threads));
 
-    /// <summary>The memo holds about 30 generations of children, within [<see cref="FitnessCache.DefaultCapacity"/>, 2^16].</summary>
+    /// <summary>The memo holds about 30 generations of children, within [<see cref="FitnessCache.DefaultCapacity"/>, 2^14].</summary>
     internal static int MemoCapacity(SearchSettings settings)
     {
         long perGeneration = (long)Math.Max(1, settings.Population.Islands) * Math.Max(1, settings.Population.OffspringPerGeneration);
-        return (int)Math.Clamp(32 * perGeneration, FitnessCache.DefaultCapacity, 1 << 16);
+        return (int)Math.Clamp(32 * perGeneration, FitnessCache.DefaultCapacity, 1 << 14);
     }
+
+    /// <summary>The memo's entries are as wide as the grammar's largest tree (an operator weighs at least one), within
+    /// [8, 64] nodes: a larger tree is evaluated every time it recurs, which is rare among trees that large.</summary>
+    internal static int MemoMaxNodes(Grammar grammar) => Math.Clamp(grammar.MaxSize, 8, 64);
 }
