@@ -14,7 +14,7 @@ namespace L2OEvolve.Benchmarks;
 /// around it (compiling a rule, constant fitting, variation, memo, bookkeeping, thread hand-offs). The fitness is
 /// wrapped so that each candidate's compile and row evaluation are timed apart; the search itself is unchanged, so the
 /// final state's digest (printed) is the same as an unwrapped run's, and identical across builds whose search
-/// arithmetic is identical. Run: <c>./run.sh bench search [--data F] [--grammar F] [--threads N] [--warm G] [--generations G] [--seed S]</c>.
+/// arithmetic is identical. Run: <c>./run.sh bench search [--data F] [--grammar F] [--threads N] [--warm G] [--generations G] [--seed S] [--alloc] [--no-memo]</c>.
 /// </summary>
 public static class SearchLoopTiming
 {
@@ -27,7 +27,7 @@ public static class SearchLoopTiming
         ulong seed = ulong.Parse(Arg("--seed", "1"));
 
         var inputs = RegressionInputs.Load(grammarPath, data, null, null, false, [], "warm start");
-        var fitness = new TimedFitness(inputs.Problem.Fitness.Subsample(SearchKnobs.DefaultBatchRows));
+        var fitness = new TimedFitness(inputs.Problem.Fitness.Subsample(SearchKnobs.DefaultBatchRows), memo: !args.Contains("--no-memo"));
         var settings = SearchKnobs.Default(seed, null, null);
         var ctx = SearchContext.Create(settings, inputs.Grammar, fitness, fitness, Simplify.Apply, threads);
 
@@ -102,22 +102,30 @@ public static class SearchLoopTiming
     }
 
     /// <summary>An MSE fitness whose compile, row evaluation and tuning are timed (summed over threads); the scores are the inner fitness's own.</summary>
-    private sealed class TimedFitness(MseFitness inner) : ICandidateFitness, IConstantTuner
+    private sealed class TimedFitness(MseFitness inner, bool memo) : ICandidateFitness, IConstantTuner
     {
-        private long _compile, _evaluate, _tune, _computed, _tunings;
+        // Each thread adds to its own tallies, summed when read: shared counters updated four times per candidate
+        // would be a cache line both threads keep taking from each other, slowing the very loop being timed.
+        private sealed class Tally { public long Compile, Evaluate, Tune, Computed, Tunings; }
+        private readonly ThreadLocal<Tally> _tallies = new(() => new Tally(), trackAllValues: true);
         [ThreadStatic] private static EvalWorkspace? t_ws;
 
-        public double CompileSeconds => _compile / (double)Stopwatch.Frequency;
-        public double EvaluateSeconds => _evaluate / (double)Stopwatch.Frequency;
-        public double TuneSeconds => _tune / (double)Stopwatch.Frequency;
-        public long Computed => _computed;
-        public long Tunings => _tunings;
+        private long Sum(Func<Tally, long> part) => _tallies.Values.Sum(part);
+        public double CompileSeconds => Sum(t => t.Compile) / (double)Stopwatch.Frequency;
+        public double EvaluateSeconds => Sum(t => t.Evaluate) / (double)Stopwatch.Frequency;
+        public double TuneSeconds => Sum(t => t.Tune) / (double)Stopwatch.Frequency;
+        public long Computed => Sum(t => t.Computed);
+        public long Tunings => Sum(t => t.Tunings);
 
-        public void Reset() => _compile = _evaluate = _tune = _computed = _tunings = 0;
+        public void Reset()
+        {
+            foreach (var t in _tallies.Values) t.Compile = t.Evaluate = t.Tune = t.Computed = t.Tunings = 0;
+        }
 
         public int ObjectiveCount => inner.ObjectiveCount;
         public double BaselineLoss => inner.BaselineLoss;
-        public bool IsDeterministic => inner.IsDeterministic;
+        // A search memoises only deterministic fitnesses: --no-memo times the loop without its memo (same results).
+        public bool IsDeterministic => memo && inner.IsDeterministic;
 
         public void Evaluate(ReadOnlySpan<Expr> candidates, Span<double> objectives, FitnessRequest request, CancellationToken ct)
         {
@@ -133,17 +141,19 @@ public static class SearchLoopTiming
             long t1 = Stopwatch.GetTimestamp();
             objectives[0] = rule is null ? double.PositiveInfinity : inner.Loss(rule, t_ws ??= new EvalWorkspace());
             long t2 = Stopwatch.GetTimestamp();
-            Interlocked.Add(ref _compile, t1 - t0);
-            Interlocked.Add(ref _evaluate, t2 - t1);
-            Interlocked.Increment(ref _computed);
+            var tally = _tallies.Value!;
+            tally.Compile += t1 - t0;
+            tally.Evaluate += t2 - t1;
+            tally.Computed++;
         }
 
         public Expr Tune(Expr tree, CancellationToken ct)
         {
             long t0 = Stopwatch.GetTimestamp();
             var tuned = inner.Tune(tree, ct);
-            Interlocked.Add(ref _tune, Stopwatch.GetTimestamp() - t0);
-            Interlocked.Increment(ref _tunings);
+            var tally = _tallies.Value!;
+            tally.Tune += Stopwatch.GetTimestamp() - t0;
+            tally.Tunings++;
             return tuned;
         }
     }

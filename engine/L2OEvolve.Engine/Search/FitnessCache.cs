@@ -15,7 +15,7 @@ namespace L2OEvolve.Engine.Search;
 /// time than its hits saved evaluations.
 /// <code>
 /// set(h)       = the ways 2·(h mod sets) and 2·(h mod sets)+1                 (two-way set associative)
-/// way          = [sequence, hash, token count | age, objective bits…, tokens…]
+/// way          = [sequence, hash, token count, objective bits…, tokens…]   (+ its hash and age in small side arrays)
 /// tokens(e)    = e in preorder: a constant → [tag, bits], a variable → [tag | name number],
 ///                an operator → [tag | operator slot], ema → [tag | bias flag, beta bits], lag → [tag | steps]
 ///                (arities make the run decodable, so equal runs ⇔ structurally equal trees)
@@ -43,9 +43,16 @@ public sealed class FitnessCache
     private const long ConstTag = 1, VarTag = 2, UnaryTag = 3, BinaryTag = 4, EmaTag = 5, LagTag = 6;
 
     private readonly long[] _table;
+    // Each way's hash again, packed: a lookup that matches neither way of its set (most of them) reads these 16 bytes
+    // and not the entries, which are spread over megabytes. Only a filter: the entry's own hash decides.
+    private readonly long[] _hashes;
+    // When each way was written, counted per set (0 = empty; a write is one more than the set's newest), so choosing
+    // the older way reads and writes nothing outside the set: a shared clock would be a line every thread writes.
+    // A hint only: a race picks the other way.
+    private readonly int[] _ages;
     private readonly int _objectives, _tokens, _stride, _setMask;
     private readonly StripedCounters _counters = new(3);
-    private int _count, _age;
+    private int _count;
 
     // Variable names by number, appended under the lock and read without it (a reader sees a complete array).
     private string[] _names = [];
@@ -63,7 +70,11 @@ public sealed class FitnessCache
         _objectives = objectives;
         _tokens = 2 * maxNodes;
         _stride = ObjectivesAt + objectives + _tokens;
-        _table = new long[(long)sets * 2 * _stride];
+        if ((long)sets * 2 * _stride > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, $"a memo of {capacity} trees of {maxNodes} nodes would not fit one array");
+        _table = new long[sets * 2 * _stride];
+        _hashes = new long[sets * 2];
+        _ages = new int[sets * 2];
         _setMask = sets - 1;
         Capacity = sets * 2;
     }
@@ -93,7 +104,7 @@ public sealed class FitnessCache
         objectives = null!;
         int first = SetOf(hash);
         // Most lookups are misses that no way's hash matches: those never encode the tree.
-        if (!HoldsHash(first, hash) && !HoldsHash(first + _stride, hash))
+        if (!HoldsHash(first, hash) && !HoldsHash(first + 1, hash))
         {
             _counters.Increment(MissesAt);
             return false;
@@ -104,7 +115,7 @@ public sealed class FitnessCache
         // key still finds the ways whose hash it shares, which are collisions.
         var probe = n >= 0 ? key[..n] : [];
         Span<double> found = stackalloc double[_objectives];
-        for (int way = first; way <= first + _stride; way += _stride)
+        for (int way = first; way <= first + 1; way++)
         {
             var outcome = Read(way, hash, probe, found);
             if (outcome is Found.Collision) _counters.Increment(CollisionsAt);
@@ -131,18 +142,21 @@ public sealed class FitnessCache
         Span<long> key = stackalloc long[_tokens];
         int n = Encode(e, key, 0, addNames: true);
         if (n < 0) return; // too long to memoise
-        int first = SetOf(hash), second = first + _stride;
-        if (Read(first, hash, key[..n], []) is Found.Yes || Read(second, hash, key[..n], []) is Found.Yes) return;
-        // The empty way, else the one written longer ago (ages are a hint: a race only picks the other way).
-        int way = Age(first) <= Age(second) ? first : second;
-        long sequence = Volatile.Read(ref _table[way + SequenceAt]);
-        if ((sequence & 1) != 0 || Interlocked.CompareExchange(ref _table[way + SequenceAt], sequence + 1, sequence) != sequence)
+        int first = SetOf(hash), second = first + 1;
+        if (HoldsHash(first, hash) && Read(first, hash, key[..n], []) is Found.Yes || HoldsHash(second, hash) && Read(second, hash, key[..n], []) is Found.Yes) return;
+        // The empty way, else the one written longer ago.
+        int firstAge = Volatile.Read(ref _ages[first]), secondAge = Volatile.Read(ref _ages[second]);
+        int way = firstAge <= secondAge ? first : second, at = way * _stride;
+        long sequence = Volatile.Read(ref _table[at + SequenceAt]);
+        if ((sequence & 1) != 0 || Interlocked.CompareExchange(ref _table[at + SequenceAt], sequence + 1, sequence) != sequence)
             return; // another writer holds this way
-        _table[way + HashAt] = (long)hash;
-        _table[way + CountAt] = (long)(uint)++_age << 32 | (uint)n;
-        for (int o = 0; o < _objectives; o++) _table[way + ObjectivesAt + o] = BitConverter.DoubleToInt64Bits(objectives[o]);
-        key[..n].CopyTo(_table.AsSpan(way + ObjectivesAt + _objectives, n));
-        Volatile.Write(ref _table[way + SequenceAt], sequence + 2);
+        _table[at + HashAt] = (long)hash;
+        _table[at + CountAt] = n;
+        for (int o = 0; o < _objectives; o++) _table[at + ObjectivesAt + o] = BitConverter.DoubleToInt64Bits(objectives[o]);
+        key[..n].CopyTo(_table.AsSpan(at + ObjectivesAt + _objectives, n));
+        Volatile.Write(ref _table[at + SequenceAt], sequence + 2);
+        Volatile.Write(ref _hashes[way], (long)hash);
+        Volatile.Write(ref _ages[way], Math.Max(firstAge, secondAge) == int.MaxValue ? 1 : Math.Max(firstAge, secondAge) + 1);
         if (sequence == 0) Interlocked.Increment(ref _count);
     }
 
@@ -152,24 +166,23 @@ public sealed class FitnessCache
     // written, or written while it was read, holds nothing.
     private Found Read(int way, ulong hash, ReadOnlySpan<long> key, Span<double> objectives)
     {
-        long sequence = Volatile.Read(ref _table[way + SequenceAt]);
-        if (sequence == 0 || (sequence & 1) != 0 || _table[way + HashAt] != (long)hash) return Found.No;
-        int n = (int)_table[way + CountAt];
-        bool same = n == key.Length && _table.AsSpan(way + ObjectivesAt + _objectives, n).SequenceEqual(key);
-        for (int o = 0; o < objectives.Length; o++) objectives[o] = BitConverter.Int64BitsToDouble(_table[way + ObjectivesAt + o]);
+        int at = way * _stride;
+        long sequence = Volatile.Read(ref _table[at + SequenceAt]);
+        if (sequence == 0 || (sequence & 1) != 0 || _table[at + HashAt] != (long)hash) return Found.No;
+        int n = (int)_table[at + CountAt];
+        bool same = n == key.Length && _table.AsSpan(at + ObjectivesAt + _objectives, n).SequenceEqual(key);
+        for (int o = 0; o < objectives.Length; o++) objectives[o] = BitConverter.Int64BitsToDouble(_table[at + ObjectivesAt + o]);
         // The reads above must complete before the sequence number is read again.
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _table[way + SequenceAt]) != sequence) return Found.No;
+        if (Volatile.Read(ref _table[at + SequenceAt]) != sequence) return Found.No;
         return same ? Found.Yes : Found.Collision;
     }
 
-    private bool HoldsHash(int way, ulong hash) => Volatile.Read(ref _table[way + HashAt]) == (long)hash;
+    private bool HoldsHash(int way, ulong hash) => Volatile.Read(ref _hashes[way]) == (long)hash;
 
-    // 0 for an empty way, else when it was last written.
-    private long Age(int way) => Volatile.Read(ref _table[way + SequenceAt]) == 0 ? 0 : 1 + (long)((ulong)_table[way + CountAt] >> 32);
-
-    // Both ways of a set are adjacent; the set index uses the high bits, which every good 64-bit hash mixes well.
-    private int SetOf(ulong hash) => (int)((hash >> 32) & (uint)_setMask) * 2 * _stride;
+    // The first of the set's two ways (ways 2s and 2s+1 are set s); the set index uses the high bits, which every
+    // good 64-bit hash mixes well.
+    private int SetOf(ulong hash) => (int)((hash >> 32) & (uint)_setMask) * 2;
 
     /// <summary>Writes the tokens of <paramref name="e"/> from <paramref name="at"/>; the end, or -1 when they do not
     /// fit or name a variable the memo has not seen (only a lookup, which then cannot hit, passes <paramref name="addNames"/> false).</summary>

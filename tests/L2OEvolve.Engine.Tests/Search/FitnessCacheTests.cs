@@ -83,6 +83,12 @@ public class FitnessCacheTests
     }
 
     [Test]
+    public void AMemoTooLargeForOneArray_IsRejected_NotOverflowed()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FitnessCache(1 << 24, objectives: 1, maxNodes: 512));
+    }
+
+    [Test]
     public void TreesWiderThanTheEntries_AreNotMemoised()
     {
         var cache = new FitnessCache(64, maxNodes: 4);
