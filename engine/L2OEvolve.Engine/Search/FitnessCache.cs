@@ -54,9 +54,12 @@ public sealed class FitnessCache
     private readonly StripedCounters _counters = new(3);
     private int _count;
 
-    // Variable names by number, appended under the lock and read without it (a reader sees a complete array).
-    private string[] _names = [];
+    // Variable names by number: replaced whole under the lock when a name is new, read without it (a reader sees one
+    // complete table). Few names are scanned; a wide table's many are looked up by value.
+    private sealed record NameTable(string[] Names, Dictionary<string, int> Index);
+    private NameTable _names = new([], new(StringComparer.Ordinal));
     private readonly Lock _namesGate = new();
+    private const int ScannedNames = 16;
 
     /// <summary>A memo of at most <paramref name="capacity"/> entries (rounded up to a power of two, at least 2), each
     /// of <paramref name="objectives"/> values, for trees of at most <paramref name="maxNodes"/> nodes.</summary>
@@ -227,18 +230,24 @@ public sealed class FitnessCache
 
     private int NameNumber(string name, bool add)
     {
-        // A search's trees name their variables by the grammar's very strings: a scan by reference finds them first.
-        var names = Volatile.Read(ref _names);
-        for (int i = 0; i < names.Length; i++) if (ReferenceEquals(names[i], name)) return i;
-        for (int i = 0; i < names.Length; i++) if (string.Equals(names[i], name, StringComparison.Ordinal)) return i;
+        var table = Volatile.Read(ref _names);
+        var names = table.Names;
+        if (names.Length <= ScannedNames)
+        {
+            // A search's trees name their variables by the grammar's very strings: a scan by reference finds them first.
+            for (int i = 0; i < names.Length; i++) if (ReferenceEquals(names[i], name)) return i;
+            for (int i = 0; i < names.Length; i++) if (string.Equals(names[i], name, StringComparison.Ordinal)) return i;
+        }
+        else if (table.Index.TryGetValue(name, out int known)) return known;
         if (!add) return -1;
         lock (_namesGate)
         {
-            int known = Array.IndexOf(_names, name);
-            if (known >= 0) return known;
-            if (_names.Length >= 1 << 20) return -1;
-            Volatile.Write(ref _names, [.. _names, name]);
-            return _names.Length - 1;
+            var current = _names;
+            if (current.Index.TryGetValue(name, out int number)) return number;
+            if (current.Names.Length >= 1 << 20) return -1;
+            var index = new Dictionary<string, int>(current.Index, StringComparer.Ordinal) { [name] = current.Names.Length };
+            Volatile.Write(ref _names, new NameTable([.. current.Names, name], index));
+            return current.Names.Length;
         }
     }
 }

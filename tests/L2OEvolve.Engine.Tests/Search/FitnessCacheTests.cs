@@ -35,6 +35,17 @@ public class FitnessCacheTests
     }
 
     [Test]
+    public void ManyVariables_AreEachTheirOwnKey()
+    {
+        // Past a few names the memo looks them up by value rather than by scanning (a large memo: no set fills up).
+        var cache = new FitnessCache(1 << 16);
+        for (int i = 0; i < 100; i++) cache.Add(new Binary(Op.Mul, X(i), X(99 - i)), [i]);
+        for (int i = 0; i < 100; i++)
+            Assert.That(cache.TryGet(new Binary(Op.Mul, X(i), X(99 - i)), out var got) ? got[0] : -1, Is.EqualTo(i));
+        Assert.That(cache.TryGet(new Binary(Op.Mul, X(100), X(0)), out _), Is.False, "a name never memoised");
+    }
+
+    [Test]
     public void EveryNodeKind_IsPartOfTheKey()
     {
         var cache = new FitnessCache(1024);
