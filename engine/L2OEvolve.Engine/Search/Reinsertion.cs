@@ -17,9 +17,10 @@ public sealed record ReplaceOldest : IReinsertion
     {
         int n = Math.Min(children.Count, members.Length);
         // Oldest first, ties (which unique stamps never make) in member order: the order a stable sort by age gives.
-        var byAge = new (long Birth, int Index)[members.Length];
+        // Every island does this every generation, so an island of ordinary size sorts on the stack.
+        var byAge = members.Length <= 256 ? stackalloc (long Birth, int Index)[members.Length] : new (long Birth, int Index)[members.Length];
         for (int i = 0; i < byAge.Length; i++) byAge[i] = (members[i].Birth, i);
-        Array.Sort(byAge);
+        byAge.Sort();
         var builder = members.ToBuilder();
         for (int k = 0; k < n; k++) builder[byAge[k].Index] = children[k];
         return builder.MoveToImmutable();
