@@ -19,7 +19,7 @@ public static class TreeGenerator
 {
     private enum Kind { Unary, Binary, Ema, Lag }
 
-    private readonly record struct Choice(Kind Kind, Op Op, double Weight, string Key);
+    private readonly record struct Choice(Kind Kind, Op Op, string Key);
 
     /// <summary>A random leaf: a constant drawn uniformly from the grammar's range, or a feature.</summary>
     public static Expr Leaf(ref Rng rng, Grammar g)
@@ -68,29 +68,38 @@ public static class TreeGenerator
     private static Expr GrowAt(ref Rng rng, Grammar g, int size, int depthLeft, List<string> path)
     {
         if (size <= 1 || depthLeft <= 1) return Leaf(ref rng, g);
-        var choices = new Choice[g.Ops.Length + 2];
-        int n = 0;
+        // Which choices the nesting rules allow here, as flags on the stack (this runs at every inner node grown):
+        // the grammar's operators in order, then ema, then lag; the pick walks them in the same order.
+        var ops = g.Ops;
+        int count = ops.Length;
+        Span<bool> allowed = count + 2 <= 256 ? stackalloc bool[count + 2] : new bool[count + 2];
+        int n = 0, last = -1;
         double total = 0;
-        foreach (var spec in g.Ops)
+        for (int i = 0; i < count; i++)
         {
-            int arity = spec.Op.Arity;
-            if (arity == 2 && size < 3) continue;
-            var key = spec.Op.Symbol;
-            if (spec.Weight <= 0 || !Constraints.NestingAllows(g, path, key)) continue;
-            choices[n++] = new Choice(arity == 1 ? Kind.Unary : Kind.Binary, spec.Op, spec.Weight, key);
+            var spec = ops[i];
+            if (spec.Op.Arity == 2 && size < 3) continue;
+            if (spec.Weight <= 0 || !Constraints.NestingAllows(g, path, spec.Op.Symbol)) continue;
+            allowed[i] = true;
             total += spec.Weight;
+            n++;
+            last = i;
         }
-        if (g.Stateful.Ema && Constraints.NestingAllows(g, path, "ema")) { choices[n++] = new Choice(Kind.Ema, null!, 1.0, "ema"); total += 1.0; }
-        if (g.Stateful.Lag && g.Stateful.MaxLag >= 1 && Constraints.NestingAllows(g, path, "lag")) { choices[n++] = new Choice(Kind.Lag, null!, 1.0, "lag"); total += 1.0; }
+        if (g.Stateful.Ema && Constraints.NestingAllows(g, path, "ema")) { allowed[count] = true; total += 1.0; n++; last = count; }
+        if (g.Stateful.Lag && g.Stateful.MaxLag >= 1 && Constraints.NestingAllows(g, path, "lag")) { allowed[count + 1] = true; total += 1.0; n++; last = count + 1; }
         if (n == 0) return Leaf(ref rng, g);
 
         double pick = rng.NextDouble() * total;
-        var choice = choices[n - 1];
-        for (int i = 0; i < n; i++)
+        int picked = last;
+        for (int i = 0; i < count + 2; i++)
         {
-            pick -= choices[i].Weight;
-            if (pick < 0) { choice = choices[i]; break; }
+            if (!allowed[i]) continue;
+            pick -= i < count ? ops[i].Weight : 1.0;
+            if (pick < 0) { picked = i; break; }
         }
+        var choice = picked < count
+            ? new Choice(ops[picked].Op.Arity == 1 ? Kind.Unary : Kind.Binary, ops[picked].Op, ops[picked].Op.Symbol)
+            : picked == count ? new Choice(Kind.Ema, null!, "ema") : new Choice(Kind.Lag, null!, "lag");
 
         path.Add(choice.Key);
         Expr result;
