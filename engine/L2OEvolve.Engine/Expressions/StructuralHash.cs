@@ -33,7 +33,9 @@ public static class StructuralHash
         _ => throw new InvalidOperationException("unknown node"),
     };
 
-    private static ulong DoubleBits(double x) =>
+    /// <summary>The bits of <paramref name="x"/> with the values record equality holds equal made equal: ±0.0 as 0.0,
+    /// every NaN as one.</summary>
+    internal static ulong DoubleBits(double x) =>
         x == 0.0 ? 0UL : double.IsNaN(x) ? 0x7FF8_0000_0000_0000UL : (ulong)BitConverter.DoubleToInt64Bits(x);
 
     private static ulong OfName(string name)

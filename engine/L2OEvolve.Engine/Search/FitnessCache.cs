@@ -224,9 +224,8 @@ public sealed class FitnessCache
         }
     }
 
-    // Record equality treats -0.0 as 0.0 and every NaN alike, so their bits are made equal here too.
-    private static long Bits(double x) =>
-        x == 0.0 ? 0L : double.IsNaN(x) ? 0x7FF8_0000_0000_0000L : BitConverter.DoubleToInt64Bits(x);
+    // Record equality treats -0.0 as 0.0 and every NaN alike; the structural hash's bits make them equal too.
+    private static long Bits(double x) => (long)StructuralHash.DoubleBits(x);
 
     private int NameNumber(string name, bool add)
     {
