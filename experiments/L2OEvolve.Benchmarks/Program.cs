@@ -5,9 +5,15 @@ using L2OEvolve.Benchmarks;
 // (--block N sets the evaluator's rows per block).
 // Rule executor and population rollouts (stopwatch script, printed side by side): ./run.sh bench rules [--quick]
 // Search loop split (row evaluator vs the rest, in process): ./run.sh bench search [--threads N] [--generations G]
+// TorchSharp's temporary scalars under garbage collection, and the owned form the library uses: ./run.sh bench scalar-race
 if (args is ["search", ..])
 {
     SearchLoopTiming.Run(args[1..]);
+    return;
+}
+if (args is ["scalar-race", ..])
+{
+    ScalarRace.Run(args[1..]);
     return;
 }
 if (args is ["rules", ..])

@@ -12,6 +12,7 @@ using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Optimizers;
 using L2OEvolve.Torch.Plots;
 using L2OEvolve.Torch.Funnel;
+using L2OEvolve.Torch.Rollouts;
 using L2OEvolve.Torch.Rules;
 using L2OEvolve.Torch.Teachers;
 using L2OEvolve.Torch.Tuning;
@@ -164,6 +165,9 @@ public sealed class PipelineRunner(PipelineConfig config, string runDir, TextWri
             log.WriteLine($"run: evolve gen {s.Generation} evals {s.Evaluations} rollouts {funnel.RolloutsRun} best {best?.Loss.ToString("G4", Inv)} {best?.Tree}");
         }, ct);
 
+        if (PopulationRollout.NativeFaults > 0)
+            log.WriteLine($"run: warning: libtorch failed {PopulationRollout.NativeFaults} candidate rollouts; each was run again, " +
+                $"{PopulationRollout.CandidatesFailedByFault} failed every attempt and scored as diverged");
         var hof = state.HallOfFame.Members;
         var kept = KeepDistinct(hof, grammar, funnel, e.Keep, e.RestTolerance * Math.Sqrt(problem.Fitness.BaselineLoss), rowsPath, dir);
         var csv = new StringBuilder("Complexity|Combined|ImitationR2|StepSize|" + string.Join("|", stages.Select((s, i) => $"Rollout{i + 1}({s.Name})")) + "|Equation\n");

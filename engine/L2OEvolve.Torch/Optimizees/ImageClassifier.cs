@@ -88,7 +88,7 @@ internal abstract class ImageClassifier : IOptimizee
         return (Scale(_trainX.index_select(0, index)), _trainY.index_select(0, index).to_type(ScalarType.Int64));
     }
 
-    private static Tensor Scale(Tensor pixels) => pixels.to_type(ScalarType.Float32).div_(255f).sub_(0.5f);
+    private static Tensor Scale(Tensor pixels) => pixels.to_type(ScalarType.Float32).DivideInPlace(255f).PlusInPlace(-0.5f);
 
     public void Dispose()
     {

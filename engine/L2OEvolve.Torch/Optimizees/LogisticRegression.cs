@@ -58,7 +58,7 @@ internal sealed class LogisticRegression : IOptimizee
     public Tensor Loss(IReadOnlyList<Tensor> parameters, int step)
     {
         var (x, y) = Batch(step);
-        var logits = x.matmul(parameters[0]).add_(parameters[1]);
+        var logits = x.matmul(parameters[0]).PlusInPlace(parameters[1]);
         return torch.nn.functional.binary_cross_entropy_with_logits(logits, y);
     }
 
@@ -67,7 +67,7 @@ internal sealed class LogisticRegression : IOptimizee
         OptimizeeTensors.CheckStacked(stackedParameters, ParameterShapes, Name);
         var (x, y) = Batch(step);
         // [B, d] x [d, P] -> [B, P]: all P weight vectors in one matmul.
-        var logits = x.matmul(stackedParameters[0].t()).add_(stackedParameters[1].t());
+        var logits = x.matmul(stackedParameters[0].t()).PlusInPlace(stackedParameters[1].t());
         var target = y.unsqueeze(1).expand_as(logits);
         return torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction: nn.Reduction.None).mean([0L]);
     }
@@ -83,9 +83,9 @@ internal sealed class LogisticRegression : IOptimizee
     {
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
-        var logits = _evalX.matmul(parameters[0]).add_(parameters[1]);
+        var logits = _evalX.matmul(parameters[0]).PlusInPlace(parameters[1]);
         double loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, _evalY).item<float>();
-        double accuracy = logits.gt(0).to_type(ScalarType.Float32).eq(_evalY).to_type(ScalarType.Float32).mean().item<float>();
+        double accuracy = logits.gt(TorchScalars.Zero).to_type(ScalarType.Float32).eq(_evalY).to_type(ScalarType.Float32).mean().item<float>();
         return new(loss, accuracy);
     }
 

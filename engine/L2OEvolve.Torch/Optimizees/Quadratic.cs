@@ -43,7 +43,7 @@ internal sealed class Quadratic : IOptimizee
     public Tensor Loss(IReadOnlyList<Tensor> parameters, int step)
     {
         using var r = _w.matmul(parameters[0]).sub_(_y);
-        return r.square().sum();
+        return r.Squared().sum();
     }
 
     public Tensor PopulationLoss(IReadOnlyList<Tensor> stackedParameters, int step)
@@ -51,7 +51,7 @@ internal sealed class Quadratic : IOptimizee
         OptimizeeTensors.CheckStacked(stackedParameters, ParameterShapes, Name);
         // θ is [P, d]: θ Wᵀ gives the P residuals in one matmul.
         using var r = stackedParameters[0].matmul(_w.t()).sub_(_y);
-        return r.square().sum(1);
+        return r.Squared().sum(1);
     }
 
     public OptimizeeEvaluation Evaluate(IReadOnlyList<Tensor> parameters)

@@ -40,9 +40,9 @@ internal sealed class Rosenbrock(int d, ParameterInit init, long seed, Device de
         // theta: [P, d] -> [P]
         var head = theta[.., ..^1];
         var tail = theta[.., 1..];
-        var valley = (tail - head.square()).square().mul_(100);
-        var offset = (1 - head).square();
-        return valley.add_(offset).sum(1);
+        var valley = tail.sub(head.Squared()).Squared().TimesInPlace(100);
+        var offset = head.SubtractedFrom(1).Squared();
+        return valley.PlusInPlace(offset).sum(1);
     }
 
     public OptimizeeEvaluation Evaluate(IReadOnlyList<Tensor> parameters)

@@ -59,7 +59,7 @@ internal sealed class SmallCnn : ImageClassifier
         var img = x.view(-1, 1, Data.Rows, Data.Columns);
         var h1 = nn.functional.max_pool2d(nn.functional.conv2d(img, p[0], p[1]).relu_(), 2);
         var h2 = nn.functional.max_pool2d(nn.functional.conv2d(h1, p[2], p[3]).relu_(), 2);
-        return h2.flatten(1).matmul(p[4]).add_(p[5]);
+        return h2.flatten(1).matmul(p[4]).PlusInPlace(p[5]);
     }
 
     protected override Tensor PopulationLogits(IReadOnlyList<Tensor> s, Tensor x)
@@ -73,6 +73,6 @@ internal sealed class SmallCnn : ImageClassifier
             nn.functional.conv2d(h1, s[2].reshape(pop * C2, C1, K, K), s[3].reshape(pop * C2), groups: pop).relu_(), 2);
         // [B, P·C2, h, w] -> [P, B, features], matching the per-copy flatten order (channel, row, column).
         var features = h2.reshape(b, pop, _features).transpose(0, 1);
-        return features.bmm(s[4]).add_(s[5].unsqueeze(1));
+        return features.bmm(s[4]).PlusInPlace(s[5].unsqueeze(1));
     }
 }

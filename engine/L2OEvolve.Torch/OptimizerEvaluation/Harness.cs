@@ -106,12 +106,28 @@ public static class Harness
             {
                 var entry = optimizers[o];
                 int last = 0;
-                results[s * optimizers.Count + o] = RunOne(optimizee, entry, seed, device, settings.Steps, ct, step =>
+                // A run is deterministic, so one that libtorch failed inside (a process fault, not the optimizer's
+                // numbers, which never throw) is run again from the start and gives the figures an unfaulted run gives.
+                for (int attempt = 1; ; attempt++)
                 {
-                    long now = Interlocked.Add(ref done, step - last);
-                    last = step;
-                    progress?.Report(new EvalProgress(phase, entry.Label, seed, now, total, clock.Elapsed));
-                }, evaluateAt, settings.HeldOut);
+                    try
+                    {
+                        results[s * optimizers.Count + o] = RunOne(optimizee, entry, seed, device, settings.Steps, ct, step =>
+                        {
+                            long now = Interlocked.Add(ref done, step - last);
+                            last = step;
+                            progress?.Report(new EvalProgress(phase, entry.Label, seed, now, total, clock.Elapsed));
+                        }, evaluateAt, settings.HeldOut);
+                        break;
+                    }
+                    catch (System.Runtime.InteropServices.ExternalException ex) when (!ct.IsCancellationRequested)
+                    {
+                        Interlocked.Add(ref done, -last);
+                        last = 0;
+                        if (attempt == FaultAttempts)
+                            throw new InvalidOperationException($"{entry.Label} on {family.Name} seed {seed}: libtorch failed on all {FaultAttempts} attempts: {ex.Message}", ex);
+                    }
+                }
                 Interlocked.Add(ref done, settings.Steps - last);
             }
         }
@@ -121,6 +137,9 @@ public static class Harness
             Parallel.For(0, settings.Seeds.Count, new ParallelOptions { MaxDegreeOfParallelism = settings.Workers, CancellationToken = ct }, RunSeed);
         return results;
     }
+
+    /// <summary>Attempts at one optimizer's run on one seed when libtorch fails inside a call.</summary>
+    internal const int FaultAttempts = 3;
 
     /// <summary>
     /// Trains <paramref name="optimizee"/> from its initial parameters for <paramref name="steps"/> steps, also

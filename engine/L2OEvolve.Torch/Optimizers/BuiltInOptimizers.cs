@@ -14,7 +14,9 @@ namespace L2OEvolve.Torch.Optimizers;
 /// adam      m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − lr·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)
 /// </code>
 /// Names take settings after a colon: <c>adam:lr=0.01,beta1=0.8</c>, <c>momentum:lr=0.1,mu=0.95</c>.
-/// <c>torch-adam</c> wraps TorchSharp's own <c>torch.optim.Adam</c>, as a reference and a speed yardstick.
+/// <c>torch-adam</c> wraps TorchSharp's own <c>torch.optim.Adam</c>, as a reference and a speed yardstick. Its step
+/// passes libtorch scalars that only their finalizers own (see <see cref="TorchScalars"/>), which we cannot change;
+/// so it is not used where several threads train at once (the pipeline evaluates with <c>adam</c>).
 /// </summary>
 public static class BuiltInOptimizers
 {
@@ -86,7 +88,8 @@ internal sealed class Sgd(string name, double lr) : IParameterOptimizer
     {
         BuiltInOptimizers.CheckCounts(name, parameters, gradients, parameters.Count);
         using var _ = torch.no_grad();
-        for (int i = 0; i < parameters.Count; i++) parameters[i].add_(gradients[i], alpha: -lr);
+        using var minusLr = (-lr).ToScalar();
+        for (int i = 0; i < parameters.Count; i++) parameters[i].add_(gradients[i], minusLr);
     }
 
     public void Dispose() { }
@@ -106,12 +109,13 @@ internal sealed class Momentum(string name, double lr, double mu, bool nesterov,
         BuiltInOptimizers.CheckCounts(name, parameters, gradients, _buffer.Length);
         using var scope = torch.NewDisposeScope();
         using var _ = torch.no_grad();
+        using Scalar muScalar = mu.ToScalar(), minusLr = (-lr).ToScalar();
         for (int i = 0; i < parameters.Count; i++)
         {
             // PyTorch starts the buffer at the first gradient rather than at μ·0 + g; the two are equal.
-            _buffer[i].mul_(mu).add_(gradients[i]);
-            if (nesterov) parameters[i].add_(gradients[i].add(_buffer[i], alpha: mu), alpha: -lr);
-            else parameters[i].add_(_buffer[i], alpha: -lr);
+            _buffer[i].mul_(muScalar).PlusInPlace(gradients[i]);
+            if (nesterov) parameters[i].add_(gradients[i].add(_buffer[i], muScalar), minusLr);
+            else parameters[i].add_(_buffer[i], minusLr);
         }
     }
 
@@ -138,13 +142,15 @@ internal sealed class Adam(string name, double lr, double beta1, double beta2, d
         using var _ = torch.no_grad();
         double bc1 = 1 - Math.Pow(beta1, step), bc2 = 1 - Math.Pow(beta2, step);
         double stepSize = lr / bc1, bc2Sqrt = Math.Sqrt(bc2);
+        using Scalar b1 = beta1.ToScalar(), oneMinusB1 = (1 - beta1).ToScalar(), b2 = beta2.ToScalar(), oneMinusB2 = (1 - beta2).ToScalar(),
+            sqrtBc2 = bc2Sqrt.ToScalar(), epsilon = eps.ToScalar(), minusStep = (-stepSize).ToScalar();
         for (int i = 0; i < parameters.Count; i++)
         {
             var g = gradients[i];
-            _m[i].mul_(beta1).add_(g, alpha: 1 - beta1);
-            _v[i].mul_(beta2).addcmul_(g, g, value: 1 - beta2);
-            var denom = _v[i].sqrt().div_(bc2Sqrt).add_(eps);
-            parameters[i].addcdiv_(_m[i], denom, value: -stepSize);
+            _m[i].mul_(b1).add_(g, oneMinusB1);
+            _v[i].mul_(b2).addcmul_(g, g, oneMinusB2);
+            var denom = _v[i].sqrt().div_(sqrtBc2).add_(epsilon, TorchScalars.One);
+            parameters[i].addcdiv_(_m[i], denom, minusStep);
         }
     }
 

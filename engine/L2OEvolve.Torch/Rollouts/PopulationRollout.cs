@@ -162,10 +162,42 @@ public static class PopulationRollout
             // and GEMM run in a fixed order. The thread's previous count is put back for whatever runs on it next.
             int before = torch.get_num_threads();
             if (before != 1) torch.set_num_threads(1);
-            try { outcomes[c] = RunOneFused(programs[c], problem, steps, ct); }
+            try { outcomes[c] = RunOneFusedGuarded(programs[c], problem, steps, ct); }
             finally { if (before != 1) torch.set_num_threads(before); }
         });
         return outcomes;
+    }
+
+    private static long _nativeFaults, _candidatesFailedByFault;
+
+    /// <summary>How many candidate rollouts libtorch failed inside a call (and were run again) in this process.</summary>
+    public static long NativeFaults => Interlocked.Read(ref _nativeFaults);
+
+    /// <summary>How many candidates were scored as failed because libtorch failed on every attempt.</summary>
+    public static long CandidatesFailedByFault => Interlocked.Read(ref _candidatesFailedByFault);
+
+    /// <summary>Attempts at one candidate's rollout on one seed before a native fault scores it as failed.</summary>
+    internal const int FaultAttempts = 3;
+
+    /// <summary>
+    /// <see cref="RunOneFused"/>, run again when libtorch throws. A rule's bad numbers never throw (they are read as a
+    /// divergence), so an exception from libtorch is a fault of the process, such as memory it was handed being freed
+    /// under it; the rollout is deterministic, so a clean attempt gives exactly the figures an unfaulted run gives. A
+    /// candidate that faults on every attempt is scored as diverged at step 1 instead of ending the search.
+    /// </summary>
+    private static SeedOutcome RunOneFusedGuarded(RuleProgram program, IOptimizee problem, int steps, CancellationToken ct)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try { return RunOneFused(program, problem, steps, ct); }
+            catch (ExternalException) when (!ct.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref _nativeFaults);
+                if (attempt < FaultAttempts) continue;
+                Interlocked.Increment(ref _candidatesFailedByFault);
+                return new(double.PositiveInfinity, double.PositiveInfinity, 1);
+            }
+        }
     }
 
     /// <summary>One candidate's rollout on its own parameters, updated in place by the fused kernel.</summary>
@@ -248,7 +280,7 @@ public static class PopulationRollout
                             var slice = stacked[k][c];
                             var old = state[c][k];
                             var (update, next) = OpChainKernel.Evaluate(programs[c], plans[c], stacked[k].grad![c], old, slice);
-                            slice.add_(update);
+                            slice.PlusInPlace(update);
                             checks.Add(isfinite(slice).all());
                             for (int i = 0; i < next.Length; i++)
                             {

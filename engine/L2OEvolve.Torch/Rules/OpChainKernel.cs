@@ -41,7 +41,7 @@ public static class OpChainKernel
         var next = state.ToArray();
         // A uniform that depends on a coefficient or slot tensor is a 0-dim tensor and broadcasts like a register.
         Tensor? T(Operand o) => o.IsUniform ? tu?[o.Index] : regs[o.Index];
-        Tensor Full(Operand o) => T(o) is { } t ? (o.IsUniform ? zeros_like(grad).add(t) : t) : full_like(grad, u[o.Index]);
+        Tensor Full(Operand o) => T(o) is { } t ? (o.IsUniform ? zeros_like(grad).Plus(t) : t) : TorchScalars.FullLike(grad, u[o.Index]);
         // The program's guards were dropped for the signs of its own constants; a bound slot (a meta-parameter) may
         // take any sign, so every guard stays on.
         bool trustGuards = slots is null;
@@ -52,13 +52,13 @@ public static class OpChainKernel
                 && ((ins.A.IsUniform && tu[ins.A.Index] is not null) || (ins.B.IsUniform && tu[ins.B.Index] is not null));
             regs[ins.Dest] = ins.Code switch
             {
-                RuleCode.Binary when tensorUniform => BinaryTensors(ins.Op, T(ins.A) ?? full_like(grad, u[ins.A.Index]), T(ins.B) ?? full_like(grad, u[ins.B.Index])),
+                RuleCode.Binary when tensorUniform => BinaryTensors(ins.Op, T(ins.A) ?? TorchScalars.FullLike(grad, u[ins.A.Index]), T(ins.B) ?? TorchScalars.FullLike(grad, u[ins.B.Index])),
                 RuleCode.LoadGrad => grad,
                 RuleCode.LoadParam => param ?? throw new ArgumentException("this rule reads the parameter (p); pass it", nameof(param)),
                 RuleCode.Unary when unguarded && ins.Op == Op.Sqrt => regs[ins.A.Index].sqrt(),
-                RuleCode.Unary when unguarded && ins.Op == Op.Log => regs[ins.A.Index].add(Ops.LogEpsilon).log(),
+                RuleCode.Unary when unguarded && ins.Op == Op.Log => regs[ins.A.Index].Plus(Ops.LogEpsilon).log(),
                 RuleCode.Unary => ins.Op.Tensor(TorchAlgebra.Instance, regs[ins.A.Index]),
-                RuleCode.Binary when unguarded && ins.Op == Op.Div && !ins.B.IsUniform => (ins.A.IsUniform ? full_like(grad, u[ins.A.Index]) : regs[ins.A.Index]).div(regs[ins.B.Index]),
+                RuleCode.Binary when unguarded && ins.Op == Op.Div && !ins.B.IsUniform => (ins.A.IsUniform ? TorchScalars.FullLike(grad, u[ins.A.Index]) : regs[ins.A.Index]).div(regs[ins.B.Index]),
                 RuleCode.Binary => Binary(ins.Op, ins.A, ins.B, regs, u, grad),
                 RuleCode.EmaUpdate => next[ins.Index] = Ema(state[ins.Index], T(ins.B), u[ins.B.Index], ins.A.IsUniform, T(ins.A), ins.A.IsUniform ? u[ins.A.Index] : 0),
                 RuleCode.LagRead => state[plan.LagReadSlots[ins.Index]],
@@ -89,11 +89,11 @@ public static class OpChainKernel
     {
         if (betaTensor is not null)
         {
-            var rest = betaTensor.neg().add(1.0);
-            return xTensor is null ? s.mul(betaTensor).add(rest.mul(x)) : s.mul(betaTensor).add(xTensor.mul(rest));
+            var rest = betaTensor.neg().Plus(1.0);
+            return xTensor is null ? s.mul(betaTensor).Plus(rest.Times(x)) : s.mul(betaTensor).Plus(xTensor.mul(rest));
         }
-        if (xTensor is null) return s.mul(beta).add(x * (1.0 - beta));
-        return xUniform ? s.mul(beta).add(xTensor.mul(1.0 - beta)) : s.mul(beta).add(xTensor, alpha: 1.0 - beta);
+        if (xTensor is null) return s.Times(beta).Plus(x * (1.0 - beta));
+        return xUniform ? s.Times(beta).Plus(xTensor.Times(1.0 - beta)) : s.Times(beta).AddScaled(xTensor, 1.0 - beta);
     }
 
     private static Tensor?[] TensorUniforms(RuleProgram program, double[] u, IReadOnlyList<Tensor> coefficients, IReadOnlyList<Tensor?> slots, int step)
@@ -109,7 +109,7 @@ public static class OpChainKernel
                 UniformNode.Slot s when s.Index < slots.Count => slots[s.Index],
                 UniformNode.Unary un when tu[un.Arg] is { } a => un.Op.Tensor(TorchAlgebra.Instance, a),
                 UniformNode.Binary bi when tu[bi.Left] is not null || tu[bi.Right] is not null => BinaryTensors(bi.Op, Of(bi.Left), Of(bi.Right)),
-                UniformNode.BiasCorrection bc when tu[bc.Beta] is { } beta => beta.pow(step).neg().add(1.0).reciprocal(),
+                UniformNode.BiasCorrection bc when tu[bc.Beta] is { } beta => beta.Power(step).neg().Plus(1.0).reciprocal(),
                 _ => null,
             };
         }
@@ -123,12 +123,12 @@ public static class OpChainKernel
             double c = a.IsUniform ? u[a.Index] : u[b.Index];
             var x = a.IsUniform ? regs[b.Index] : regs[a.Index];
             // Scalar forms skip the broadcast tensor (lr * x, x + eps, c - x, x / c).
-            if (op == Op.Add) return x.add(c);
-            if (op == Op.Mul) return x.mul(c);
-            if (op == Op.Sub) return b.IsUniform ? x.sub(c) : x.neg().add(c);
-            if (op == Op.Div && b.IsUniform) return c == 0.0 ? ones_like(x) : x.div(c);
+            if (op == Op.Add) return x.Plus(c);
+            if (op == Op.Mul) return x.Times(c);
+            if (op == Op.Sub) return b.IsUniform ? x.Plus(-c) : x.SubtractedFrom(c);
+            if (op == Op.Div && b.IsUniform) return c == 0.0 ? ones_like(x) : x.DividedBy(c);
         }
-        return BinaryTensors(op, a.IsUniform ? full_like(like, u[a.Index]) : regs[a.Index], b.IsUniform ? full_like(like, u[b.Index]) : regs[b.Index]);
+        return BinaryTensors(op, a.IsUniform ? TorchScalars.FullLike(like, u[a.Index]) : regs[a.Index], b.IsUniform ? TorchScalars.FullLike(like, u[b.Index]) : regs[b.Index]);
     }
 
     private static Tensor BinaryTensors(Op op, Tensor l, Tensor r) => op.Tensor(TorchAlgebra.Instance, l, r);

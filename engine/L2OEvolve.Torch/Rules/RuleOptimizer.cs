@@ -123,7 +123,7 @@ public sealed class RuleOptimizer : IParameterOptimizer
         {
             var old = _tensorState[k];
             var (update, next) = OpChainKernel.Evaluate(Program, _plan, gradients[k] ?? zeros_like(parameters[k]), old, parameters[k]);
-            parameters[k].add_(update);
+            parameters[k].PlusInPlace(update);
             // A sum is finite only when every term is (or it overflowed: parameters near 1e38 count as diverged too).
             sums.Add(parameters[k].sum());
             for (int i = 0; i < next.Length; i++)

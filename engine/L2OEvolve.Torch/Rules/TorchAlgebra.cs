@@ -11,11 +11,11 @@ public sealed class TorchAlgebra : ITensorAlgebra<Tensor>
     public static readonly TorchAlgebra Instance = new();
 
     /// <inheritdoc/>
-    public Tensor Constant(Tensor like, double value) => full_like(like, value);
+    public Tensor Constant(Tensor like, double value) => TorchScalars.FullLike(like, value);
     /// <inheritdoc/>
-    public Tensor AddScalar(Tensor x, double c) => x.add(c);
+    public Tensor AddScalar(Tensor x, double c) => x.Plus(c);
     /// <inheritdoc/>
-    public Tensor MulScalar(Tensor x, double c) => x.mul(c);
+    public Tensor MulScalar(Tensor x, double c) => x.Times(c);
     /// <inheritdoc/>
     public Tensor Neg(Tensor x) => x.neg();
     /// <inheritdoc/>
@@ -43,7 +43,7 @@ public sealed class TorchAlgebra : ITensorAlgebra<Tensor>
     /// <inheritdoc/>
     public Tensor Relu(Tensor x) => x.relu();
     /// <inheritdoc/>
-    public Tensor Add(Tensor x, Tensor y) => x.add(y);
+    public Tensor Add(Tensor x, Tensor y) => x.Plus(y);
     /// <inheritdoc/>
     public Tensor Sub(Tensor x, Tensor y) => x.sub(y);
     /// <inheritdoc/>
@@ -60,7 +60,11 @@ public sealed class TorchAlgebra : ITensorAlgebra<Tensor>
     /// <remarks>A 0-dim operand does not decide the type (as in arithmetic promotion): float64 constants keep float32 parameters float32.</remarks>
     public Tensor Greater(Tensor x, Tensor y) => x.gt(y).to(x.dim() == 0 && y.dim() != 0 ? y.dtype : x.dtype);
     /// <inheritdoc/>
-    public Tensor IsZero(Tensor x) => x.eq(0.0);
+    public Tensor IsZero(Tensor x)
+    {
+        using var zero = 0.0.ToScalar();
+        return x.eq(zero);
+    }
     /// <inheritdoc/>
     public Tensor Where(Tensor mask, Tensor a, Tensor b) => where(mask, a, b);
     /// <inheritdoc/>

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace L2OEvolve.Torch.Teachers;
@@ -49,14 +50,16 @@ public sealed class MetaAdam : IDisposable
         using var _ = no_grad();
         Steps++;
         double c1 = 1 - Math.Pow(_b1, Steps), c2 = 1 - Math.Pow(_b2, Steps);
+        using Scalar b1 = _b1.ToScalar(), oneMinusB1 = (1 - _b1).ToScalar(), b2 = _b2.ToScalar(), oneMinusB2 = (1 - _b2).ToScalar(),
+            correction2 = c2.ToScalar(), epsilon = _eps.ToScalar(), minusStep = (-LearningRate / c1).ToScalar();
         for (int i = 0; i < _weights.Count; i++)
         {
             var g = _weights[i].grad;
             if (g is null) continue;
-            _m[i].mul_(_b1).add_(g, alpha: 1 - _b1);
-            _v[i].mul_(_b2).addcmul_(g, g, value: 1 - _b2);
-            var denom = (_v[i] / c2).sqrt_().add_(_eps);
-            _weights[i].addcdiv_(_m[i], denom, value: -LearningRate / c1);
+            _m[i].mul_(b1).add_(g, oneMinusB1);
+            _v[i].mul_(b2).addcmul_(g, g, oneMinusB2);
+            var denom = _v[i].div(correction2).sqrt_().add_(epsilon, TorchScalars.One);
+            _weights[i].addcdiv_(_m[i], denom, minusStep);
         }
     }
 

@@ -197,10 +197,10 @@ public sealed class MetaTrainer : IDisposable
                     using var stepScope = NewDisposeScope();
                     long a = Stopwatch.GetTimestamp();
                     var (u, next) = Net.Step(gk, st, k);
-                    var thNext = th + u * Net.Config.OutputScale;
+                    var thNext = th.Plus(u.Times(Net.Config.OutputScale));
                     long b = Stopwatch.GetTimestamp();
                     var loss = optimizee.Loss(layout.Views(scale is null ? thNext : thNext * scale), k + 1);
-                    var metaNext = metaLoss + loss;
+                    var metaNext = metaLoss.Plus(loss);
                     var gNext = autograd.grad([loss], [thNext], retain_graph: true)[0].detach();
                     tTeacher += Stopwatch.GetElapsedTime(a, b).TotalSeconds;
                     tOptimizee += Stopwatch.GetElapsedTime(b).TotalSeconds;
@@ -269,13 +269,15 @@ public sealed class MetaTrainer : IDisposable
                     Tensor delta;
                     using (no_grad())
                     {
-                        m.mul_(b1).add_(g, alpha: 1 - b1);
-                        v.mul_(b2).addcmul_(g, g, value: 1 - b2);
-                        delta = -Options.ImitationTeacherLr * (m / (1 - Math.Pow(b1, k))) / ((v / (1 - Math.Pow(b2, k))).sqrt() + 1e-8);
-                        theta.add_(delta);
+                        using var oneMinusB2 = (1 - b2).ToScalar();
+                        m.TimesInPlace(b1).AddScaledInPlace(g, 1 - b1);
+                        v.TimesInPlace(b2).addcmul_(g, g, oneMinusB2);
+                        delta = m.DividedBy(1 - Math.Pow(b1, k)).Times(-Options.ImitationTeacherLr)
+                            .div(v.DividedBy(1 - Math.Pow(b2, k)).sqrt().Plus(1e-8));
+                        theta.PlusInPlace(delta);
                     }
                     var (u, next) = Net.Step(g, st, k);
-                    var lossNext = loss + 0.5 * (delta - u * Net.Config.OutputScale).square().sum() / layout.Count;
+                    var lossNext = loss.Plus(delta.sub(u.Times(Net.Config.OutputScale)).Squared().sum().Times(0.5).DividedBy(layout.Count));
                     lossNext.MoveToOuterDisposeScope();
                     next.MoveToOuterScope();
                     if (j > 0) st.Dispose();

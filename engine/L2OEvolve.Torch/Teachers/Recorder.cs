@@ -221,7 +221,7 @@ public static class Recorder
                     f.cpu().data<float>().CopyTo(feats, (k - 1) * C * F);
                     u.index_select(0, idx).cpu().data<float>().CopyTo(us, (k - 1) * C);
                     gi.cpu().data<float>().CopyTo(gs, (k - 1) * C);
-                    next = theta + u * net.Config.OutputScale;
+                    next = theta.Plus(u.Times(net.Config.OutputScale));
                     (nextState, nextR) = (s, r);
                 }
                 if (k == T) break;

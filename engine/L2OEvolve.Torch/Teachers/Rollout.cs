@@ -32,7 +32,7 @@ public static class Rollout
                 using (no_grad())
                 {
                     var (u, s) = net.Step(g, state, k);
-                    next = theta + u * net.Config.OutputScale;
+                    next = theta.Plus(u.Times(net.Config.OutputScale));
                     nextState = s;
                 }
                 var gNext = Gradient(optimizee, layout, next, k + 1, out double loss);

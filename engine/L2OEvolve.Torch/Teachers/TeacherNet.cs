@@ -144,7 +144,7 @@ public sealed class TeacherNet : Module
             var (raw, h, c) = FusedTeacherStep.Step(_layout, x, state.Lstm.H, state.Lstm.C, FusedWeights(), Activations);
             return (raw, new TeacherState(nextFeatures, new LstmState([.. h], [.. c])));
         }
-        foreach (var l in pre) x = functional.elu(l.call(x), 1.0);
+        foreach (var l in pre) x = l.call(x).elu(TorchScalars.One, TorchScalars.One, TorchScalars.One);
         var hs = new Tensor[cells.Count];
         var cs = new Tensor[cells.Count];
         for (int i = 0; i < cells.Count; i++)
@@ -185,8 +185,9 @@ public sealed class TeacherNet : Module
     private static Tensor LogAndSign(Tensor g)
     {
         using var _ = no_grad();
-        var log = ((g.abs() + 1.1920929e-7f).log() / 5.0).clamp_min(-1.0);
-        var sign = (g * Math.Exp(5.0)).clamp(-1.0, 1.0);
+        using Scalar five = 5.0.ToScalar(), minusOne = (-1.0).ToScalar(), one = 1.0.ToScalar();
+        var log = g.abs().PlusInPlace(1.1920929e-7f).log().div(five).clamp_min(minusOne);
+        var sign = g.Times(Math.Exp(5.0)).clamp(minusOne, one);
         return stack([log, sign], dim: 1);
     }
 

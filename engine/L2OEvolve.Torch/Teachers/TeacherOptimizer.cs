@@ -36,8 +36,8 @@ public sealed class TeacherOptimizer : IParameterOptimizer
         using var _ = no_grad();
         var g = FlatParameters.Flatten(gradients);
         var (u, next) = _net.Step(g, _state, step);
-        var delta = _layout.Views(u * _net.Config.OutputScale);
-        for (int i = 0; i < parameters.Count; i++) parameters[i].add_(delta[i]);
+        var delta = _layout.Views(u.Times(_net.Config.OutputScale));
+        for (int i = 0; i < parameters.Count; i++) parameters[i].PlusInPlace(delta[i]);
         var old = _state;
         _state = next.DetachFromScopes();
         old.Dispose();

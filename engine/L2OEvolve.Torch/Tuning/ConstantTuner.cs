@@ -182,11 +182,11 @@ public static class ConstantTuner
                     for (int i = 0; i < th.Length; i++)
                     {
                         var (update, next) = rule.Step(g[i], th[i], st[i], k, c);
-                        th[i] = th[i].add(update);
+                        th[i] = th[i].Plus(update);
                         st[i] = next;
                     }
                     var loss = optimizee.Loss(th, k + 1);
-                    metaLoss = metaLoss.add(loss);
+                    metaLoss = metaLoss.Plus(loss);
                     lastLoss = loss;
                     g = [.. autograd.grad([loss], th, retain_graph: learn, allow_unused: true)
                         .Select((x, i) => x is null || x.IsInvalid ? zeros_like(th[i]) : x.detach())];

@@ -1,6 +1,7 @@
 using L2OEvolve.Torch.OptimizerEvaluation;
 using L2OEvolve.Torch.Optimizees;
 using L2OEvolve.Torch.Optimizers;
+using L2OEvolve.Torch.Tests.Optimizees;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,6 +10,24 @@ namespace L2OEvolve.Torch.Tests.OptimizerEvaluation;
 public class HarnessTests
 {
     private static OptimizerEntry Entry(string spec) => new(spec, OptimizerRegistry.BuiltIn.Resolve(spec, CPU));
+
+    [Test]
+    public void Run_ARunLibtorchFailedInside_IsRunAgainAndGivesTheUnfaultedFigures()
+    {
+        var settings = new EvalSettings(30, [4, 5], Workers: 2);
+        var clean = Harness.Run(OptimizeeRegistry.Family("logreg"), CPU, [Entry("adam"), Entry("sgd")], settings);
+        var faulted = Harness.Run(new FaultyFamily(OptimizeeRegistry.Family("logreg"), faults: 2), CPU, [Entry("adam"), Entry("sgd")], settings);
+        Assert.That(faulted.Select(r => r.TrainLoss), Is.EqualTo(clean.Select(r => r.TrainLoss)));
+        Assert.That(faulted.Select(r => r.Evaluation), Is.EqualTo(clean.Select(r => r.Evaluation)));
+    }
+
+    [Test]
+    public void Run_ARunLibtorchFailsOnEveryAttempt_NamesTheOptimizerAndSeed()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() =>
+            Harness.Run(new FaultyFamily(OptimizeeRegistry.Family("logreg"), faults: int.MaxValue), CPU, [Entry("adam")], new EvalSettings(5, [4])));
+        Assert.That(ex!.Message, Does.Contain("adam").And.Contain("seed 4").And.Contain("3 attempts"));
+    }
 
     [Test]
     public void Run_SameSettingsTwice_GivesIdenticalLosses()
